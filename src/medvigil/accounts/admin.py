@@ -1,0 +1,62 @@
+"""Administrator pages for users, departments and roles (PLAT-1). Every save is audited by
+the models themselves (source 'admin')."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from .models import APIToken, Department, Role, User
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ("code", "name_zh", "name_en", "active")
+    search_fields = ("code", "name_zh", "name_en")
+    list_filter = ("active",)
+    exclude = ("version",)
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False  # deactivate instead
+
+
+@admin.register(Role)
+class RoleAdmin(admin.ModelAdmin):
+    list_display = ("code", "name_zh", "name_en", "read_only")
+    search_fields = ("code", "name_zh", "name_en")
+    filter_horizontal = ("permissions",)
+    exclude = ("version", "offered_permissions")
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ("username", "display_name", "department", "is_active", "last_login")
+    list_filter = ("is_active", "department", "roles")
+    search_fields = ("username", "display_name", "first_name", "last_name", "email")
+    filter_horizontal = ("roles", "user_permissions", "groups")
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,  # type: ignore[misc]
+        (_("MedVigil"), {"fields": ("display_name", "department", "roles", "phone", "language")}),
+    )
+    add_fieldsets = (
+        *BaseUserAdmin.add_fieldsets,
+        (_("MedVigil"), {"fields": ("display_name", "department", "roles")}),
+    )
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False  # users are deactivated, never deleted: their audit entries point at them
+
+
+@admin.register(APIToken)
+class APITokenAdmin(admin.ModelAdmin):
+    list_display = ("user", "name", "prefix", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = ("user", "name", "prefix", "created_at", "last_used_at")
+    exclude = ("token_hash", "version")
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False

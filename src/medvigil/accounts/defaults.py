@@ -1,0 +1,147 @@
+"""The departments and roles of DOMAIN.md §1, created on migrate when missing (an
+administrator may then edit them freely: existing rows are never overwritten).
+
+ROLE_PERMISSIONS maps a role code to permission patterns ("app_label.codename", shell-style
+wildcards). Domain apps add their own patterns here in one place."""
+
+from __future__ import annotations
+
+from fnmatch import fnmatch
+from typing import Any
+
+DEPARTMENTS = [
+    ("customer-service", "客服部", "Customer service"),
+    ("service", "售后服务部", "After-sales service"),
+    ("logistics", "物流组", "Logistics and warehouse"),
+    ("quality", "质量部", "Quality"),
+    ("technical", "技术部", "Technical / R&D"),
+    ("management", "总经理办公室", "Management"),
+    ("sales", "销售部", "Sales"),
+    ("finance", "财务部", "Finance"),
+    ("audit", "审核", "Audit and inspection"),
+    ("it", "信息部", "IT administration"),
+]
+
+# code, zh, en, read_only, department
+ROLES = [
+    ("customer_service", "客服专员", "Customer service", False, "customer-service"),
+    ("service_engineer", "售后服务工程师", "Service engineer", False, "service"),
+    ("logistics", "物流/仓库", "Logistics / warehouse", False, "logistics"),
+    ("quality", "质量工程师", "Quality engineer", False, "quality"),
+    ("technical", "技术工程师", "Technical / R&D engineer", False, "technical"),
+    ("management_rep", "管理者代表", "Management representative", False, "management"),
+    (
+        "general_manager",
+        "总经理/事业部部长",
+        "General manager / division head",
+        False,
+        "management",
+    ),
+    ("sales", "销售员/经销商", "Sales staff / dealer", False, "sales"),
+    ("finance", "财务", "Finance", False, "finance"),
+    ("auditor", "审核员/检查员", "Auditor / inspector", True, "audit"),
+    ("admin", "系统管理员", "Administrator", False, "it"),
+]
+
+VIEW_ALL = ["*.view_*", "*.export_*"]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    "customer_service": [
+        "core.add_attachment",
+        "core.view_attachment",
+        "core.view_auditentry",
+        "trace.view_*",
+        "trace.view_contact_data",
+    ],
+    "service_engineer": [
+        "core.add_attachment",
+        "core.view_attachment",
+        "trace.view_*",
+        "trace.view_contact_data",
+        "trace.add_installation",
+        "trace.change_installation",
+    ],
+    "logistics": [
+        "core.add_attachment",
+        "core.view_attachment",
+        "trace.view_*",
+        "trace.add_return*",
+        "trace.change_return*",
+        "trace.add_sale*",
+        "trace.change_sale*",
+        "trace.view_contact_data",
+        "trace.add_installation",
+        "trace.change_installation",
+    ],
+    "quality": ["core.*", "trace.*", "-core.delete_*", "-core.change_auditentry"],
+    "technical": ["core.add_attachment", "core.view_attachment", "trace.view_*"],
+    "management_rep": [*VIEW_ALL, "core.add_attachment", "core.add_signature"],
+    "general_manager": [*VIEW_ALL, "core.add_attachment", "core.add_signature"],
+    "sales": [
+        "core.add_attachment",
+        "core.view_attachment",
+        "trace.view_product",
+        "trace.view_customer",
+        "trace.view_licence",
+        "trace.view_unit",
+        "trace.view_lot",
+        "trace.view_sale*",
+        "trace.add_sale*",
+        "trace.change_sale*",
+        "trace.view_contact_data",
+    ],
+    "finance": ["trace.view_*", "core.view_attachment"],
+    "auditor": [*VIEW_ALL],
+    "admin": [
+        "accounts.*",
+        "core.view_*",
+        "core.change_numberingscheme",
+        "core.add_numberingscheme",
+        "core.change_retentionrule",
+        "core.add_retentionrule",
+    ],
+}
+
+
+def matches(perm: str, patterns: list[str]) -> bool:
+    allowed = any(fnmatch(perm, p) for p in patterns if not p.startswith("-"))
+    denied = any(fnmatch(perm, p[1:]) for p in patterns if p.startswith("-"))
+    return allowed and not denied
+
+
+def ensure_defaults(sender: Any = None, **kwargs: Any) -> None:
+    """post_migrate: create missing departments and roles; give a *new* role its default
+    permissions, and add newly installed apps' permissions to roles that match them."""
+    from django.contrib.auth.models import Permission
+
+    from medvigil.core.audit import audit_context
+
+    from .models import Department, Role
+
+    with audit_context(source="system:defaults"):
+        depts = {}
+        for code, zh, en in DEPARTMENTS:
+            depts[code], _created = Department.objects.get_or_create(
+                code=code, defaults={"name_zh": zh, "name_en": en}
+            )
+        all_perms = list(Permission.objects.select_related("content_type"))
+        for code, zh, en, read_only, _dept in ROLES:
+            role, _created = Role.objects.get_or_create(
+                code=code, defaults={"name_zh": zh, "name_en": en, "read_only": read_only}
+            )
+            patterns = ROLE_PERMISSIONS.get(code, [])
+            wanted = [
+                p
+                for p in all_perms
+                if matches(f"{p.content_type.app_label}.{p.codename}", patterns)
+            ]
+            offered = set(role.offered_permissions or [])
+            new = [p for p in wanted if f"{p.content_type.app_label}.{p.codename}" not in offered]
+            if new:
+                # Only permissions never offered before are added, so an administrator's
+                # removals stay removed; new apps' permissions reach the roles they fit.
+                role.permissions.add(*new)
+                role.offered_permissions = sorted(
+                    offered | {f"{p.content_type.app_label}.{p.codename}" for p in new}
+                )
+                role.save(update_fields=["offered_permissions"])

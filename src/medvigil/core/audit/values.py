@@ -1,0 +1,58 @@
+"""Turn model field values into JSON values for the audit trail and for signature hashes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import uuid
+from typing import Any
+
+from django.db import models
+
+MASKED = "********"
+
+
+def jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if hasattr(value, "name") and hasattr(value, "storage"):  # FieldFile
+        return value.name or ""
+    return str(value)
+
+
+def audited_fields(model: type[models.Model]) -> list[models.Field]:
+    exclude = set(getattr(model, "audit_exclude", ()))
+    return [
+        f for f in model._meta.concrete_fields if f.name not in exclude and f.attname not in exclude
+    ]
+
+
+def snapshot(instance: models.Model) -> dict[str, Any]:
+    """Field values by attname, as JSON values (FKs as their raw id)."""
+    masked = set(getattr(instance, "audit_masked", ()))
+    out: dict[str, Any] = {}
+    for f in audited_fields(type(instance)):
+        value = getattr(instance, f.attname)
+        if f.name in masked:
+            out[f.attname] = MASKED if value else ""
+        else:
+            out[f.attname] = jsonable(value)
+    return out
+
+
+def diff(old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, list[Any]]:
+    """{field: [old, new]} for every field that differs."""
+    old = old or {}
+    new = new or {}
+    keys = list(dict.fromkeys([*old.keys(), *new.keys()]))
+    return {k: [old.get(k), new.get(k)] for k in keys if old.get(k) != new.get(k)}

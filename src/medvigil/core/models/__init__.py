@@ -1,0 +1,24 @@
+"""Platform models. One module per concern; this package re-exports them for Django."""
+
+from .attachments import Attachment
+from .audit import AuditChain, AuditedModel, AuditedQuerySet, AuditEntry, ConflictError
+from .notifications import DeadlineAlert, Notification
+from .numbering import NumberingScheme, Sequence
+from .retention import DestructionRequest, RetentionRule
+from .signatures import Signature
+
+__all__ = [
+    "Attachment",
+    "AuditChain",
+    "AuditEntry",
+    "AuditedModel",
+    "AuditedQuerySet",
+    "ConflictError",
+    "DeadlineAlert",
+    "DestructionRequest",
+    "Notification",
+    "NumberingScheme",
+    "RetentionRule",
+    "Sequence",
+    "Signature",
+]

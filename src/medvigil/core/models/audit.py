@@ -1,0 +1,275 @@
+"""Audit trail storage (PLAT-2) and the base class of every regulated model."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.db import models, transaction
+from django.utils.translation import gettext_lazy as _
+
+
+class ConflictError(Exception):
+    """Someone else changed the record since it was read (optimistic version check)."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(
+            message
+            or str(
+                _(
+                    "This record was changed by someone else after you opened it. "
+                    "Reload it and apply your change again."
+                )
+            )
+        )
+
+
+class RegulatedDeleteError(PermissionDenied):
+    """Regulated records are never hard-deleted outside the retention destruction process."""
+
+
+class AuditChain(models.Model):
+    """Head of one record's hash chain. Writes to different records lock different heads,
+    so audited writes proceed in parallel; writes to one record queue on its head."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.CharField(max_length=64)
+    last_seq = models.PositiveIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="")
+    mac = models.CharField(max_length=64, default="")  # HMAC over (key, last_seq, last_hash)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["content_type", "object_id"], name="audit_chain_uniq")
+        ]
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionDenied("Audit chains cannot be deleted.")
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionDenied("Audit entries are append-only.")
+
+    def delete(self) -> Any:
+        raise PermissionDenied("Audit entries are append-only.")
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> int:
+        raise PermissionDenied("Audit entries are append-only.")
+
+
+class AuditEntry(models.Model):
+    class Action(models.TextChoices):
+        CREATE = "create", _("created")
+        UPDATE = "update", _("changed")
+        DELETE = "delete", _("deleted")
+        SIGN = "sign", _("signed")
+        EVENT = "event", _("event")
+
+    id = models.BigAutoField(primary_key=True)
+    timestamp = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    actor_name = models.CharField(max_length=200)
+    source = models.CharField(max_length=80, blank=True)
+    request_id = models.CharField(max_length=64, blank=True, db_index=True)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.CharField(max_length=64)
+    object_repr = models.CharField(max_length=200, blank=True)
+    action = models.CharField(max_length=16, choices=Action.choices)
+    changes = models.JSONField(default=dict, blank=True)
+    reason = models.TextField(blank=True)
+    seq = models.PositiveIntegerField()
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "seq"], name="audit_entry_chain_seq"
+            )
+        ]
+        indexes = [models.Index(fields=["actor", "timestamp"], name="audit_actor_ts")]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionDenied("Audit entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionDenied("Audit entries are append-only.")
+
+    def __str__(self) -> str:
+        return (
+            f"{self.timestamp:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action} {self.object_repr}"
+        )
+
+
+class AuditedQuerySet(models.QuerySet):
+    """Bulk operations on regulated models are audited too (or refused, for delete)."""
+
+    def update(self, **kwargs: Any) -> int:
+        from ..audit import recorder
+
+        return recorder.audited_update(self, kwargs)
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        from ..audit import recorder
+
+        if kwargs.get("ignore_conflicts") or kwargs.get("update_conflicts"):
+            raise PermissionDenied(
+                "bulk_create with conflict handling cannot be audited on regulated models."
+            )
+        with transaction.atomic(using=self.db):
+            created = super().bulk_create(objs, *args, **kwargs)
+            recorder.record_bulk_create(created)
+        return created
+
+    def bulk_update(self, objs: Any, fields: Any, *args: Any, **kwargs: Any) -> int:
+        from ..audit import recorder
+
+        return recorder.audited_bulk_update(self, objs, fields, super().bulk_update, args, kwargs)
+
+    def delete(self) -> Any:
+        from ..audit.context import current_context
+
+        if not current_context().allow_destroy:
+            raise RegulatedDeleteError(
+                _(
+                    "Regulated records cannot be deleted; void them, or use a destruction request "
+                    "after the retention period."
+                )
+            )
+        deleted = 0
+        with transaction.atomic(using=self.db):
+            for obj in self.select_for_update():
+                obj.delete()
+                deleted += 1
+        return deleted, {self.model._meta.label: deleted}
+
+
+class AuditedModel(models.Model):
+    """Base of every regulated record: audited saves and deletes, optimistic version check,
+    no hard delete outside retention destruction."""
+
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    objects = AuditedQuerySet.as_manager()
+
+    # Field names left out of the trail (noise) and masked in it (secrets).
+    audit_exclude: ClassVar[tuple[str, ...]] = ()
+    audit_masked: ClassVar[tuple[str, ...]] = ()
+    # When True, an update or delete without a reason in the audit context is refused.
+    audit_reason_required: ClassVar[bool] = False
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any) -> Any:
+        instance = super().from_db(db, field_names, values)
+        instance._audit_loaded = True  # snapshot taken lazily in save()
+        instance._audit_snapshot = None
+        return instance
+
+    def _audit_old(self) -> dict[str, Any] | None:
+        from ..audit.values import snapshot
+
+        if self._state.adding:
+            return None
+        old = getattr(self, "_audit_snapshot", None)
+        if old is not None:
+            return old
+        current = type(self)._base_manager.using(self._state.db).filter(pk=self.pk).first()
+        return snapshot(current) if current is not None else None
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from ..audit import recorder
+        from ..audit.values import snapshot
+
+        using = kwargs.get("using") or self._state.db or "default"
+        with transaction.atomic(using=using):
+            adding = self._state.adding
+            old = None if adding else self._audit_old()
+            if not adding:
+                self._audit_expected_version = self.version
+                self.version = self.version + 1
+                uf = kwargs.get("update_fields")
+                if uf is not None:
+                    kwargs["update_fields"] = list({*uf, "version"})
+            try:
+                super().save(*args, **kwargs)
+            except Exception:
+                if not adding:
+                    self.version = self._audit_expected_version
+                raise
+            new = snapshot(self)
+            recorder.record_change(self, old, new, created=adding)
+            self._audit_snapshot = new
+
+    def _do_update(
+        self,
+        base_qs: Any,
+        using: Any,
+        pk_val: Any,
+        values: Any,
+        update_fields: Any,
+        forced_update: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> bool:
+        expected = getattr(self, "_audit_expected_version", None)
+        if expected is None:
+            return super()._do_update(
+                base_qs, using, pk_val, values, update_fields, forced_update, *args, **kwargs
+            )
+        # Use the plain manager here: our update() is the audited bulk path.
+        plain = models.QuerySet(model=type(self), using=using).filter(version=expected)
+        updated = super()._do_update(
+            plain, using, pk_val, values, update_fields, forced_update, *args, **kwargs
+        )
+        if (
+            not updated
+            and models.QuerySet(model=type(self), using=using).filter(pk=pk_val).exists()
+        ):
+            raise ConflictError()
+        return updated
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        from ..audit import recorder
+        from ..audit.context import current_context
+        from ..audit.values import snapshot
+
+        if not current_context().allow_destroy:
+            raise RegulatedDeleteError(
+                _(
+                    "Regulated records cannot be deleted; void them, or use a destruction request "
+                    "after the retention period."
+                )
+            )
+        using = kwargs.get("using") or self._state.db or "default"
+        with transaction.atomic(using=using):
+            old = snapshot(self)
+            pk = self.pk
+            result = super().delete(*args, **kwargs)
+            recorder.record_change(self, old, None, created=False, deleted=True, pk=pk)
+        return result
+
+    def check_version(self, expected: int | str | None) -> None:
+        """Raise ConflictError if the version the user edited is not the current one."""
+        if expected in (None, ""):
+            return
+        if int(expected) != self.version:
+            raise ConflictError()

@@ -1,0 +1,77 @@
+"""One way to fetch records for a user (ARCHITECTURE rule 6): role permission first, then the
+model's own object rule (`visible_to(user, qs)` classmethod) if it has one."""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import Http404
+
+M = TypeVar("M", bound=models.Model)
+
+WRITE_ACTIONS = {"add", "change", "delete"}
+
+
+def perm_name(model: type[models.Model], action: str) -> str:
+    return f"{model._meta.app_label}.{action}_{model._meta.model_name}"
+
+
+def require(user: Any, perm: str) -> None:
+    """Raise PermissionDenied unless the user holds perm (auditors never hold write perms)."""
+    if not user.is_authenticated or not user.has_perm(perm):
+        raise PermissionDenied
+
+
+def can(user: Any, model: type[models.Model], action: str = "view") -> bool:
+    return bool(user.is_authenticated and user.has_perm(perm_name(model, action)))
+
+
+def scope_for_user(user: Any, qs_or_model: Any, action: str = "view") -> models.QuerySet:
+    qs = (
+        qs_or_model
+        if isinstance(qs_or_model, models.QuerySet)
+        else qs_or_model._default_manager.all()
+    )
+    if not can(user, qs.model, action):
+        return qs.none()
+    rule = getattr(qs.model, "visible_to", None)
+    if rule is not None:
+        qs = rule(user, qs)
+    return qs
+
+
+def get_object_for_user(user: Any, qs_or_model: Any, action: str = "view", **lookup: Any) -> Any:
+    """Fetch one record the user may see (404 otherwise) and may `action` (403 otherwise)."""
+    qs = (
+        qs_or_model
+        if isinstance(qs_or_model, models.QuerySet)
+        else qs_or_model._default_manager.all()
+    )
+    visible = scope_for_user(user, qs, "view")
+    try:
+        obj = visible.get(**lookup)
+    except (qs.model.DoesNotExist, ValueError, TypeError):
+        raise Http404
+    if action != "view" and not can(user, qs.model, action):
+        raise PermissionDenied
+    return obj
+
+
+def permission_required(perm: str) -> Any:
+    """View decorator: login required, then the permission; 403 (not a redirect) if missing."""
+    from django.contrib.auth.views import redirect_to_login
+
+    def deco(view: Any) -> Any:
+        @wraps(view)
+        def wrapped(request: Any, *args: Any, **kwargs: Any) -> Any:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            require(request.user, perm)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return deco

@@ -1,0 +1,264 @@
+"""Django settings. Every value that varies between installs comes from an environment
+variable; each one is documented in docs/configuration.md."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from bootstrap_wrapper import get_bootstrap_dir
+from django.core.exceptions import ImproperlyConfigured
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    """Read a setting from NAME, or from the file named by NAME_FILE (for secrets)."""
+    file_name = os.environ.get(f"{name}_FILE")
+    if file_name:
+        return Path(file_name).read_text(encoding="utf-8").strip()
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = env(name)
+    return int(value) if value not in (None, "") else default
+
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(env("MEDVIGIL_DATA_DIR", str(Path.cwd() / "var")) or "var").resolve()
+TESTING = "pytest" in sys.modules or env_bool("MEDVIGIL_TESTING")
+
+DEBUG = env_bool("DEBUG", False)
+DEV = env_bool("MEDVIGIL_DEV")
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+INSECURE_DEFAULT_SECRET = "insecure-test-key-never-used-in-production"  # noqa: S105
+SECRET_KEY = env("SECRET_KEY") or ""
+if not SECRET_KEY and TESTING:
+    SECRET_KEY = INSECURE_DEFAULT_SECRET
+elif not SECRET_KEY and DEV:
+    # A development machine (`make run`) gets a random key kept in the data directory.
+    key_file = DATA_DIR / "secret_key"
+    if not key_file.exists():
+        import secrets
+
+        key_file.write_text(secrets.token_urlsafe(50), encoding="utf-8")
+        key_file.chmod(0o600)
+    SECRET_KEY = key_file.read_text(encoding="utf-8").strip()
+if not SECRET_KEY or (SECRET_KEY == INSECURE_DEFAULT_SECRET and not TESTING):
+    raise ImproperlyConfigured(
+        "SECRET_KEY (or SECRET_KEY_FILE) must be set in production; "
+        "set MEDVIGIL_DEV=1 only on a development machine."
+    )
+# Key for the audit trail's HMAC chain; defaults to SECRET_KEY.
+AUDIT_HMAC_KEY = env("AUDIT_HMAC_KEY") or SECRET_KEY
+
+ALLOWED_HOSTS = [h.strip() for h in (env("ALLOWED_HOSTS", "127.0.0.1,localhost") or "").split(",")]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in (env("CSRF_TRUSTED_ORIGINS", "") or "").split(",") if o.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "axes",
+    "huey.contrib.djhuey",
+    "medvigil.core",
+    "medvigil.accounts",
+    "medvigil.trace",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "medvigil.accounts.middleware.UserLanguageMiddleware",
+    "medvigil.core.middleware.AuditContextMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "medvigil.urls"
+WSGI_APPLICATION = "medvigil.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "medvigil.core.context_processors.shell",
+            ],
+        },
+    }
+]
+
+# --- database -----------------------------------------------------------------------------
+DATABASE_URL = env("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'medvigil.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at
+        # BEGIN so two writers queue instead of failing halfway through a transaction.
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+        "PRAGMA foreign_keys=ON;",
+    }
+IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- accounts, login and sessions ---------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "medvigil.accounts.backends.RoleBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+# Lock-out: LOGIN_FAILURE_LIMIT failed logins (or signatures) within LOGIN_LOCKOUT_MINUTES.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+# Lock the account, not the address: the requirement is per user (a signature by a logged-in
+# user from a shared hospital network must not lock out everyone behind that address).
+AXES_LOCKOUT_PARAMETERS = ["username"]
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+# Idle timeout: the session cookie is renewed on every request and expires after this.
+SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+PASSWORD_HASHERS = (
+    ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    if TESTING
+    else [
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    ]
+)
+
+# --- i18n and time ------------------------------------------------------------------------
+LANGUAGE_CODE = env("LANGUAGE_CODE", "zh-hans") or "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = env("COMPANY_TIME_ZONE", "Asia/Shanghai") or "Asia/Shanghai"
+
+# --- static and uploaded files ------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [("bootstrap", str(get_bootstrap_dir()))]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+if TESTING:
+    STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+WHITENOISE_USE_FINDERS = True
+MEDIA_ROOT = Path(env("MEDIA_ROOT", str(DATA_DIR / "media")) or "media")
+MEDIA_URL = "/media/"  # never served directly: downloads go through a permission check
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 20) * 1024 * 1024
+ATTACHMENT_ALLOWED_EXTENSIONS = (
+    env("ATTACHMENT_ALLOWED_EXTENSIONS", "pdf,jpg,jpeg,png,gif,webp,txt,csv,xlsx,docx,doc,xls,zip")
+    or ""
+).split(",")
+DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- e-mail -------------------------------------------------------------------------------
+EMAIL_HOST = env("EMAIL_HOST", "")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = env_int("EMAIL_PORT", 587)
+    EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "medvigil@localhost")
+
+# --- background jobs ----------------------------------------------------------------------
+REDIS_URL = env("REDIS_URL")
+if REDIS_URL:
+    HUEY = {
+        "huey_class": "huey.PriorityRedisHuey",
+        "name": env("HUEY_NAME", "medvigil"),
+        "url": REDIS_URL,
+        "immediate": False,
+        "consumer": {"workers": env_int("HUEY_WORKERS", 2), "worker_type": "thread"},
+    }
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "medvigil",
+        "filename": str(DATA_DIR / "huey.sqlite3"),
+        "immediate": False,
+        "consumer": {"workers": env_int("HUEY_WORKERS", 2), "worker_type": "thread"},
+    }
+if TESTING:
+    HUEY = {"huey_class": "huey.MemoryHuey", "name": "medvigil-test", "immediate": True}
+
+# --- business clock (PLAT-7) --------------------------------------------------------------
+BUSINESS_TIME_ZONE = env("BUSINESS_TIME_ZONE", TIME_ZONE) or TIME_ZONE
+BUSINESS_DAY_START = env("BUSINESS_DAY_START", "09:00") or "09:00"
+BUSINESS_DAY_END = env("BUSINESS_DAY_END", "18:00") or "18:00"
+BUSINESS_CALENDAR = env("BUSINESS_CALENDAR", "CN") or "CN"
+
+# --- numbering (PLAT-4): default pattern; per type overrides are data (NumberingScheme) ----
+NUMBER_PATTERN = env("NUMBER_PATTERN", "{prefix}-{year}-{seq:05d}") or "{prefix}-{year}-{seq:05d}"
+
+# --- API ----------------------------------------------------------------------------------
+NINJA_PAGINATION_PER_PAGE = 50
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {"axes": {"level": "WARNING"}},
+}
+
+if not DEBUG and not TESTING and not DEV:
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    X_FRAME_OPTIONS = "DENY"

@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from medvigil.accounts import views as account_views
+from medvigil.api import api
+from medvigil.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("language/", account_views.set_language_pref, name="set_language_pref"),
+    path("profile/", account_views.profile, name="profile"),
+    path("profile/tokens/<int:pk>/revoke/", account_views.revoke_token, name="revoke_token"),
+    path("", include("medvigil.core.urls")),
+    path("accounts/", include("medvigil.accounts.urls")),
+    path("trace/", include("medvigil.trace.urls")),
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+]
