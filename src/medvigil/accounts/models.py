@@ -85,7 +85,7 @@ class User(AuditedModel, AbstractUser):
     audit_exclude = ("last_login",)
     audit_masked = ("password",)
 
-    class Meta(AbstractUser.Meta):
+    class Meta(AbstractUser.Meta):  # type: ignore[name-defined]
         swappable = "AUTH_USER_MODEL"
         verbose_name = _("user")
         verbose_name_plural = _("users")

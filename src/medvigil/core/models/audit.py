@@ -181,7 +181,7 @@ class AuditedModel(models.Model):
     def from_db(cls, db: Any, field_names: Any, values: Any) -> Any:
         instance = super().from_db(db, field_names, values)
         instance._audit_loaded = True  # snapshot taken lazily in save()
-        instance._audit_snapshot = None
+        instance._audit_snapshot = None  # type: ignore[assignment]
         return instance
 
     def _audit_old(self) -> dict[str, Any] | None:
