@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "huey.contrib.djhuey",
+    "ninja",  # serves the API docs' Swagger UI from its own static files (no CDN)
     "medvigil.core",
     "medvigil.accounts",
     "medvigil.trace",
@@ -161,6 +162,12 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Our view renders that template with the minutes left (axes passes only a timedelta).
+AXES_LOCKOUT_CALLABLE = "medvigil.accounts.views.locked_out"
+# axes counts failures while each comes within the cool-off of the previous one, and the lock
+# lasts LOGIN_LOCKOUT_MINUTES from the failure that set it: attempts made while locked are
+# refused without extending the lock.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_VERBOSE = False
 # Idle timeout: the session cookie is renewed on every request and expires after this.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30) * 60
@@ -188,6 +195,7 @@ TIME_ZONE = env("COMPANY_TIME_ZONE", "Asia/Shanghai") or "Asia/Shanghai"
 # --- static and uploaded files ------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
 STATICFILES_DIRS = [("bootstrap", str(get_bootstrap_dir()))]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -217,6 +225,15 @@ if EMAIL_HOST:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "medvigil@localhost")
+# Address of the web app, for links in e-mails (e.g. https://medvigil.example.com).
+SITE_URL = (env("SITE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
+
+# --- deadline alerts (PLAT-8): "due soon" DEADLINE_DUE_SOON_HOURS before the deadline, or at
+# DEADLINE_DUE_SOON_FRACTION of a shorter clock; escalation DEADLINE_ESCALATE_AFTER_HOURS
+# after it is overdue (0: at once).
+DEADLINE_DUE_SOON_HOURS = env_int("DEADLINE_DUE_SOON_HOURS", 24)
+DEADLINE_DUE_SOON_FRACTION = float(env("DEADLINE_DUE_SOON_FRACTION", "0.2") or "0.2")
+DEADLINE_ESCALATE_AFTER_HOURS = env_int("DEADLINE_ESCALATE_AFTER_HOURS", 0)
 
 # --- background jobs ----------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
@@ -248,6 +265,19 @@ BUSINESS_CALENDAR = env("BUSINESS_CALENDAR", "CN") or "CN"
 # --- numbering (PLAT-4): default pattern; per type overrides are data (NumberingScheme) ----
 NUMBER_PATTERN = env("NUMBER_PATTERN", "{prefix}-{year}-{seq:05d}") or "{prefix}-{year}-{seq:05d}"
 
+# --- import (PLAT-10) ---------------------------------------------------------------------
+IMPORT_MAX_MB = env_int("IMPORT_MAX_MB", 50)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 500_000)
+# Files up to this size are checked and written during the upload request; larger ones by
+# the background worker (the page shows the progress).
+IMPORT_INLINE_MAX_BYTES = env_int("IMPORT_INLINE_MAX_KB", 256) * 1024
+
+# --- retention (PLAT-5): per type rules are data (RetentionRule); this is the fallback ------
+# Years from creation for a record type without a RetentionRule (documented in
+# docs/signatures-and-retention.md). DESTRUCTION_FOUR_EYES: the approver is not the requester.
+RETENTION_DEFAULT_YEARS = env_int("RETENTION_DEFAULT_YEARS", 10)
+DESTRUCTION_FOUR_EYES = env_bool("DESTRUCTION_FOUR_EYES", True)
+
 # --- API ----------------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 50
 
@@ -256,7 +286,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # run_huey adds its own handler (honouring --quiet/--verbose/--logfile); not
+        # propagating to the root handler stops every line being printed twice.
+        "huey": {"propagate": False},
+    },
 }
 
 if not DEBUG and not TESTING and not DEV:

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from medvigil.accounts import views as account_views
-from medvigil.api import api
+from medvigil.api import urlpatterns as api_urlpatterns
 from medvigil.core import views as core_views
 
 urlpatterns = [
@@ -17,5 +17,5 @@ urlpatterns = [
     path("accounts/", include("medvigil.accounts.urls")),
     path("trace/", include("medvigil.trace.urls")),
     path("admin/", admin.site.urls),
-    path("api/", api.urls),
+    *api_urlpatterns,  # /api/v1/..., /api/docs, JSON 404 for unknown /api/ paths
 ]

@@ -1,9 +1,10 @@
 """Administrator pages for users, departments and roles (PLAT-1). Every save is audited by
 the models themselves (source 'admin')."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .models import APIToken, Department, Role, User
 
@@ -45,8 +46,27 @@ class UserAdmin(BaseUserAdmin):
         (_("MedVigil"), {"fields": ("display_name", "department", "roles")}),
     )
 
+    actions = ["unlock_users"]
+
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False  # users are deactivated, never deleted: their audit entries point at them
+
+    @admin.action(
+        description=_("Unlock selected users (after too many failed sign-ins)"),
+        permissions=["change"],
+    )
+    def unlock_users(self, request, queryset):  # type: ignore[no-untyped-def]
+        from .services import unlock_user
+
+        users = list(queryset)
+        for user in users:
+            unlock_user(user, by=request.user)
+        self.message_user(
+            request,
+            ngettext("%(n)d user unlocked.", "%(n)d users unlocked.", len(users))
+            % {"n": len(users)},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(APIToken)

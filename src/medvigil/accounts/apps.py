@@ -9,6 +9,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
+        from . import signals  # noqa: F401  (sign-in events in the audit trail)
         from .defaults import ensure_defaults
 
         post_migrate.connect(ensure_defaults, dispatch_uid="medvigil_role_defaults")

@@ -74,7 +74,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "trace.change_installation",
     ],
     "quality": ["core.*", "trace.*", "-core.delete_*", "-core.change_auditentry"],
-    "technical": ["core.add_attachment", "core.view_attachment", "trace.view_*"],
+    # R&D needs the trace records, not customers' contact data (PLAT-11).
+    "technical": [
+        "core.add_attachment",
+        "core.view_attachment",
+        "trace.view_*",
+        "-trace.view_contact_data",
+    ],
     "management_rep": [*VIEW_ALL, "core.add_attachment", "core.add_signature"],
     "general_manager": [*VIEW_ALL, "core.add_attachment", "core.add_signature"],
     "sales": [
@@ -103,6 +109,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 }
 
 
+# Import (PLAT-10): roles that create trace records may upload import files; each importer
+# also requires the add_ permission of what it creates. Quality gets them through core.*.
+for _role in ("service_engineer", "logistics", "sales"):
+    ROLE_PERMISSIONS[_role] += ["core.add_importbatch", "core.view_importbatch"]
+
+
 def matches(perm: str, patterns: list[str]) -> bool:
     allowed = any(fnmatch(perm, p) for p in patterns if not p.startswith("-"))
     denied = any(fnmatch(perm, p[1:]) for p in patterns if p.startswith("-"))
@@ -118,7 +130,7 @@ def ensure_defaults(sender: Any = None, **kwargs: Any) -> None:
 
     from .models import Department, Role
 
-    with audit_context(source="system:defaults"):
+    with audit_context(source="defaults"):
         depts = {}
         for code, zh, en in DEPARTMENTS:
             depts[code], _created = Department.objects.get_or_create(

@@ -1,18 +1,19 @@
 from __future__ import annotations
 
+import math
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect, render
-from django.utils import translation
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
-
-from medvigil.core.permissions import get_object_for_user
 
 from .models import APIToken
 
@@ -65,10 +66,53 @@ def profile(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def revoke_token(request: HttpRequest, pk: int) -> HttpResponse:
-    token = get_object_for_user(
-        request.user, APIToken.objects.filter(user=request.user), "view", pk=pk
-    )
+    # Own tokens only: another user's token id is simply not found.
+    token = get_object_or_404(APIToken, user=request.user, pk=pk)
     if token.revoked_at is None:
         token.revoke()
         messages.success(request, _("Token revoked."))
     return redirect("profile")
+
+
+def lockout_minutes(username: str) -> int:
+    """Whole minutes (rounded up) until the lock-out of `username` ends: the cool-off runs
+    from the failure that locked the account (LOGIN_LOCKOUT_MINUTES)."""
+    from axes.helpers import get_cool_off
+    from axes.models import AccessAttempt
+
+    cool_off = get_cool_off()
+    if cool_off is None:
+        return 0
+    last = (
+        AccessAttempt.objects.filter(username=username)
+        .order_by("-attempt_time")
+        .values_list("attempt_time", flat=True)
+        .first()
+    )
+    if last is None:
+        return math.ceil(cool_off.total_seconds() / 60)
+    remaining = (last + cool_off - timezone.now()).total_seconds()
+    return max(1, math.ceil(remaining / 60))
+
+
+def locked_out(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The lock-out page (settings.AXES_LOCKOUT_CALLABLE), in the visitor's language, with the
+    minutes left before the account can sign in again."""
+    from axes.helpers import get_client_username
+
+    username = get_client_username(request, credentials) or ""
+    context = {
+        "cooloff_minutes": lockout_minutes(username),
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "username": username,
+    }
+    return render(
+        request,
+        "registration/locked_out.html",
+        context,
+        status=settings.AXES_HTTP_RESPONSE_CODE,
+    )

@@ -9,3 +9,17 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from . import signals  # noqa: F401  (m2m audit, login audit)
+        from .registry import NavItem, register_nav
+
+        register_nav(
+            NavItem(_("Audit trail"), "audit_trail", perm="core.view_auditentry", order=900)
+        )
+        # Import (PLAT-10): importers live in each app's `imports` module.
+        register_nav(NavItem(_("Imports"), "import_list", perm="core.view_importbatch", order=800))
+        from .imports import autodiscover as autodiscover_importers
+
+        autodiscover_importers()
+        # Record destruction (PLAT-5): nav entry and the approvers' My-work items.
+        from .views_retention import register_ui as register_retention_ui
+
+        register_retention_ui()

@@ -6,3 +6,19 @@ class TraceConfig(AppConfig):
     name = "medvigil.trace"
     label = "trace"
     verbose_name = _("Traceability")
+
+    def ready(self) -> None:
+        from medvigil.core.deadlines import register_deadline_source
+        from medvigil.core.registry import NavItem, register_nav, register_work
+
+        from . import timeline  # noqa: F401  (registers the unit timeline provider)
+        from .work import deadline_source, licence_items, registration_items
+
+        register_nav(NavItem(_("Products"), "trace:product_list", "trace.view_product", 20))
+        register_nav(NavItem(_("Customers"), "trace:customer_list", "trace.view_customer", 21))
+        register_nav(NavItem(_("Units"), "trace:unit_list", "trace.view_unit", 22))
+        register_nav(NavItem(_("Sales"), "trace:sale_list", "trace.view_sale", 23))
+        register_nav(NavItem(_("Trace"), "trace:trace_forward", "trace.view_unit", 24))
+        register_work(licence_items)
+        register_work(registration_items)
+        register_deadline_source(deadline_source)

@@ -2,6 +2,7 @@
 
 from .attachments import Attachment
 from .audit import AuditChain, AuditedModel, AuditedQuerySet, AuditEntry, ConflictError
+from .imports import ImportBatch
 from .notifications import DeadlineAlert, Notification
 from .numbering import NumberingScheme, Sequence
 from .retention import DestructionRequest, RetentionRule
@@ -16,6 +17,7 @@ __all__ = [
     "ConflictError",
     "DeadlineAlert",
     "DestructionRequest",
+    "ImportBatch",
     "Notification",
     "NumberingScheme",
     "RetentionRule",

@@ -25,8 +25,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         worker = None
         if not opts["no_worker"]:
+            # Its own session: Ctrl-C reaches only this process, which then stops the
+            # worker gracefully once (a second SIGINT would cut huey's graceful stop short).
             worker = subprocess.Popen(  # noqa: S603
-                [sys.executable, "-m", "medvigil.cli", "run_huey", "--quiet"]
+                [sys.executable, "-m", "medvigil.cli", "run_huey", "--quiet"],
+                start_new_session=True,
             )
         host, port = opts["host"], opts["port"]
         self.stdout.write(self.style.SUCCESS(f"MedVigil is at http://{host}:{port}/"))
@@ -40,11 +43,11 @@ class Command(BaseCommand):
         self.stdout.flush()
 
         def stop(*_a: Any) -> None:
-            if worker is not None:
-                worker.terminate()
-            raise SystemExit(0)
+            raise SystemExit(0)  # the finally below stops the worker
 
         signal.signal(signal.SIGTERM, stop)
+        if hasattr(signal, "SIGHUP"):
+            signal.signal(signal.SIGHUP, stop)  # terminal closed
         try:
             from waitress import serve
 
@@ -53,5 +56,22 @@ class Command(BaseCommand):
             serve(application, host=host, port=port, threads=opts["threads"])
         finally:
             if worker is not None:
-                worker.terminate()
-                worker.wait(10)
+                stop_worker(worker)
+
+
+def stop_worker(worker: subprocess.Popen, grace: float = 20.0) -> None:
+    """Stop the Huey consumer: SIGINT first (graceful: running jobs finish), SIGTERM if it
+    is still busy after `grace` seconds, SIGKILL as a last resort."""
+    if worker.poll() is not None:
+        return
+    for sig, wait in ((signal.SIGINT, grace), (signal.SIGTERM, 5.0)):
+        try:
+            worker.send_signal(sig)
+            worker.wait(wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+        except ProcessLookupError:
+            return
+    worker.kill()
+    worker.wait()

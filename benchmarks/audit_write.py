@@ -1,0 +1,203 @@
+#!/usr/bin/env python
+"""Audited write throughput (PLAT-2): how much does the audit trail cost per record created,
+and do concurrent writers scale?
+
+    .venv/bin/python benchmarks/audit_write.py [--seconds 10] [--writers 4] [--rounds 1] [--fresh]
+
+DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/medvigil_bench; the script
+creates that database if it is missing (``--fresh`` drops and recreates it) and migrates it
+with Django's ``migrate``. A SQLite URL works too (expect no gain from more writers there:
+SQLite has one writer at a time).
+
+What is measured: writers are separate processes (no shared GIL), each creating
+``accounts.Department`` rows with codes of its own, one row per transaction, for a fixed
+duration after a common start barrier (and after a short warm-up). Four runs:
+
+* audited, 1 writer and N writers: ``Department.objects.create(...)`` — the normal path,
+  ``AuditedModel.save`` inside its own transaction, writing the row, its audit entry
+  (field-by-field, HMAC-chained) and its chain head.
+* plain, 1 writer and N writers — the non-audited twin: the same ``Department(...)``
+  instance saved with ``django.db.models.Model.save(obj)`` inside ``transaction.atomic()``,
+  i.e. exactly the Django insert that ``AuditedModel.save`` wraps, without the audit.
+
+Printed: creations per second for each run, the audit overhead (extra time per creation,
+``plain_rate / audited_rate - 1``; the target is <= 30 %), the throughput lost, and whether
+N writers beat 1 writer (target: yes, on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/medvigil_bench"
+TARGET_OVERHEAD = 30.0
+WARMUP = 20
+
+
+def _environment() -> None:
+    sys.path.insert(0, str(ROOT / "src"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "medvigil.settings")
+    os.environ.setdefault("MEDVIGIL_DEV", "1")
+    os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+
+def _prepare_database(fresh: bool) -> None:
+    """Create (or recreate) the PostgreSQL database, then migrate it."""
+    import dj_database_url
+
+    cfg = dj_database_url.parse(os.environ["DATABASE_URL"])
+    if cfg["ENGINE"].endswith("postgresql"):
+        import psycopg
+        from psycopg import sql
+
+        admin = psycopg.connect(
+            host=cfg.get("HOST") or None,
+            port=cfg.get("PORT") or None,
+            user=cfg.get("USER") or None,
+            password=cfg.get("PASSWORD") or None,
+            dbname="postgres",
+            autocommit=True,
+        )
+        with admin:
+            name = cfg["NAME"]
+            exists = admin.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+            ).fetchone()
+            if exists and fresh:
+                admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+                exists = None
+            if not exists:
+                admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    elif fresh and cfg["NAME"] and Path(cfg["NAME"]).exists():
+        for suffix in ("", "-wal", "-shm"):
+            Path(cfg["NAME"] + suffix).unlink(missing_ok=True)
+
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0, interactive=False)
+    from django.db import connections
+
+    connections.close_all()
+
+
+def _writer(
+    mode: str, tag: str, seconds: float, barrier: Any, results: Any, index: int
+) -> None:  # runs in a child process
+    _environment()
+    import django
+
+    django.setup()
+    from django.db import connection, models, transaction
+
+    from medvigil.accounts.models import Department
+    from medvigil.core.audit import audit_context
+
+    def create(i: int) -> None:
+        code = f"{tag}-{index}-{i}"
+        obj = Department(code=code, name_zh=f"部门 {code}", name_en=f"Department {code}")
+        if mode == "audited":
+            obj.save()  # AuditedModel.save: its own transaction, row + entry + chain head
+        else:
+            with transaction.atomic():
+                models.Model.save(obj)  # the same insert, without the audit
+
+    with audit_context(actor_name="system:benchmark", source="benchmark"):
+        i = 0
+        for _ in range(WARMUP):
+            create(i)
+            i += 1
+        barrier.wait()
+        start = time.perf_counter()
+        deadline = start + seconds
+        done = 0
+        while time.perf_counter() < deadline:
+            create(i)
+            i += 1
+            done += 1
+        elapsed = time.perf_counter() - start
+    connection.close()
+    results.put((index, done, elapsed))
+
+
+def run(mode: str, writers: int, seconds: float) -> float:
+    """Creations per second of `writers` concurrent processes in `mode`."""
+    ctx = mp.get_context("spawn")
+    barrier = ctx.Barrier(writers)
+    results = ctx.Queue()
+    tag = f"b{uuid.uuid4().hex[:8]}{mode[0]}{writers}"
+    procs = [
+        ctx.Process(target=_writer, args=(mode, tag, seconds, barrier, results, k))
+        for k in range(writers)
+    ]
+    for p in procs:
+        p.start()
+    rows = [results.get(timeout=seconds + 300) for _ in procs]
+    for p in procs:
+        p.join()
+        if p.exitcode:
+            raise SystemExit(f"a {mode} writer failed (exit code {p.exitcode})")
+    total = sum(r[1] for r in rows)
+    window = max(r[2] for r in rows)
+    return total / window
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="duration of each run")
+    parser.add_argument("--writers", type=int, default=4, help="concurrent writers to compare")
+    parser.add_argument("--rounds", type=int, default=1, help="repeat and take the median")
+    parser.add_argument("--fresh", action="store_true", help="drop and recreate the database")
+    args = parser.parse_args()
+
+    _environment()
+    _prepare_database(args.fresh)
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    print(f"database: {engine} {settings.DATABASES['default']['NAME']}")
+    print(f"cpus: {os.cpu_count()}, run: {args.seconds:g} s each, rounds: {args.rounds}")
+
+    rates: dict[tuple[str, int], float] = {}
+    for n in (1, args.writers):
+        for mode in ("plain", "audited"):
+            samples = [run(mode, n, args.seconds) for _ in range(args.rounds)]
+            rates[mode, n] = statistics.median(samples)
+            print(f"  {mode:8s} {n} writer(s): {rates[mode, n]:8.1f} creations/s")
+
+    print()
+    ok = True
+    for n in (1, args.writers):
+        plain, audited = rates["plain", n], rates["audited", n]
+        overhead = (plain / audited - 1) * 100
+        lost = (1 - audited / plain) * 100
+        met = overhead <= TARGET_OVERHEAD
+        ok &= met
+        print(
+            f"audit overhead, {n} writer(s): {overhead:5.1f} % more time per creation "
+            f"({lost:4.1f} % less throughput) — target <= {TARGET_OVERHEAD:.0f} %: "
+            f"{'met' if met else 'MISSED'}"
+        )
+    scale = rates["audited", args.writers] / rates["audited", 1]
+    beats = scale > 1
+    ok &= beats
+    print(
+        f"{args.writers} audited writers vs 1: x{scale:.2f} — "
+        f"{'beats 1 writer' if beats else 'does NOT beat 1 writer'}"
+    )
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

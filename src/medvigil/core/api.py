@@ -1,0 +1,357 @@
+"""API building blocks shared by every app's router, and the audit-trail endpoints (PLAT-2).
+
+For an app router (see docs/api.md), use:
+
+    from medvigil.core.api import Page, Pagination, api_get_object, paginate, require_perm
+
+    router = Router(tags=["trace"])
+
+    @router.get("/products", response=list[ProductOut])
+    @paginate(Pagination)                      # -> {"count", "limit", "offset", "items"}
+    def list_products(request):
+        return scope_for_user(request.user, Product).order_by("name")
+
+    @router.get("/products/{pk}", response=ProductOut)
+    def get_product(request, pk: int):
+        return api_get_object(request, Product, "view", pk=pk)   # 404 / 403 in the error shape
+
+    @router.post("/products/{pk}/obsolete", response=ProductOut)
+    def obsolete(request, pk: int, payload: ObsoleteIn):
+        product = api_get_object(request, Product, "change", pk=pk)
+        return services.obsolete_product(product, by=request.user, version=payload.version)
+
+`request.user` is the authenticated user for both token and session requests, and the audit
+actor is already set: services called from an endpoint are attributed to that user with the
+source "api". Raise django's ValidationError / PermissionDenied / Http404 or ConflictError from
+services; the API turns them into the one error shape (medvigil.core.api_errors)."""
+
+import datetime as dt
+from typing import Any, Literal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import PaginationBase, paginate
+from ninja.security import HttpBearer
+from ninja.security.apikey import APIKeyCookie
+from ninja.utils import check_csrf
+
+from .audit.context import set_actor
+from .audit.search import AuditFilter, change_rows, record_type_label, record_types, search_entries
+from .models import AuditEntry
+from .permissions import get_object_for_user, require
+
+__all__ = [
+    "ERROR_RESPONSES",
+    "ApiTokenAuth",
+    "ErrorOut",
+    "Page",
+    "PageParams",
+    "Pagination",
+    "SessionCsrfAuth",
+    "api_get_object",
+    "api_user",
+    "error_responses",
+    "paginate",
+    "paginate_queryset",
+    "require_perm",
+    "router",
+]
+
+DEFAULT_LIMIT = int(getattr(settings, "NINJA_PAGINATION_PER_PAGE", 50))
+MAX_LIMIT = 500
+
+
+# --- authentication -------------------------------------------------------------------------
+class ApiTokenAuth(HttpBearer):
+    """`Authorization: Bearer <token>` with a personal API token (accounts.APIToken).
+    Revoked or unknown tokens, and tokens of inactive users, are refused (401)."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        from medvigil.accounts.models import APIToken
+
+        token = token.strip()
+        if not token:
+            return None
+        user = APIToken.authenticate(token)
+        if user is None:
+            return None
+        request.user = user
+        request.auth_method = "token"  # type: ignore[attr-defined]
+        set_actor(user)  # the audit context opened by AuditContextMiddleware (source "api")
+        return user
+
+
+class SessionCsrfAuth(APIKeyCookie):
+    """The browser session, so htmx pages can call the API. Unsafe methods need the CSRF token
+    (header X-CSRFToken), as for any form post. Without a signed-in session this auth simply
+    does not apply, so a request with a bad token gets 401, not a CSRF error."""
+
+    param_name = settings.SESSION_COOKIE_NAME
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        return request.COOKIES.get(self.param_name)
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        if (
+            self.csrf
+            and not getattr(request, "_ninja_csrf_exempt", False)
+            and check_csrf(request) is not None
+        ):
+            raise PermissionDenied(
+                _("CSRF check failed: send the X-CSRFToken header with the session cookie.")
+            )
+        request.auth_method = "session"  # type: ignore[attr-defined]
+        return user
+
+
+# --- helpers for routers --------------------------------------------------------------------
+def api_user(request: HttpRequest) -> Any:
+    """The authenticated user of an API request (token or session)."""
+    return getattr(request, "auth", None) or request.user
+
+
+def require_perm(request: HttpRequest, perm: str) -> None:
+    """403 (permission_denied) unless the API user holds `perm`, e.g. "trace.add_sale".
+    Read-only roles (auditor) never hold write permissions."""
+    require(api_user(request), perm)
+
+
+def api_get_object(
+    request: HttpRequest, model_or_qs: Any, action: str = "view", **lookup: Any
+) -> Any:
+    """One record the API user may see (404 otherwise) and may `action` (403 otherwise):
+    core.permissions.get_object_for_user for endpoints (ARCHITECTURE rule 6)."""
+    return get_object_for_user(api_user(request), model_or_qs, action, **lookup)
+
+
+class ErrorDetail(Schema):
+    code: str = Field(
+        ...,
+        description="validation_error, permission_denied, not_authenticated, not_found, "
+        "conflict, bad_request, method_not_allowed, throttled or server_error",
+    )
+    message: str
+    fields: dict[str, list[str]] = Field(
+        default_factory=dict, description="Messages per input field; '__all__' for the record."
+    )
+
+
+class ErrorOut(Schema):
+    error: ErrorDetail
+
+
+# for OpenAPI: response={200: X, **ERROR_RESPONSES}
+ERROR_RESPONSES: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422), ErrorOut)
+
+
+def error_responses(*statuses: int) -> dict[int, Any]:
+    """OpenAPI error responses for an endpoint: `response={200: Out, **error_responses(403)}`.
+    401 and 422 are always included."""
+    return dict.fromkeys(sorted({401, 422, *statuses}), ErrorOut)
+
+
+class PageParams(Schema):
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Items per page.")
+    offset: int = Field(0, ge=0, description="Items to skip.")
+
+
+class Page(Schema):
+    """The shape of every paginated list. Routers get it through @paginate(Pagination)."""
+
+    count: int = Field(..., description="Total number of items matching the query.")
+    limit: int
+    offset: int
+    items: list[Any]
+
+
+def paginate_queryset(qs: Any, limit: int, offset: int) -> dict[str, Any]:
+    """{"count", "limit", "offset", "items"} for a queryset or list (items evaluated)."""
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    offset = max(0, int(offset))
+    count = qs.count() if isinstance(qs, models.QuerySet) else len(qs)
+    return {"count": count, "limit": limit, "offset": offset, "items": list(qs[offset:][:limit])}
+
+
+class Pagination(PaginationBase):
+    """limit/offset pagination with the total: `@paginate(Pagination)` under `@router.get(...,
+    response=list[ItemOut])`. The query must be ordered (the endpoint decides the order)."""
+
+    class Input(PageParams):
+        pass
+
+    class Output(Page):
+        pass
+
+    def paginate_queryset(
+        self, queryset: Any, pagination: Any, request: HttpRequest, **params: Any
+    ) -> Any:
+        return paginate_queryset(queryset, pagination.limit, pagination.offset)
+
+
+# --- the audit trail ------------------------------------------------------------------------
+router = Router(tags=["audit trail"])
+
+AUDIT_PERM = "core.view_auditentry"
+VERIFY_PERM = "core.view_auditchain"
+
+
+class FieldChangeOut(Schema):
+    field: str = Field(..., description="Field name as stored (foreign keys as <name>_id).")
+    label: str = Field(..., description="Field name in the user's language.")
+    old: Any = None
+    new: Any = None
+
+
+class AuditEntryOut(Schema):
+    id: int
+    timestamp: dt.datetime = Field(..., description="UTC.")
+    actor_id: int | None
+    actor_username: str | None
+    actor_name: str = Field(..., description="Name of the actor when the entry was written.")
+    source: str
+    request_id: str
+    record_type: str = Field(..., description="app_label.model")
+    object_id: str
+    object_repr: str
+    action: str
+    seq: int = Field(..., description="Position in the record's own hash chain (1, 2, ...).")
+    reason: str
+    changes: list[FieldChangeOut]
+
+    @staticmethod
+    def resolve_actor_username(obj: AuditEntry) -> str | None:
+        return obj.actor.get_username() if obj.actor_id else None
+
+    @staticmethod
+    def resolve_record_type(obj: AuditEntry) -> str:
+        return record_type_label(obj.content_type)
+
+    @staticmethod
+    def resolve_changes(obj: AuditEntry) -> list[dict[str, Any]]:
+        return change_rows(obj)
+
+
+Action = Literal["create", "update", "delete", "sign", "event"]
+
+
+class AuditQuery(Schema):
+    record_type: str = Field("", description="app_label.model, e.g. accounts.department")
+    object_id: str = Field("", description="Exact record id (with record_type).")
+    q: str = Field("", description="Record id, or text contained in the record's name.")
+    user: str = Field("", description="User name (exact) or part of the actor's name.")
+    actor_id: int | None = Field(None, description="User id of the actor.")
+    action: Action | None = None
+    source: str = Field("", description="ui, api, admin, shell, command:<name>, task:<name>…")
+    request_id: str = ""
+    date_from: dt.date | None = Field(None, description="First day, company time zone.")
+    date_to: dt.date | None = Field(None, description="Last day (inclusive), company time zone.")
+    since: dt.datetime | None = Field(None, description="From this instant (inclusive).")
+    until: dt.datetime | None = Field(None, description="Before this instant (exclusive).")
+
+    def to_filter(self) -> AuditFilter:
+        return AuditFilter(
+            record_type=self.record_type,
+            object_id=self.object_id,
+            record=self.q,
+            user=self.user,
+            actor_id=self.actor_id,
+            action=self.action or "",
+            source=self.source,
+            request_id=self.request_id,
+            date_from=self.date_from,
+            date_to=self.date_to,
+            since=self.since,
+            until=self.until,
+        )
+
+
+class RecordTypeOut(Schema):
+    record_type: str
+    name: str
+
+
+class VerifyOut(Schema):
+    ok: bool
+    entries: int
+    chains: int
+    problem: str
+    entry_id: int | None
+
+
+@router.get(
+    "/entries",
+    response={200: list[AuditEntryOut], **error_responses(403)},
+    summary="Search the audit trail",
+)
+@paginate(Pagination)
+def list_entries(request: HttpRequest, filters: Query[AuditQuery]) -> Any:
+    """Every create, change, delete, signature and event, newest first (perm
+    core.view_auditentry). Filters combine with AND."""
+    require_perm(request, AUDIT_PERM)
+    return search_entries(filters.to_filter())
+
+
+@router.get(
+    "/entries/{entry_id}",
+    response={200: AuditEntryOut, **error_responses(403, 404)},
+    summary="One audit entry",
+)
+def get_entry(request: HttpRequest, entry_id: int) -> Any:
+    require_perm(request, AUDIT_PERM)
+    return api_get_object(
+        request, AuditEntry.objects.select_related("actor", "content_type"), "view", pk=entry_id
+    )
+
+
+@router.get(
+    "/records/{record_type}/{object_id}/history",
+    response={200: list[AuditEntryOut], **error_responses(403)},
+    summary="A record's history",
+)
+@paginate(Pagination)
+def record_history(request: HttpRequest, record_type: str, object_id: str) -> Any:
+    """The record's entries in chain order (oldest first). An unknown record type is a 422;
+    a record without entries gives an empty list."""
+    require_perm(request, AUDIT_PERM)
+    qs = search_entries(AuditFilter(record_type=record_type, object_id=object_id))
+    return qs.order_by("seq")
+
+
+@router.get(
+    "/record-types",
+    response={200: list[RecordTypeOut], **error_responses(403)},
+    summary="Audited record types",
+)
+def list_record_types(request: HttpRequest) -> Any:
+    require_perm(request, AUDIT_PERM)
+    return [{"record_type": label, "name": name} for label, name in record_types()]
+
+
+@router.get(
+    "/verify",
+    response={200: VerifyOut, **error_responses(403)},
+    summary="Verify the hash chains",
+)
+def verify(request: HttpRequest) -> Any:
+    """Walk the whole trail as `medvigil audit verify` does (read-only; perm
+    core.view_auditchain). `ok` is false and `problem` names the first bad entry if any entry
+    was altered, removed or inserted."""
+    from .audit.verify import verify_trail
+
+    require_perm(request, AUDIT_PERM)
+    require_perm(request, VERIFY_PERM)
+    r = verify_trail()
+    return {
+        "ok": r.ok,
+        "entries": r.entries,
+        "chains": r.chains,
+        "problem": r.problem,
+        "entry_id": r.entry_id,
+    }

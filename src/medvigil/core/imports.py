@@ -1,0 +1,957 @@
+"""Import of master and transactional data from CSV and XLSX files (PLAT-10).
+
+An *importer* declares its columns (English and Chinese headers, required or not, a type) and
+implements ``validate_row`` (turn one checked row into unsaved records, or add errors) and
+``save_rows`` (bulk-insert them). The framework reads the file, maps the headers, converts and
+checks every cell, resolves natural-key lookups once per batch (set-based: one query per
+chunk of values, never one per row), runs the importer's checks on every row and collects
+every error with the row number as shown in the spreadsheet.
+
+All or nothing: if any row has an error nothing is written and a CSV error report (row,
+column, value, message) is stored on the batch; otherwise every row is written in ONE
+transaction, inside an audit context whose source is ``import``, whose request id is the
+batch number and whose actor is the uploader, so each created record gets its own audit entry
+pointing at the batch (``AuditedQuerySet.bulk_create``).
+
+Importers live in an ``imports`` module of each app and register themselves with
+``@register``; ``autodiscover()`` (called from CoreConfig.ready) imports those modules so the
+web process and the Huey worker know the same kinds.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import logging
+import re
+import time
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import connection, models, transaction
+from django.utils import timezone, translation
+from django.utils.module_loading import autodiscover_modules
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from huey.contrib.djhuey import db_task
+
+from .audit import audit_context
+from .models import ImportBatch
+from .permissions import require
+
+log = logging.getLogger(__name__)
+
+ALLOWED_EXTENSIONS = ("csv", "txt", "tsv", "xlsx", "xlsm", "xls")
+LOOKUP_CHUNK = 2000  # values per IN (...) query when resolving natural keys
+PREVIEW_ERRORS = 200  # errors kept on the batch for display; the report has all of them
+
+
+def max_rows() -> int:
+    return int(getattr(settings, "IMPORT_MAX_ROWS", 500_000))
+
+
+def inline_max_bytes() -> int:
+    """Files up to this size are processed in the request; larger ones by a Huey task."""
+    return int(getattr(settings, "IMPORT_INLINE_MAX_BYTES", 256 * 1024))
+
+
+def max_upload_bytes() -> int:
+    return int(getattr(settings, "IMPORT_MAX_MB", 50)) * 1024 * 1024
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read (format, encoding, missing columns)."""
+
+
+# --- columns and rows ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """Resolve a natural key to a record: the first of ``keys`` that matches wins. A key is a
+    field name, or (field name, normaliser) where the normaliser turns the cell text into the
+    stored form (or raises ValueError: that key does not apply). ``queryset`` restricts and
+    shapes what is loaded (e.g. ``.select_related(...)``)."""
+
+    model: type[models.Model]
+    keys: tuple[Any, ...]
+    queryset: Callable[[], models.QuerySet] | None = None
+    what: Any = ""  # a noun for messages ("product"); default: the model's verbose name
+
+    def base(self) -> models.QuerySet:
+        if self.queryset is not None:
+            return self.queryset()
+        return self.model._default_manager.all()
+
+    def resolve(self, values: Iterable[str]) -> dict[str, Any]:
+        """{value: record} for the values found; AMBIGUOUS where a key matches several.
+        One query per key and chunk of values, whatever the number of rows."""
+        pending = {v for v in values if v}
+        found: dict[str, Any] = {}
+        for key in self.keys:
+            if not pending:
+                break
+            name, norm = (key, None) if isinstance(key, str) else key
+            by_norm: dict[str, list[str]] = {}
+            for v in pending:
+                try:
+                    n = norm(v) if norm else v
+                except (ValueError, ValidationError):
+                    continue
+                by_norm.setdefault(n, []).append(v)
+            hits: dict[str, Any] = {}
+            for chunk in chunked(sorted(by_norm), LOOKUP_CHUNK):
+                for obj in self.base().filter(**{f"{name}__in": chunk}):
+                    k = str(getattr(obj, name))
+                    hits[k] = AMBIGUOUS if k in hits else obj
+            for n, obj in hits.items():
+                for v in by_norm.get(n, []):
+                    found[v] = obj
+            pending -= set(found)
+        return found
+
+
+AMBIGUOUS = object()
+
+TYPES = ("str", "int", "date", "decimal", "bool", "choice", "lookup")
+
+
+@dataclass(frozen=True, eq=False)
+class Column:
+    """One column of an import file.
+
+    name: key of the converted value in ``row``; en / zh: the header written in templates
+    (both accepted); aliases: other accepted headers; type: one of TYPES."""
+
+    name: str
+    en: str
+    zh: str
+    type: str = "str"
+    required: bool = False
+    max_length: int | None = None
+    choices: Sequence[tuple[str, Any]] = ()
+    choice_aliases: dict[str, str] = field(default_factory=dict)
+    lookup: Lookup | None = None
+    aliases: tuple[str, ...] = ()
+    help: str = ""
+    max_digits: int | None = None
+    decimal_places: int | None = None
+    min_value: int | None = None
+    blank_values: tuple[str, ...] = ()  # cell texts read as empty, e.g. 长期 for "no expiry"
+
+    def __post_init__(self) -> None:
+        if self.type not in TYPES:
+            raise ValueError(f"Unknown column type {self.type!r}")
+        if self.type == "lookup" and self.lookup is None:
+            raise ValueError(f"Column {self.name} of type lookup needs a Lookup")
+
+    def header(self, language: str | None = None) -> str:
+        lang = language or translation.get_language() or "en"
+        return self.zh if lang.lower().startswith("zh") else self.en
+
+    def accepted_headers(self) -> set[str]:
+        return {norm_header(h) for h in (self.en, self.zh, self.name, *self.aliases) if h}
+
+
+_HEADER_STRIP = re.compile(r"[\s_\-*:：]+")
+
+
+def norm_header(text: Any) -> str:
+    s = str(text or "").strip().lower()
+    s = s.replace("（", "(").replace("）", ")").replace("／", "/")
+    return _HEADER_STRIP.sub("", s)
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int | None  # spreadsheet row number (the header is usually row 1); None: whole file
+    column: str  # the header as it appears in the file ("" when not about one column)
+    value: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "value": self.value, "msg": self.message}
+
+
+class Row:
+    """One data row: converted values by column name, raw cell text, errors."""
+
+    __slots__ = ("number", "values", "raw", "errors", "_headers")
+
+    def __init__(self, number: int, headers: dict[str, str]) -> None:
+        self.number = number
+        self.values: dict[str, Any] = {}
+        self.raw: dict[str, str] = {}
+        self.errors: list[RowError] = []
+        self._headers = headers
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values.get(name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        v = self.values.get(name)
+        return default if v is None else v
+
+    def error(self, column: str | None, message: Any) -> None:
+        """Add an error about column ``column`` (a Column.name) or the whole row (None)."""
+        header = self._headers.get(column or "", column or "")
+        value = self.raw.get(column or "", "")
+        self.errors.append(RowError(self.number, header, value, str(message)))
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+# --- importers -------------------------------------------------------------------------------
+
+
+class Importer:
+    """Base class. Subclasses set kind, label, permission, model, columns and implement
+    ``validate_row`` (and ``prepare`` for set-based lookups); ``save_rows`` bulk-creates."""
+
+    kind: ClassVar[str] = ""
+    label: ClassVar[Any] = ""
+    description: ClassVar[Any] = ""
+    permission: ClassVar[str] = ""
+    model: ClassVar[type[models.Model] | None] = None
+    columns: ClassVar[list[Column]] = []
+    batch_size: ClassVar[int] = 2000
+    order: ClassVar[int] = 100
+
+    def __init__(self, user: Any = None, batch: ImportBatch | None = None) -> None:
+        self.user = user
+        self.batch = batch
+
+    # hooks ----------------------------------------------------------------------------------
+    def prepare(self, rows: list[Row]) -> None:
+        """Load whatever validation needs for all rows at once (after cell conversion)."""
+
+    def validate_row(self, row: Row) -> Any:
+        """Return the unsaved record(s) for this row, or add errors with ``row.error``."""
+        assert self.model is not None
+        return self.model(**{c.name: row[c.name] for c in self.columns if c.name in row.values})
+
+    def recheck(self, items: list[Any]) -> list[RowError]:
+        """Called inside the write transaction after the kind's lock is taken: repeat, set-based,
+        the checks that another import or user could have invalidated since validation."""
+        return []
+
+    def save_rows(self, items: list[Any], progress: Callable[[int], None]) -> int:
+        """Write all records (inside the batch's transaction); return how many were created."""
+        assert self.model is not None
+        objs = flatten(items)
+        done = 0
+        for chunk in chunked(objs, self.batch_size):
+            self.model._default_manager.bulk_create(chunk, batch_size=self.batch_size)
+            done += len(chunk)
+            progress(done)
+        return done
+
+    # helpers --------------------------------------------------------------------------------
+    @classmethod
+    def template_headers(cls, language: str | None = None) -> list[str]:
+        return [c.header(language) for c in cls.columns]
+
+    @classmethod
+    def allowed(cls, user: Any) -> bool:
+        return bool(
+            user.is_authenticated
+            and user.has_perm("core.add_importbatch")
+            and user.has_perm(cls.permission)
+        )
+
+
+def flatten(items: Iterable[Any]) -> list[Any]:
+    out: list[Any] = []
+    for item in items:
+        if item is None:
+            continue
+        if isinstance(item, list | tuple):
+            out.extend(i for i in item if i is not None)
+        else:
+            out.append(item)
+    return out
+
+
+_registry: dict[str, type[Importer]] = {}
+
+
+def register(cls: type[Importer]) -> type[Importer]:
+    if not cls.kind or not cls.permission:
+        raise ValueError("An importer needs a kind and a permission")
+    _registry[cls.kind] = cls
+    return cls
+
+
+def autodiscover() -> None:
+    autodiscover_modules("imports")
+
+
+def get_importer(kind: str) -> type[Importer] | None:
+    return _registry.get(kind)
+
+
+def all_importers() -> list[type[Importer]]:
+    return sorted(_registry.values(), key=lambda c: (c.order, c.kind))
+
+
+def importers_for(user: Any) -> list[type[Importer]]:
+    return [cls for cls in all_importers() if cls.allowed(user)]
+
+
+# --- reading files ---------------------------------------------------------------------------
+
+
+def chunked(seq: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(seq), size):
+        yield seq[i : i + size]
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 (Chinese Excel exports)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise ImportFileError(
+            _("The file's text encoding was not recognised; save it as CSV UTF-8 or as XLSX.")
+        )
+
+
+def read_csv(data: bytes) -> list[list[Any]]:
+    text = decode_text(data)
+    first = text.split("\n", 1)[0]
+    delimiter = max((",", "\t", ";"), key=first.count) if first else ","
+    if first and first.count(delimiter) == 0:
+        delimiter = ","
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise ImportFileError(_("The CSV file could not be read: %(error)s") % {"error": exc})
+
+
+def read_xlsx(data: bytes) -> list[list[Any]]:
+    """First worksheet, row 1 of the sheet = index 0 (row numbers must match the sheet)."""
+    try:
+        from python_calamine import CalamineWorkbook
+
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        try:
+            return wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
+        finally:
+            wb.close()
+    except Exception as exc:  # fall back to openpyxl (e.g. a file calamine cannot parse)
+        log.info("calamine could not read the workbook (%s); trying openpyxl", exc)
+    try:
+        import openpyxl
+
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            ws = wb.worksheets[0]
+            return [list(r) for r in ws.iter_rows(min_row=1, values_only=True)]
+        finally:
+            wb.close()
+    except Exception:
+        raise ImportFileError(_("The spreadsheet could not be read; save it as XLSX or CSV."))
+
+
+def read_table(data: bytes, filename: str) -> list[list[Any]]:
+    """All rows of the file as lists of cells (strings, numbers, dates; '' or None empty)."""
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if data[:4] == b"PK\x03\x04" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return read_xlsx(data)
+    if ext in {"xlsx", "xlsm", "xls"}:
+        raise ImportFileError(_("The spreadsheet could not be read; save it as XLSX or CSV."))
+    return read_csv(data)
+
+
+# --- cell conversion -------------------------------------------------------------------------
+
+_TRUE = {"1", "true", "yes", "y", "t", "是", "有", "√", "✓", "对", "x"}
+_FALSE = {"0", "false", "no", "n", "f", "否", "无", "×", "✗", "不", "不是", ""}
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日")
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+def cell_text(value: Any) -> str:
+    """The text a user sees in the cell (numbers without a spurious .0)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def to_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if 1 <= value < 2958466:  # an Excel serial date number
+            return _EXCEL_EPOCH + dt.timedelta(days=int(value))
+        raise ValueError
+    text = str(value).strip()
+    if " " in text or "T" in text:  # a date-time written as text: keep the date
+        text = re.split(r"[ T]", text, maxsplit=1)[0]
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    if text.isdigit() and len(text) == 5:  # an Excel serial number exported as text
+        return _EXCEL_EPOCH + dt.timedelta(days=int(text))
+    raise ValueError
+
+
+def to_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        raise ValueError
+    text = str(value).strip().replace(",", "")
+    if re.fullmatch(r"[+-]?\d+(\.0+)?", text):
+        return int(text.split(".")[0])
+    raise ValueError
+
+
+def to_decimal(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise ValueError
+    if isinstance(value, float):
+        value = repr(value)
+    try:
+        d = Decimal(str(value).strip().replace(",", ""))
+    except InvalidOperation:
+        raise ValueError
+    if not d.is_finite():
+        raise ValueError
+    return d
+
+
+def to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = cell_text(value).lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError
+
+
+class Converter:
+    """Converts the cells of one column; built once per batch (choice maps are cached)."""
+
+    def __init__(self, column: Column) -> None:
+        self.column = column
+        self.choice_map: dict[str, str] = {}
+        if column.type == "choice":
+            for value, label in column.choices:
+                self.choice_map[str(value).lower()] = value
+                for lang in ("en", "zh-hans"):
+                    with translation.override(lang):
+                        self.choice_map[str(label).strip().lower()] = value
+            for alias, value in column.choice_aliases.items():
+                self.choice_map[alias.strip().lower()] = value
+
+    def __call__(self, value: Any) -> Any:
+        """The converted value; raises ValueError with a user message."""
+        col = self.column
+        t = col.type
+        if t in ("str", "lookup"):
+            text = cell_text(value)
+            if col.max_length and len(text) > col.max_length:
+                raise ValueError(
+                    _("At most %(n)d characters (this has %(m)d).")
+                    % {"n": col.max_length, "m": len(text)}
+                )
+            return text
+        try:
+            if t == "int":
+                n = to_int(value)
+                if col.min_value is not None and n < col.min_value:
+                    raise ValueError(
+                        _("Must be at least %(n)d.") % {"n": col.min_value},
+                    )
+                return n
+            if t == "date":
+                return to_date(value)
+            if t == "decimal":
+                d = to_decimal(value)
+                if col.decimal_places is not None:
+                    exp = d.as_tuple().exponent
+                    if isinstance(exp, int) and -exp > col.decimal_places:
+                        raise ValueError(
+                            _("At most %(n)d decimal places.") % {"n": col.decimal_places}
+                        )
+                if col.max_digits is not None and col.decimal_places is not None:
+                    limit = Decimal(10) ** (col.max_digits - col.decimal_places)
+                    if abs(d) >= limit:
+                        raise ValueError(_("The number is too large."))
+                return d
+            if t == "bool":
+                return to_bool(value)
+            if t == "choice":
+                key = cell_text(value).lower()
+                if key in self.choice_map:
+                    return self.choice_map[key]
+                raise ValueError(
+                    _("Not one of the allowed values: %(values)s.")
+                    % {"values": ", ".join(str(v) for v, _label in col.choices)}
+                )
+        except ValueError as exc:
+            if exc.args and isinstance(exc.args[0], str) and exc.args[0]:
+                raise
+        raise ValueError(TYPE_MESSAGES[t]())
+
+
+TYPE_MESSAGES: dict[str, Callable[[], str]] = {
+    "int": lambda: _("Enter a whole number."),
+    "date": lambda: _("Enter a date as YYYY-MM-DD."),
+    "decimal": lambda: _("Enter a number."),
+    "bool": lambda: _("Enter yes or no (是/否)."),
+    "choice": lambda: _("Not an allowed value."),
+}
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+# --- the import pipeline ---------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    rows: list[Row]
+    errors: list[RowError]
+    items: list[Any]
+    ignored_headers: list[str]
+    timings: dict[str, float]
+
+
+def find_header(table: list[list[Any]], columns: list[Column]) -> tuple[int, dict[int, Column]]:
+    """The header row (the best match among the first 10 non-empty rows) and its columns."""
+    accepted = [(c, c.accepted_headers()) for c in columns]
+    required = {c.name for c in columns if c.required}
+    best: tuple[int, int, dict[int, Column]] | None = None
+    seen = 0
+    for idx, cells in enumerate(table):
+        if all(is_blank(v) for v in cells):
+            continue
+        seen += 1
+        mapping: dict[int, Column] = {}
+        for pos, cell in enumerate(cells):
+            key = norm_header(cell)
+            for col, names in accepted:
+                if key and key in names and col not in mapping.values():
+                    mapping[pos] = col
+                    break
+        names_found = {c.name for c in mapping.values()}
+        if mapping and required <= names_found:
+            return idx, mapping
+        if mapping and (best is None or len(mapping) > best[1]):
+            best = (idx, len(mapping), mapping)
+        if seen >= 10:
+            break
+    if best is None:
+        raise ImportFileError(
+            _("No header row was found. The first row must name the columns, e.g. %(cols)s.")
+            % {"cols": ", ".join(c.en for c in columns[:4])}
+        )
+    return best[0], best[2]
+
+
+def check_headers(
+    table: list[list[Any]], idx: int, mapping: dict[int, Column], columns: list[Column]
+) -> tuple[list[RowError], list[str]]:
+    errors: list[RowError] = []
+    found = {c.name for c in mapping.values()}
+    for c in columns:
+        if c.required and c.name not in found:
+            errors.append(
+                RowError(
+                    idx + 1,
+                    c.header(),
+                    "",
+                    _("Required column missing: %(en)s / %(zh)s.") % {"en": c.en, "zh": c.zh},
+                )
+            )
+    ignored = []
+    header_cells = table[idx]
+    for pos, cell in enumerate(header_cells):
+        if pos not in mapping and not is_blank(cell):
+            key = norm_header(cell)
+            if any(key in c.accepted_headers() for c in columns):
+                errors.append(
+                    RowError(idx + 1, cell_text(cell), "", _("This column appears twice."))
+                )
+            else:
+                ignored.append(cell_text(cell))
+    return errors, ignored
+
+
+def run_importer(
+    importer: Importer,
+    table: list[list[Any]],
+    progress: Callable[[int, int], None] | None = None,
+) -> Result:
+    """Convert and validate every row; nothing is written here."""
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    columns = importer.columns
+    idx, mapping = find_header(table, columns)
+    header_errors, ignored = check_headers(table, idx, mapping, columns)
+    if header_errors:
+        return Result([], header_errors, [], ignored, timings)
+    headers = {c.name: cell_text(table[idx][pos]) for pos, c in mapping.items()}
+    converters = {pos: (c, Converter(c)) for pos, c in mapping.items()}
+    required = [c for c in columns if c.required]
+    rows: list[Row] = []
+    data = table[idx + 1 :]
+    nonblank = [(i, cells) for i, cells in enumerate(data) if not all(is_blank(v) for v in cells)]
+    total = len(nonblank)
+    if total > max_rows():
+        raise ImportFileError(
+            _("The file has %(n)d rows; at most %(max)d rows can be imported at once.")
+            % {"n": total, "max": max_rows()}
+        )
+    for i, cells in nonblank:
+        row = Row(idx + 2 + i, headers)
+        width = len(cells)
+        for pos, (col, conv) in converters.items():
+            value = cells[pos] if pos < width else None
+            if is_blank(value):
+                row.values[col.name] = None
+                continue
+            row.raw[col.name] = cell_text(value)
+            if col.blank_values and row.raw[col.name].lower() in col.blank_values:
+                row.values[col.name] = None
+                continue
+            try:
+                row.values[col.name] = conv(value)
+            except ValueError as exc:
+                row.values[col.name] = None
+                row.error(col.name, exc.args[0] if exc.args else TYPE_MESSAGES[col.type]())
+        for col in required:
+            if row.values.get(col.name) in (None, "") and col.name not in row.raw:
+                row.error(col.name, _("This field is required."))
+        rows.append(row)
+    timings["convert"] = time.perf_counter() - t0
+
+    t1 = time.perf_counter()
+    for col in {c for c in mapping.values() if c.type == "lookup"}:
+        assert col.lookup is not None
+        wanted = {r.values[col.name] for r in rows if r.values.get(col.name)}
+        found = col.lookup.resolve(wanted)
+        for r in rows:
+            raw = r.values.get(col.name)
+            if not raw:
+                continue
+            obj = found.get(raw)
+            if obj is None:
+                r.values[col.name] = None
+                what = col.lookup.what or col.lookup.model._meta.verbose_name
+                r.error(
+                    col.name, _("No %(what)s matches “%(value)s”.") % {"what": what, "value": raw}
+                )
+            elif obj is AMBIGUOUS:
+                r.values[col.name] = None
+                r.error(col.name, _("Several records match this value; use a unique key."))
+            else:
+                r.values[col.name] = obj
+    importer.prepare(rows)
+    timings["lookups"] = time.perf_counter() - t1
+
+    t2 = time.perf_counter()
+    items: list[Any] = []
+    errors: list[RowError] = []
+    step = max(500, total // 50)
+    for n, row in enumerate(rows, start=1):
+        if row.ok:
+            try:
+                item = importer.validate_row(row)
+            except ValidationError as exc:
+                for msg in exc.messages:
+                    row.error(None, msg)
+                item = None
+            if row.ok:
+                items.append(item)
+        errors.extend(row.errors)
+        if progress is not None and (n % step == 0 or n == total):
+            progress(n, total)
+    if not rows:
+        errors.append(RowError(None, "", "", _("The file has no data rows.")))
+    timings["validate"] = time.perf_counter() - t2
+    return Result(rows, errors, items, ignored, timings)
+
+
+def error_report_csv(errors: Sequence[RowError]) -> bytes:
+    """The error report: UTF-8 with BOM so that Excel shows Chinese text correctly."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow([_("row"), _("column"), _("value"), _("message")])
+    for e in errors:
+        w.writerow([e.row if e.row is not None else "", e.column, e.value, e.message])
+    return "\ufeff".encode() + buf.getvalue().encode("utf-8")
+
+
+def template_csv(importer: type[Importer], language: str | None = None) -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf).writerow(importer.template_headers(language))
+    return "\ufeff".encode() + buf.getvalue().encode("utf-8")
+
+
+# --- services --------------------------------------------------------------------------------
+
+
+def _plain(model: type[models.Model]) -> models.QuerySet:
+    """Unaudited queryset, used ONLY for the progress counter (not a regulated value)."""
+    return models.QuerySet(model=model)
+
+
+def next_batch_number() -> str:
+    """IMP-2026-00001 (PLAT-4); call inside the transaction that creates the batch."""
+    from .numbering import next_number
+
+    return str(next_number("import", prefix="IMP"))
+
+
+def check_upload(kind: str, uploaded: Any) -> type[Importer]:
+    importer = get_importer(kind)
+    if importer is None:
+        raise ValidationError({"kind": _("Unknown import kind.")})
+    name = getattr(uploaded, "name", "") or ""
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if ext not in ALLOWED_EXTENSIONS:
+        raise ValidationError(
+            {"file": _("Upload a CSV or XLSX file (.csv, .xlsx, .xls, .txt).")},
+        )
+    size = getattr(uploaded, "size", 0) or 0
+    if size == 0:
+        raise ValidationError({"file": _("The file is empty.")})
+    if size > max_upload_bytes():
+        raise ValidationError(
+            {"file": _("The file is larger than %(n)d MB.") % {"n": max_upload_bytes() >> 20}}
+        )
+    return importer
+
+
+def create_batch(*, user: Any, kind: str, uploaded: Any, run: bool = True) -> ImportBatch:
+    """Store an uploaded file as a new import batch and start processing it (inline for a
+    small file, as a Huey task for a large one). Raises PermissionDenied / ValidationError."""
+    importer = get_importer(kind)
+    if importer is None:
+        raise ValidationError({"kind": _("Unknown import kind.")})
+    require(user, "core.add_importbatch")
+    require(user, importer.permission)
+    check_upload(kind, uploaded)
+    data = uploaded.read()
+    name = (getattr(uploaded, "name", "") or "import.csv").rsplit("/", 1)[-1][-200:]
+    with transaction.atomic(), audit_context(actor=user, source="import"):
+        batch = ImportBatch(
+            kind=kind,
+            number=next_batch_number(),
+            original_name=name,
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            uploaded_by=user,
+            created_at=timezone.now(),
+        )
+        batch.file.save(name, ContentFile(data), save=False)
+        batch.save()
+        if run and len(data) > inline_max_bytes():
+            pk = batch.pk
+            transaction.on_commit(lambda: process_import_task(pk))
+    if run and len(data) <= inline_max_bytes():
+        process_batch(batch.pk)
+        batch.refresh_from_db()
+    return batch
+
+
+@db_task()
+def process_import_task(batch_id: int) -> None:
+    process_batch(batch_id)
+
+
+def _claim(batch_id: int) -> ImportBatch | None:
+    with transaction.atomic():
+        batch = (
+            ImportBatch.objects.select_for_update()
+            .select_related("uploaded_by")
+            .filter(pk=batch_id)
+            .first()
+        )
+        if batch is None or batch.status != ImportBatch.Status.PENDING:
+            return None
+        batch.status = ImportBatch.Status.VALIDATING
+        batch.started_at = timezone.now()
+        batch.save(update_fields=["status", "started_at"])
+        return batch
+
+
+def _kind_lock(kind: str) -> None:
+    """Serialise the write phase of imports of one kind (PostgreSQL; SQLite serialises all
+    writers already), so that recheck() sees every earlier import of the same kind."""
+    if connection.vendor == "postgresql":
+        key = zlib.crc32(f"medvigil-import:{kind}".encode())
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def _fail(batch: ImportBatch, errors: Sequence[RowError], message: str = "") -> None:
+    batch.status = ImportBatch.Status.FAILED
+    batch.error_count = len(errors)
+    batch.message = message
+    batch.errors_preview = [e.as_dict() for e in errors[:PREVIEW_ERRORS]]
+    batch.finished_at = timezone.now()
+    if errors:
+        batch.error_report.save(
+            f"{batch.number}-errors.csv", ContentFile(error_report_csv(errors)), save=False
+        )
+    batch.save()
+
+
+def process_batch(batch_id: int) -> ImportBatch | None:
+    """Validate the whole file, then write it in one transaction or not at all."""
+    batch = _claim(batch_id)
+    if batch is None:
+        return None
+    user = batch.uploaded_by
+    with audit_context(actor=user, source="import", request_id=batch.number):
+        try:
+            return _process(batch, user)
+        except Exception as exc:  # never leave a batch running; the details go to the log
+            log.exception("import %s failed", batch.number)
+            batch.refresh_from_db()
+            _fail(
+                batch,
+                [],
+                _("The import stopped on an unexpected error; nothing was written. (%(e)s)")
+                % {"e": type(exc).__name__},
+            )
+            return batch
+
+
+def _process(batch: ImportBatch, user: Any) -> ImportBatch:
+    cls = get_importer(batch.kind)
+    if cls is None:
+        _fail(batch, [], _("Unknown import kind %(kind)s.") % {"kind": batch.kind})
+        return batch
+    if not cls.allowed(user):
+        _fail(batch, [], _("You are not allowed to import this kind of data."))
+        return batch
+    importer = cls(user=user, batch=batch)
+    pk = batch.pk
+    try:
+        with batch.file.open("rb") as fh:
+            data = fh.read()
+        table = read_table(data, batch.original_name)
+        lang = user.language or settings.LANGUAGE_CODE
+        with translation.override(lang):
+
+            def progress(n: int, total: int) -> None:
+                _plain(ImportBatch).filter(pk=pk).update(processed_rows=n, total_rows=total)
+
+            result = run_importer(importer, table, progress)
+    except ImportFileError as exc:
+        _fail(batch, [RowError(None, "", "", str(exc))], str(exc))
+        return batch
+    batch.refresh_from_db()
+    total = len(result.rows)
+    batch.total_rows = total
+    notes = ""
+    if result.ignored_headers:
+        notes = _("Columns not used: %(cols)s.") % {"cols": ", ".join(result.ignored_headers)}
+    if result.errors:
+        _fail(batch, result.errors, notes)
+        return batch
+
+    batch.status = ImportBatch.Status.IMPORTING
+    batch.message = notes
+    batch.save(update_fields=["status", "message", "total_rows"])
+    started = time.perf_counter()
+    try:
+        with transaction.atomic():
+            _kind_lock(batch.kind)
+            late = importer.recheck(result.items)
+            if late:
+                raise _Late(late)
+            created = importer.save_rows(result.items, lambda n: None)
+            batch.refresh_from_db()
+            batch.status = ImportBatch.Status.IMPORTED
+            batch.created_rows = created
+            batch.processed_rows = total
+            batch.finished_at = timezone.now()
+            batch.save()
+    except _Late as late:
+        batch.refresh_from_db()
+        _fail(batch, late.errors, notes)
+        return batch
+    except (ValidationError, PermissionDenied) as exc:
+        batch.refresh_from_db()
+        msgs = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+        _fail(batch, [RowError(None, "", "", m) for m in msgs], notes)
+        return batch
+    except Exception as exc:
+        # Typically a unique constraint hit by a concurrent change. Nothing was written.
+        log.warning("import %s rolled back: %s", batch.number, exc)
+        batch.refresh_from_db()
+        _fail(
+            batch,
+            [],
+            _(
+                "The data changed while the file was being imported (%(e)s); nothing was "
+                "written. Upload the file again."
+            )
+            % {"e": type(exc).__name__},
+        )
+        return batch
+    log.info(
+        "import %s: %d rows (%s), written in %.2fs",
+        batch.number,
+        total,
+        ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items()),
+        time.perf_counter() - started,
+    )
+    return batch
+
+
+class _Late(Exception):
+    def __init__(self, errors: list[RowError]) -> None:
+        super().__init__("late errors")
+        self.errors = errors
+
+
+# labels used by the pages (kept here so that makemessages finds them once)
+KIND_HELP = gettext_lazy(
+    "An import lands whole or not at all: if any row has an error, nothing is written and "
+    "you can download a report listing every error by row and column."
+)

@@ -1,0 +1,101 @@
+"""One uploaded import file and its outcome (PLAT-10). The rows themselves are written by the
+importer of its kind (see medvigil.core.imports); a batch lands whole or not at all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .audit import AuditedModel
+
+
+def import_file_path(instance: ImportBatch, filename: str) -> str:
+    return f"imports/{instance.created_at:%Y/%m}/{instance.number}/{filename}"
+
+
+def import_report_path(instance: ImportBatch, filename: str) -> str:
+    return f"imports/{instance.created_at:%Y/%m}/{instance.number}/{filename}"
+
+
+class ImportBatch(AuditedModel):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        VALIDATING = "validating", _("validating")
+        IMPORTING = "importing", _("writing")
+        FAILED = "failed", _("failed")
+        IMPORTED = "imported", _("imported")
+
+    number = models.CharField(_("number"), max_length=40, unique=True)
+    kind = models.CharField(_("kind"), max_length=40)
+    file = models.FileField(_("file"), upload_to=import_file_path, max_length=300)
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size"), default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    # Progress counter, updated outside the audit (it is not a regulated value).
+    processed_rows = models.PositiveIntegerField(_("processed rows"), default=0)
+    created_rows = models.PositiveIntegerField(_("records created"), default=0)
+    error_count = models.PositiveIntegerField(_("errors"), default=0)
+    message = models.TextField(_("message"), blank=True)
+    # The first errors, for display; the full list is in error_report (CSV).
+    errors_preview = models.JSONField(default=list, blank=True)
+    error_report = models.FileField(
+        _("error report"), upload_to=import_report_path, max_length=300, blank=True
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    audit_exclude = ("processed_rows", "errors_preview")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["uploaded_by", "created_at"], name="import_user_ts")]
+        verbose_name = _("import batch")
+        verbose_name_plural = _("import batches")
+        permissions = [("view_all_importbatch", _("Can view every user's import batches"))]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @classmethod
+    def visible_to(cls, user: Any, qs: models.QuerySet) -> models.QuerySet:
+        """Object rule (see core.permissions): one's own batches, or all with view_all."""
+        if user.has_perm("core.view_all_importbatch"):
+            return qs
+        return qs.filter(uploaded_by=user)
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in {
+            self.Status.PENDING,
+            self.Status.VALIDATING,
+            self.Status.IMPORTING,
+        }
+
+    @property
+    def percent(self) -> int:
+        if self.status in {self.Status.IMPORTED, self.Status.FAILED}:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(100, int(self.processed_rows * 100 / self.total_rows))
+
+    @property
+    def duration(self) -> Any:
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None

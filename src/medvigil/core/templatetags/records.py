@@ -1,0 +1,307 @@
+"""Shared record components (PLAT-2, PLAT-3):
+
+- ``{% history_panel obj %}`` — the record's audit history, newest first, 20 at a time
+  ("show older" loads the next page with htmx, or as a plain link without JavaScript).
+  ``{% history_panel content_type object_id %}`` shows the trail of a destroyed record.
+- ``{% signatures_panel obj %}`` — its signatures with a "matches record" / "NO LONGER
+  MATCHES" badge.
+- ``{% signature_dialog form_action meaning %}`` — the password (+ comment) dialog every
+  approval and closure posts from. Options: ``dialog_id``, ``title``, ``button`` (label of
+  a button that opens it; omit to place your own ``data-bs-toggle="modal"`` trigger),
+  ``button_class``, ``form`` (a bound :class:`~medvigil.core.signatures.SignatureForm` with
+  errors: the dialog then opens by itself), ``comment_required``, ``comment_label``,
+  ``submit_label``, ``version`` (posted back for the optimistic version check), ``text``
+  (a sentence saying what is being signed).
+- ``{% destruction_button obj %}`` — "Request destruction" link for users who may ask.
+
+These tags are used inside record pages that have already checked the user's access to the
+record; they do not check it again (the htmx history view does).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.paginator import Paginator
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+register = template.Library()
+
+HISTORY_PER_PAGE = 20
+
+
+# --- history ------------------------------------------------------------------------------
+
+
+def _fields_by_name(model: type[models.Model] | None) -> dict[str, Any]:
+    if model is None:
+        return {}
+    out: dict[str, Any] = {}
+    for f in model._meta.get_fields():
+        if getattr(f, "auto_created", False) and not getattr(f, "concrete", False):
+            continue  # reverse relations
+        out[f.name] = f
+        attname = getattr(f, "attname", None)
+        if attname:
+            out[attname] = f
+    return out
+
+
+EVENT_LABELS = {
+    "event": gettext_lazy("event"),
+    "meaning": gettext_lazy("meaning"),
+    "printed_name": gettext_lazy("printed name"),
+    "content_hash": gettext_lazy("content hash (SHA-256)"),
+    "signature": gettext_lazy("signature"),
+    "signer": gettext_lazy("signer"),
+    "outcome": gettext_lazy("outcome"),
+    "record": gettext_lazy("record"),
+    "dependent_rows": gettext_lazy("dependent rows deleted with it"),
+}
+
+
+def _format(value: Any, field: Any, related: dict[tuple[Any, str], str]) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if field is not None:
+        if getattr(field, "many_to_many", False) and isinstance(value, list):
+            model = field.related_model
+            return ", ".join(related.get((model, str(v)), f"#{v}") for v in value) or "—"
+        if getattr(field, "is_relation", False) and getattr(field, "related_model", None):
+            return related.get((field.related_model, str(value)), f"#{value}")
+        if isinstance(field, models.DateTimeField) and isinstance(value, str):
+            from django.utils import timezone
+            from django.utils.dateparse import parse_datetime
+
+            parsed = parse_datetime(value)
+            if parsed is not None:
+                if timezone.is_aware(parsed):
+                    parsed = timezone.localtime(parsed)
+                return parsed.strftime("%Y-%m-%d %H:%M:%S")
+        choices = getattr(field, "flatchoices", None)
+        if choices:
+            labels = {str(k): str(v) for k, v in choices}
+            if str(value) in labels:
+                return labels[str(value)]
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "—"
+    if isinstance(value, dict):
+        import json
+
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _resolve_related(entries: list[Any], fields: dict[str, Any]) -> dict[tuple[Any, str], str]:
+    """One query per related model on the page: FK ids shown as the related record's name."""
+    wanted: dict[Any, set[str]] = {}
+    for e in entries:
+        for name, pair in (e.changes or {}).items():
+            f = fields.get(name)
+            if f is None or not getattr(f, "is_relation", False) or f.related_model is None:
+                continue
+            for v in pair if isinstance(pair, list) else []:
+                for item in v if isinstance(v, list) else [v]:
+                    if item not in (None, ""):
+                        wanted.setdefault(f.related_model, set()).add(str(item))
+    out: dict[tuple[Any, str], str] = {}
+    for model, ids in wanted.items():
+        if model is ContentType:
+            for ct in ContentType.objects.filter(pk__in=[i for i in ids if i.isdigit()]):
+                ct_model = ct.model_class()
+                out[(model, str(ct.pk))] = str(ct_model._meta.verbose_name if ct_model else ct)
+            continue
+        try:
+            objs = model._base_manager.in_bulk(list(ids)[:500])
+        except (ValueError, TypeError):
+            continue
+        for pk, obj in objs.items():
+            try:
+                out[(model, str(pk))] = str(obj)
+            except Exception:  # a broken __str__ must not break the page
+                out[(model, str(pk))] = f"#{pk}"
+    return out
+
+
+def history_rows(entries: list[Any], model: type[models.Model] | None) -> list[dict[str, Any]]:
+    fields = _fields_by_name(model)
+    related = _resolve_related(entries, fields)
+    out = []
+    for e in entries:
+        changes = dict(e.changes or {})
+        summary = ""
+        if e.action in ("event",) and "event" in changes:
+            summary = _(str(changes.pop("event")[1]))  # event names are gettext_noop msgids
+        rows = []
+        for name, pair in changes.items():
+            if name == "version" and e.action != "event":
+                continue  # the optimistic-lock counter is noise for readers
+            old, new = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)
+            f = fields.get(name)
+            if f is not None and e.action not in ("event", "sign"):
+                label = str(getattr(f, "verbose_name", name))
+            else:
+                label = str(EVENT_LABELS.get(name, name.replace("_", " ")))
+                f = None
+            rows.append(
+                {
+                    "field": label,
+                    "old": _format(old, f, related),
+                    "new": _format(new, f, related),
+                    "old_empty": old in (None, ""),
+                }
+            )
+        out.append({"entry": e, "summary": summary, "rows": rows})
+    return out
+
+
+def history_context(
+    request: Any, content_type: ContentType, object_id: Any, page: Any = None
+) -> dict[str, Any]:
+    from ..models import AuditEntry
+
+    object_id = str(object_id)
+    qs = (
+        AuditEntry.objects.filter(content_type=content_type, object_id=object_id)
+        .select_related("actor")
+        .order_by("-seq")
+    )
+    paginator = Paginator(qs, HISTORY_PER_PAGE)
+    page_obj = paginator.get_page(page)
+    entries = list(page_obj.object_list)
+    url = reverse("record_history", args=[content_type.app_label, content_type.model, object_id])
+    return {
+        "request": request,
+        "panel_id": f"history-{content_type.app_label}-{content_type.model}-{object_id}",
+        "page": page_obj,
+        "items": history_rows(entries, content_type.model_class()),
+        "fragment_url": url,
+        "time_zone": settings.TIME_ZONE,
+    }
+
+
+@register.inclusion_tag("core/_history.html", takes_context=True)
+def history_panel(context: Any, obj: Any, object_id: Any = None) -> dict[str, Any]:
+    request = context.get("request")
+    if isinstance(obj, ContentType):
+        ct, oid = obj, object_id
+    else:
+        ct, oid = ContentType.objects.get_for_model(obj, for_concrete_model=True), obj.pk
+    page = request.GET.get("history_page") if request is not None else None
+    return history_context(request, ct, oid, page)
+
+
+# --- signatures ---------------------------------------------------------------------------
+
+
+def signatures_context(obj: Any) -> dict[str, Any]:
+    from ..signatures import STATE_LABELS, content_hash, signatures_for, signed_content
+
+    current = content_hash(signed_content(obj))
+    items = []
+    for sig in signatures_for(obj):
+        state = "matches" if sig.content_hash == current else "changed"
+        items.append({"sig": sig, "state": state, "state_label": STATE_LABELS[state]})
+    return {"items": items, "time_zone": settings.TIME_ZONE}
+
+
+@register.inclusion_tag("core/_signatures.html")
+def signatures_panel(obj: Any) -> dict[str, Any]:
+    return signatures_context(obj)
+
+
+@register.simple_tag
+def signature_lines(obj: Any) -> list[str]:
+    """``{% signature_lines obj as lines %}`` for printable documents."""
+    from ..signatures import signature_lines as lines
+
+    return lines(obj)
+
+
+# --- the signature dialog -----------------------------------------------------------------
+
+
+def signature_dialog_context(
+    *,
+    form_action: str,
+    meaning: Any,
+    csrf_token: Any = None,
+    dialog_id: str = "signature-dialog",
+    title: Any = None,
+    button: Any = None,
+    button_class: str = "btn-primary",
+    form: Any = None,
+    comment_required: bool = False,
+    comment_label: Any = None,
+    submit_label: Any = None,
+    version: Any = None,
+    text: Any = None,
+) -> dict[str, Any]:
+    from ..models import Signature
+    from ..signatures import SignatureForm
+
+    meaning_value = str(getattr(meaning, "value", meaning))
+    labels = dict(Signature.Meaning.choices)
+    if form is None:
+        form = SignatureForm(comment_required=comment_required)
+    return {
+        "csrf_token": csrf_token,
+        "form_action": form_action,
+        "meaning": meaning_value,
+        "meaning_label": labels.get(meaning_value, meaning_value),
+        "dialog_id": dialog_id,
+        "title": title or _("Electronic signature"),
+        "button": button,
+        "button_class": button_class,
+        "form": form,
+        "has_errors": form.is_bound and bool(form.errors),
+        "comment_required": comment_required or form.fields["comment"].required,
+        "comment_label": comment_label or form.fields["comment"].label,
+        "submit_label": submit_label or _("Sign"),
+        "version": version,
+        "text": text,
+    }
+
+
+@register.inclusion_tag("core/_signature_dialog.html", takes_context=True)
+def signature_dialog(context: Any, form_action: str, meaning: Any, **options: Any) -> dict:
+    return signature_dialog_context(
+        form_action=form_action, meaning=meaning, csrf_token=context.get("csrf_token"), **options
+    )
+
+
+@register.inclusion_tag("core/_signature_dialog.html")
+def prepared_signature_dialog(dialog: dict[str, Any]) -> dict[str, Any]:
+    """Render a dialog whose context a view built with signature_dialog_context() (e.g. to
+    show a bound form's errors)."""
+    return dialog
+
+
+# --- destruction --------------------------------------------------------------------------
+
+
+@register.inclusion_tag("core/retention/_destruction_button.html", takes_context=True)
+def destruction_button(context: Any, obj: Any) -> dict[str, Any]:
+    from ..retention import REQUEST_PERM, is_destroyable_type
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    show = bool(
+        user is not None
+        and user.is_authenticated
+        and user.has_perm(REQUEST_PERM)
+        and is_destroyable_type(type(obj))
+    )
+    url = ""
+    if show:
+        ct = ContentType.objects.get_for_model(obj, for_concrete_model=True)
+        url = f"{reverse('destruction_new')}?type={ct.app_label}.{ct.model}&id={obj.pk}"
+    return {"show": show, "url": url}

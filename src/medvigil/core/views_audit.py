@@ -1,0 +1,281 @@
+"""Audit-trail pages (PLAT-2) for auditors and quality: search, per-record history, CSV export
+and an on-demand chain verification. All read-only."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from django import forms
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from .audit.search import (
+    ACTIONS,
+    AuditFilter,
+    change_rows,
+    content_type_for,
+    display_value,
+    iter_export_rows,
+    record_type_label,
+    record_types,
+    search_entries,
+)
+from .models import AuditEntry
+from .permissions import permission_required
+
+logger = logging.getLogger("medvigil.audit")
+
+AUDIT_PERM = "core.view_auditentry"
+VERIFY_PERM = "core.view_auditchain"
+PAGE_SIZE = 50
+
+
+class AuditSearchForm(forms.Form):
+    record_type = forms.ChoiceField(label=gettext_lazy("Record type"), required=False)
+    record = forms.CharField(
+        label=gettext_lazy("Record id or name"), required=False, max_length=200
+    )
+    object_id = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    user = forms.CharField(label=gettext_lazy("User"), required=False, max_length=150)
+    action = forms.ChoiceField(label=gettext_lazy("Action"), required=False)
+    source = forms.CharField(
+        label=gettext_lazy("Source"),
+        required=False,
+        max_length=80,
+        help_text=gettext_lazy("ui, api, admin, shell, task:…, command:…"),
+    )
+    date_from = forms.DateField(
+        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["record_type"].choices = [("", _("All record types")), *record_types()]
+        labels = dict(AuditEntry.Action.choices)
+        self.fields["action"].choices = [("", _("All actions"))] + [
+            (a, labels.get(a, a)) for a in ACTIONS
+        ]
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field, forms.ChoiceField) else "form-control"
+            field.widget.attrs["class"] = css
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                self.fields[name].widget.attrs["class"] += " is-invalid"
+
+    def clean_record_type(self) -> str:
+        value = self.cleaned_data.get("record_type", "")
+        if value and content_type_for(value) is None:
+            raise ValidationError(_("Unknown record type."))
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return data
+
+    def to_filter(self) -> AuditFilter:
+        d = self.cleaned_data
+        return AuditFilter(
+            record_type=d.get("record_type", ""),
+            object_id=d.get("object_id", ""),
+            record=d.get("record", ""),
+            user=d.get("user", ""),
+            action=d.get("action", ""),
+            source=d.get("source", ""),
+            date_from=d.get("date_from"),
+            date_to=d.get("date_to"),
+        )
+
+
+def _search(request: HttpRequest) -> tuple[AuditSearchForm, Any]:
+    """The bound form and the matching entries (None if the filter is not valid)."""
+    form = AuditSearchForm(data=request.GET)
+    if not form.is_valid():
+        return form, None
+    try:
+        return form, search_entries(form.to_filter())
+    except ValidationError as exc:  # same rules as the form, kept as a safety net
+        for field, messages in exc.message_dict.items():
+            for msg in messages:
+                form.add_error(field if field in form.fields else None, msg)
+        return form, None
+
+
+class _Row:
+    """An entry prepared for the template."""
+
+    def __init__(self, entry: AuditEntry) -> None:
+        self.entry = entry
+        self.record_type = record_type_label(entry.content_type)
+        self.model_name = (
+            entry.content_type.model_class()._meta.verbose_name  # type: ignore[union-attr]
+            if entry.content_type.model_class()
+            else self.record_type
+        )
+        self.changes = [
+            {**c, "old_text": display_value(c["old"]), "new_text": display_value(c["new"])}
+            for c in change_rows(entry)
+        ]
+
+
+@require_GET
+@permission_required(AUDIT_PERM)
+def audit_trail(request: HttpRequest) -> HttpResponse:
+    form, qs = _search(request)
+    page = None
+    rows: list[_Row] = []
+    if qs is not None:
+        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        rows = [_Row(e) for e in page.object_list]
+    query = request.GET.copy()
+    query.pop("page", None)
+    history_of = None
+    if (
+        form.is_valid()
+        and form.cleaned_data.get("object_id")
+        and form.cleaned_data.get("record_type")
+    ):
+        history_of = {
+            "record_type": form.cleaned_data["record_type"],
+            "object_id": form.cleaned_data["object_id"],
+            "repr": rows[0].entry.object_repr if rows else "",
+        }
+    context = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "query": query.urlencode(),
+        "history_of": history_of,
+        "can_verify": request.user.has_perm(VERIFY_PERM),
+    }
+    status = 200 if qs is not None else 400
+    return render(request, "core/audit/trail.html", context, status=status)
+
+
+_FORMULA = re.compile(r"^[=+\-@\t\r]")
+_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+
+
+def _cell(value: Any) -> Any:
+    """Keep spreadsheet programs from running a cell as a formula (CSV injection)."""
+    if isinstance(value, str) and _FORMULA.match(value) and not _NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+EXPORT_HEADER = [
+    gettext_lazy("Entry id"),
+    gettext_lazy("Time"),
+    gettext_lazy("User name"),
+    gettext_lazy("Actor"),
+    gettext_lazy("Source"),
+    gettext_lazy("Request id"),
+    gettext_lazy("Record type"),
+    gettext_lazy("Record id"),
+    gettext_lazy("Record"),
+    gettext_lazy("Action"),
+    gettext_lazy("Sequence"),
+    gettext_lazy("Reason"),
+    gettext_lazy("Field"),
+    gettext_lazy("Field name"),
+    gettext_lazy("Old value"),
+    gettext_lazy("New value"),
+]
+
+
+@require_GET
+@permission_required(AUDIT_PERM)
+def audit_export(request: HttpRequest) -> HttpResponseBase:
+    """The current filter as CSV (UTF-8 with BOM so Excel reads Chinese), streamed."""
+    form, qs = _search(request)
+    if qs is None:
+        return render(
+            request,
+            "core/audit/trail.html",
+            {"form": form, "page": None, "rows": [], "query": "", "history_of": None},
+            status=400,
+        )
+    tz_name = timezone.get_default_timezone_name()
+    header = [str(h) for h in EXPORT_HEADER]
+    header[1] = f"{header[1]} ({tz_name})"
+    writer = csv.writer(_Echo())
+    logger.info(
+        "audit trail exported by %s with filter %s",
+        request.user.get_username(),
+        form.to_filter().as_query(),
+    )
+
+    def stream() -> Iterator[str]:
+        yield "\ufeff" + writer.writerow(header)
+        for row in iter_export_rows(qs):
+            yield writer.writerow([_cell(v) for v in row])
+
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="audit-trail-{stamp}.csv"'
+    return response
+
+
+@require_POST
+@permission_required(AUDIT_PERM)
+def audit_verify(request: HttpRequest) -> HttpResponse:
+    """Run the same check as `medvigil audit verify` (read-only) and show the outcome."""
+    from .audit.verify import verify_trail
+
+    if not request.user.has_perm(VERIFY_PERM):
+        raise PermissionDenied
+    result = verify_trail()
+    logger.info(
+        "audit trail verified on request of %s: ok=%s %s",
+        request.user.get_username(),
+        result.ok,
+        result.problem,
+    )
+    bad = None
+    if result.entry_id:
+        bad = AuditEntry.objects.select_related("content_type").filter(pk=result.entry_id).first()
+    context: dict[str, Any] = {
+        "result": result,
+        "checked_at": timezone.now(),
+        "bad_entry": bad,
+        "bad_record_type": record_type_label(bad.content_type) if bad else "",
+    }
+    if getattr(request, "htmx", False):
+        return render(request, "core/audit/_verify.html", context)
+    form, qs = _search(request)
+    page = Paginator(qs, PAGE_SIZE).get_page(1) if qs is not None else None
+    context.update(
+        {
+            "form": form,
+            "page": page,
+            "rows": [_Row(e) for e in page.object_list] if page else [],
+            "query": "",
+            "history_of": None,
+            "can_verify": True,
+        }
+    )
+    return render(request, "core/audit/trail.html", context)

@@ -1,0 +1,105 @@
+"""Fixtures for the browser tests: Debian's Chromium driven by Playwright against pytest-django's
+live server. Without /usr/bin/chromium the tests are skipped with one message, repeated at
+the end of the run. Screenshots go to test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("MEDVIGIL_CHROMIUM", "/usr/bin/chromium"))
+SKIP_MESSAGE = (
+    "browser tests skipped: Chromium not installed (apt-get install chromium chromium-driver)"
+)
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    if CHROMIUM.exists():
+        return
+    skip = pytest.mark.skip(reason=SKIP_MESSAGE)
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: Any, config: Any) -> None:
+    # Read the skip reports (this also works under xdist, where workers do the collecting).
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = getattr(report, "longrepr", None)
+        if isinstance(longrepr, tuple) and SKIP_MESSAGE in str(longrepr[-1]):
+            terminalreporter.write_line(SKIP_MESSAGE, yellow=True)
+            return
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One Chromium per test module. Playwright's sync API keeps an event loop running in
+    this thread, which Django's async-safety check would take for async code: the check is
+    switched off while the browser is open, and back on afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "1"
+    try:
+        with sync_playwright() as pw:
+            chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            yield chromium
+            chromium.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def screenshots(request: Any) -> Path:
+    path = Path(request.config.rootpath) / "test-artifacts" / "screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def new_page(browser: Any, live_server: Any) -> Iterator[Any]:
+    """new_page(locale="zh-CN", viewport=DESKTOP) -> a Playwright page in a fresh context
+    (own cookies), whose relative URLs go to the live server."""
+    contexts = []
+
+    def make(locale: str = "zh-CN", viewport: dict[str, int] | None = None, **kw: Any) -> Any:
+        context = browser.new_context(
+            base_url=live_server.url,
+            locale=locale,
+            viewport=viewport or DESKTOP,
+            timezone_id="Asia/Shanghai",
+            **kw,
+        )
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def login(page: Any, username: str, password: str) -> None:
+    """Sign in through the login form, as a person would."""
+    page.goto("/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")

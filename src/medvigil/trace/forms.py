@@ -1,0 +1,629 @@
+"""Forms of the traceability pages. They only collect and shape input; the services validate
+the business rules and change state."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .models import (
+    Customer,
+    CustomerKind,
+    Disposition,
+    Installation,
+    Licence,
+    Lot,
+    Product,
+    normalize_gtin,
+)
+from .privacy import can_view_contacts
+from .udi import UdiError, find_lot, find_unit, looks_like_udi, parse_udi
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class BootstrapMixin:
+    """Bootstrap classes on every widget, `is-invalid` on fields with errors."""
+
+    def _style(self) -> None:
+        for name, field in self.fields.items():  # type: ignore[attr-defined]
+            widget = field.widget
+            css = widget.attrs.get("class", "")
+            if isinstance(widget, forms.CheckboxInput):
+                base = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                base = "form-select"
+            else:
+                base = "form-control"
+            if self.is_bound and name in self.errors:  # type: ignore[attr-defined]
+                base += " is-invalid"
+            widget.attrs["class"] = f"{css} {base}".strip()
+
+    def full_clean(self) -> None:
+        super().full_clean()  # type: ignore[misc]
+        self._style()
+
+
+class VersionedModelForm(BootstrapMixin, forms.ModelForm):
+    """A ModelForm that carries the record version (optimistic concurrency)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["version"] = self.instance.version
+        self._style()
+
+    def changed_values(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self._meta.fields or ()}
+
+    def _post_clean(self) -> None:
+        # Model validation is the service's job (it runs full_clean under the row lock); the
+        # form only parses input. Unique checks would otherwise run twice.
+        pass
+
+
+class ProductForm(VersionedModelForm):
+    class Meta:
+        model = Product
+        fields = [
+            "code",
+            "name",
+            "name_en",
+            "model_spec",
+            "manufacturer",
+            "registration_number",
+            "registration_expiry",
+            "risk_class",
+            "gtin",
+            "tracking",
+            "implantable",
+            "shelf_life_months",
+            "service_life_years",
+            "warranty_months",
+            "maintenance_interval_months",
+            "sale_to_individuals",
+            "active",
+            "notes",
+        ]
+        widgets = {"registration_expiry": DATE, "notes": forms.Textarea(attrs={"rows": 3})}
+
+    def clean_gtin(self) -> str | None:
+        value = (self.cleaned_data.get("gtin") or "").strip()
+        return normalize_gtin(value) if value else None
+
+
+class CustomerForm(VersionedModelForm):
+    class Meta:
+        model = Customer
+        fields = [
+            "code",
+            "name",
+            "kind",
+            "credit_code",
+            "province",
+            "city",
+            "address",
+            "contact_person",
+            "phone",
+            "email",
+            "owner",
+            "active",
+            "notes",
+        ]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from django.contrib.auth import get_user_model
+
+        self.fields["owner"].queryset = (
+            get_user_model().objects.filter(is_active=True).order_by("username")
+        )
+        if not can_view_contacts(user):
+            # Without trace.view_contact_data the contact fields are neither shown nor changed.
+            for name in Customer.CONTACT_FIELDS:
+                self.fields.pop(name, None)
+
+    def changed_values(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.fields if name != "version"}
+
+
+class LicenceForm(VersionedModelForm):
+    class Meta:
+        model = Licence
+        fields = ["kind", "number", "issuer", "issued_on", "expires_on", "scope"]
+        widgets = {
+            "issued_on": DATE,
+            "expires_on": DATE,
+            "scope": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
+class ReasonForm(BootstrapMixin, forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._style()
+
+
+class LotForm(VersionedModelForm):
+    class Meta:
+        model = Lot
+        fields = [
+            "lot_number",
+            "production_date",
+            "expiry_date",
+            "quantity",
+            "production_record",
+            "released_on",
+            "notes",
+        ]
+        widgets = {
+            "production_date": DATE,
+            "expiry_date": DATE,
+            "released_on": DATE,
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
+SERIAL_RE = re.compile(r"^[\w\-./]{1,40}$")
+
+
+class UnitsForm(BootstrapMixin, forms.Form):
+    serials = forms.CharField(
+        label=gettext_lazy("Serial numbers"),
+        help_text=gettext_lazy(
+            "One per line, or a range such as SN0001..SN0100 (at most 5,000 at once)."
+        ),
+        widget=forms.Textarea(attrs={"rows": 6, "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._style()
+
+    def clean_serials(self) -> list[str]:
+        result: list[str] = []
+        for raw in self.cleaned_data["serials"].splitlines():
+            line = raw.strip()
+            if not line:
+                continue
+            if ".." in line:
+                result.extend(expand_range(line))
+            else:
+                if not SERIAL_RE.match(line):
+                    raise ValidationError(
+                        _("“%(s)s” is not a valid serial number (letters, digits, - . / _).")
+                        % {"s": line}
+                    )
+                result.append(line)
+            if len(result) > 5000:
+                raise ValidationError(_("At most 5,000 serial numbers at once."))
+        if not result:
+            raise ValidationError(_("Give at least one serial number."))
+        dupes = sorted({s for s in result if result.count(s) > 1}) if len(result) < 2000 else []
+        if dupes:
+            raise ValidationError(_("Listed twice: %(s)s") % {"s": ", ".join(dupes[:10])})
+        return result
+
+
+def expand_range(text: str) -> list[str]:
+    """ "SN0001..SN0010" → SN0001 … SN0010 (same prefix, same width)."""
+    first, _sep, last = (p.strip() for p in text.partition(".."))
+    m1, m2 = re.match(r"^(.*?)(\d+)$", first), re.match(r"^(.*?)(\d+)$", last)
+    if not m1 or not m2 or m1.group(1) != m2.group(1):
+        raise ValidationError(_("“%(s)s” is not a range like SN0001..SN0100.") % {"s": text})
+    start, end = int(m1.group(2)), int(m2.group(2))
+    if end < start or end - start >= 5000:
+        raise ValidationError(_("“%(s)s”: give an ascending range of at most 5,000.") % {"s": text})
+    width = len(m1.group(2))
+    return [f"{m1.group(1)}{n:0{width}d}" for n in range(start, end + 1)]
+
+
+# --- customers by code (there may be 100,000: no <select>) ---------------------------------
+
+
+class CustomerField(forms.CharField):
+    """A customer typed by code (or exact name), helped by a datalist filled by htmx."""
+
+    def __init__(self, *args: Any, kinds: tuple[str, ...] | None = None, **kwargs: Any) -> None:
+        self.kinds = kinds
+        kwargs.setdefault("max_length", 200)
+        super().__init__(*args, **kwargs)
+        self.widget.attrs.update({"list": "customer-options", "autocomplete": "off"})
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, Customer):
+            return value.code
+        return value
+
+    def clean(self, value: Any) -> Customer | None:
+        text = super().clean(value)
+        if not text:
+            return None
+        code = text.split(" — ", 1)[0].strip()
+        qs = Customer.objects.filter(active=True)
+        if self.kinds:
+            qs = qs.filter(kind__in=self.kinds)
+        found = list(qs.filter(Q(code=code) | Q(name=text.strip()))[:2])
+        if len(found) != 1:
+            if self.kinds == (CustomerKind.DEALER,):
+                raise ValidationError(
+                    _("No active dealer with code or name “%(t)s”.") % {"t": text}
+                )
+            raise ValidationError(_("No active customer with code or name “%(t)s”.") % {"t": text})
+        return found[0]
+
+
+def _scan_lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+class SaleForm(BootstrapMixin, forms.Form):
+    seller = CustomerField(
+        label=gettext_lazy("Seller"),
+        required=False,
+        kinds=(CustomerKind.DEALER,),
+        help_text=gettext_lazy("Leave empty when we sell; give the dealer for a dealer's sale."),
+    )
+    buyer = CustomerField(label=gettext_lazy("Buyer"))
+    sale_date = forms.DateField(label=gettext_lazy("Sale date"), widget=DATE)
+    units = forms.CharField(
+        label=gettext_lazy("Units (scan or paste UDIs, or type serial numbers, one per line)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "autocomplete": "off", "spellcheck": "false"}),
+    )
+    lot_lines = forms.CharField(
+        label=gettext_lazy("Lot-tracked goods (one per line: lot number or UDI, then quantity)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off", "spellcheck": "false"}),
+        help_text=gettext_lazy("e.g. “L2401 20”, or a scanned UDI with (10) followed by “*20”."),
+    )
+    handler_name = forms.CharField(
+        label=gettext_lazy("Handler (经办人)"),
+        required=False,
+        max_length=100,
+        help_text=gettext_lazy("Leave empty: you."),
+    )
+    reference = forms.CharField(
+        label=gettext_lazy("Reference (invoice, delivery note)"), required=False, max_length=100
+    )
+    notes = forms.CharField(
+        label=gettext_lazy("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if not self.is_bound:
+            self.initial.setdefault("sale_date", timezone.localdate())
+        self._style()
+
+    def clean_units(self) -> list[Any]:
+        units, errors, seen = [], [], set()
+        for line in _scan_lines(self.cleaned_data.get("units", "")):
+            try:
+                unit = find_unit(line, self.user)
+            except UdiError as exc:
+                errors.append(f"{line[:60]}: {exc.message}")
+                continue
+            if unit.pk in seen:
+                errors.append(_("Unit %(s)s is listed twice.") % {"s": unit.serial})
+                continue
+            seen.add(unit.pk)
+            units.append(unit)
+        if errors:
+            raise ValidationError(errors)
+        return units
+
+    def clean_lot_lines(self) -> list[tuple[Lot, int]]:
+        result, errors = [], []
+        for line in _scan_lines(self.cleaned_data.get("lot_lines", "")):
+            try:
+                result.append(parse_lot_line(line, self.user))
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+        if errors:
+            raise ValidationError(errors)
+        return result
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not self.errors and not data.get("units") and not data.get("lot_lines"):
+            raise ValidationError(_("Add at least one unit or lot."))
+        return data
+
+
+def parse_lot_line(line: str, user: Any) -> tuple[Lot, int]:
+    """ "L2401 20" / "L2401*20" / "<UDI>*20" → (lot, quantity)."""
+    text = line.strip()
+    m = re.match(r"^(.*?)[\s*×x]+(\d+)$", text)
+    if not m:
+        raise ValidationError(
+            _("“%(l)s”: give a lot number (or UDI) and a quantity.") % {"l": text[:60]}
+        )
+    ident, qty = m.group(1).strip(), int(m.group(2))
+    if qty < 1:
+        raise ValidationError(_("“%(l)s”: the quantity must be at least 1.") % {"l": text[:60]})
+    if looks_like_udi(ident):
+        try:
+            return find_lot(ident, user), qty
+        except UdiError as exc:
+            raise ValidationError(f"{text[:60]}: {exc.message}")
+    lots = list(Lot.objects.select_related("product").filter(lot_number=ident)[:2])
+    if not lots:
+        raise ValidationError(_("No lot %(lot)s.") % {"lot": ident})
+    if len(lots) > 1:
+        raise ValidationError(
+            _("Lot number %(lot)s exists for several products; scan the UDI instead.")
+            % {"lot": ident}
+        )
+    return lots[0], qty
+
+
+class InstallationForm(BootstrapMixin, forms.ModelForm):
+    customer = CustomerField(label=gettext_lazy("End-user hospital"))
+
+    class Meta:
+        model = Installation
+        fields = [
+            "department",
+            "address",
+            "contact_person",
+            "contact_phone",
+            "installed_on",
+            "accepted_on",
+            "notes",
+        ]
+        widgets = {
+            "installed_on": DATE,
+            "accepted_on": DATE,
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    field_order = ["customer"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("installed_on", timezone.localdate())
+        self._style()
+
+    def _post_clean(self) -> None:
+        pass
+
+
+class AcceptForm(BootstrapMixin, forms.Form):
+    accepted_on = forms.DateField(label=gettext_lazy("Accepted on"), widget=DATE)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._style()
+
+
+class ReturnForm(BootstrapMixin, forms.Form):
+    unit = forms.CharField(
+        label=gettext_lazy("Unit (scan the UDI or type the serial)"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    lot_line = forms.CharField(
+        label=gettext_lazy("Or lot-tracked goods: lot number (or UDI) and quantity"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    returned_by = CustomerField(label=gettext_lazy("Returning party"))
+    returned_to = CustomerField(
+        label=gettext_lazy("Returned to (dealer)"),
+        required=False,
+        kinds=(CustomerKind.DEALER,),
+        help_text=gettext_lazy("Leave empty when the goods come back to us."),
+    )
+    return_date = forms.DateField(label=gettext_lazy("Return date"), widget=DATE)
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    disposition = forms.ChoiceField(
+        label=gettext_lazy("Disposition"), choices=Disposition.choices, initial=Disposition.PENDING
+    )
+    disposition_note = forms.CharField(
+        label=gettext_lazy("Disposition details"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if not self.is_bound:
+            self.initial.setdefault("return_date", timezone.localdate())
+        self._style()
+
+    def clean_unit(self) -> Any:
+        text = self.cleaned_data.get("unit", "").strip()
+        if not text:
+            return None
+        try:
+            return find_unit(text, self.user)
+        except UdiError as exc:
+            raise ValidationError(exc.message)
+
+    def clean_lot_line(self) -> tuple[Lot, int] | None:
+        text = self.cleaned_data.get("lot_line", "").strip()
+        return parse_lot_line(text, self.user) if text else None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not self.errors and not data.get("unit") and not data.get("lot_line"):
+            raise ValidationError(_("Give the returned unit, or a lot and a quantity."))
+        return data
+
+
+class DispositionForm(BootstrapMixin, forms.Form):
+    disposition = forms.ChoiceField(label=gettext_lazy("Disposition"), choices=Disposition.choices)
+    note = forms.CharField(
+        label=gettext_lazy("Details"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._style()
+
+
+class TraceForm(BootstrapMixin, forms.Form):
+    lots = forms.CharField(
+        label=gettext_lazy("Lot numbers"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
+        help_text=gettext_lazy("One per line."),
+    )
+    serials = forms.CharField(
+        label=gettext_lazy("Serial numbers or UDIs"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+        help_text=gettext_lazy("One per line; scanning works here too."),
+    )
+    gtin = forms.CharField(label=gettext_lazy("UDI-DI (GTIN)"), required=False, max_length=20)
+    product = forms.ModelChoiceField(
+        label=gettext_lazy("Product"), queryset=Product.objects.all(), required=False
+    )
+    produced_from = forms.DateField(
+        label=gettext_lazy("Produced from"), required=False, widget=DATE
+    )
+    produced_to = forms.DateField(label=gettext_lazy("Produced to"), required=False, widget=DATE)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._style()
+
+    def clean_lots(self) -> list[Lot]:
+        numbers = _scan_lines(self.cleaned_data.get("lots", ""))
+        if not numbers:
+            return []
+        lots = list(Lot.objects.filter(lot_number__in=numbers).select_related("product"))
+        missing = sorted(set(numbers) - {lot.lot_number for lot in lots})
+        if missing:
+            raise ValidationError(_("Unknown lot(s): %(l)s") % {"l": ", ".join(missing[:20])})
+        return lots
+
+    def clean_serials(self) -> tuple[list[str], list[tuple[str, str]]]:
+        serials: list[str] = []
+        udis: list[tuple[str, str]] = []
+        errors = []
+        for line in _scan_lines(self.cleaned_data.get("serials", "")):
+            if looks_like_udi(line):
+                try:
+                    udi = parse_udi(line)
+                except UdiError as exc:
+                    errors.append(f"{line[:60]}: {exc.message}")
+                    continue
+                if not udi.serial:
+                    errors.append(_("%(l)s: the UDI has no serial (21).") % {"l": line[:60]})
+                    continue
+                udis.append((udi.gtin, udi.serial))
+            else:
+                serials.append(line)
+        if errors:
+            raise ValidationError(errors)
+        return serials, udis
+
+    def clean_gtin(self) -> str:
+        value = (self.cleaned_data.get("gtin") or "").strip()
+        if not value:
+            return ""
+        if looks_like_udi(value):
+            try:
+                return parse_udi(value).gtin
+            except UdiError as exc:
+                raise ValidationError(exc.message)
+        return normalize_gtin(value)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.errors:
+            return data
+        serials, udis = data.get("serials") or ([], [])
+        if not (
+            data.get("lots")
+            or serials
+            or udis
+            or data.get("gtin")
+            or data.get("produced_from")
+            or data.get("produced_to")
+        ):
+            raise ValidationError(
+                _("Give lots, serial numbers, a UDI-DI or a production date range.")
+            )
+        start, end = data.get("produced_from"), data.get("produced_to")
+        if start and end and end < start:
+            self.add_error("produced_to", _("The end is before the start."))
+        narrowed = data.get("product") or data.get("gtin") or data.get("lots")
+        if (
+            (start or end)
+            and not narrowed
+            and (not (start and end) or (end - start) > dt.timedelta(days=366))
+        ):
+            self.add_error(
+                "produced_to",
+                _("A date range without a product may cover at most one year."),
+            )
+        return data
+
+    def criteria(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        serials, udis = data.get("serials") or ([], [])
+        return {
+            "lots": data.get("lots") or None,
+            "serials": serials or None,
+            "udis": udis or None,
+            "gtin": data.get("gtin") or None,
+            "product": data.get("product"),
+            "produced_from": data.get("produced_from"),
+            "produced_to": data.get("produced_to"),
+        }
+
+
+class DrillForm(BootstrapMixin, forms.Form):
+    lot = forms.CharField(
+        label=gettext_lazy("Lot number (or a UDI with the lot)"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    target_percent = forms.DecimalField(
+        label=gettext_lazy("Target (%)"), min_value=1, max_value=100, initial=100
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self._style()
+
+    def clean_lot(self) -> Lot:
+        text = self.cleaned_data["lot"].strip()
+        lot, _qty = parse_lot_line(f"{text} 1", self.user)
+        return lot
+
+
+class ConclusionForm(BootstrapMixin, forms.Form):
+    conclusion = forms.CharField(
+        label=gettext_lazy("Conclusion"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._style()

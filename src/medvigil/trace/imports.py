@@ -1,0 +1,1238 @@
+"""Importers of traceability data (PLAT-10 × TRC-1 … TRC-5): products, customers, licences,
+lots, units, sales (one row per line, grouped into sales) and installations.
+
+The rules are the UI services' (trace.services): master data goes through the same
+``build_*`` functions (GTIN check digit, licence dates, lot expiry from shelf life); units,
+sales and installations are checked set-based — lookups loaded once per file, never one query
+per row — with the services' own rule functions (``licence_problems``, ``_unit_sale_problem``,
+``compose_udi_pi``, ``warranty_end_for``) so that an imported sale is refused exactly when the
+sale form would refuse it (TRC-2 licence check, double sale, expired units).
+
+Natural keys: a product by UDI-DI (GTIN), product code or model; a customer by code, unified
+social credit code or name; a lot by product + lot number; a unit by serial number, or by a
+scanned/pasted GS1 UDI (TRC-3).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import prefetch_related_objects
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from medvigil.core.imports import Column, Importer, Lookup, Row, RowError, chunked, register
+
+from . import services
+from .models import (
+    Customer,
+    CustomerKind,
+    Installation,
+    Licence,
+    LicenceKind,
+    Lot,
+    Product,
+    RiskClass,
+    Sale,
+    SaleLine,
+    Tracking,
+    Unit,
+    UnitStatus,
+    normalize_gtin,
+)
+from .udi import UdiError, looks_like_udi, parse_udi
+
+CHUNK = 2000
+
+# --- natural keys --------------------------------------------------------------------------
+
+
+def _gtin_key(value: str) -> str:
+    return normalize_gtin(value)  # ValidationError: not a GTIN, try the next key
+
+
+PRODUCT_LOOKUP = Lookup(
+    Product,
+    keys=(("gtin", _gtin_key), "code", "model_spec"),
+    what=gettext_lazy("product"),
+)
+CUSTOMER_LOOKUP = Lookup(
+    Customer, keys=("code", "credit_code", "name"), what=gettext_lazy("customer")
+)
+USER_LOOKUP = Lookup(
+    get_user_model(),
+    keys=("username", "email"),
+    queryset=lambda: get_user_model()._default_manager.filter(is_active=True),
+    what=gettext_lazy("user"),
+)
+
+
+def product_column(required: bool = True, **extra: Any) -> Column:
+    return Column(
+        "product",
+        "Product",
+        "产品",
+        type="lookup",
+        required=required,
+        lookup=PRODUCT_LOOKUP,
+        max_length=200,
+        aliases=("UDI-DI", "GTIN", "产品标识", "器械标识", "产品编码", "product code", "规格型号"),
+        help=gettext_lazy("UDI-DI (GTIN), product code or model of a catalogue product"),
+        **extra,
+    )
+
+
+def customer_column(name: str, en: str, zh: str, *, required: bool, aliases=(), help="") -> Column:
+    return Column(
+        name,
+        en,
+        zh,
+        type="lookup",
+        required=required,
+        lookup=CUSTOMER_LOOKUP,
+        max_length=200,
+        aliases=tuple(aliases),
+        help=help or gettext_lazy("customer code, credit code or exact name"),
+    )
+
+
+def _field_errors(row: Row, exc: ValidationError, columns: dict[str, str]) -> None:
+    """Put a model ValidationError on the row: field errors on their column."""
+    if hasattr(exc, "error_dict"):
+        by_field = exc.message_dict
+        on_fields = {m for f, msgs in by_field.items() if f != "__all__" for m in msgs}
+        for fname, msgs in by_field.items():
+            col = columns.get(fname, fname if fname in row.values else None)
+            for m in msgs:
+                if fname == "__all__" and m in on_fields:
+                    continue  # the model's clean() repeating a field validator
+                row.error(col, m)
+    else:
+        for m in exc.messages:
+            row.error(None, m)
+
+
+def _present(row: Row, names: Iterable[str]) -> dict[str, Any]:
+    """Values of the named columns that are filled in (empty cells keep the model default)."""
+    return {n: row.values[n] for n in names if row.values.get(n) is not None}
+
+
+class _Duplicates:
+    """Flags a natural key that appears twice in one file."""
+
+    def __init__(self) -> None:
+        self.first: dict[Any, int] = {}
+
+    def check(self, row: Row, key: Any, column: str) -> None:
+        if key in self.first:
+            row.error(
+                column,
+                _("Also on row %(row)s of this file.") % {"row": self.first[key]},
+            )
+        else:
+            self.first[key] = row.number
+
+
+# --- products (TRC-1) ----------------------------------------------------------------------
+
+RISK_ALIASES = {
+    "1": RiskClass.I,
+    "2": RiskClass.II,
+    "3": RiskClass.III,
+    "一类": RiskClass.I,
+    "二类": RiskClass.II,
+    "三类": RiskClass.III,
+    "第一类": RiskClass.I,
+    "第二类": RiskClass.II,
+    "第三类": RiskClass.III,
+    "ⅰ": RiskClass.I,
+    "ⅱ": RiskClass.II,
+    "ⅲ": RiskClass.III,
+    "class i": RiskClass.I,
+    "class ii": RiskClass.II,
+    "class iii": RiskClass.III,
+}
+TRACKING_ALIASES = {
+    "序列号": Tracking.SERIAL,
+    "按序列号": Tracking.SERIAL,
+    "按台": Tracking.SERIAL,
+    "出厂编号": Tracking.SERIAL,
+    "批号": Tracking.LOT,
+    "按批号": Tracking.LOT,
+    "按批": Tracking.LOT,
+}
+
+
+@register
+class ProductImporter(Importer):
+    kind = "products"
+    label = gettext_lazy("Products")
+    description = gettext_lazy(
+        "Catalogue entries (TRC-1). The UDI-DI (GTIN) check digit is verified; a product "
+        "code or GTIN that exists already is refused."
+    )
+    permission = "trace.add_product"
+    model = Product
+    order = 10
+    columns = [
+        Column("code", "Product code", "产品编码", required=True, max_length=40),
+        Column("name", "Product name", "产品名称", required=True, max_length=200),
+        Column("name_en", "English name", "英文名称", max_length=200),
+        Column(
+            "model_spec",
+            "Model",
+            "规格型号",
+            required=True,
+            max_length=200,
+            aliases=("model/specification", "型号规格", "型号"),
+        ),
+        Column(
+            "manufacturer",
+            "Manufacturer",
+            "生产企业",
+            required=True,
+            max_length=200,
+            aliases=("注册人", "注册人/备案人", "生产厂家"),
+        ),
+        Column(
+            "registration_number",
+            "Registration number",
+            "注册证号",
+            max_length=100,
+            aliases=("注册证编号", "备案凭证编号", "注册证/备案凭证编号"),
+        ),
+        Column(
+            "registration_expiry",
+            "Registration expiry",
+            "注册证有效期至",
+            type="date",
+            aliases=("注册证有效期",),
+        ),
+        Column(
+            "risk_class",
+            "Risk class",
+            "管理类别",
+            type="choice",
+            required=True,
+            choices=RiskClass.choices,
+            choice_aliases=RISK_ALIASES,
+            aliases=("类别", "分类"),
+            help=gettext_lazy("I, II or III (第一类/第二类/第三类)"),
+        ),
+        Column(
+            "gtin",
+            "UDI-DI (GTIN)",
+            "产品标识(UDI-DI)",
+            max_length=14,
+            aliases=("UDI-DI", "GTIN", "产品标识", "器械标识", "DI"),
+            help=gettext_lazy("GTIN-8/12/13/14 with a valid check digit"),
+        ),
+        Column(
+            "tracking",
+            "Traceability",
+            "追溯方式",
+            type="choice",
+            choices=Tracking.choices,
+            choice_aliases=TRACKING_ALIASES,
+            help=gettext_lazy("serial (by unit) or lot"),
+        ),
+        Column("implantable", "Implantable", "植入器械", type="bool", aliases=("植入",)),
+        Column("shelf_life_months", "Shelf life (months)", "有效期(月)", type="int", min_value=0),
+        Column(
+            "service_life_years",
+            "Service life (years)",
+            "使用期限(年)",
+            type="int",
+            min_value=0,
+        ),
+        Column("warranty_months", "Warranty (months)", "保修期(月)", type="int", min_value=0),
+        Column(
+            "maintenance_interval_months",
+            "Maintenance interval (months)",
+            "保养周期(月)",
+            type="int",
+            min_value=0,
+        ),
+        Column(
+            "sale_to_individuals",
+            "May be sold to individuals",
+            "可销售给个人",
+            type="bool",
+        ),
+        Column("notes", "Notes", "备注"),
+    ]
+
+    def prepare(self, rows: list[Row]) -> None:
+        self.codes = _Duplicates()
+        self.gtins = _Duplicates()
+
+    def validate_row(self, row: Row) -> Any:
+        try:
+            product = services.build_product(**_present(row, (c.name for c in self.columns)))
+        except ValidationError as exc:
+            _field_errors(row, exc, {})
+            return None
+        self.codes.check(row, product.code, "code")
+        if product.gtin:
+            self.gtins.check(row, product.gtin, "gtin")
+        return product
+
+
+# --- customers and licences (TRC-2) --------------------------------------------------------
+
+CUSTOMER_KIND_ALIASES = {
+    "医院": CustomerKind.HOSPITAL,
+    "医疗机构": CustomerKind.HOSPITAL,
+    "卫生院": CustomerKind.HOSPITAL,
+    "诊所": CustomerKind.HOSPITAL,
+    "经销商": CustomerKind.DEALER,
+    "经销": CustomerKind.DEALER,
+    "代理商": CustomerKind.DEALER,
+    "配送商": CustomerKind.DEALER,
+    "经营企业": CustomerKind.DEALER,
+    "其他": CustomerKind.OTHER,
+    "其他单位": CustomerKind.OTHER,
+    "个人": CustomerKind.INDIVIDUAL,
+}
+LICENCE_KIND_ALIASES = {
+    "营业执照": LicenceKind.BUSINESS,
+    "经营许可证": LicenceKind.OPERATING,
+    "医疗器械经营许可证": LicenceKind.OPERATING,
+    "备案凭证": LicenceKind.FILING,
+    "经营备案凭证": LicenceKind.FILING,
+    "第二类医疗器械经营备案凭证": LicenceKind.FILING,
+    "医疗器械经营备案凭证": LicenceKind.FILING,
+    "执业许可证": LicenceKind.PRACTICE,
+    "医疗机构执业许可证": LicenceKind.PRACTICE,
+}
+
+
+@register
+class CustomerImporter(Importer):
+    kind = "customers"
+    label = gettext_lazy("Customers")
+    description = gettext_lazy(
+        "Hospitals, dealers and other customers (TRC-2); import their licences separately."
+    )
+    permission = "trace.add_customer"
+    model = Customer
+    order = 20
+    columns = [
+        Column("code", "Customer code", "客户编码", required=True, max_length=40),
+        Column(
+            "name",
+            "Name",
+            "客户名称",
+            required=True,
+            max_length=200,
+            aliases=("单位名称", "名称"),
+        ),
+        Column(
+            "kind",
+            "Type",
+            "客户类型",
+            type="choice",
+            required=True,
+            choices=CustomerKind.choices,
+            choice_aliases=CUSTOMER_KIND_ALIASES,
+            help=gettext_lazy("hospital, dealer, other or individual (医院/经销商/其他/个人)"),
+        ),
+        Column("credit_code", "Unified social credit code", "统一社会信用代码", max_length=40),
+        Column("province", "Province", "省份", max_length=40),
+        Column("city", "City", "城市", max_length=60),
+        Column("address", "Address", "地址", max_length=300),
+        Column("contact_person", "Contact person", "联系人", max_length=100),
+        Column("phone", "Phone", "电话", max_length=60, aliases=("联系电话",)),
+        Column("email", "E-mail", "邮箱", max_length=254, aliases=("email", "电子邮箱")),
+        Column("notes", "Notes", "备注"),
+    ]
+
+    def prepare(self, rows: list[Row]) -> None:
+        self.codes = _Duplicates()
+
+    def validate_row(self, row: Row) -> Any:
+        try:
+            customer = services.build_customer(**_present(row, (c.name for c in self.columns)))
+        except ValidationError as exc:
+            _field_errors(row, exc, {})
+            return None
+        self.codes.check(row, customer.code, "code")
+        return customer
+
+
+@register
+class LicenceImporter(Importer):
+    kind = "licences"
+    label = gettext_lazy("Customer licences")
+    description = gettext_lazy(
+        "Business licences, device operating licences or filing certificates, practice "
+        "licences (TRC-2). Leave the expiry empty or write 长期 for a licence without expiry."
+    )
+    permission = "trace.add_licence"
+    model = Licence
+    order = 30
+    columns = [
+        customer_column("customer", "Customer", "客户", required=True, aliases=("客户名称",)),
+        Column(
+            "kind",
+            "Licence type",
+            "证照类型",
+            type="choice",
+            required=True,
+            choices=LicenceKind.choices,
+            choice_aliases=LICENCE_KIND_ALIASES,
+        ),
+        Column(
+            "number",
+            "Licence number",
+            "证照编号",
+            required=True,
+            max_length=100,
+            aliases=("许可证编号", "证号"),
+        ),
+        Column("issuer", "Issued by", "发证机关", max_length=200),
+        Column("issued_on", "Issued on", "发证日期", type="date"),
+        Column(
+            "expires_on",
+            "Expires on",
+            "有效期至",
+            type="date",
+            blank_values=("长期", "永久", "长期有效", "long-term", "none"),
+        ),
+        Column("scope", "Scope of business", "经营范围"),
+    ]
+
+    def prepare(self, rows: list[Row]) -> None:
+        self.keys = _Duplicates()
+
+    def validate_row(self, row: Row) -> Any:
+        try:
+            licence = services.build_licence(**_present(row, (c.name for c in self.columns)))
+        except ValidationError as exc:
+            _field_errors(row, exc, {"__all__": "number"})
+            return None
+        self.keys.check(row, (licence.customer_id, licence.kind, licence.number), "number")
+        return licence
+
+
+# --- lots and units (TRC-3) ----------------------------------------------------------------
+
+
+@register
+class LotImporter(Importer):
+    kind = "lots"
+    label = gettext_lazy("Production lots")
+    description = gettext_lazy(
+        "Lots (批号) of catalogue products (TRC-3); the expiry defaults to the production "
+        "date plus the product's shelf life."
+    )
+    permission = "trace.add_lot"
+    model = Lot
+    order = 40
+    columns = [
+        product_column(),
+        Column("lot_number", "Lot number", "批号", required=True, max_length=40),
+        Column("production_date", "Production date", "生产日期", type="date", required=True),
+        Column(
+            "expiry_date",
+            "Expiry date",
+            "失效日期",
+            type="date",
+            aliases=("有效期至", "有效期"),
+        ),
+        Column("quantity", "Quantity produced", "生产数量", type="int", min_value=0),
+        Column(
+            "production_record",
+            "Production record",
+            "生产记录编号",
+            max_length=200,
+            aliases=("批生产记录", "DHR"),
+        ),
+        Column("released_on", "Released on", "放行日期", type="date"),
+        Column("notes", "Notes", "备注"),
+    ]
+
+    def prepare(self, rows: list[Row]) -> None:
+        self.keys = _Duplicates()
+
+    def validate_row(self, row: Row) -> Any:
+        try:
+            lot = services.build_lot(**_present(row, (c.name for c in self.columns)))
+        except ValidationError as exc:
+            _field_errors(row, exc, {"__all__": "lot_number"})
+            return None
+        self.keys.check(row, (lot.product_id, lot.lot_number), "lot_number")
+        return lot
+
+
+def _load_lots(pairs: set[tuple[int, str]]) -> dict[tuple[int, str], Lot]:
+    """Lots by (product id, lot number), a query per chunk of lot numbers."""
+    out: dict[tuple[int, str], Lot] = {}
+    numbers = sorted({n for _p, n in pairs})
+    products = {p for p, _n in pairs}
+    for chunk in chunked(numbers, CHUNK):
+        for lot in Lot.objects.filter(lot_number__in=chunk, product_id__in=products):
+            out[(lot.product_id, lot.lot_number)] = lot
+    return out
+
+
+@register
+class UnitImporter(Importer):
+    kind = "units"
+    label = gettext_lazy("Units (serial numbers)")
+    description = gettext_lazy(
+        "Serialised units of a product and lot (TRC-3). Dates and the production record are "
+        "taken from the lot when empty. A full UDI may be given instead of or besides the "
+        "product: its check digit, serial, lot and dates must agree with the row."
+    )
+    permission = "trace.add_unit"
+    model = Unit
+    order = 50
+    batch_size = 5000
+    columns = [
+        product_column(required=False),
+        Column(
+            "serial",
+            "Serial number",
+            "出厂编号",
+            required=True,
+            max_length=40,
+            aliases=("序列号", "SN", "serial", "产品序列号"),
+        ),
+        Column("lot_number", "Lot number", "批号", max_length=40),
+        Column("production_date", "Production date", "生产日期", type="date"),
+        Column(
+            "expiry_date",
+            "Expiry date",
+            "失效日期",
+            type="date",
+            aliases=("有效期至",),
+        ),
+        Column(
+            "production_record",
+            "Production record",
+            "生产记录编号",
+            max_length=200,
+        ),
+        Column(
+            "udi",
+            "UDI",
+            "UDI",
+            max_length=200,
+            aliases=("完整UDI", "UDI码", "医疗器械唯一标识"),
+            help=gettext_lazy("optional GS1 element string or (01)…(21)… text"),
+        ),
+    ]
+
+    def prepare(self, rows: list[Row]) -> None:
+        self.parsed: dict[int, Any] = {}
+        gtins: set[str] = set()
+        for row in rows:
+            text = row.values.get("udi")
+            if not text or not row.ok:
+                continue
+            try:
+                udi = parse_udi(text)
+            except UdiError as exc:
+                row.error("udi", exc.message)
+                continue
+            self.parsed[row.number] = udi
+            gtins.add(udi.gtin)
+        by_gtin: dict[str, Product] = {}
+        if gtins:
+            by_gtin = {p.gtin: p for p in Product.objects.filter(gtin__in=gtins) if p.gtin}
+        pairs: set[tuple[int, str]] = set()
+        serials: set[str] = set()
+        for row in rows:
+            if not row.ok:
+                continue
+            udi = self.parsed.get(row.number)
+            product = row.values.get("product")
+            if udi is not None:
+                from_udi = by_gtin.get(udi.gtin)
+                if from_udi is None:
+                    row.error(
+                        "udi",
+                        _("No product with UDI-DI %(gtin)s in the catalogue.") % {"gtin": udi.gtin},
+                    )
+                    continue
+                if product is not None and product.pk != from_udi.pk:
+                    row.error(
+                        "udi",
+                        _("The UDI-DI %(gtin)s is not the product's (%(product)s).")
+                        % {"gtin": udi.gtin, "product": product.code},
+                    )
+                    continue
+                row.values["product"] = product = from_udi
+                if not row.values.get("lot_number") and udi.lot:
+                    row.values["lot_number"] = udi.lot
+            if product is None:
+                row.error("product", _("Give the product or the unit's full UDI."))
+                continue
+            serials.add(row.values["serial"])
+            if row.values.get("lot_number"):
+                pairs.add((product.pk, row.values["lot_number"]))
+        self.lots = _load_lots(pairs)
+        self.existing: set[tuple[int, str]] = set()
+        for chunk in chunked(sorted(serials), CHUNK):
+            self.existing.update(
+                Unit.objects.filter(serial__in=chunk).values_list("product_id", "serial")
+            )
+        self.seen = _Duplicates()
+
+    def validate_row(self, row: Row) -> Any:
+        product: Product = row.values["product"]
+        serial: str = row.values["serial"]
+        lot_number = row.values.get("lot_number")
+        lot = None
+        if lot_number:
+            lot = self.lots.get((product.pk, lot_number))
+            if lot is None:
+                row.error(
+                    "lot_number",
+                    _("No lot %(lot)s of product %(product)s; import the lot first.")
+                    % {"lot": lot_number, "product": product.code},
+                )
+        if (product.pk, serial) in self.existing:
+            row.error(
+                "serial",
+                _("Unit %(serial)s of product %(product)s exists already.")
+                % {"serial": serial, "product": product.code},
+            )
+        self.seen.check(row, (product.pk, serial), "serial")
+        production_date = row.values.get("production_date")
+        expiry_date = row.values.get("expiry_date")
+        udi = self.parsed.get(row.number)
+        if udi is not None:
+            if udi.serial and udi.serial != serial:
+                row.error(
+                    "udi",
+                    _("The UDI has serial %(udi)s but the row says %(serial)s.")
+                    % {"udi": udi.serial, "serial": serial},
+                )
+            for label, mine, theirs in (
+                ("(17)", expiry_date, udi.expiry),
+                ("(11)", production_date, udi.production_date),
+            ):
+                if mine and theirs and mine != theirs:
+                    row.error(
+                        "udi",
+                        _("The UDI date %(ai)s %(udi)s differs from the row's %(row)s.")
+                        % {"ai": label, "udi": theirs, "row": mine},
+                    )
+            expiry_date = expiry_date or udi.expiry
+            production_date = production_date or udi.production_date
+        if not row.ok:
+            return None
+        # The rules of services.build_unit, without its per-row database checks (the
+        # uniqueness of (product, serial) was checked above for the whole file at once).
+        if lot is not None:
+            production_date = production_date or lot.production_date
+            expiry_date = expiry_date or lot.expiry_date
+        if expiry_date is None and product.shelf_life_months:
+            expiry_date = product.expiry_for(production_date)
+        if production_date and expiry_date and expiry_date < production_date:
+            row.error("expiry_date", _("The expiry date is before the production date."))
+            return None
+        unit = Unit(
+            product=product,
+            lot=lot,
+            serial=serial,
+            udi_di=product.gtin or "",
+            production_date=production_date,
+            expiry_date=expiry_date,
+            production_record=row.values.get("production_record")
+            or (lot.production_record if lot is not None else ""),
+        )
+        unit.udi_pi = services.compose_udi_pi(unit)
+        return unit
+
+
+# --- shared: units named by serial or UDI ----------------------------------------------------
+
+
+def resolve_units(
+    rows: list[Row], column: str = "serial", product_column_name: str = "product"
+) -> dict[int, Unit]:
+    """The unit of each row (by row number), from a serial or a GS1 UDI, narrowed by the
+    product column when given. Units are loaded in chunks with product, lot and holder; a unit
+    named on several rows is the same object, so callers can follow its state through the
+    file. Errors go on the rows."""
+    wanted: dict[int, tuple[str, str | None]] = {}
+    serials: set[str] = set()
+    for row in rows:
+        text = row.values.get(column)
+        if not text or not row.ok:
+            continue
+        gtin = None
+        serial = text
+        if looks_like_udi(text):
+            try:
+                udi = parse_udi(text)
+            except UdiError as exc:
+                row.error(column, exc.message)
+                continue
+            if not udi.serial:
+                row.error(column, _("The UDI has no serial number (21)."))
+                continue
+            gtin, serial = udi.gtin, udi.serial
+        wanted[row.number] = (serial, gtin)
+        serials.add(serial)
+    index: dict[str, list[Unit]] = defaultdict(list)
+    for chunk in chunked(sorted(serials), CHUNK):
+        for unit in Unit.objects.filter(serial__in=chunk).select_related(
+            "product", "lot", "holder"
+        ):
+            index[unit.serial].append(unit)
+    found: dict[int, Unit] = {}
+    for row in rows:
+        if row.number not in wanted:
+            continue
+        serial, gtin = wanted[row.number]
+        candidates = index.get(serial, [])
+        if gtin:
+            candidates = [u for u in candidates if gtin in (u.udi_di, u.product.gtin)]
+        product = row.values.get(product_column_name)
+        if product is not None:
+            candidates = [u for u in candidates if u.product_id == product.pk]
+        if len(candidates) == 1:
+            found[row.number] = candidates[0]
+        elif not candidates:
+            row.error(column, _("No unit with serial number %(serial)s.") % {"serial": serial})
+        else:
+            row.error(
+                column,
+                _(
+                    "Serial number %(serial)s exists for several products; give the product "
+                    "or the full UDI."
+                )
+                % {"serial": serial},
+            )
+    return found
+
+
+def _versions_changed(units: Iterable[Unit], versions: dict[int, int]) -> set[int]:
+    """Lock the units (in id order) and return the ids whose version moved since checking."""
+    ids = sorted({u.pk for u in units})
+    changed: set[int] = set()
+    for chunk in chunked(ids, CHUNK):
+        for pk, version in (
+            Unit.objects.select_for_update().filter(pk__in=chunk).order_by("pk")
+        ).values_list("pk", "version"):
+            if versions.get(pk) != version:
+                changed.add(pk)
+    return changed
+
+
+# --- sales (TRC-4) -------------------------------------------------------------------------
+
+
+@dataclass
+class _SaleDraft:
+    key: Any
+    first_row: Row
+    seller: Customer | None
+    buyer: Customer
+    sale_date: dt.date
+    reference: str
+    handler_name: str
+    notes: str
+    lines: list[tuple[Row, SaleLine]] = field(default_factory=list)
+
+
+@register
+class SaleImporter(Importer):
+    kind = "sales"
+    label = gettext_lazy("Sales (one row per line)")
+    description = gettext_lazy(
+        "Sales records (TRC-4): one row per unit, or per lot and quantity. Rows with the same "
+        "document number (or, without one, the same date, seller and buyer) form one sale. "
+        "Leave the seller empty for our own sales; a dealer's onward sale names the dealer. "
+        "Every buyer's licence is checked on the sale date (TRC-2), and a unit cannot be sold "
+        "twice by the same seller. Sales are applied in date order, so a file may hold both "
+        "levels of distribution."
+    )
+    permission = "trace.add_sale"
+    model = Sale
+    order = 60
+    columns = [
+        Column(
+            "reference",
+            "Document number",
+            "单据号",
+            max_length=100,
+            aliases=("销售单号", "出库单号", "发票号", "随货同行单号", "reference", "invoice"),
+        ),
+        Column("sale_date", "Sale date", "销售日期", type="date", required=True),
+        customer_column(
+            "seller",
+            "Seller",
+            "销售方",
+            required=False,
+            aliases=("销售单位", "供货单位", "供货方"),
+            help=gettext_lazy("empty: sold by us; else the dealer who sells on"),
+        ),
+        customer_column(
+            "buyer",
+            "Buyer",
+            "购买方",
+            required=True,
+            aliases=("购货单位", "购买单位", "客户", "客户名称"),
+        ),
+        product_column(required=False),
+        Column(
+            "serial",
+            "Serial number or UDI",
+            "出厂编号",
+            max_length=200,
+            aliases=("序列号", "SN", "UDI", "serial", "serial number"),
+        ),
+        Column("lot_number", "Lot number", "批号", max_length=40),
+        Column("quantity", "Quantity", "数量", type="int", min_value=1),
+        Column("handler", "Handler", "经办人", max_length=100),
+        Column("notes", "Notes", "备注"),
+    ]
+
+    def prepare(self, rows: list[Row]) -> None:
+        ok_rows = [r for r in rows if r.ok]
+        self.units = resolve_units(ok_rows)
+        self.versions = {u.pk: u.version for u in self.units.values()}
+        self._resolve_lots(ok_rows)
+        customers = [
+            c for r in ok_rows for c in (r.values.get("buyer"), r.values.get("seller")) if c
+        ]
+        prefetch_related_objects(list({id(c): c for c in customers}.values()), "licences")
+        self._group([r for r in ok_rows if r.ok])
+        self._simulate()
+        self.has_errors = any(not r.ok for r in rows)
+
+    def _resolve_lots(self, rows: list[Row]) -> None:
+        """Lot lines: the lot by product + lot number (or by lot number alone if unique)."""
+        self.lot_of: dict[int, Lot] = {}
+        need = [r for r in rows if not r.values.get("serial") and r.ok]
+        pairs = {
+            (r.values["product"].pk, r.values["lot_number"])
+            for r in need
+            if r.values.get("product") and r.values.get("lot_number")
+        }
+        by_pair = _load_lots(pairs)
+        bare = sorted({r.values["lot_number"] for r in need if r.values.get("lot_number")})
+        by_number: dict[str, list[Lot]] = defaultdict(list)
+        for chunk in chunked(bare, CHUNK):
+            for lot in Lot.objects.filter(lot_number__in=chunk).select_related("product"):
+                by_number[lot.lot_number].append(lot)
+        for r in need:
+            number = r.values.get("lot_number")
+            product = r.values.get("product")
+            if not number:
+                r.error("serial", _("Give a serial number (or UDI), or a lot number."))
+                continue
+            if product is not None:
+                lot = by_pair.get((product.pk, number))
+                if lot is None:
+                    r.error(
+                        "lot_number",
+                        _("No lot %(lot)s of product %(product)s.")
+                        % {"lot": number, "product": product.code},
+                    )
+                    continue
+                lot.product = product
+            else:
+                lots = by_number.get(number, [])
+                if len(lots) != 1:
+                    r.error(
+                        "lot_number",
+                        _("No lot %(lot)s.") % {"lot": number}
+                        if not lots
+                        else _("Lot number %(lot)s exists for several products; give the product.")
+                        % {"lot": number},
+                    )
+                    continue
+                lot = lots[0]
+            if r.values.get("quantity") is None:
+                r.error("quantity", _("Give the quantity of the lot line."))
+                continue
+            self.lot_of[r.number] = lot
+
+    @staticmethod
+    def _key(row: Row) -> Any:
+        ref = row.values.get("reference") or ""
+        if ref:
+            return ("ref", ref)
+        seller = row.values.get("seller")
+        return (
+            "auto",
+            row.values["sale_date"],
+            seller.pk if seller else None,
+            row.values["buyer"].pk,
+        )
+
+    def _group(self, rows: list[Row]) -> None:
+        """One draft sale per document number (or date + seller + buyer), in date order."""
+        drafts: dict[Any, _SaleDraft] = {}
+        self.rows_of: dict[Any, list[Row]] = defaultdict(list)
+        for r in rows:
+            seller = r.values.get("seller")
+            buyer = r.values["buyer"]
+            key = self._key(r)
+            draft = drafts.get(key)
+            if draft is None:
+                draft = drafts[key] = _SaleDraft(
+                    key=key,
+                    first_row=r,
+                    seller=seller,
+                    buyer=buyer,
+                    sale_date=r.values["sale_date"],
+                    reference=r.values.get("reference") or "",
+                    handler_name=r.values.get("handler") or "",
+                    notes=r.values.get("notes") or "",
+                )
+            elif not (
+                draft.sale_date == r.values["sale_date"]
+                and (draft.seller.pk if draft.seller else None) == (seller.pk if seller else None)
+                and draft.buyer.pk == buyer.pk
+            ):
+                r.error(
+                    "reference",
+                    _(
+                        "Document %(ref)s has another date, seller or buyer on row %(row)s; "
+                        "one document is one sale."
+                    )
+                    % {"ref": draft.reference, "row": draft.first_row.number},
+                )
+                continue
+            self.rows_of[key].append(r)
+        self.drafts = sorted(drafts.values(), key=lambda d: (d.sale_date, d.first_row.number))
+
+    def _simulate(self) -> None:
+        """Check every sale in date order, applying each to the in-memory units and lot
+        balances, so a later sale (a dealer's onward sale) sees the earlier ones."""
+        today = timezone.localdate()
+        lot_base: dict[tuple[int, int | None], int | None] = {}
+        lot_delta: dict[tuple[int, int | None], int] = defaultdict(int)
+        licence_cache: dict[tuple[int, int, dt.date], list[str]] = {}
+        self.line_of: dict[int, tuple[_SaleDraft, SaleLine, int]] = {}
+        for draft in self.drafts:
+            seller, buyer, on = draft.seller, draft.buyer, draft.sale_date
+            rows = self.rows_of[draft.key]
+            head = draft.first_row
+            problems_sale: list[tuple[str, str]] = []
+            if on > today + dt.timedelta(days=1):
+                problems_sale.append(("sale_date", _("The sale date is in the future.")))
+            if seller is not None:
+                if seller.kind != CustomerKind.DEALER:
+                    problems_sale.append(
+                        (
+                            "seller",
+                            _("Only a dealer can sell on; %(name)s is not a dealer.")
+                            % {"name": seller.name},
+                        )
+                    )
+                if seller.pk == buyer.pk:
+                    problems_sale.append(
+                        ("buyer", _("The buyer and the seller are the same customer."))
+                    )
+            for col, msg in problems_sale:
+                head.error(col, msg)
+            seen_units: set[int] = set()
+            applied: list[tuple[Row, Unit | None, Lot | None, int]] = []
+            for row in rows:
+                if not row.ok:
+                    continue
+                unit = self.units.get(row.number)
+                lot = self.lot_of.get(row.number)
+                if unit is not None:
+                    product = unit.product
+                    if unit.pk in seen_units:
+                        row.error(
+                            "serial",
+                            _("Unit %(serial)s is listed twice.") % {"serial": unit.serial},
+                        )
+                        continue
+                    seen_units.add(unit.pk)
+                    lot_number = row.values.get("lot_number")
+                    if lot_number and (unit.lot is None or unit.lot.lot_number != lot_number):
+                        row.error(
+                            "lot_number",
+                            _("Unit %(serial)s is not in lot %(lot)s.")
+                            % {"serial": unit.serial, "lot": lot_number},
+                        )
+                        continue
+                    qty = row.values.get("quantity") or 1
+                    if qty != 1:
+                        row.error("quantity", _("A line with a serial number has quantity 1."))
+                        continue
+                    problem = services._unit_sale_problem(unit, seller, on)
+                    if problem:
+                        row.error("serial", problem)
+                        continue
+                elif lot is not None:
+                    product = lot.product
+                    qty = row.values["quantity"]
+                    if lot.expiry_date and lot.expiry_date < on:
+                        row.error(
+                            "lot_number",
+                            _("Lot %(lot)s expired on %(expiry)s and may not be sold.")
+                            % {"lot": lot.lot_number, "expiry": lot.expiry_date.isoformat()}
+                            + f" ({services.CITATION_EXPIRED_PRODUCT})",
+                        )
+                        continue
+                    key = (lot.pk, seller.pk if seller else None)
+                    if key not in lot_base:
+                        lot_base[key] = services._lot_available(lot, seller)
+                    base = lot_base[key]
+                    if base is not None and qty > base + lot_delta[key]:
+                        row.error(
+                            "quantity",
+                            _(
+                                "Only %(available)s of lot %(lot)s are available to this seller; "
+                                "%(qty)s asked."
+                            )
+                            % {
+                                "available": max(base + lot_delta[key], 0),
+                                "lot": lot.lot_number,
+                                "qty": qty,
+                            },
+                        )
+                        continue
+                else:
+                    continue
+                ck = (buyer.pk, product.pk, on)
+                if ck not in licence_cache:
+                    licence_cache[ck] = services.licence_problems(buyer, product, on)
+                for p in licence_cache[ck]:
+                    row.error("buyer", _("Sale refused: %(why)s") % {"why": p})
+                if row.ok:
+                    applied.append((row, unit, lot, 1 if unit is not None else qty))
+            if any(not r.ok for r in rows) or not head.ok:
+                continue
+            # apply the sale to the in-memory state
+            for row, unit, lot, qty in applied:
+                if unit is not None:
+                    unit.status = UnitStatus.SOLD if seller is None else UnitStatus.SOLD_ON
+                    unit.holder = buyer
+                    line = SaleLine(
+                        product=unit.product,
+                        unit=unit,
+                        lot=unit.lot,
+                        quantity=1,
+                        seller=seller,
+                        buyer=buyer,
+                    )
+                else:
+                    assert lot is not None
+                    lot_delta[(lot.pk, seller.pk if seller else None)] -= qty
+                    lot_delta[(lot.pk, buyer.pk)] += qty
+                    line = SaleLine(
+                        product=lot.product,
+                        lot=lot,
+                        quantity=qty,
+                        seller=seller,
+                        buyer=buyer,
+                    )
+                draft.lines.append((row, line))
+                self.line_of[row.number] = (draft, line, row.number)
+
+    def validate_row(self, row: Row) -> Any:
+        item = self.line_of.get(row.number)
+        if item is None and not self.has_errors:  # never drop a line silently
+            row.error(None, _("This line could not be checked; see the other errors."))
+        return item
+
+    def recheck(self, items: list[Any]) -> list[RowError]:
+        units = [line.unit for _d, line, _n in items if line.unit is not None]
+        changed = _versions_changed(units, self.versions)
+        return [
+            RowError(
+                number,
+                "",
+                line.unit.serial,
+                _("Unit %(serial)s was changed by someone else meanwhile; upload the file again.")
+                % {"serial": line.unit.serial},
+            )
+            for _d, line, number in items
+            if line.unit is not None and line.unit.pk in changed
+        ]
+
+    def save_rows(self, items: list[Any], progress: Callable[[int], None]) -> int:
+        drafts: list[_SaleDraft] = []
+        seen: set[int] = set()
+        for draft, _line, _n in items:
+            if id(draft) not in seen:
+                seen.add(id(draft))
+                drafts.append(draft)
+        sales = [
+            Sale(
+                number=services._number("sale", "SO"),
+                seller=d.seller,
+                buyer=d.buyer,
+                sale_date=d.sale_date,
+                handler=None if d.handler_name else self.user,
+                handler_name=d.handler_name,
+                reference=d.reference,
+                notes=d.notes,
+            )
+            for d in drafts
+        ]
+        Sale.objects.bulk_create(sales, batch_size=1000)
+        lines: list[SaleLine] = []
+        for d, sale in zip(drafts, sales, strict=True):
+            for _row, line in d.lines:
+                line.sale = sale
+                lines.append(line)
+        for chunk in chunked(lines, 2000):
+            SaleLine.objects.bulk_create(chunk)
+        moved = list({line.unit.pk: line.unit for line in lines if line.unit is not None}.values())
+        for chunk in chunked(moved, 2000):
+            Unit.objects.bulk_update(chunk, ["status", "holder"])
+        return len(sales) + len(lines)
+
+
+# --- installed base (TRC-5) ----------------------------------------------------------------
+
+
+@register
+class InstallationImporter(Importer):
+    kind = "installations"
+    label = gettext_lazy("Installations")
+    description = gettext_lazy(
+        "Where sold units are installed (TRC-5): the unit must be held by the end-user "
+        "customer (sold to it); the acceptance date starts the warranty."
+    )
+    permission = "trace.add_installation"
+    model = Installation
+    order = 70
+    columns = [
+        Column(
+            "serial",
+            "Serial number or UDI",
+            "出厂编号",
+            required=True,
+            max_length=200,
+            aliases=("序列号", "SN", "UDI", "serial", "serial number"),
+        ),
+        product_column(required=False),
+        customer_column(
+            "customer",
+            "End-user hospital",
+            "使用单位",
+            required=True,
+            aliases=("终端用户", "医院", "客户", "end user"),
+        ),
+        Column("department", "Department", "科室", max_length=100),
+        Column("address", "Installation address", "安装地址", max_length=300),
+        Column("contact_person", "Contact person", "联系人", max_length=100),
+        Column("contact_phone", "Contact phone", "联系电话", max_length=60),
+        Column("installed_on", "Installed on", "安装日期", type="date", required=True),
+        Column("accepted_on", "Accepted on", "验收日期", type="date"),
+        Column(
+            "installed_by",
+            "Installed by (user name)",
+            "安装人(用户名)",
+            type="lookup",
+            lookup=USER_LOOKUP,
+            max_length=150,
+        ),
+        Column("notes", "Notes", "备注"),
+    ]
+
+    def prepare(self, rows: list[Row]) -> None:
+        self.units = resolve_units([r for r in rows if r.ok])
+        self.versions = {u.pk: u.version for u in self.units.values()}
+        self.seen = _Duplicates()
+
+    def validate_row(self, row: Row) -> Any:
+        unit = self.units.get(row.number)
+        if unit is None:
+            return None
+        customer: Customer = row.values["customer"]
+        installed_on: dt.date = row.values["installed_on"]
+        accepted_on: dt.date | None = row.values.get("accepted_on")
+        self.seen.check(row, unit.pk, "serial")
+        if unit.status not in services.INSTALLABLE:
+            row.error(
+                "serial",
+                _("Unit %(serial)s is %(status)s; only a sold unit can be installed.")
+                % {"serial": unit.serial, "status": unit.get_status_display()},
+            )
+        elif unit.holder_id != customer.pk:
+            row.error(
+                "customer",
+                _(
+                    "Unit %(serial)s is held by %(holder)s, not by %(customer)s; record the "
+                    "sale to %(customer)s first."
+                )
+                % {
+                    "serial": unit.serial,
+                    "holder": unit.holder.name if unit.holder else _("us"),
+                    "customer": customer.name,
+                },
+            )
+        if installed_on > timezone.localdate() + dt.timedelta(days=1):
+            row.error("installed_on", _("The installation date is in the future."))
+        if accepted_on is not None and accepted_on < installed_on:
+            row.error("accepted_on", _("Acceptance cannot be before installation."))
+        if not row.ok:
+            return None
+        return Installation(
+            unit=unit,
+            customer=customer,
+            department=row.values.get("department") or "",
+            address=row.values.get("address") or customer.address,
+            contact_person=row.values.get("contact_person") or "",
+            contact_phone=row.values.get("contact_phone") or "",
+            installed_on=installed_on,
+            installed_by=row.values.get("installed_by") or self.user,
+            accepted_on=accepted_on,
+            warranty_end=services.warranty_end_for(unit.product, accepted_on)
+            if accepted_on
+            else None,
+            notes=row.values.get("notes") or "",
+        )
+
+    def recheck(self, items: list[Any]) -> list[RowError]:
+        changed = _versions_changed([i.unit for i in items], self.versions)
+        return [
+            RowError(
+                None,
+                "",
+                i.unit.serial,
+                _("Unit %(serial)s was changed by someone else meanwhile; upload the file again.")
+                % {"serial": i.unit.serial},
+            )
+            for i in items
+            if i.unit.pk in changed
+        ]
+
+    def save_rows(self, items: list[Any], progress: Callable[[int], None]) -> int:
+        unit_ids = [i.unit.pk for i in items]
+        for chunk in chunked(unit_ids, CHUNK):
+            # the unit leaves its previous location (as install_unit does)
+            Installation.objects.filter(unit_id__in=chunk, current=True).update(current=False)
+        for chunk in chunked(items, 2000):
+            Installation.objects.bulk_create(chunk)
+        moving = [i.unit for i in items if i.unit.status != UnitStatus.INSTALLED]
+        for u in moving:
+            u.status = UnitStatus.INSTALLED
+        for chunk in chunked(moving, 2000):
+            Unit.objects.bulk_update(chunk, ["status"])
+        return len(items)
+
+
+__all__ = [
+    "CustomerImporter",
+    "InstallationImporter",
+    "LicenceImporter",
+    "LotImporter",
+    "ProductImporter",
+    "SaleImporter",
+    "UnitImporter",
+    "resolve_units",
+]

@@ -1,0 +1,426 @@
+"""Trace queries (TRC-7): set-based, a few queries per trace whatever the number of units.
+
+forward_trace: from lots, serials, UDIs, a UDI-DI or a production date range to every unit,
+its chain of sales (consignees), its end user and location, with contacts.
+backward_trace: from a unit to its lot, production record, sales chain, installations and
+returns.
+
+Contacts are returned as stored; the pages, exports and API mask them for users without
+trace.view_contact_data (see trace.privacy).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+from django.db.models import Q, QuerySet, Sum
+
+from .models import (
+    Customer,
+    CustomerKind,
+    Installation,
+    Lot,
+    ReturnRecord,
+    SaleLine,
+    SaleStatus,
+    Unit,
+    UnitStatus,
+)
+
+CHUNK = 2000  # ids per IN (...) list: far below SQLite's variable limit
+DEFAULT_LIMIT = 100_000
+
+
+def _chunks(ids: Sequence[int], size: int = CHUNK) -> Iterable[Sequence[int]]:
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
+
+
+@dataclass
+class UnitTrace:
+    unit: Unit
+    lines: list[SaleLine] = field(default_factory=list)  # chronological, voided sales left out
+    installation: Installation | None = None
+
+    @property
+    def open_lines(self) -> list[SaleLine]:
+        return [line for line in self.lines if line.open]
+
+    @property
+    def consignee(self) -> Customer | None:
+        """The first buyer: our direct customer (dealer or hospital)."""
+        first = next((ln for ln in self.open_lines if ln.seller_id is None), None)
+        return first.buyer if first else None
+
+    @property
+    def first_line(self) -> SaleLine | None:
+        return next((ln for ln in self.open_lines if ln.seller_id is None), None)
+
+    @property
+    def onward_line(self) -> SaleLine | None:
+        return next((ln for ln in self.open_lines if ln.seller_id is not None), None)
+
+    @property
+    def end_user(self) -> Customer | None:
+        if self.installation is not None:
+            return self.installation.customer
+        holder = self.unit.holder
+        if holder is not None and holder.kind != CustomerKind.DEALER:
+            return holder
+        return None
+
+    @property
+    def address(self) -> str:
+        if self.installation is not None and self.installation.address:
+            return self.installation.address
+        end = self.end_user
+        return end.address if end is not None else ""
+
+    @property
+    def contact_person(self) -> str:
+        if self.installation is not None and self.installation.contact_person:
+            return self.installation.contact_person
+        end = self.end_user
+        return end.contact_person if end is not None else ""
+
+    @property
+    def contact_phone(self) -> str:
+        if self.installation is not None and self.installation.contact_phone:
+            return self.installation.contact_phone
+        end = self.end_user
+        return end.phone if end is not None else ""
+
+    @property
+    def located(self) -> bool:
+        """Known location: installed; or held by an end user whose address we have; or never
+        shipped / back with us (our own premises) or scrapped. A unit at a dealer, or at an
+        end user without an address, is not located."""
+        unit = self.unit
+        if self.installation is not None:
+            return True
+        if unit.holder_id is None:
+            return unit.status in (UnitStatus.IN_STOCK, UnitStatus.RETURNED, UnitStatus.SCRAPPED)
+        return self.end_user is not None and bool(self.address.strip())
+
+    @property
+    def location(self) -> str:
+        from django.utils.translation import gettext as _
+
+        unit = self.unit
+        if self.installation is not None:
+            inst = self.installation
+            return " · ".join(p for p in (inst.customer.name, inst.department) if p)
+        if unit.holder_id is None:
+            if unit.status == UnitStatus.SCRAPPED:
+                return _("scrapped")
+            return _("our stock")
+        assert unit.holder is not None
+        if unit.holder.kind == CustomerKind.DEALER:
+            return _("at dealer %(name)s") % {"name": unit.holder.name}
+        return unit.holder.name
+
+
+@dataclass
+class ForwardTrace:
+    criteria: dict[str, Any]
+    units: list[UnitTrace]
+    lot_lines: list[SaleLine]
+    lots: list[Lot]
+    truncated: bool = False
+
+    @property
+    def unit_count(self) -> int:
+        return len(self.units)
+
+    def consignees(self) -> list[tuple[Customer, int]]:
+        """Every customer that received goods (any level), with the number of units/items."""
+        counts: dict[int, int] = defaultdict(int)
+        people: dict[int, Customer] = {}
+        for ut in self.units:
+            for line in ut.open_lines:
+                counts[line.buyer_id] += 1
+                people[line.buyer_id] = line.buyer
+        for line in self.lot_lines:
+            if line.open:
+                counts[line.buyer_id] += line.quantity
+                people[line.buyer_id] = line.buyer
+        return sorted(((people[k], v) for k, v in counts.items()), key=lambda cv: cv[0].name)
+
+    def end_users(self) -> list[tuple[Customer, int]]:
+        counts: dict[int, int] = defaultdict(int)
+        people: dict[int, Customer] = {}
+        for ut in self.units:
+            end = ut.end_user
+            if end is not None:
+                counts[end.pk] += 1
+                people[end.pk] = end
+        for line in self.lot_lines:
+            if line.open and line.buyer.kind != CustomerKind.DEALER:
+                counts[line.buyer_id] += line.quantity
+                people[line.buyer_id] = line.buyer
+        return sorted(((people[k], v) for k, v in counts.items()), key=lambda cv: cv[0].name)
+
+
+def unit_filter(
+    *,
+    lots: Iterable[Lot | int] | None = None,
+    serials: Iterable[str] | None = None,
+    udis: Iterable[tuple[str, str]] | None = None,
+    gtin: str | None = None,
+    product: Any = None,
+    produced_from: dt.date | None = None,
+    produced_to: dt.date | None = None,
+) -> Q | None:
+    """The Q selecting the units of the criteria (None: no criterion given)."""
+    parts: list[Q] = []
+    if lots:
+        parts.append(Q(lot_id__in=[lot.pk if isinstance(lot, Lot) else int(lot) for lot in lots]))
+    ids: list[Q] = []
+    serial_list = [s.strip() for s in (serials or []) if s and s.strip()]
+    if serial_list:
+        ids.append(Q(serial__in=serial_list))
+    for g, s in udis or []:
+        ids.append(Q(udi_di=g, serial=s))
+    if ids:
+        any_id = ids[0]
+        for q in ids[1:]:
+            any_id |= q
+        parts.append(any_id)
+    if gtin:
+        parts.append(Q(udi_di=gtin))
+    if produced_from or produced_to:
+        if produced_from:
+            parts.append(Q(production_date__gte=produced_from))
+        if produced_to:
+            parts.append(Q(production_date__lte=produced_to))
+    if not parts:
+        return None
+    if product is not None:
+        parts.append(Q(product=product))
+    q = parts[0]
+    for p in parts[1:]:
+        q &= p
+    return q
+
+
+def forward_trace(
+    *,
+    lots: Iterable[Lot | int] | None = None,
+    serials: Iterable[str] | None = None,
+    udis: Iterable[tuple[str, str]] | None = None,
+    gtin: str | None = None,
+    product: Any = None,
+    produced_from: dt.date | None = None,
+    produced_to: dt.date | None = None,
+    limit: int | None = DEFAULT_LIMIT,
+    units_qs: QuerySet[Unit] | None = None,
+) -> ForwardTrace:
+    """Every unit of the criteria with its sales chain and installation.
+
+    Queries: units (1), sale lines of those units (1 per 2,000 units), current installations
+    (1 per 2,000 units), lots and lot-tracked sale lines (2). `units_qs` narrows the units to
+    what a user may see."""
+    lot_list = list(lots or [])
+    criteria = {
+        "lots": [lot.lot_number if isinstance(lot, Lot) else lot for lot in lot_list],
+        "serials": list(serials or []),
+        "udis": [f"{g}/{s}" for g, s in udis or []],
+        "gtin": gtin or "",
+        "product": str(product) if product is not None else "",
+        "produced_from": produced_from.isoformat() if produced_from else "",
+        "produced_to": produced_to.isoformat() if produced_to else "",
+    }
+    q = unit_filter(
+        lots=lot_list,
+        serials=serials,
+        udis=udis,
+        gtin=gtin,
+        product=product,
+        produced_from=produced_from,
+        produced_to=produced_to,
+    )
+    if q is None:
+        return ForwardTrace(criteria=criteria, units=[], lot_lines=[], lots=[])
+    base = units_qs if units_qs is not None else Unit.objects.all()
+    qs = (
+        base.filter(q)
+        .select_related("product", "lot", "holder")
+        .order_by("product_id", "lot_id", "serial")
+    )
+    units = list(qs[: limit + 1] if limit else qs)
+    truncated = bool(limit) and len(units) > (limit or 0)
+    if truncated:
+        units = units[:limit]
+    traces = {u.pk: UnitTrace(unit=u) for u in units}
+    ids = list(traces)
+    for chunk in _chunks(ids):
+        lines = (
+            SaleLine.objects.filter(unit_id__in=chunk, sale__status=SaleStatus.CONFIRMED)
+            .select_related("sale", "seller", "buyer")
+            .order_by("sale__sale_date", "id")
+        )
+        for line in lines:
+            traces[line.unit_id].lines.append(line)  # type: ignore[index]
+        for inst in Installation.objects.filter(unit_id__in=chunk, current=True).select_related(
+            "customer"
+        ):
+            traces[inst.unit_id].installation = inst
+    lot_ids = sorted(
+        {lot.pk if isinstance(lot, Lot) else int(lot) for lot in lot_list}
+        | {u.lot_id for u in units if u.lot_id}
+    )
+    lot_objs = list(Lot.objects.filter(pk__in=lot_ids).select_related("product")) if lot_ids else []
+    lot_lines: list[SaleLine] = []
+    if lot_list:
+        lot_lines = list(
+            SaleLine.objects.filter(
+                lot_id__in=[lot.pk if isinstance(lot, Lot) else int(lot) for lot in lot_list],
+                unit__isnull=True,
+                sale__status=SaleStatus.CONFIRMED,
+            )
+            .select_related("sale", "seller", "buyer", "lot", "product")
+            .order_by("sale__sale_date", "id")
+        )
+    return ForwardTrace(
+        criteria=criteria,
+        units=list(traces.values()),
+        lot_lines=lot_lines,
+        lots=lot_objs,
+        truncated=truncated,
+    )
+
+
+@dataclass
+class BackwardTrace:
+    unit: Unit
+    lot: Lot | None
+    lines: list[SaleLine]
+    installations: list[Installation]
+    returns: list[ReturnRecord]
+
+    @property
+    def production_record(self) -> str:
+        return self.unit.production_record or (self.lot.production_record if self.lot else "")
+
+
+def backward_trace(unit: Unit) -> BackwardTrace:
+    """From a unit to its lot, production record and sales chain (4 queries)."""
+    unit = Unit.objects.select_related("product", "lot", "holder").get(pk=unit.pk)
+    lines = list(
+        SaleLine.objects.filter(unit=unit)
+        .select_related("sale", "seller", "buyer")
+        .order_by("sale__sale_date", "id")
+    )
+    installations = list(
+        Installation.objects.filter(unit=unit).select_related("customer", "installed_by")
+    )
+    returns = list(
+        ReturnRecord.objects.filter(unit=unit).select_related("returned_by", "returned_to")
+    )
+    return BackwardTrace(
+        unit=unit, lot=unit.lot, lines=lines, installations=installations, returns=returns
+    )
+
+
+# --- drill (TRC-8) ---------------------------------------------------------------------------
+
+RESULT_ROWS = 5000  # rows frozen into a drill record
+
+
+def _percent(part: int, whole: int) -> Decimal:
+    if whole <= 0:
+        return Decimal("0.00")
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+
+
+def _lot_quantities(trace: ForwardTrace) -> tuple[int, int, list[dict[str, Any]]]:
+    """Lot-tracked goods, by quantity: what we still hold and what end users with an address
+    hold is located; what dealers bought and did not sell on is not."""
+    total = located = 0
+    rows: list[dict[str, Any]] = []
+    for lot in trace.lots:
+        lines = [ln for ln in trace.lot_lines if ln.lot_id == lot.pk and ln.open]
+        sold_by_us = sum(ln.quantity for ln in lines if ln.seller_id is None)
+        lot_total = max(lot.quantity, sold_by_us)
+        total += lot_total
+        located += lot_total - sold_by_us
+        dealer_balance: dict[int, int] = defaultdict(int)
+        dealers: dict[int, Customer] = {}
+        for ln in lines:
+            if ln.buyer.kind == CustomerKind.DEALER:
+                dealer_balance[ln.buyer_id] += ln.quantity
+                dealers[ln.buyer_id] = ln.buyer
+            else:
+                ok = bool(ln.buyer.address.strip())
+                located += ln.quantity if ok else 0
+                rows.append(
+                    {
+                        "lot": lot.lot_number,
+                        "quantity": ln.quantity,
+                        "holder": ln.buyer.name,
+                        "located": ok,
+                    }
+                )
+            if ln.seller_id is not None:
+                dealer_balance[ln.seller_id] -= ln.quantity
+        for dealer_id, qty in dealer_balance.items():
+            if qty > 0 and dealer_id in dealers:
+                rows.append(
+                    {
+                        "lot": lot.lot_number,
+                        "quantity": qty,
+                        "holder": dealers[dealer_id].name,
+                        "located": False,
+                    }
+                )
+    return total, min(located, total), rows
+
+
+def drill_summary(trace: ForwardTrace) -> dict[str, Any]:
+    """Share of the traced goods whose location is known, and the rows to keep."""
+    if trace.units:
+        total = len(trace.units)
+        located = sum(1 for ut in trace.units if ut.located)
+        rows = [
+            {
+                "serial": ut.unit.serial,
+                "status": ut.unit.status,
+                "consignee": ut.consignee.name if ut.consignee else "",
+                "end_user": ut.end_user.name if ut.end_user else "",
+                "location": ut.location,
+                "located": ut.located,
+            }
+            for ut in trace.units[:RESULT_ROWS]
+        ]
+    else:
+        total, located, rows = _lot_quantities(trace)
+        rows = rows[:RESULT_ROWS]
+    missing = [r for r in rows if not r["located"]]
+    return {
+        "total": total,
+        "located": located,
+        "percent": _percent(located, total),
+        "result": {
+            "criteria": trace.criteria,
+            "basis": "units" if trace.units else "quantity",
+            "consignees": [{"name": c.name, "count": n} for c, n in trace.consignees()],
+            "end_users": [{"name": c.name, "count": n} for c, n in trace.end_users()],
+            "rows": rows,
+            "not_located": len(missing),
+            "truncated": trace.truncated or (bool(trace.units) and len(rows) < total),
+        },
+    }
+
+
+def sold_quantity(lot: Lot) -> int:
+    return (
+        SaleLine.objects.filter(lot=lot, seller__isnull=True, open=True).aggregate(
+            q=Sum("quantity")
+        )["q"]
+        or 0
+    )

@@ -1,0 +1,222 @@
+"""Scanning and pasting GS1 UDIs (TRC-3).
+
+Accepted input, anywhere a unit is asked for:
+
+* a GS1 element string as a scanner sends it (DataMatrix / GS1-128), with or without the
+  symbology identifier (``]d2``, ``]C1``, ``]e0``, ``]Q3``), variable-length fields ended by the
+  group separator (ASCII 29), by the literal ``<GS>`` some keyboard-wedge scanners type, or by
+  ``|``;
+* the human-readable interpretation ``(01)…(17)…(10)…(21)…``;
+* a plain serial number (出厂编号).
+
+Parsing is biip's (`biip.parse`, or `GS1Message.parse_hri` for the bracketed form): check
+digits and dates are validated there; anything invalid becomes a `UdiError` with a message a
+user can act on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import biip
+from biip.gs1_messages import GS1Message
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+
+from medvigil.core.permissions import can, scope_for_user
+
+from .models import Lot, Product, Unit
+
+GS = "\x1d"
+# Stand-ins for the group separator that scanners and copy-paste produce.
+_GS_ALIASES = ("<GS>", "<gs>", "[GS]", "{GS}", "\\x1d", "\\X1D", "␝", "^]")
+_SEPARATORS = (GS, "|")
+_CONFIG = biip.ParseConfig(separator_chars=_SEPARATORS)
+_AI_START = re.compile(r"^(?:\][A-Za-z]\d|\(\d{2,4}\)|0[01]\d{14}|\d{2}.*" + GS + ")")
+
+
+class UdiError(ValueError):
+    """The text is not a valid UDI, or no unit matches it. `message` is for the user."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class UdiResult:
+    raw: str
+    gtin: str  # UDI-DI, 14 digits
+    serial: str = ""  # (21)
+    lot: str = ""  # (10)
+    expiry: dt.date | None = None  # (17)
+    production_date: dt.date | None = None  # (11)
+    symbology: str = ""
+
+    @property
+    def hri(self) -> str:
+        parts = [f"(01){self.gtin}"]
+        if self.production_date:
+            parts.append(f"(11){self.production_date:%y%m%d}")
+        if self.expiry:
+            parts.append(f"(17){self.expiry:%y%m%d}")
+        if self.lot:
+            parts.append(f"(10){self.lot}")
+        if self.serial:
+            parts.append(f"(21){self.serial}")
+        return "".join(parts)
+
+    @property
+    def udi_pi(self) -> str:
+        return self.hri[len(f"(01){self.gtin}") :]
+
+
+def normalize(text: str) -> str:
+    value = (text or "").strip().replace("\r", "").replace("\n", "")
+    for alias in _GS_ALIASES:
+        value = value.replace(alias, GS)
+    return value
+
+
+def looks_like_udi(text: str) -> bool:
+    """True if the text has the shape of a GS1 string rather than a plain serial."""
+    return bool(_AI_START.match(normalize(text)))
+
+
+def _first_error(*errors: str | None) -> str:
+    return next((e for e in errors if e), "")
+
+
+def parse_udi(text: str) -> UdiResult:
+    """Parse a scanned or pasted GS1 UDI; raise UdiError with a readable message."""
+    value = normalize(text)
+    if not value:
+        raise UdiError(_("Scan or paste a UDI, or type a serial number."))
+    if len(value) > 200:
+        raise UdiError(_("This is too long to be a UDI."))
+    symbology = ""
+    try:
+        if value.startswith("("):
+            message = GS1Message.parse_hri(value, config=_CONFIG)
+            detail = ""
+        else:
+            result = biip.parse(value, config=_CONFIG)
+            message = result.gs1_message
+            symbology = str(result.symbology_identifier or "")
+            detail = _first_error(result.gs1_message_error, result.gtin_error)
+    except biip.ParseError as exc:  # raised by parse_hri and by a bad symbology identifier
+        raise UdiError(_("Not a valid UDI: %(detail)s") % {"detail": exc}) from None
+    if message is None:
+        raise UdiError(_("Not a valid UDI: %(detail)s") % {"detail": detail or value})
+    gtin_element = message.element_strings.get(ai="01")
+    if gtin_element is None:
+        raise UdiError(
+            _("The code has no GTIN (01), so it is not a device UDI: %(hri)s")
+            % {"hri": message.as_hri()}
+        )
+    if gtin_element.gtin is None:
+        raise UdiError(
+            _("The GTIN in this UDI is not valid: %(detail)s")
+            % {"detail": gtin_element.gtin_error or gtin_element.value}
+        )
+
+    def get(ai: str) -> Any:
+        return message.element_strings.get(ai=ai)
+
+    serial = get("21")
+    lot = get("10")
+    expiry = get("17")
+    produced = get("11")
+    return UdiResult(
+        raw=text,
+        gtin=gtin_element.gtin.as_gtin_14(),
+        serial=serial.value if serial else "",
+        lot=lot.value if lot else "",
+        expiry=expiry.date if expiry else None,
+        production_date=produced.date if produced else None,
+        symbology=symbology,
+    )
+
+
+def _units_for(user: Any) -> Any:
+    if user is None:
+        return Unit.objects.all()
+    if not can(user, Unit, "view"):
+        raise PermissionDenied
+    return scope_for_user(user, Unit)
+
+
+def find_unit(text: str, user: Any) -> Unit:
+    """The unit a scan or a typed serial designates, among the units `user` may see.
+    Raises UdiError with the reason when there is none (or more than one)."""
+    value = normalize(text)
+    units = _units_for(user).select_related("product", "lot", "holder")
+    if not value:
+        raise UdiError(_("Scan or paste a UDI, or type a serial number."))
+    # A typed or printed serial first (one indexed query); then the GS1 forms.
+    matches = list(units.filter(serial=value)[:2])
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise UdiError(
+            _(
+                "Serial number %(serial)s exists for several products; scan the full UDI "
+                "to choose the unit."
+            )
+            % {"serial": value}
+        )
+    if not looks_like_udi(value):
+        raise UdiError(_("No unit with serial number %(serial)s.") % {"serial": value})
+    udi = parse_udi(value)
+    if not udi.serial:
+        lot_hint = (
+            _(" (lot %(lot)s: use a lot line for lot-tracked products)") % {"lot": udi.lot}
+            if udi.lot
+            else ""
+        )
+        raise UdiError(
+            _("The UDI has no serial number (21), so it does not name a single unit%(hint)s.")
+            % {"hint": lot_hint}
+        )
+    unit = units.filter(udi_di=udi.gtin, serial=udi.serial).first()
+    if unit is None:
+        # Units made before the product had its GTIN on file: match by the product's GTIN.
+        unit = units.filter(product__gtin=udi.gtin, serial=udi.serial).first()
+    if unit is None:
+        if not Product.objects.filter(gtin=udi.gtin).exists():
+            raise UdiError(
+                _("No product with UDI-DI %(gtin)s in the catalogue.") % {"gtin": udi.gtin}
+            )
+        raise UdiError(
+            _("No unit with serial number %(serial)s of UDI-DI %(gtin)s.")
+            % {"serial": udi.serial, "gtin": udi.gtin}
+        )
+    if udi.lot and unit.lot_id and unit.lot and unit.lot.lot_number != udi.lot:
+        raise UdiError(
+            _(
+                "The label says lot %(label)s but unit %(serial)s is recorded in lot %(lot)s; "
+                "check the label."
+            )
+            % {"label": udi.lot, "serial": unit.serial, "lot": unit.lot.lot_number}
+        )
+    return unit
+
+
+def find_lot(text: str, user: Any) -> Lot:
+    """The lot a scanned UDI with (01) and (10) designates (for lot-tracked products)."""
+    if user is not None and not can(user, Lot, "view"):
+        raise PermissionDenied
+    udi = parse_udi(text)
+    if not udi.lot:
+        raise UdiError(_("The UDI has no lot number (10)."))
+    lot = (
+        Lot.objects.select_related("product")
+        .filter(product__gtin=udi.gtin, lot_number=udi.lot)
+        .first()
+    )
+    if lot is None:
+        raise UdiError(_("No lot %(lot)s of UDI-DI %(gtin)s.") % {"lot": udi.lot, "gtin": udi.gtin})
+    return lot

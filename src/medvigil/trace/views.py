@@ -1,0 +1,676 @@
+"""Pages of the catalogue, customers and licences, lots and units (TRC-1 … TRC-3).
+
+Views are thin: objects come through core.permissions (ARCHITECTURE rule 6), changes through
+trace.services (rule 1); a refused change shows the service's message on the form."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from medvigil.core.models import ConflictError
+from medvigil.core.permissions import (
+    can,
+    get_object_for_user,
+    permission_required,
+    scope_for_user,
+)
+
+from . import services
+from .forms import CustomerForm, LicenceForm, LotForm, ProductForm, ReasonForm, UnitsForm
+from .models import (
+    Customer,
+    CustomerKind,
+    Licence,
+    Lot,
+    Product,
+    RiskClass,
+    SaleLine,
+    Unit,
+    UnitStatus,
+)
+from .privacy import can_view_contacts, masked_contacts
+from .rules import licence_warning_days, registration_warning_days
+from .udi import UdiError, find_unit, looks_like_udi
+
+PER_PAGE = 25
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def paginate(request: HttpRequest, qs: Any, per_page: int = PER_PAGE) -> Any:
+    return Paginator(qs, per_page).get_page(request.GET.get("page"))
+
+
+def querystring(request: HttpRequest, **drop: Any) -> str:
+    """The current GET parameters without `page` (for pagination links)."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    for key in drop:
+        params.pop(key, None)
+    return params.urlencode()
+
+
+def apply_errors(form: Any, exc: ValidationError | ConflictError) -> None:
+    """Show a service's ValidationError (or a version conflict) on the form."""
+    if isinstance(exc, ConflictError):
+        form.add_error(None, str(exc))
+        return
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            target = name if name in form.fields else None
+            for err in errors:
+                form.add_error(target, err.messages)
+        return
+    form.add_error(None, exc.messages)
+
+
+def licence_state(lic: Licence, today: Any) -> str:
+    if lic.withdrawn:
+        return "withdrawn"
+    if lic.expires_on is None:
+        return "valid"
+    if lic.expires_on < today:
+        return "expired"
+    if (lic.expires_on - today).days <= licence_warning_days():
+        return "expiring"
+    return "valid"
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# --- products (TRC-1) ----------------------------------------------------------------------
+
+
+@permission_required("trace.view_product")
+@require_GET
+def product_list(request: HttpRequest) -> HttpResponse:
+    qs = scope_for_user(request.user, Product)
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(
+            Q(code__icontains=q)
+            | Q(name__icontains=q)
+            | Q(name_en__icontains=q)
+            | Q(model_spec__icontains=q)
+            | Q(registration_number__icontains=q)
+            | Q(gtin__contains=q)
+        )
+    risk = request.GET.get("risk_class", "")
+    if risk in RiskClass.values:
+        qs = qs.filter(risk_class=risk)
+    active = request.GET.get("active", "1")
+    if active in ("0", "1"):
+        qs = qs.filter(active=active == "1")
+    page = paginate(request, qs.order_by("code"))
+    today = timezone.localdate()
+    return render(
+        request,
+        "trace/product_list.html",
+        {
+            "page": page,
+            "q": q,
+            "risk": risk,
+            "active": active,
+            "risk_classes": RiskClass.choices,
+            "qs": querystring(request),
+            "today": today,
+            "warn_before": today + dt.timedelta(days=registration_warning_days()),
+            "can_add": can(request.user, Product, "add"),
+        },
+    )
+
+
+@permission_required("trace.view_product")
+@require_GET
+def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    product = get_object_for_user(request.user, Product, "view", pk=pk)
+    lots = paginate(
+        request,
+        Lot.objects.filter(product=product)
+        .annotate(unit_count=Count("units"))
+        .order_by("-production_date", "lot_number"),
+    )
+    status_counts = dict(
+        Unit.objects.filter(product=product)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    today = timezone.localdate()
+    return render(
+        request,
+        "trace/product_detail.html",
+        {
+            "product": product,
+            "lots": lots,
+            "status_counts": [
+                (label, status_counts.get(value, 0)) for value, label in UnitStatus.choices
+            ],
+            "reg_expired": product.registration_expiry and product.registration_expiry < today,
+            "reg_expiring": product.registration_expiry
+            and today
+            <= product.registration_expiry
+            <= today + dt.timedelta(days=registration_warning_days()),
+            "can_change": can(request.user, Product, "change"),
+            "can_add_lot": can(request.user, Lot, "add"),
+            "qs": querystring(request),
+        },
+    )
+
+
+@permission_required("trace.add_product")
+@require_http_methods(["GET", "POST"])
+def product_create(request: HttpRequest) -> HttpResponse:
+    form = ProductForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        values = form.changed_values()
+        try:
+            product = services.create_product(by=request.user, **values)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Product %(p)s created.") % {"p": product})
+            return redirect(product)
+    return render(
+        request,
+        "trace/form.html",
+        {"form": form, "title": _("New product"), "cancel": reverse("trace:product_list")},
+    )
+
+
+@permission_required("trace.change_product")
+@require_http_methods(["GET", "POST"])
+def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    product = get_object_for_user(request.user, Product, "change", pk=pk)
+    form = ProductForm(request.POST or None, instance=product)
+    if request.method == "POST" and form.is_valid():
+        try:
+            product = services.update_product(
+                product,
+                by=request.user,
+                version=form.cleaned_data.get("version"),
+                **form.changed_values(),
+            )
+        except (ValidationError, ConflictError) as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Product %(p)s saved.") % {"p": product})
+            return redirect(product)
+    return render(
+        request,
+        "trace/form.html",
+        {
+            "form": form,
+            "title": _("Edit product %(p)s") % {"p": product},
+            "cancel": product.get_absolute_url(),
+            "record": product,
+        },
+    )
+
+
+# --- customers and licences (TRC-2) --------------------------------------------------------
+
+
+@permission_required("trace.view_customer")
+@require_GET
+def customer_list(request: HttpRequest) -> HttpResponse:
+    qs = scope_for_user(request.user, Customer)
+    q = request.GET.get("q", "").strip()
+    allowed = can_view_contacts(request.user)
+    if q:
+        cond = Q(code__icontains=q) | Q(name__icontains=q) | Q(credit_code__icontains=q)
+        cond |= Q(city__icontains=q) | Q(province__icontains=q)
+        if allowed:
+            cond |= Q(contact_person__icontains=q) | Q(phone__contains=q)
+        qs = qs.filter(cond)
+    kind = request.GET.get("kind", "")
+    if kind in CustomerKind.values:
+        qs = qs.filter(kind=kind)
+    active = request.GET.get("active", "1")
+    if active in ("0", "1"):
+        qs = qs.filter(active=active == "1")
+    mine = request.GET.get("mine") == "1"
+    if mine:
+        qs = qs.filter(owner=request.user)
+    qs = qs.select_related("owner").prefetch_related(
+        Prefetch("licences", queryset=Licence.objects.order_by("kind", "-expires_on"))
+    )
+    page = paginate(request, qs.order_by("name", "pk"))
+    today = timezone.localdate()
+    rows = []
+    for c in page:
+        states = [(lic, licence_state(lic, today)) for lic in c.licences.all()]
+        rows.append(
+            {
+                "customer": c,
+                "licences": states,
+                "contacts": masked_contacts(c, Customer.CONTACT_FIELDS, allowed),
+            }
+        )
+    return render(
+        request,
+        "trace/customer_list.html",
+        {
+            "page": page,
+            "rows": rows,
+            "q": q,
+            "kind": kind,
+            "active": active,
+            "mine": mine,
+            "kinds": CustomerKind.choices,
+            "qs": querystring(request),
+            "can_add": can(request.user, Customer, "add"),
+        },
+    )
+
+
+@permission_required("trace.view_customer")
+@require_GET
+def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_object_for_user(
+        request.user, Customer.objects.select_related("owner"), "view", pk=pk
+    )
+    allowed = can_view_contacts(request.user)
+    today = timezone.localdate()
+    licences = [(lic, licence_state(lic, today)) for lic in customer.licences.all()]
+    purchases = paginate(
+        request,
+        customer.purchases.select_related("seller")
+        .annotate(n=Count("lines"))
+        .order_by("-sale_date", "-id"),
+        10,
+    )
+    held = Unit.objects.filter(holder=customer).count()
+    return render(
+        request,
+        "trace/customer_detail.html",
+        {
+            "customer": customer,
+            "contacts": masked_contacts(customer, Customer.CONTACT_FIELDS, allowed),
+            "can_view_contacts": allowed,
+            "licences": licences,
+            "purchases": purchases,
+            "held": held,
+            "sales_made": customer.sales_made.count() if customer.is_dealer else None,
+            "can_change": can(request.user, Customer, "change"),
+            "can_add_licence": can(request.user, Licence, "add"),
+            "can_change_licence": can(request.user, Licence, "change"),
+            "qs": querystring(request),
+        },
+    )
+
+
+@permission_required("trace.add_customer")
+@require_http_methods(["GET", "POST"])
+def customer_create(request: HttpRequest) -> HttpResponse:
+    form = CustomerForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = services.create_customer(by=request.user, **form.changed_values())
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Customer %(c)s created.") % {"c": customer})
+            return redirect(customer)
+    return render(
+        request,
+        "trace/form.html",
+        {"form": form, "title": _("New customer"), "cancel": reverse("trace:customer_list")},
+    )
+
+
+@permission_required("trace.change_customer")
+@require_http_methods(["GET", "POST"])
+def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_object_for_user(request.user, Customer, "change", pk=pk)
+    form = CustomerForm(request.POST or None, instance=customer, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = services.update_customer(
+                customer,
+                by=request.user,
+                version=form.cleaned_data.get("version"),
+                **form.changed_values(),
+            )
+        except (ValidationError, ConflictError) as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Customer %(c)s saved.") % {"c": customer})
+            return redirect(customer)
+    return render(
+        request,
+        "trace/form.html",
+        {
+            "form": form,
+            "title": _("Edit customer %(c)s") % {"c": customer},
+            "cancel": customer.get_absolute_url(),
+            "record": customer,
+        },
+    )
+
+
+@permission_required("trace.add_licence")
+@require_http_methods(["GET", "POST"])
+def licence_add(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_object_for_user(request.user, Customer, "view", pk=pk)
+    form = LicenceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        values = form.changed_values()
+        try:
+            lic = services.add_licence(by=request.user, customer=customer, **values)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Licence added. Attach the scanned copy below."),
+            )
+            return redirect("trace:licence_detail", pk=lic.pk)
+    return render(
+        request,
+        "trace/form.html",
+        {
+            "form": form,
+            "title": _("New licence of %(c)s") % {"c": customer},
+            "cancel": customer.get_absolute_url(),
+        },
+    )
+
+
+@permission_required("trace.view_licence")
+@require_http_methods(["GET", "POST"])
+def licence_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    lic = get_object_for_user(
+        request.user, Licence.objects.select_related("customer"), "view", pk=pk
+    )
+    can_change = can(request.user, Licence, "change")
+    form = LicenceForm(instance=lic)
+    withdraw = ReasonForm()
+    if request.method == "POST":
+        if not can_change:
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        action = request.POST.get("action", "save")
+        try:
+            if action == "withdraw":
+                withdraw = ReasonForm(request.POST)
+                if withdraw.is_valid():
+                    services.withdraw_licence(
+                        lic, by=request.user, reason=withdraw.cleaned_data["reason"]
+                    )
+                    messages.success(request, _("Licence withdrawn."))
+                    return redirect("trace:licence_detail", pk=lic.pk)
+            else:
+                form = LicenceForm(request.POST, instance=lic)
+                if form.is_valid():
+                    services.update_licence(
+                        lic,
+                        by=request.user,
+                        version=form.cleaned_data.get("version"),
+                        **form.changed_values(),
+                    )
+                    messages.success(request, _("Licence saved."))
+                    return redirect("trace:licence_detail", pk=lic.pk)
+        except (ValidationError, ConflictError) as exc:
+            apply_errors(withdraw if action == "withdraw" else form, exc)
+    return render(
+        request,
+        "trace/licence_detail.html",
+        {
+            "licence": lic,
+            "state": licence_state(lic, timezone.localdate()),
+            "form": form,
+            "withdraw": withdraw,
+            "can_change": can_change,
+        },
+    )
+
+
+@login_required
+@require_GET
+def customer_options(request: HttpRequest) -> HttpResponse:
+    """<option>s for the customer datalist (htmx), by code or name."""
+    q = request.GET.get("q") or ""
+    for key, value in request.GET.items():
+        if key not in ("q", "kind") and not q:
+            q = value  # the input's own name, as htmx sends it
+    q = q.strip()
+    qs = scope_for_user(request.user, Customer).filter(active=True)
+    kind = request.GET.get("kind", "")
+    if kind in CustomerKind.values:
+        qs = qs.filter(kind=kind)
+    items = (
+        list(
+            qs.filter(Q(code__istartswith=q) | Q(name__icontains=q))
+            .order_by("name")
+            .values_list("code", "name")[:20]
+        )
+        if len(q) >= 1
+        else []
+    )
+    return render(request, "trace/_customer_options.html", {"items": items})
+
+
+# --- lots and units (TRC-3) ----------------------------------------------------------------
+
+
+@permission_required("trace.view_lot")
+@require_GET
+def lot_list(request: HttpRequest) -> HttpResponse:
+    qs = scope_for_user(request.user, Lot).select_related("product")
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(Q(lot_number__icontains=q) | Q(production_record__icontains=q))
+    product_id = _int(request.GET.get("product"))
+    if product_id:
+        qs = qs.filter(product_id=product_id)
+    page = paginate(request, qs.order_by("-production_date", "lot_number"))
+    return render(
+        request,
+        "trace/lot_list.html",
+        {
+            "page": page,
+            "q": q,
+            "product_id": product_id,
+            "products": Product.objects.order_by("code").only("pk", "code", "name"),
+            "qs": querystring(request),
+        },
+    )
+
+
+@permission_required("trace.view_lot")
+@require_GET
+def lot_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    lot = get_object_for_user(request.user, Lot.objects.select_related("product"), "view", pk=pk)
+    units = paginate(
+        request, Unit.objects.filter(lot=lot).select_related("holder").order_by("serial"), 50
+    )
+    lot_lines = (
+        SaleLine.objects.filter(lot=lot, unit__isnull=True)
+        .select_related("sale", "buyer", "seller")
+        .order_by("sale__sale_date", "id")[:200]
+    )
+    return render(
+        request,
+        "trace/lot_detail.html",
+        {
+            "lot": lot,
+            "units": units,
+            "unit_total": units.paginator.count,
+            "lot_lines": lot_lines,
+            "can_change": can(request.user, Lot, "change"),
+            "can_add_units": can(request.user, Unit, "add"),
+            "can_drill": request.user.has_perm("trace.add_tracedrill"),
+            "qs": querystring(request),
+        },
+    )
+
+
+@permission_required("trace.add_lot")
+@require_http_methods(["GET", "POST"])
+def lot_create(request: HttpRequest, product_pk: int) -> HttpResponse:
+    product = get_object_for_user(request.user, Product, "view", pk=product_pk)
+    form = LotForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            lot = services.create_lot(by=request.user, product=product, **form.changed_values())
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Lot %(l)s created.") % {"l": lot.lot_number})
+            return redirect(lot)
+    return render(
+        request,
+        "trace/form.html",
+        {
+            "form": form,
+            "title": _("New lot of %(p)s") % {"p": product},
+            "cancel": product.get_absolute_url(),
+        },
+    )
+
+
+@permission_required("trace.change_lot")
+@require_http_methods(["GET", "POST"])
+def lot_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    lot = get_object_for_user(request.user, Lot.objects.select_related("product"), "change", pk=pk)
+    form = LotForm(request.POST or None, instance=lot)
+    if request.method == "POST" and form.is_valid():
+        try:
+            lot = services.update_lot(
+                lot,
+                by=request.user,
+                version=form.cleaned_data.get("version"),
+                **form.changed_values(),
+            )
+        except (ValidationError, ConflictError) as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Lot %(l)s saved.") % {"l": lot.lot_number})
+            return redirect(lot)
+    return render(
+        request,
+        "trace/form.html",
+        {
+            "form": form,
+            "title": _("Edit lot %(l)s") % {"l": lot.lot_number},
+            "cancel": lot.get_absolute_url(),
+            "record": lot,
+        },
+    )
+
+
+@permission_required("trace.add_unit")
+@require_http_methods(["GET", "POST"])
+def units_add(request: HttpRequest, pk: int) -> HttpResponse:
+    lot = get_object_for_user(request.user, Lot.objects.select_related("product"), "view", pk=pk)
+    form = UnitsForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        serials = form.cleaned_data["serials"]
+        existing = set(
+            Unit.objects.filter(product=lot.product, serial__in=serials).values_list(
+                "serial", flat=True
+            )
+        )
+        if existing:
+            form.add_error(
+                "serials",
+                _("Already recorded for this product: %(s)s")
+                % {"s": ", ".join(sorted(existing)[:20])},
+            )
+        else:
+            try:
+                built = [
+                    services.build_unit(product=lot.product, lot=lot, serial=s) for s in serials
+                ]
+                services.create_units(built, by=request.user)
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(
+                    request, _("%(n)s units added to lot %(l)s.") % {"n": len(built), "l": lot}
+                )
+                return redirect(lot)
+    return render(
+        request,
+        "trace/form.html",
+        {
+            "form": form,
+            "title": _("Add units to lot %(l)s") % {"l": lot.lot_number},
+            "cancel": lot.get_absolute_url(),
+        },
+    )
+
+
+@permission_required("trace.view_unit")
+@require_GET
+def unit_list(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()
+    if q and looks_like_udi(q):
+        # A scanned UDI goes straight to the unit (or shows why it cannot).
+        try:
+            return redirect(find_unit(q, request.user))
+        except UdiError as exc:
+            messages.error(request, exc.message)
+    qs = scope_for_user(request.user, Unit).select_related("product", "lot", "holder")
+    if q and not looks_like_udi(q):
+        qs = qs.filter(serial__startswith=q)
+    product_id = _int(request.GET.get("product"))
+    if product_id:
+        qs = qs.filter(product_id=product_id)
+    status = request.GET.get("status", "")
+    if status in UnitStatus.values:
+        qs = qs.filter(status=status)
+    holder = _int(request.GET.get("holder"))
+    if holder:
+        qs = qs.filter(holder_id=holder)
+    page = paginate(request, qs.order_by("product_id", "serial"), 50)
+    if q and page.paginator.count == 1 and not request.GET.get("page"):
+        return redirect(page.object_list[0])
+    return render(
+        request,
+        "trace/unit_list.html",
+        {
+            "page": page,
+            "q": q,
+            "status": status,
+            "holder": holder,
+            "product_id": product_id,
+            "statuses": UnitStatus.choices,
+            "products": Product.objects.order_by("code").only("pk", "code", "name"),
+            "qs": querystring(request),
+        },
+    )
+
+
+@login_required
+@require_POST
+def unit_scan(request: HttpRequest) -> HttpResponse:
+    """htmx: check one scan and show the unit it designates, or the error."""
+    text = request.POST.get("scan", "")
+    try:
+        unit = find_unit(text, request.user)
+        error = ""
+    except UdiError as exc:
+        unit, error = None, exc.message
+    return render(request, "trace/_scan_result.html", {"unit": unit, "error": error})

@@ -1,0 +1,426 @@
+"""Pages of sales (TRC-4), installations (TRC-5) and returns (TRC-6)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from medvigil.core.models import ConflictError
+from medvigil.core.permissions import can, get_object_for_user, permission_required, scope_for_user
+
+from . import services
+from .forms import (
+    AcceptForm,
+    DispositionForm,
+    InstallationForm,
+    ReasonForm,
+    ReturnForm,
+    SaleForm,
+    parse_lot_line,
+)
+from .models import (
+    Disposition,
+    Installation,
+    ReturnRecord,
+    Sale,
+    SaleStatus,
+    Unit,
+)
+from .privacy import can_view_contacts, masked_contacts
+from .udi import UdiError, find_unit
+from .views import apply_errors, paginate, querystring
+
+
+def _date(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+# --- sales (TRC-4) -------------------------------------------------------------------------
+
+
+@permission_required("trace.view_sale")
+@require_GET
+def sale_list(request: HttpRequest) -> HttpResponse:
+    qs = scope_for_user(request.user, Sale).select_related("seller", "buyer", "handler")
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(
+            Q(number__icontains=q)
+            | Q(buyer__name__icontains=q)
+            | Q(seller__name__icontains=q)
+            | Q(reference__icontains=q)
+        )
+    start, end = _date(request.GET.get("from", "")), _date(request.GET.get("to", ""))
+    if start:
+        qs = qs.filter(sale_date__gte=start)
+    if end:
+        qs = qs.filter(sale_date__lte=end)
+    level = request.GET.get("level", "")
+    if level == "ours":
+        qs = qs.filter(seller__isnull=True)
+    elif level == "dealer":
+        qs = qs.filter(seller__isnull=False)
+    status = request.GET.get("status", "")
+    if status in SaleStatus.values:
+        qs = qs.filter(status=status)
+    qs = qs.annotate(n_lines=Count("lines"))
+    page = paginate(request, qs.order_by("-sale_date", "-id"))
+    return render(
+        request,
+        "trace/sale_list.html",
+        {
+            "page": page,
+            "q": q,
+            "start": start,
+            "end": end,
+            "level": level,
+            "status": status,
+            "statuses": SaleStatus.choices,
+            "qs": querystring(request),
+            "can_add": can(request.user, Sale, "add"),
+        },
+    )
+
+
+@permission_required("trace.view_sale")
+@require_GET
+def sale_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    sale = get_object_for_user(
+        request.user, Sale.objects.select_related("seller", "buyer", "handler"), "view", pk=pk
+    )
+    lines = paginate(
+        request,
+        sale.lines.select_related("product", "unit", "lot", "unit__lot").order_by("id"),
+        100,
+    )
+    return render(
+        request,
+        "trace/sale_detail.html",
+        {
+            "sale": sale,
+            "lines": lines,
+            "buyer_contacts": masked_contacts(
+                sale.buyer, ("address", "phone", "contact_person"), can_view_contacts(request.user)
+            ),
+            "void_form": ReasonForm(),
+            "can_void": can(request.user, Sale, "change") and sale.status == SaleStatus.CONFIRMED,
+            "qs": querystring(request),
+        },
+    )
+
+
+@permission_required("trace.add_sale")
+@require_http_methods(["GET", "POST"])
+def sale_create(request: HttpRequest) -> HttpResponse:
+    initial: dict[str, Any] = {}
+    if request.GET.get("unit"):
+        unit = Unit.objects.filter(pk=request.GET.get("unit")).first()
+        if unit is not None:
+            initial["units"] = unit.serial
+            if unit.holder_id and unit.holder and unit.holder.is_dealer:
+                initial["seller"] = unit.holder.code
+    form = SaleForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        lines = [services.LineInput(unit=u) for u in data["units"]] + [
+            services.LineInput(lot=lot, quantity=qty) for lot, qty in data["lot_lines"]
+        ]
+        try:
+            sale = services.create_sale(
+                seller=data.get("seller"),
+                buyer=data["buyer"],
+                sale_date=data["sale_date"],
+                lines=lines,
+                by=request.user,
+                handler_name=data.get("handler_name", ""),
+                reference=data.get("reference", ""),
+                notes=data.get("notes", ""),
+            )
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict") and "lines" in exc.error_dict:
+                exc.error_dict["units"] = exc.error_dict.pop("lines")
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Sale %(n)s recorded.") % {"n": sale.number})
+            return redirect(sale)
+    return render(request, "trace/sale_form.html", {"form": form})
+
+
+@permission_required("trace.add_sale")
+@require_POST
+def sale_preview(request: HttpRequest) -> HttpResponse:
+    """htmx: one row per scanned line with the unit found or the error, while scanning."""
+    rows = []
+    seen: set[int] = set()
+    for raw in request.POST.get("units", "").splitlines()[:500]:
+        line = raw.strip()
+        if not line:
+            continue
+        try:
+            unit = find_unit(line, request.user)
+        except UdiError as exc:
+            rows.append({"text": line, "error": exc.message})
+            continue
+        dup = unit.pk in seen
+        seen.add(unit.pk)
+        rows.append({"text": line, "unit": unit, "error": _("listed twice") if dup else ""})
+    lot_rows = []
+    for raw in request.POST.get("lot_lines", "").splitlines()[:100]:
+        line = raw.strip()
+        if not line:
+            continue
+        try:
+            lot, qty = parse_lot_line(line, request.user)
+            lot_rows.append({"text": line, "lot": lot, "quantity": qty})
+        except ValidationError as exc:
+            lot_rows.append({"text": line, "error": " ".join(exc.messages)})
+    return render(
+        request,
+        "trace/_sale_preview.html",
+        {"rows": rows, "lot_rows": lot_rows, "count": sum(1 for r in rows if not r["error"])},
+    )
+
+
+@permission_required("trace.change_sale")
+@require_POST
+def sale_void(request: HttpRequest, pk: int) -> HttpResponse:
+    sale = get_object_for_user(request.user, Sale, "change", pk=pk)
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        try:
+            services.void_sale(sale, by=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Sale %(n)s voided.") % {"n": sale.number})
+    else:
+        messages.error(request, _("Give the reason for voiding the sale."))
+    return redirect(sale)
+
+
+# --- installations (TRC-5) -----------------------------------------------------------------
+
+
+@permission_required("trace.add_installation")
+@require_http_methods(["GET", "POST"])
+def installation_create(request: HttpRequest, unit_pk: int) -> HttpResponse:
+    unit = get_object_for_user(
+        request.user, Unit.objects.select_related("product", "holder"), "view", pk=unit_pk
+    )
+    initial: dict[str, Any] = {}
+    if unit.holder_id and unit.holder:
+        initial["customer"] = unit.holder.code
+        if can_view_contacts(request.user):
+            initial.update(
+                address=unit.holder.address,
+                contact_person=unit.holder.contact_person,
+                contact_phone=unit.holder.phone,
+            )
+    form = InstallationForm(request.POST or None, initial=initial)
+    if not can_view_contacts(request.user):
+        for name in Installation.CONTACT_FIELDS:
+            form.fields.pop(name, None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.install_unit(
+                unit,
+                customer=data["customer"],
+                installed_on=data["installed_on"],
+                accepted_on=data.get("accepted_on"),
+                department=data.get("department", ""),
+                address=data.get("address", ""),
+                contact_person=data.get("contact_person", ""),
+                contact_phone=data.get("contact_phone", ""),
+                notes=data.get("notes", ""),
+                by=request.user,
+            )
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict") and "unit" in exc.error_dict:
+                exc.error_dict["__all__"] = exc.error_dict.pop("unit")
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Installation of %(u)s recorded.") % {"u": unit.serial})
+            return redirect(unit)
+    return render(
+        request,
+        "trace/form.html",
+        {
+            "form": form,
+            "title": _("Install unit %(u)s") % {"u": unit},
+            "cancel": unit.get_absolute_url(),
+            "customer_lookup": True,
+        },
+    )
+
+
+@permission_required("trace.change_installation")
+@require_POST
+def installation_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    inst = get_object_for_user(request.user, Installation, "change", pk=pk)
+    form = AcceptForm(request.POST)
+    if form.is_valid():
+        try:
+            inst = services.accept_installation(
+                inst,
+                accepted_on=form.cleaned_data["accepted_on"],
+                version=form.cleaned_data.get("version"),
+                by=request.user,
+            )
+        except (ValidationError, ConflictError) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        else:
+            messages.success(
+                request,
+                _("Acceptance recorded; warranty until %(d)s.")
+                % {"d": inst.warranty_end.isoformat() if inst.warranty_end else "—"},
+            )
+    else:
+        messages.error(request, _("Give the acceptance date."))
+    return redirect(reverse("trace:unit_detail", args=[inst.unit_id]))
+
+
+# --- returns (TRC-6) -----------------------------------------------------------------------
+
+
+@permission_required("trace.view_returnrecord")
+@require_GET
+def return_list(request: HttpRequest) -> HttpResponse:
+    qs = scope_for_user(request.user, ReturnRecord).select_related(
+        "product", "unit", "lot", "returned_by", "returned_to"
+    )
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(
+            Q(number__icontains=q)
+            | Q(unit__serial__startswith=q)
+            | Q(lot__lot_number__startswith=q)
+            | Q(returned_by__name__icontains=q)
+        )
+    disposition = request.GET.get("disposition", "")
+    if disposition in Disposition.values:
+        qs = qs.filter(disposition=disposition)
+    page = paginate(request, qs.order_by("-return_date", "-id"))
+    return render(
+        request,
+        "trace/return_list.html",
+        {
+            "page": page,
+            "q": q,
+            "disposition": disposition,
+            "dispositions": Disposition.choices,
+            "qs": querystring(request),
+            "can_add": can(request.user, ReturnRecord, "add"),
+        },
+    )
+
+
+@permission_required("trace.view_returnrecord")
+@require_GET
+def return_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    ret = get_object_for_user(
+        request.user,
+        ReturnRecord.objects.select_related(
+            "product", "unit", "lot", "unit__lot", "returned_by", "returned_to", "handler"
+        ),
+        "view",
+        pk=pk,
+    )
+    form = DispositionForm(
+        initial={
+            "disposition": ret.disposition,
+            "note": ret.disposition_note,
+            "version": ret.version,
+        }
+    )
+    return render(
+        request,
+        "trace/return_detail.html",
+        {
+            "ret": ret,
+            "form": form,
+            "can_change": can(request.user, ReturnRecord, "change"),
+        },
+    )
+
+
+@permission_required("trace.add_returnrecord")
+@require_http_methods(["GET", "POST"])
+def return_create(request: HttpRequest) -> HttpResponse:
+    initial: dict[str, Any] = {}
+    unit_pk = request.GET.get("unit")
+    if unit_pk:
+        unit = Unit.objects.select_related("holder").filter(pk=unit_pk).first()
+        if unit is not None:
+            initial["unit"] = unit.serial
+            if unit.holder:
+                initial["returned_by"] = unit.holder.code
+    form = ReturnForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        lot_line = data.get("lot_line")
+        try:
+            ret = services.record_return(
+                unit=data.get("unit"),
+                lot=lot_line[0] if lot_line and not data.get("unit") else None,
+                quantity=lot_line[1] if lot_line and not data.get("unit") else 1,
+                returned_by=data["returned_by"],
+                returned_to=data.get("returned_to"),
+                return_date=data["return_date"],
+                reason=data["reason"],
+                disposition=data["disposition"],
+                disposition_note=data.get("disposition_note", ""),
+                by=request.user,
+            )
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict") and "quantity" in exc.error_dict:
+                exc.error_dict["lot_line"] = exc.error_dict.pop("quantity")
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Return %(n)s recorded.") % {"n": ret.number})
+            return redirect(ret)
+    return render(
+        request,
+        "trace/form.html",
+        {
+            "form": form,
+            "title": _("Record a return"),
+            "cancel": reverse("trace:return_list"),
+            "customer_lookup": True,
+        },
+    )
+
+
+@permission_required("trace.change_returnrecord")
+@require_POST
+def return_disposition(request: HttpRequest, pk: int) -> HttpResponse:
+    ret = get_object_for_user(request.user, ReturnRecord, "change", pk=pk)
+    form = DispositionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.set_return_disposition(
+                ret,
+                disposition=form.cleaned_data["disposition"],
+                note=form.cleaned_data.get("note", ""),
+                version=form.cleaned_data.get("version"),
+                by=request.user,
+            )
+        except (ValidationError, ConflictError) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        else:
+            messages.success(request, _("Disposition saved."))
+    else:
+        messages.error(request, _("Choose a disposition."))
+    return redirect(ret)

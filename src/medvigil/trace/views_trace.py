@@ -1,0 +1,333 @@
+"""Trace pages (TRC-7): the unit's whole life, forward and backward trace with exports, and
+traceability drills (TRC-8)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from medvigil.core.models import ConflictError, Signature
+from medvigil.core.permissions import can, get_object_for_user, permission_required, scope_for_user
+from medvigil.core.signatures import SignatureError, SignatureForm
+from medvigil.core.templatetags.records import signature_dialog_context
+
+from . import services
+from .exports import (
+    EXPORT_PERM,
+    backward_header,
+    backward_rows,
+    export_response,
+    forward_header,
+    forward_rows,
+)
+from .forms import AcceptForm, ConclusionForm, DrillForm, TraceForm
+from .models import DrillStatus, Installation, ReturnRecord, TraceDrill, Unit, UnitStatus
+from .privacy import can_view_contacts, mask
+from .queries import backward_trace, forward_trace
+from .timeline import unit_timeline
+from .udi import UdiError, find_unit
+from .views import apply_errors, paginate, querystring
+
+UI_LIMIT = 20_000  # units per trace on a page (exports take up to the query default)
+
+
+@permission_required("trace.view_unit")
+@require_GET
+def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The unit's whole life on one screen (backward trace + timeline of every app)."""
+    unit = get_object_for_user(request.user, Unit, "view", pk=pk)
+    trace = backward_trace(unit)
+    allowed = can_view_contacts(request.user)
+    current = next((i for i in trace.installations if i.current), None)
+    return render(
+        request,
+        "trace/unit_detail.html",
+        {
+            "unit": trace.unit,
+            "trace": trace,
+            "timeline": unit_timeline(trace.unit, request.user),
+            "current": current,
+            "current_contacts": {
+                name: mask(getattr(current, name), allowed) for name in Installation.CONTACT_FIELDS
+            }
+            if current
+            else {},
+            "accept_form": AcceptForm(
+                initial={"accepted_on": dt.date.today(), "version": current.version}
+            )
+            if current
+            else None,
+            "can_install": can(request.user, Installation, "add")
+            and trace.unit.status in (UnitStatus.SOLD, UnitStatus.SOLD_ON, UnitStatus.INSTALLED),
+            "can_accept": can(request.user, Installation, "change"),
+            "can_return": can(request.user, ReturnRecord, "add") and trace.unit.holder_id,
+            "can_sell": request.user.has_perm("trace.add_sale")
+            and trace.unit.status in (UnitStatus.IN_STOCK, UnitStatus.SOLD),
+            "can_export": request.user.has_perm(EXPORT_PERM),
+        },
+    )
+
+
+@permission_required("trace.view_unit")
+@require_GET
+def unit_export(request: HttpRequest, pk: int) -> HttpResponse:
+    if not request.user.has_perm(EXPORT_PERM):
+        raise PermissionDenied
+    unit = get_object_for_user(request.user, Unit, "view", pk=pk)
+    trace = backward_trace(unit)
+    fmt = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
+    return export_response(
+        fmt,
+        f"backward-trace-{unit.serial}",
+        backward_header(),
+        backward_rows(trace, request.user),
+    )
+
+
+@permission_required("trace.view_unit")
+@require_GET
+def trace_backward(request: HttpRequest) -> HttpResponse:
+    """Scan or type a unit: go to its page (the backward trace)."""
+    scan = request.GET.get("scan", "").strip()
+    error = ""
+    if scan:
+        try:
+            return redirect(find_unit(scan, request.user))
+        except UdiError as exc:
+            error = exc.message
+    return render(request, "trace/trace_backward.html", {"scan": scan, "error": error})
+
+
+@permission_required("trace.view_unit")
+@require_GET
+def trace_forward(request: HttpRequest) -> HttpResponse:
+    """Forward trace from lots, serials/UDIs, a UDI-DI or a production date range."""
+    form = TraceForm(request.GET or None)
+    trace = None
+    page = None
+    if request.GET and form.is_valid():
+        fmt = request.GET.get("format", "")
+        units_qs = scope_for_user(request.user, Unit)
+        if fmt in ("csv", "xlsx"):
+            if not request.user.has_perm(EXPORT_PERM):
+                raise PermissionDenied
+            trace = forward_trace(units_qs=units_qs, **form.criteria())
+            stamp = dt.date.today().isoformat()
+            return export_response(
+                fmt, f"forward-trace-{stamp}", forward_header(), forward_rows(trace, request.user)
+            )
+        trace = forward_trace(units_qs=units_qs, limit=UI_LIMIT, **form.criteria())
+        page = Paginator(trace.units, 100).get_page(request.GET.get("page"))
+    allowed = can_view_contacts(request.user)
+    rows = []
+    if page is not None:
+        for ut in page:
+            rows.append(
+                {
+                    "t": ut,
+                    "address": mask(ut.address, allowed),
+                    "contact_person": mask(ut.contact_person, allowed),
+                    "contact_phone": mask(ut.contact_phone, allowed),
+                }
+            )
+    lot_rows = []
+    if trace is not None:
+        for line in trace.lot_lines:
+            lot_rows.append(
+                {
+                    "line": line,
+                    "address": mask(line.buyer.address, allowed),
+                    "phone": mask(line.buyer.phone, allowed),
+                }
+            )
+    return render(
+        request,
+        "trace/trace_forward.html",
+        {
+            "form": form,
+            "trace": trace,
+            "page": page,
+            "rows": rows,
+            "lot_rows": lot_rows,
+            "consignees": trace.consignees() if trace else [],
+            "end_users": trace.end_users() if trace else [],
+            "located": sum(1 for ut in trace.units if ut.located) if trace else 0,
+            "qs": querystring(request),
+            "can_export": request.user.has_perm(EXPORT_PERM),
+            "can_view_contacts": allowed,
+        },
+    )
+
+
+# --- drills (TRC-8) ------------------------------------------------------------------------
+
+
+@permission_required("trace.view_tracedrill")
+@require_GET
+def drill_list(request: HttpRequest) -> HttpResponse:
+    qs = scope_for_user(request.user, TraceDrill).select_related(
+        "lot", "lot__product", "performed_by"
+    )
+    status = request.GET.get("status", "")
+    if status in DrillStatus.values:
+        qs = qs.filter(status=status)
+    page = paginate(request, qs.order_by("-created_at", "-id"))
+    return render(
+        request,
+        "trace/drill_list.html",
+        {
+            "page": page,
+            "status": status,
+            "statuses": DrillStatus.choices,
+            "qs": querystring(request),
+            "can_add": can(request.user, TraceDrill, "add"),
+        },
+    )
+
+
+@permission_required("trace.add_tracedrill")
+@require_http_methods(["GET", "POST"])
+def drill_create(request: HttpRequest) -> HttpResponse:
+    initial = {}
+    if request.GET.get("lot"):
+        from .models import Lot
+
+        lot = Lot.objects.filter(pk=request.GET.get("lot")).first()
+        if lot is not None:
+            initial["lot"] = lot.lot_number
+    form = DrillForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            drill = services.start_drill(
+                form.cleaned_data["lot"],
+                by=request.user,
+                target_percent=form.cleaned_data["target_percent"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Drill %(n)s run.") % {"n": drill.number})
+            return redirect(drill)
+    return render(
+        request,
+        "trace/form.html",
+        {
+            "form": form,
+            "title": _("New traceability drill"),
+            "cancel": reverse("trace:drill_list"),
+        },
+    )
+
+
+def _drill_context(request: HttpRequest, drill: TraceDrill, **extra: Any) -> dict[str, Any]:
+    rows = drill.result.get("rows", []) if isinstance(drill.result, dict) else []
+    missing = [r for r in rows if not r.get("located")]
+    can_change = can(request.user, TraceDrill, "change")
+    ctx = {
+        "drill": drill,
+        "missing": missing[:500],
+        "rows": rows[:500],
+        "consignees": drill.result.get("consignees", []) if drill.result else [],
+        "end_users": drill.result.get("end_users", []) if drill.result else [],
+        "can_change": can_change and drill.status == DrillStatus.OPEN,
+        "conclusion_form": extra.pop("conclusion_form", None) or ConclusionForm(),
+        "dialog": extra.pop("dialog", None)
+        or signature_dialog_context(
+            form_action=reverse("trace:drill_complete", args=[drill.pk]),
+            meaning=Signature.Meaning.CLOSED,
+            csrf_token=get_token(request),
+            dialog_id="drill-sign",
+            title=_("Complete and sign the drill"),
+            button=_("Complete and sign"),
+            comment_required=True,
+            comment_label=_("Conclusion"),
+            submit_label=_("Sign and complete"),
+            version=drill.version,
+        ),
+    }
+    ctx.update(extra)
+    return ctx
+
+
+@permission_required("trace.view_tracedrill")
+@require_GET
+def drill_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    drill = get_object_for_user(
+        request.user,
+        TraceDrill.objects.select_related("lot", "lot__product", "performed_by"),
+        "view",
+        pk=pk,
+    )
+    return render(request, "trace/drill_detail.html", _drill_context(request, drill))
+
+
+@permission_required("trace.change_tracedrill")
+@require_POST
+def drill_rerun(request: HttpRequest, pk: int) -> HttpResponse:
+    drill = get_object_for_user(request.user, TraceDrill, "change", pk=pk)
+    try:
+        services.run_drill(drill, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Trace run again."))
+    return redirect(drill)
+
+
+@permission_required("trace.change_tracedrill")
+@require_POST
+def drill_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    drill = get_object_for_user(
+        request.user,
+        TraceDrill.objects.select_related("lot", "lot__product", "performed_by"),
+        "change",
+        pk=pk,
+    )
+    form = SignatureForm(request.POST, comment_required=True)
+    if form.is_valid():
+        try:
+            drill.check_version(request.POST.get("version"))
+            services.complete_drill(
+                drill,
+                by=request.user,
+                conclusion=form.cleaned_data["comment"],
+                password=form.cleaned_data["password"],
+                request=request,
+            )
+        except SignatureError as exc:
+            form.add_signature_error(exc)
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        except ConflictError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Drill completed and signed."))
+            if request.htmx:  # type: ignore[attr-defined]
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = drill.get_absolute_url()
+                return response
+            return redirect(drill)
+    dialog = signature_dialog_context(
+        form_action=reverse("trace:drill_complete", args=[drill.pk]),
+        meaning=Signature.Meaning.CLOSED,
+        csrf_token=get_token(request),
+        dialog_id="drill-sign",
+        title=_("Complete and sign the drill"),
+        button=_("Complete and sign"),
+        form=form,
+        comment_required=True,
+        comment_label=_("Conclusion"),
+        submit_label=_("Sign and complete"),
+        version=drill.version,
+    )
+    return render(request, "trace/drill_detail.html", _drill_context(request, drill, dialog=dialog))
