@@ -28,7 +28,7 @@ import logging
 import re
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
@@ -108,8 +108,8 @@ class Lookup:
                     continue
                 by_norm.setdefault(n, []).append(v)
             hits: dict[str, Any] = {}
-            for chunk in chunked(sorted(by_norm), LOOKUP_CHUNK):
-                for obj in self.base().filter(**{f"{name}__in": chunk}):
+            for qs in filter_in(self.base(), name, by_norm):
+                for obj in qs:
                     k = str(getattr(obj, name))
                     hits[k] = AMBIGUOUS if k in hits else obj
             for n, obj in hits.items():
@@ -138,10 +138,10 @@ class Column:
     required: bool = False
     max_length: int | None = None
     choices: Sequence[tuple[str, Any]] = ()
-    choice_aliases: dict[str, str] = field(default_factory=dict)
+    choice_aliases: Mapping[str, str] = field(default_factory=dict)
     lookup: Lookup | None = None
     aliases: tuple[str, ...] = ()
-    help: str = ""
+    help: Any = ""  # str or lazy translation
     max_digits: int | None = None
     decimal_places: int | None = None
     min_value: int | None = None
@@ -316,6 +316,31 @@ def chunked(seq: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield seq[i : i + size]
 
 
+def filter_in(qs: models.QuerySet, field: str, values: Iterable[Any]) -> Iterator[models.QuerySet]:
+    """``qs.filter(field__in=values)`` for many values, as one or more querysets: on
+    PostgreSQL a single query with one array parameter (``IN (SELECT unnest(%s))``: no
+    statement with 50,000 placeholders to build and parse), elsewhere chunks of LOOKUP_CHUNK."""
+    from django.db.models.expressions import RawSQL
+
+    vals = sorted(set(values))
+    if not vals:
+        return
+    if connection.vendor == "postgresql":
+        target = qs.model._meta.get_field(field.split("__")[0])
+        internal = (
+            target.target_field.get_internal_type()
+            if target.is_relation
+            else (target.get_internal_type())
+        )
+        sql_type = "text[]" if internal in ("CharField", "TextField", "SlugField") else "bigint[]"
+        # sql_type is one of two constants; the values are a bound parameter
+        sub = RawSQL(f"SELECT unnest(%s::{sql_type})", [vals])  # noqa: S611
+        yield qs.filter(**{f"{field}__in": sub})
+        return
+    for chunk in chunked(vals, LOOKUP_CHUNK):
+        yield qs.filter(**{f"{field}__in": chunk})
+
+
 def decode_text(data: bytes) -> str:
     """UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 (Chinese Excel exports)."""
     if data.startswith(b"\xef\xbb\xbf"):
@@ -414,6 +439,11 @@ def to_date(value: Any) -> dt.date:
             return _EXCEL_EPOCH + dt.timedelta(days=int(value))
         raise ValueError
     text = str(value).strip()
+    if len(text) == 10 and text[4] == "-":
+        try:
+            return dt.date.fromisoformat(text)  # the common YYYY-MM-DD, in C
+        except ValueError:
+            pass
     if " " in text or "T" in text:  # a date-time written as text: keep the date
         text = re.split(r"[ T]", text, maxsplit=1)[0]
     for fmt in _DATE_FORMATS:
@@ -481,8 +511,19 @@ class Converter:
             for alias, value in column.choice_aliases.items():
                 self.choice_map[alias.strip().lower()] = value
 
+        # Dates repeat a lot in a file (one production date per lot): parse each text once.
+        self.cache: dict[str, Any] = {}
+
     def __call__(self, value: Any) -> Any:
         """The converted value; raises ValueError with a user message."""
+        if self.column.type == "date" and value.__class__ is str:
+            hit = self.cache.get(value)
+            if hit is None:
+                hit = self.cache[value] = self._convert(value)
+            return hit
+        return self._convert(value)
+
+    def _convert(self, value: Any) -> Any:
         col = self.column
         t = col.type
         if t in ("str", "lookup"):
@@ -643,26 +684,45 @@ def run_importer(
             _("The file has %(n)d rows; at most %(max)d rows can be imported at once.")
             % {"n": total, "max": max_rows()}
         )
+    # (name, position, converter, plain text column without limits of its own?)
+    plan = [
+        (c.name, pos, conv, c.type in ("str", "lookup") and not c.blank_values, c.max_length)
+        for pos, (c, conv) in converters.items()
+    ]
+    required_names = [c.name for c in required]
     for i, cells in nonblank:
         row = Row(idx + 2 + i, headers)
+        values = row.values
+        raw = row.raw
         width = len(cells)
-        for pos, (col, conv) in converters.items():
+        for name, pos, conv, plain, max_length in plan:
             value = cells[pos] if pos < width else None
-            if is_blank(value):
-                row.values[col.name] = None
+            if value.__class__ is str:  # the common case (CSV, text cells): no conversion
+                text = value.strip()
+                if not text:
+                    values[name] = None
+                    continue
+                raw[name] = text
+                if plain and (max_length is None or len(text) <= max_length):
+                    values[name] = text
+                    continue
+            elif value is None:
+                values[name] = None
                 continue
-            row.raw[col.name] = cell_text(value)
-            if col.blank_values and row.raw[col.name].lower() in col.blank_values:
-                row.values[col.name] = None
+            else:
+                raw[name] = cell_text(value)
+            col = conv.column
+            if col.blank_values and raw[name].lower() in col.blank_values:
+                values[name] = None
                 continue
             try:
-                row.values[col.name] = conv(value)
+                values[name] = conv(value)
             except ValueError as exc:
-                row.values[col.name] = None
-                row.error(col.name, exc.args[0] if exc.args else TYPE_MESSAGES[col.type]())
-        for col in required:
-            if row.values.get(col.name) in (None, "") and col.name not in row.raw:
-                row.error(col.name, _("This field is required."))
+                values[name] = None
+                row.error(name, exc.args[0] if exc.args else TYPE_MESSAGES[col.type]())
+        for name in required_names:
+            if values.get(name) is None and name not in raw:
+                row.error(name, _("This field is required."))
         rows.append(row)
     timings["convert"] = time.perf_counter() - t0
 
@@ -672,15 +732,15 @@ def run_importer(
         wanted = {r.values[col.name] for r in rows if r.values.get(col.name)}
         found = col.lookup.resolve(wanted)
         for r in rows:
-            raw = r.values.get(col.name)
-            if not raw:
+            key = r.values.get(col.name)
+            if not key:
                 continue
-            obj = found.get(raw)
+            obj = found.get(key)
             if obj is None:
                 r.values[col.name] = None
                 what = col.lookup.what or col.lookup.model._meta.verbose_name
                 r.error(
-                    col.name, _("No %(what)s matches “%(value)s”.") % {"what": what, "value": raw}
+                    col.name, _("No %(what)s matches “%(value)s”.") % {"what": what, "value": key}
                 )
             elif obj is AMBIGUOUS:
                 r.values[col.name] = None
@@ -804,7 +864,7 @@ def process_import_task(batch_id: int) -> None:
 def _claim(batch_id: int) -> ImportBatch | None:
     with transaction.atomic():
         batch = (
-            ImportBatch.objects.select_for_update()
+            ImportBatch.objects.select_for_update(of=("self",))
             .select_related("uploaded_by")
             .filter(pk=batch_id)
             .first()

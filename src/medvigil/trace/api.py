@@ -11,6 +11,7 @@ from typing import Any, Literal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
@@ -30,7 +31,7 @@ from medvigil.core.permissions import scope_for_user
 
 from . import services
 from .exports import EXPORT_PERM, export_response, forward_header, forward_rows
-from .models import Customer, CustomerKind, Lot, Product, RiskClass, Sale, Tracking, Unit
+from .models import Customer, CustomerKind, Lot, Product, RiskClass, Sale, Unit
 from .privacy import can_view_contacts, mask
 from .queries import ForwardTrace, UnitTrace, backward_trace, forward_trace
 from .timeline import unit_timeline
@@ -80,7 +81,7 @@ class ProductIn(Schema):
     registration_expiry: dt.date | None = None
     risk_class: Literal["I", "II", "III"]
     gtin: str | None = None
-    tracking: Literal["serial", "lot"] = Tracking.SERIAL
+    tracking: Literal["serial", "lot"] = "serial"
     implantable: bool = False
     shelf_life_months: int | None = Field(None, ge=1)
     service_life_years: int | None = Field(None, ge=1)
@@ -579,11 +580,13 @@ def forward(request: HttpRequest, filters: Query[ForwardQuery]) -> Any:
         gtin = normalize_gtin(gtin)
     missing = set(filters.lot) - {lot.lot_number for lot in lots}
     if missing:
-        raise ValidationError({"lot": [f"Unknown lot(s): {', '.join(sorted(missing))}"]})
+        raise ValidationError(
+            {"lot": [_("Unknown lot(s): %(l)s") % {"l": ", ".join(sorted(missing))}]}
+        )
     product = Product.objects.filter(pk=filters.product_id).first() if filters.product_id else None
     if not (lots or serials or udis or gtin or filters.produced_from or filters.produced_to):
         raise ValidationError(
-            {"lot": ["Give lots, serial numbers, a UDI-DI or a production date range."]}
+            {"lot": [_("Give lots, serial numbers, a UDI-DI or a production date range.")]}
         )
     trace = forward_trace(
         lots=lots,
@@ -623,7 +626,7 @@ def create_product(request: HttpRequest, payload: ProductIn) -> Any:
     require_perm(request, "trace.add_product")
     data = payload.dict()
     if data["risk_class"] not in RiskClass.values:  # pragma: no cover - Literal checks it
-        raise ValidationError({"risk_class": ["Unknown risk class."]})
+        raise ValidationError({"risk_class": [_("Unknown risk class.")]})
     product = services.create_product(by=api_user(request), **data)
     return Status(201, product)
 
@@ -665,9 +668,9 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> Any:
     data = payload.dict()
     allowed = can_view_contacts(user)
     if not allowed and any(data.get(f) for f in Customer.CONTACT_FIELDS):
-        raise PermissionDenied("Your role may not record customer contact data.")
+        raise PermissionDenied(_("Your role may not record customer contact data."))
     if data["kind"] not in CustomerKind.values:  # pragma: no cover
-        raise ValidationError({"kind": ["Unknown customer type."]})
+        raise ValidationError({"kind": [_("Unknown customer type.")]})
     customer = services.create_customer(by=user, **data)
     return Status(201, _customer(customer, allowed))
 
@@ -678,7 +681,7 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> Any:
 def _customer_by_code(code: str, field: str) -> Customer:
     customer = Customer.objects.filter(code=code.strip()).first()
     if customer is None:
-        raise ValidationError({field: [f"No customer with code {code!r}."]})
+        raise ValidationError({field: [_("No customer with code %(c)s.") % {"c": code}]})
     return customer
 
 
@@ -707,14 +710,12 @@ def create_sale(request: HttpRequest, payload: SaleIn) -> Any:
             if item.product_code:
                 qs = qs.filter(product__code=item.product_code)
         else:
-            errors.setdefault("lots", []).append("Give lot_id or lot_number.")
+            errors.setdefault("lots", []).append(_("Give lot_id or lot_number."))
             continue
         found = list(qs[:2])
         if len(found) != 1:
-            errors.setdefault("lots", []).append(
-                f"{item.lot_id or item.lot_number}: "
-                + ("not found." if not found else "ambiguous; give product_code.")
-            )
+            why = _("not found") if not found else _("ambiguous; give product_code")
+            errors.setdefault("lots", []).append(f"{item.lot_id or item.lot_number}: {why}")
             continue
         lines.append(services.LineInput(lot=found[0], quantity=item.quantity))
     if errors:

@@ -14,11 +14,15 @@ class TraceConfig(AppConfig):
         from . import timeline  # noqa: F401  (registers the unit timeline provider)
         from .work import deadline_source, licence_items, registration_items
 
-        register_nav(NavItem(_("Products"), "trace:product_list", "trace.view_product", 20))
+        # Two entries in the main bar; the trace pages' own tabs lead to the rest.
+        register_nav(NavItem(_("Traceability"), "trace:unit_list", "trace.view_unit", 20))
         register_nav(NavItem(_("Customers"), "trace:customer_list", "trace.view_customer", 21))
-        register_nav(NavItem(_("Units"), "trace:unit_list", "trace.view_unit", 22))
-        register_nav(NavItem(_("Sales"), "trace:sale_list", "trace.view_sale", 23))
-        register_nav(NavItem(_("Trace"), "trace:trace_forward", "trace.view_unit", 24))
         register_work(licence_items)
         register_work(registration_items)
         register_deadline_source(deadline_source)
+
+        from medvigil.accounts.demo import register_demo
+
+        from .demo import load_demo
+
+        register_demo(load_demo)

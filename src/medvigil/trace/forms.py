@@ -197,7 +197,7 @@ class UnitsForm(BootstrapMixin, forms.Form):
 
     def clean_serials(self) -> list[str]:
         result: list[str] = []
-        for raw in self.cleaned_data["serials"].splitlines():
+        for raw in scan_lines(self.cleaned_data["serials"]):
             line = raw.strip()
             if not line:
                 continue
@@ -268,8 +268,13 @@ class CustomerField(forms.CharField):
         return found[0]
 
 
-def _scan_lines(text: str) -> list[str]:
-    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def scan_lines(text: str) -> list[str]:
+    """Non-empty lines of a scan box. Not str.splitlines(): that also splits on the GS1 group
+    separator (ASCII 29) that scanners put inside a UDI."""
+    return [line.strip() for line in LINE_BREAK.split(text or "") if line.strip()]
 
 
 class SaleForm(BootstrapMixin, forms.Form):
@@ -314,7 +319,7 @@ class SaleForm(BootstrapMixin, forms.Form):
 
     def clean_units(self) -> list[Any]:
         units, errors, seen = [], [], set()
-        for line in _scan_lines(self.cleaned_data.get("units", "")):
+        for line in scan_lines(self.cleaned_data.get("units", "")):
             try:
                 unit = find_unit(line, self.user)
             except UdiError as exc:
@@ -331,7 +336,7 @@ class SaleForm(BootstrapMixin, forms.Form):
 
     def clean_lot_lines(self) -> list[tuple[Lot, int]]:
         result, errors = [], []
-        for line in _scan_lines(self.cleaned_data.get("lot_lines", "")):
+        for line in scan_lines(self.cleaned_data.get("lot_lines", "")):
             try:
                 result.append(parse_lot_line(line, self.user))
             except ValidationError as exc:
@@ -341,7 +346,7 @@ class SaleForm(BootstrapMixin, forms.Form):
         return result
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not self.errors and not data.get("units") and not data.get("lot_lines"):
             raise ValidationError(_("Add at least one unit or lot."))
         return data
@@ -467,7 +472,7 @@ class ReturnForm(BootstrapMixin, forms.Form):
         return parse_lot_line(text, self.user) if text else None
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not self.errors and not data.get("unit") and not data.get("lot_line"):
             raise ValidationError(_("Give the returned unit, or a lot and a quantity."))
         return data
@@ -512,7 +517,7 @@ class TraceForm(BootstrapMixin, forms.Form):
         self._style()
 
     def clean_lots(self) -> list[Lot]:
-        numbers = _scan_lines(self.cleaned_data.get("lots", ""))
+        numbers = scan_lines(self.cleaned_data.get("lots", ""))
         if not numbers:
             return []
         lots = list(Lot.objects.filter(lot_number__in=numbers).select_related("product"))
@@ -525,7 +530,7 @@ class TraceForm(BootstrapMixin, forms.Form):
         serials: list[str] = []
         udis: list[tuple[str, str]] = []
         errors = []
-        for line in _scan_lines(self.cleaned_data.get("serials", "")):
+        for line in scan_lines(self.cleaned_data.get("serials", "")):
             if looks_like_udi(line):
                 try:
                     udi = parse_udi(line)
@@ -554,7 +559,7 @@ class TraceForm(BootstrapMixin, forms.Form):
         return normalize_gtin(value)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if self.errors:
             return data
         serials, udis = data.get("serials") or ([], [])

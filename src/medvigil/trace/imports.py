@@ -28,7 +28,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from medvigil.core.imports import Column, Importer, Lookup, Row, RowError, chunked, register
+from medvigil.core.imports import (
+    Column,
+    Importer,
+    Lookup,
+    Row,
+    RowError,
+    chunked,
+    filter_in,
+    register,
+)
 
 from . import services
 from .models import (
@@ -475,10 +484,11 @@ class LotImporter(Importer):
 def _load_lots(pairs: set[tuple[int, str]]) -> dict[tuple[int, str], Lot]:
     """Lots by (product id, lot number), a query per chunk of lot numbers."""
     out: dict[tuple[int, str], Lot] = {}
-    numbers = sorted({n for _p, n in pairs})
     products = {p for p, _n in pairs}
-    for chunk in chunked(numbers, CHUNK):
-        for lot in Lot.objects.filter(lot_number__in=chunk, product_id__in=products):
+    for qs in filter_in(
+        Lot.objects.filter(product_id__in=products), "lot_number", (n for _p, n in pairs)
+    ):
+        for lot in qs:
             out[(lot.product_id, lot.lot_number)] = lot
     return out
 
@@ -553,26 +563,27 @@ class UnitImporter(Importer):
         for row in rows:
             if not row.ok:
                 continue
-            udi = self.parsed.get(row.number)
+            parsed = self.parsed.get(row.number)
             product = row.values.get("product")
-            if udi is not None:
-                from_udi = by_gtin.get(udi.gtin)
+            if parsed is not None:
+                from_udi = by_gtin.get(parsed.gtin)
                 if from_udi is None:
                     row.error(
                         "udi",
-                        _("No product with UDI-DI %(gtin)s in the catalogue.") % {"gtin": udi.gtin},
+                        _("No product with UDI-DI %(gtin)s in the catalogue.")
+                        % {"gtin": parsed.gtin},
                     )
                     continue
                 if product is not None and product.pk != from_udi.pk:
                     row.error(
                         "udi",
                         _("The UDI-DI %(gtin)s is not the product's (%(product)s).")
-                        % {"gtin": udi.gtin, "product": product.code},
+                        % {"gtin": parsed.gtin, "product": product.code},
                     )
                     continue
                 row.values["product"] = product = from_udi
-                if not row.values.get("lot_number") and udi.lot:
-                    row.values["lot_number"] = udi.lot
+                if not row.values.get("lot_number") and parsed.lot:
+                    row.values["lot_number"] = parsed.lot
             if product is None:
                 row.error("product", _("Give the product or the unit's full UDI."))
                 continue
@@ -581,11 +592,10 @@ class UnitImporter(Importer):
                 pairs.add((product.pk, row.values["lot_number"]))
         self.lots = _load_lots(pairs)
         self.existing: set[tuple[int, str]] = set()
-        for chunk in chunked(sorted(serials), CHUNK):
-            self.existing.update(
-                Unit.objects.filter(serial__in=chunk).values_list("product_id", "serial")
-            )
+        for qs in filter_in(Unit.objects.all(), "serial", serials):
+            self.existing.update(qs.values_list("product_id", "serial"))
         self.seen = _Duplicates()
+        self.build = _UnitFactory()
 
     def validate_row(self, row: Row) -> Any:
         product: Product = row.values["product"]
@@ -641,17 +651,63 @@ class UnitImporter(Importer):
         if production_date and expiry_date and expiry_date < production_date:
             row.error("expiry_date", _("The expiry date is before the production date."))
             return None
-        unit = Unit(
+        return self.build(
             product=product,
             lot=lot,
             serial=serial,
-            udi_di=product.gtin or "",
             production_date=production_date,
             expiry_date=expiry_date,
             production_record=row.values.get("production_record")
             or (lot.production_record if lot is not None else ""),
         )
-        unit.udi_pi = services.compose_udi_pi(unit)
+
+
+class _UnitFactory:
+    """Unsaved units for a bulk insert, built the way services.build_unit builds them (UDI-DI
+    from the product, UDI-PI by services.compose_udi_pi) but fast: Django's positional
+    constructor (the one Model.from_db uses) instead of keyword FK assignment, and the
+    UDI-PI prefix composed once per (production date, expiry, lot) — checked against
+    compose_udi_pi on the first unit of each, so a change there cannot go unnoticed."""
+
+    def __init__(self) -> None:
+        fields = Unit._meta.concrete_fields
+        self.index = {f.attname: i for i, f in enumerate(fields)}
+        self.template = [f.get_default() for f in fields]
+        self.prefix: dict[Any, str | None] = {}
+
+    def __call__(
+        self,
+        *,
+        product: Product,
+        lot: Lot | None,
+        serial: str,
+        production_date: dt.date | None,
+        expiry_date: dt.date | None,
+        production_record: str,
+    ) -> Unit:
+        values = list(self.template)
+        ix = self.index
+        values[ix["product_id"]] = product.pk
+        values[ix["lot_id"]] = lot.pk if lot is not None else None
+        values[ix["serial"]] = serial
+        values[ix["udi_di"]] = product.gtin or ""
+        values[ix["production_date"]] = production_date
+        values[ix["expiry_date"]] = expiry_date
+        values[ix["production_record"]] = production_record
+        unit = Unit(*values)
+        unit._state.fields_cache["product"] = product
+        unit._state.fields_cache["lot"] = lot
+        key = (production_date, expiry_date, lot.pk if lot is not None else None)
+        prefix = self.prefix.get(key, "")
+        if prefix == "":
+            full = services.compose_udi_pi(unit)
+            tail = f"(21){serial}"
+            self.prefix[key] = full[: -len(tail)] if full.endswith(tail) else None
+            unit.udi_pi = full
+        elif prefix is None:  # compose_udi_pi does not end with the serial: no shortcut
+            unit.udi_pi = services.compose_udi_pi(unit)
+        else:
+            unit.udi_pi = f"{prefix}(21){serial}"
         return unit
 
 
@@ -686,10 +742,8 @@ def resolve_units(
         wanted[row.number] = (serial, gtin)
         serials.add(serial)
     index: dict[str, list[Unit]] = defaultdict(list)
-    for chunk in chunked(sorted(serials), CHUNK):
-        for unit in Unit.objects.filter(serial__in=chunk).select_related(
-            "product", "lot", "holder"
-        ):
+    for qs in filter_in(Unit.objects.select_related("product", "lot", "holder"), "serial", serials):
+        for unit in qs:
             index[unit.serial].append(unit)
     found: dict[int, Unit] = {}
     for row in rows:
@@ -825,8 +879,8 @@ class SaleImporter(Importer):
         by_pair = _load_lots(pairs)
         bare = sorted({r.values["lot_number"] for r in need if r.values.get("lot_number")})
         by_number: dict[str, list[Lot]] = defaultdict(list)
-        for chunk in chunked(bare, CHUNK):
-            for lot in Lot.objects.filter(lot_number__in=chunk).select_related("product"):
+        for qs in filter_in(Lot.objects.select_related("product"), "lot_number", bare):
+            for lot in qs:
                 by_number[lot.lot_number].append(lot)
         for r in need:
             number = r.values.get("lot_number")

@@ -167,6 +167,10 @@ class CustomerKind(models.TextChoices):
 class Customer(AuditedModel):
     # Fields shown only to holders of trace.view_contact_data (PLAT-11).
     CONTACT_FIELDS: ClassVar[tuple[str, ...]] = ("contact_person", "phone", "email", "address")
+    # The history panel masks these values for users without the permission.
+    audit_view_perms: ClassVar[dict[str, str]] = dict.fromkeys(
+        CONTACT_FIELDS, "trace.view_contact_data"
+    )
 
     code = models.CharField(_("customer code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=200, db_index=True)
@@ -323,6 +327,7 @@ class Unit(AuditedModel):
         blank=True,
         related_name="units",
         verbose_name=_("lot"),
+        db_index=False,  # covered by the (lot, serial) index below
     )
     serial = models.CharField(_("serial number (出厂编号)"), max_length=40)
     # UDI-DI copied from the product when the unit is created (a later GTIN change of the
@@ -508,7 +513,9 @@ class SaleLine(AuditedModel):
     seller = models.ForeignKey(
         Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    buyer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    buyer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="+", db_index=False
+    )  # indexed by (buyer, open) below
     open = models.BooleanField(_("open"), default=True)
 
     class Meta:
@@ -561,6 +568,9 @@ class SaleLine(AuditedModel):
 
 class Installation(AuditedModel):
     CONTACT_FIELDS: ClassVar[tuple[str, ...]] = ("address", "contact_person", "contact_phone")
+    audit_view_perms: ClassVar[dict[str, str]] = dict.fromkeys(
+        CONTACT_FIELDS, "trace.view_contact_data"
+    )
 
     unit = models.ForeignKey(
         Unit, on_delete=models.PROTECT, related_name="installations", verbose_name=_("unit")

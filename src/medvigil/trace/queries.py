@@ -18,14 +18,16 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Q, QuerySet
 
 from .models import (
     Customer,
     CustomerKind,
     Installation,
     Lot,
+    Product,
     ReturnRecord,
+    Sale,
     SaleLine,
     SaleStatus,
     Unit,
@@ -39,6 +41,15 @@ DEFAULT_LIMIT = 100_000
 def _chunks(ids: Sequence[int], size: int = CHUNK) -> Iterable[Sequence[int]]:
     for i in range(0, len(ids), size):
         yield ids[i : i + size]
+
+
+def _in_bulk(model: Any, ids: set[int]) -> dict[int, Any]:
+    """Rows by primary key, CHUNK ids per query (index lookups only)."""
+    out: dict[int, Any] = {}
+    ordered = sorted(ids)
+    for chunk in _chunks(ordered):
+        out.update((obj.pk, obj) for obj in model.objects.filter(pk__in=chunk))
+    return out
 
 
 @dataclass
@@ -247,45 +258,73 @@ def forward_trace(
     if q is None:
         return ForwardTrace(criteria=criteria, units=[], lot_lines=[], lots=[])
     base = units_qs if units_qs is not None else Unit.objects.all()
-    qs = (
-        base.filter(q)
-        .select_related("product", "lot", "holder")
-        .order_by("product_id", "lot_id", "serial")
-    )
+    qs = base.filter(q).order_by("product_id", "lot_id", "serial")
     units = list(qs[: limit + 1] if limit else qs)
     truncated = bool(limit) and len(units) > (limit or 0)
     if truncated:
         units = units[:limit]
+    products = _in_bulk(Product, {u.product_id for u in units})
+    unit_lots = _in_bulk(Lot, {u.lot_id for u in units if u.lot_id})
+    holders = _in_bulk(Customer, {u.holder_id for u in units if u.holder_id})
+    for u in units:
+        u.product = products[u.product_id]
+        u.lot = unit_lots.get(u.lot_id) if u.lot_id else None
+        u.holder = holders.get(u.holder_id) if u.holder_id else None
     traces = {u.pk: UnitTrace(unit=u) for u in units}
     ids = list(traces)
+    # Plain index lookups, joined here in Python: SQL joins to the sale and customer tables
+    # let the planner hash whole tables, a cost that grows with the company, not the trace.
+    unit_lines: list[SaleLine] = []
+    installs: list[Installation] = []
     for chunk in _chunks(ids):
-        lines = (
-            SaleLine.objects.filter(unit_id__in=chunk, sale__status=SaleStatus.CONFIRMED)
-            .select_related("sale", "seller", "buyer")
-            .order_by("sale__sale_date", "id")
-        )
-        for line in lines:
-            traces[line.unit_id].lines.append(line)  # type: ignore[index]
-        for inst in Installation.objects.filter(unit_id__in=chunk, current=True).select_related(
-            "customer"
-        ):
-            traces[inst.unit_id].installation = inst
-    lot_ids = sorted(
-        {lot.pk if isinstance(lot, Lot) else int(lot) for lot in lot_list}
-        | {u.lot_id for u in units if u.lot_id}
+        unit_lines.extend(SaleLine.objects.filter(unit_id__in=chunk))
+        installs.extend(Installation.objects.filter(unit_id__in=chunk, current=True))
+    lot_pks = sorted({lot.pk if isinstance(lot, Lot) else int(lot) for lot in lot_list})
+    lot_lines: list[SaleLine] = (
+        list(SaleLine.objects.filter(lot_id__in=lot_pks, unit__isnull=True)) if lot_pks else []
     )
-    lot_objs = list(Lot.objects.filter(pk__in=lot_ids).select_related("product")) if lot_ids else []
-    lot_lines: list[SaleLine] = []
-    if lot_list:
-        lot_lines = list(
-            SaleLine.objects.filter(
-                lot_id__in=[lot.pk if isinstance(lot, Lot) else int(lot) for lot in lot_list],
-                unit__isnull=True,
-                sale__status=SaleStatus.CONFIRMED,
-            )
-            .select_related("sale", "seller", "buyer", "lot", "product")
-            .order_by("sale__sale_date", "id")
-        )
+    missing_lots = set(lot_pks) - set(unit_lots)
+    unit_lots.update(_in_bulk(Lot, missing_lots))
+    missing_products = {lot.product_id for lot in unit_lots.values()} | {
+        ln.product_id for ln in lot_lines
+    }
+    products.update(_in_bulk(Product, missing_products - set(products)))
+    for lot in unit_lots.values():
+        lot.product = products[lot.product_id]
+    sales = _in_bulk(Sale, {ln.sale_id for ln in unit_lines} | {ln.sale_id for ln in lot_lines})
+    people = _in_bulk(
+        Customer,
+        {ln.buyer_id for ln in unit_lines + lot_lines}
+        | {ln.seller_id for ln in unit_lines + lot_lines if ln.seller_id}
+        | {inst.customer_id for inst in installs},
+    )
+
+    def attach(line: SaleLine) -> bool:
+        sale = sales[line.sale_id]
+        if sale.status != SaleStatus.CONFIRMED:
+            return False  # voided sales are not part of the chain
+        sale.seller = people.get(sale.seller_id) if sale.seller_id else None
+        sale.buyer = people[sale.buyer_id] if sale.buyer_id in people else line.buyer
+        line.sale = sale
+        line.buyer = people[line.buyer_id]
+        line.seller = people.get(line.seller_id) if line.seller_id else None
+        line.product = products[line.product_id] if line.product_id in products else line.product
+        if line.lot_id:
+            line.lot = unit_lots.get(line.lot_id)
+        return True
+
+    for line in unit_lines:
+        if attach(line):
+            traces[line.unit_id].lines.append(line)  # type: ignore[index]
+    for ut in traces.values():
+        ut.lines.sort(key=lambda ln: (ln.sale.sale_date, ln.pk))
+    for inst in installs:
+        inst.customer = people[inst.customer_id]
+        traces[inst.unit_id].installation = inst
+    lot_lines = sorted(
+        (ln for ln in lot_lines if attach(ln)), key=lambda ln: (ln.sale.sale_date, ln.pk)
+    )
+    lot_objs = [unit_lots[pk] for pk in sorted(unit_lots)]
     return ForwardTrace(
         criteria=criteria,
         units=list(traces.values()),
@@ -415,12 +454,3 @@ def drill_summary(trace: ForwardTrace) -> dict[str, Any]:
             "truncated": trace.truncated or (bool(trace.units) and len(rows) < total),
         },
     }
-
-
-def sold_quantity(lot: Lot) -> int:
-    return (
-        SaleLine.objects.filter(lot=lot, seller__isnull=True, open=True).aggregate(
-            q=Sum("quantity")
-        )["q"]
-        or 0
-    )

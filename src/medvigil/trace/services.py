@@ -82,7 +82,7 @@ def _build(model: type[M], fields: dict[str, Any], exclude: Sequence[str] = ()) 
 
 def _update(obj: M, fields: dict[str, Any], *, by: Any, version: Any, reason: str | None) -> M:
     with transaction.atomic(), _acting(by, reason):
-        locked = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
+        locked = type(obj)._default_manager.select_for_update(of=("self",)).get(pk=obj.pk)
         locked.check_version(version)  # type: ignore[attr-defined]
         for name, value in fields.items():
             setattr(locked, name, value)
@@ -517,7 +517,7 @@ def create_sale(
         unit_ids = sorted(line.unit.pk for line in lines if line.unit is not None)
         locked = {
             u.pk: u
-            for u in Unit.objects.select_for_update()
+            for u in Unit.objects.select_for_update(of=("self",))
             .select_related("product", "lot", "holder")
             .filter(pk__in=unit_ids)
             .order_by("pk")
@@ -531,7 +531,7 @@ def create_sale(
         if any(line.lot is not None and line.unit is None for line in fresh):
             # serialise concurrent lot sales of the same lots
             list(
-                Lot.objects.select_for_update()
+                Lot.objects.select_for_update(of=("self",))
                 .filter(pk__in=sorted({ln.lot.pk for ln in fresh if ln.lot and not ln.unit}))
                 .order_by("pk")
             )
@@ -579,12 +579,14 @@ def void_sale(sale: Sale, *, by: Any = None, reason: str) -> Sale:
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Give the reason for voiding the sale.")})
     with transaction.atomic(), _acting(by, reason):
-        sale = Sale.objects.select_for_update().get(pk=sale.pk)
+        sale = Sale.objects.select_for_update(of=("self",)).get(pk=sale.pk)
         if sale.status != SaleStatus.CONFIRMED:
             raise ValidationError(_("The sale is already voided."))
         lines = list(sale.lines.select_related("unit").filter(open=True))
         unit_ids = sorted(line.unit_id for line in lines if line.unit_id)
-        units = list(Unit.objects.select_for_update().filter(pk__in=unit_ids).order_by("pk"))
+        units = list(
+            Unit.objects.select_for_update(of=("self",)).filter(pk__in=unit_ids).order_by("pk")
+        )
         expected = UnitStatus.SOLD if sale.seller_id is None else UnitStatus.SOLD_ON
         moved = [u.serial for u in units if u.holder_id != sale.buyer_id or u.status != expected]
         if moved:
@@ -632,7 +634,11 @@ def install_unit(
     """Record where a sold unit is installed (moving it if it was installed elsewhere);
     with accepted_on, acceptance starts the warranty."""
     with transaction.atomic(), _acting(by):
-        unit = Unit.objects.select_for_update().select_related("product", "holder").get(pk=unit.pk)
+        unit = (
+            Unit.objects.select_for_update(of=("self",))
+            .select_related("product", "holder")
+            .get(pk=unit.pk)
+        )
         errors: dict[str, list[str]] = defaultdict(list)
         if unit.status not in INSTALLABLE:
             errors["unit"].append(
@@ -687,7 +693,9 @@ def accept_installation(
     """Acceptance (验收) starts the warranty: warranty_end = accepted + product warranty."""
     with transaction.atomic(), _acting(by):
         inst = (
-            Installation.objects.select_for_update().select_related("unit__product").get(pk=inst.pk)
+            Installation.objects.select_for_update(of=("self",))
+            .select_related("unit__product")
+            .get(pk=inst.pk)
         )
         inst.check_version(version)
         if accepted_on is None:
@@ -747,7 +755,11 @@ def record_return(
         closing: list[SaleLine] = []
         product: Product | None = None
         if unit is not None:
-            unit = Unit.objects.select_for_update().select_related("product", "lot").get(pk=unit.pk)
+            unit = (
+                Unit.objects.select_for_update(of=("self",))
+                .select_related("product", "lot")
+                .get(pk=unit.pk)
+            )
             product = unit.product
             lot = unit.lot
             quantity = 1
@@ -791,7 +803,7 @@ def record_return(
             raise ValidationError(dict(errors))
         assert product is not None
         ret = ReturnRecord(
-            number=_number("return", "RT"),
+            number=_number("trace_return", "RT"),
             product=product,
             unit=unit,
             lot=lot,
@@ -834,14 +846,14 @@ def set_return_disposition(
     if disposition not in Disposition.values:
         raise ValidationError({"disposition": _("Choose a disposition.")})
     with transaction.atomic(), _acting(by):
-        ret = ReturnRecord.objects.select_for_update().get(pk=ret.pk)
+        ret = ReturnRecord.objects.select_for_update(of=("self",)).get(pk=ret.pk)
         ret.check_version(version)
         ret.disposition = disposition
         if note:
             ret.disposition_note = note
         ret.save()
         if ret.unit_id and ret.returned_to_id is None:
-            unit = Unit.objects.select_for_update().get(pk=ret.unit_id)
+            unit = Unit.objects.select_for_update(of=("self",)).get(pk=ret.unit_id)
             later = SaleLine.objects.filter(
                 unit=unit, sale__sale_date__gte=ret.return_date, open=True
             ).exists()
@@ -867,7 +879,7 @@ def start_drill(lot: Lot, *, by: Any, target_percent: Decimal | int = 100) -> Tr
     """Create a drill for `lot` and run its forward trace at once."""
     with transaction.atomic(), _acting(by):
         drill = TraceDrill(
-            number=_number("drill", "TD"),
+            number=_number("trace_drill", "TD"),
             lot=lot,
             target_percent=Decimal(target_percent),
             performed_by=by,
@@ -883,7 +895,11 @@ def run_drill(drill: TraceDrill, *, by: Any = None) -> TraceDrill:
     from .queries import drill_summary, forward_trace
 
     with transaction.atomic(), _acting(by):
-        drill = TraceDrill.objects.select_for_update().select_related("lot").get(pk=drill.pk)
+        drill = (
+            TraceDrill.objects.select_for_update(of=("self",))
+            .select_related("lot")
+            .get(pk=drill.pk)
+        )
         if drill.status != DrillStatus.OPEN:
             raise ValidationError(_("The drill is completed; start a new one."))
         started = time.perf_counter()
@@ -923,7 +939,7 @@ def complete_drill(
         drill, user=by, password=password or "", request=request, meaning=Signature.Meaning.CLOSED
     )
     with transaction.atomic(), _acting(by):
-        drill = TraceDrill.objects.select_for_update().get(pk=drill.pk)
+        drill = TraceDrill.objects.select_for_update(of=("self",)).get(pk=drill.pk)
         if drill.status != DrillStatus.OPEN:
             raise ValidationError(_("The drill is already completed."))
         drill.status = DrillStatus.COMPLETED

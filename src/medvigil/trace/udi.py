@@ -98,6 +98,7 @@ def parse_udi(text: str) -> UdiResult:
     if len(value) > 200:
         raise UdiError(_("This is too long to be a UDI."))
     symbology = ""
+    message: GS1Message | None
     try:
         if value.startswith("("):
             message = GS1Message.parse_hri(value, config=_CONFIG)

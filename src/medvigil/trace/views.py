@@ -90,7 +90,7 @@ def licence_state(lic: Licence, today: Any) -> str:
     return "valid"
 
 
-def _int(value: Any) -> int | None:
+def int_param(value: Any) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):
@@ -450,11 +450,7 @@ def licence_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def customer_options(request: HttpRequest) -> HttpResponse:
     """<option>s for the customer datalist (htmx), by code or name."""
-    q = request.GET.get("q") or ""
-    for key, value in request.GET.items():
-        if key not in ("q", "kind") and not q:
-            q = value  # the input's own name, as htmx sends it
-    q = q.strip()
+    q = str(request.GET.get("q") or "").strip()
     qs = scope_for_user(request.user, Customer).filter(active=True)
     kind = request.GET.get("kind", "")
     if kind in CustomerKind.values:
@@ -481,7 +477,7 @@ def lot_list(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     if q:
         qs = qs.filter(Q(lot_number__icontains=q) | Q(production_record__icontains=q))
-    product_id = _int(request.GET.get("product"))
+    product_id = int_param(request.GET.get("product"))
     if product_id:
         qs = qs.filter(product_id=product_id)
     page = paginate(request, qs.order_by("-production_date", "lot_number"))
@@ -635,13 +631,13 @@ def unit_list(request: HttpRequest) -> HttpResponse:
     qs = scope_for_user(request.user, Unit).select_related("product", "lot", "holder")
     if q and not looks_like_udi(q):
         qs = qs.filter(serial__startswith=q)
-    product_id = _int(request.GET.get("product"))
+    product_id = int_param(request.GET.get("product"))
     if product_id:
         qs = qs.filter(product_id=product_id)
     status = request.GET.get("status", "")
     if status in UnitStatus.values:
         qs = qs.filter(status=status)
-    holder = _int(request.GET.get("holder"))
+    holder = int_param(request.GET.get("holder"))
     if holder:
         qs = qs.filter(holder_id=holder)
     page = paginate(request, qs.order_by("product_id", "serial"), 50)

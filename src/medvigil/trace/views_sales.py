@@ -26,6 +26,7 @@ from .forms import (
     ReturnForm,
     SaleForm,
     parse_lot_line,
+    scan_lines,
 )
 from .models import (
     Disposition,
@@ -37,7 +38,7 @@ from .models import (
 )
 from .privacy import can_view_contacts, masked_contacts
 from .udi import UdiError, find_unit
-from .views import apply_errors, paginate, querystring
+from .views import apply_errors, int_param, paginate, querystring
 
 
 def _date(value: str) -> dt.date | None:
@@ -125,8 +126,8 @@ def sale_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def sale_create(request: HttpRequest) -> HttpResponse:
     initial: dict[str, Any] = {}
-    if request.GET.get("unit"):
-        unit = Unit.objects.filter(pk=request.GET.get("unit")).first()
+    if int_param(request.GET.get("unit")):
+        unit = Unit.objects.filter(pk=int_param(request.GET.get("unit"))).first()
         if unit is not None:
             initial["units"] = unit.serial
             if unit.holder_id and unit.holder and unit.holder.is_dealer:
@@ -162,9 +163,9 @@ def sale_create(request: HttpRequest) -> HttpResponse:
 @require_POST
 def sale_preview(request: HttpRequest) -> HttpResponse:
     """htmx: one row per scanned line with the unit found or the error, while scanning."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     seen: set[int] = set()
-    for raw in request.POST.get("units", "").splitlines()[:500]:
+    for raw in scan_lines(request.POST.get("units", ""))[:500]:
         line = raw.strip()
         if not line:
             continue
@@ -176,8 +177,8 @@ def sale_preview(request: HttpRequest) -> HttpResponse:
         dup = unit.pk in seen
         seen.add(unit.pk)
         rows.append({"text": line, "unit": unit, "error": _("listed twice") if dup else ""})
-    lot_rows = []
-    for raw in request.POST.get("lot_lines", "").splitlines()[:100]:
+    lot_rows: list[dict[str, Any]] = []
+    for raw in scan_lines(request.POST.get("lot_lines", ""))[:100]:
         line = raw.strip()
         if not line:
             continue
@@ -360,7 +361,7 @@ def return_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def return_create(request: HttpRequest) -> HttpResponse:
     initial: dict[str, Any] = {}
-    unit_pk = request.GET.get("unit")
+    unit_pk = int_param(request.GET.get("unit"))
     if unit_pk:
         unit = Unit.objects.select_related("holder").filter(pk=unit_pk).first()
         if unit is not None:

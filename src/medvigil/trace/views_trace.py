@@ -3,7 +3,6 @@ traceability drills (TRC-8)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -13,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -36,7 +36,7 @@ from .privacy import can_view_contacts, mask
 from .queries import backward_trace, forward_trace
 from .timeline import unit_timeline
 from .udi import UdiError, find_unit
-from .views import apply_errors, paginate, querystring
+from .views import apply_errors, int_param, paginate, querystring
 
 UI_LIMIT = 20_000  # units per trace on a page (exports take up to the query default)
 
@@ -63,7 +63,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if current
             else {},
             "accept_form": AcceptForm(
-                initial={"accepted_on": dt.date.today(), "version": current.version}
+                initial={"accepted_on": timezone.localdate(), "version": current.version}
             )
             if current
             else None,
@@ -122,7 +122,7 @@ def trace_forward(request: HttpRequest) -> HttpResponse:
             if not request.user.has_perm(EXPORT_PERM):
                 raise PermissionDenied
             trace = forward_trace(units_qs=units_qs, **form.criteria())
-            stamp = dt.date.today().isoformat()
+            stamp = timezone.localdate().isoformat()
             return export_response(
                 fmt, f"forward-trace-{stamp}", forward_header(), forward_rows(trace, request.user)
             )
@@ -199,10 +199,10 @@ def drill_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def drill_create(request: HttpRequest) -> HttpResponse:
     initial = {}
-    if request.GET.get("lot"):
+    if int_param(request.GET.get("lot")):
         from .models import Lot
 
-        lot = Lot.objects.filter(pk=request.GET.get("lot")).first()
+        lot = Lot.objects.filter(pk=int_param(request.GET.get("lot"))).first()
         if lot is not None:
             initial["lot"] = lot.lot_number
     form = DrillForm(request.POST or None, user=request.user, initial=initial)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 from medvigil.accounts.models import User
 from medvigil.accounts.services import is_locked_out
 from medvigil.conftest import PASSWORD
+from medvigil.core.audit.verify import verify_trail
 from medvigil.core.models import AuditEntry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.req("PLAT-1")]
@@ -232,6 +233,7 @@ def test_logins_logouts_and_failures_are_events_on_the_user(quality_user):
     assert failed.changes["ip"] == [None, "127.0.0.1"]
     assert ok.actor == quality_user and ok.source == "ui"
     assert out.actor == quality_user
+    assert verify_trail().ok  # the events are chained like any other entry
 
 
 def test_lock_is_recorded_once_and_refused_attempts_are_recorded(quality_user):

@@ -131,9 +131,25 @@ def _resolve_related(entries: list[Any], fields: dict[str, Any]) -> dict[tuple[A
     return out
 
 
-def history_rows(entries: list[Any], model: type[models.Model] | None) -> list[dict[str, Any]]:
+def _hidden_fields(model: type[models.Model] | None, user: Any) -> set[str]:
+    """Fields whose values the viewer may not see: a model's ``audit_view_perms`` maps a field
+    name to the permission needed (e.g. customer contact data, PLAT-11)."""
+    perms = getattr(model, "audit_view_perms", None) or {}
+    if not perms:
+        return set()
+    hidden = set()
+    for name, perm in perms.items():
+        if user is None or not user.has_perm(perm):
+            hidden.add(name)
+    return hidden
+
+
+def history_rows(
+    entries: list[Any], model: type[models.Model] | None, user: Any = None
+) -> list[dict[str, Any]]:
     fields = _fields_by_name(model)
     related = _resolve_related(entries, fields)
+    hidden = _hidden_fields(model, user)
     out = []
     for e in entries:
         changes = dict(e.changes or {})
@@ -151,6 +167,9 @@ def history_rows(entries: list[Any], model: type[models.Model] | None) -> list[d
             else:
                 label = str(EVENT_LABELS.get(name, name.replace("_", " ")))
                 f = None
+            if name in hidden:
+                old = "***" if old not in (None, "") else old
+                new = "***" if new not in (None, "") else new
             rows.append(
                 {
                     "field": label,
@@ -182,7 +201,9 @@ def history_context(
         "request": request,
         "panel_id": f"history-{content_type.app_label}-{content_type.model}-{object_id}",
         "page": page_obj,
-        "items": history_rows(entries, content_type.model_class()),
+        "items": history_rows(
+            entries, content_type.model_class(), user=getattr(request, "user", None)
+        ),
         "fragment_url": url,
         "time_zone": settings.TIME_ZONE,
     }

@@ -26,6 +26,7 @@ import decimal
 import itertools
 import json
 import re
+import time
 import traceback
 import uuid
 import warnings
@@ -470,15 +471,22 @@ class Outcome:
         )
 
 
+TIMINGS: dict[str, float] = {}
+
+
 def request(client: Client, method: str, target: Target, body: Any = None) -> Any:
     """Send one request; an exception in the view is returned as a string (a 500)."""
     kwargs: dict[str, Any] = {}
     if target.pattern.name.startswith("api:") and method != "get":
         kwargs = {"data": json.dumps(body or {}), "content_type": "application/json"}
+    start = time.perf_counter()
     try:
         return getattr(client, method)(target.path, **kwargs)
     except Exception:  # noqa: BLE001
         return "500: " + traceback.format_exc(limit=-3).strip().splitlines()[-1]
+    finally:
+        key = f"{method.upper()} {target.path}"
+        TIMINGS[key] = max(TIMINGS.get(key, 0.0), time.perf_counter() - start)
 
 
 def is_login_redirect(resp: Any) -> bool:
@@ -624,28 +632,55 @@ def json_is_empty(data: Any) -> bool:
 # --- the fixture: data, users, targets --------------------------------------------------------
 
 
-@pytest.fixture
-def matrix(make_user: Any, auditor: Any, outsider: Any) -> dict[str, Any]:
+def _user(username: str, *roles: str, **extra: Any) -> Any:
+    from medvigil.accounts.models import Role
+    from medvigil.conftest import PASSWORD
+
+    user = get_user_model().objects.create_user(username=username, password=PASSWORD, **extra)
+    if roles:
+        user.roles.set(Role.objects.filter(code__in=roles))
+    return get_user_model().objects.get(pk=user.pk)
+
+
+@pytest.fixture(scope="module")
+def matrix(
+    django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any
+) -> Iterator[dict[str, Any]]:
+    """Demo data and the filled-in URL list, made once for this module inside a transaction
+    that is rolled back at its end (each test runs in its own savepoint within it)."""
+    from django.test import override_settings
+
     from medvigil.accounts.demo import load_all
     from medvigil.core.audit import audit_context
 
-    owner = make_user("matrix-owner", "quality", department="quality", is_staff=True)
-    with audit_context(source="test:matrix-setup"):
-        load_all()
-        builder = Builder(owner)
-        targets = [fill(p, builder) for p in all_patterns()]
-    return {
-        "targets": targets,
-        "builder": builder,
-        "auditor": auditor,
-        "outsider": outsider,
-        "bodies": api_bodies(),
-    }
+    media = override_settings(MEDIA_ROOT=str(tmp_path_factory.mktemp("matrix-media")))
+    with django_db_blocker.unblock(), media:
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            with audit_context(source="test:matrix-setup"):
+                owner = _user("matrix-owner", "quality", is_staff=True)
+                auditor = _user("matrix-auditor", "auditor")
+                outsider = _user("matrix-outsider")
+                load_all()
+                builder = Builder(owner)
+                targets = [fill(p, builder) for p in all_patterns()]
+            yield {
+                "targets": targets,
+                "builder": builder,
+                "auditor": auditor,
+                "outsider": outsider,
+                "bodies": api_bodies(),
+            }
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
 
 
 def client_for_user(user: Any) -> Client:
     c = Client()
-    c.force_login(user)
+    # a fresh copy: an earlier test's changes to the user were rolled back with its savepoint
+    c.force_login(get_user_model().objects.get(pk=user.pk))
     return c
 
 
@@ -660,6 +695,10 @@ def write_report(result: Outcome, targets: list[Target], builder: Builder, label
         lines.append(f"could not build a {model}: {why}")
     for f in result.failures:
         lines.append(f"FAIL {f}")
+    for key, value in result.not_exercised.items():
+        lines.append(f"refused before the permission check: {key} ({value})")
+    slowest = sorted(TIMINGS.items(), key=lambda kv: -kv[1])[:10]
+    lines += [f"slow: {secs * 1000:.0f} ms {key}" for key, secs in slowest]
     (out / f"access-matrix-{label}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     if skipped:
         warnings.warn(
@@ -828,4 +867,5 @@ def test_anonymous_is_sent_to_login_or_refused(matrix):
                 continue  # refused without saying whether the record exists
             else:
                 result.fail("anonymous", method, target, f"answered {code}, expected login")
+    write_report(result, matrix["targets"], matrix["builder"], "anonymous")
     assert not result.failures, "\n".join(result.failures)

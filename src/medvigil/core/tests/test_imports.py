@@ -39,6 +39,8 @@ pytestmark = [pytest.mark.req("PLAT-10")]
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+    # messages are checked in English; uploaders without a language get LANGUAGE_CODE
+    settings.LANGUAGE_CODE = "en"
 
 
 @register

@@ -24,6 +24,16 @@ from medvigil.trace.models import (
 TODAY = dt.date(2026, 3, 2)
 
 
+@pytest.fixture(autouse=True)
+def _english(settings: Any) -> Any:
+    """The tests read messages in English (the msgids), whatever translations are compiled."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
 def make_gtin(n: int) -> str:
     payload = f"0690123{n:06d}"
     return payload + str(gtin_check_digit(payload))

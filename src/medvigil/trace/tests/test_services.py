@@ -8,6 +8,8 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from hypothesis import given
+from hypothesis import strategies as st
 
 from medvigil.core.models import AuditEntry
 from medvigil.trace import services
@@ -370,3 +372,37 @@ def test_unit_inherits_lot_data_and_udi(db):
     other = product("P-3")
     with pytest.raises(ValidationError, match="another product"):
         services.build_unit(product=other, lot=the_lot, serial="Z9")
+
+
+@pytest.mark.req("TRC-2")
+@given(
+    kind=st.sampled_from([CustomerKind.DEALER, CustomerKind.OTHER, CustomerKind.HOSPITAL]),
+    risk=st.sampled_from(list(RiskClass)),
+    held=st.sets(st.sampled_from(list(LicenceKind))),
+    expired=st.sets(st.sampled_from(list(LicenceKind))),
+)
+def test_licence_rule_property(kind, risk, held, expired):
+    """Allowed exactly when every requirement of the rule has a valid licence."""
+    from medvigil.trace.models import Customer, Licence, Product
+
+    buyer = Customer(pk=1, name="X", kind=kind, active=True)
+    lics = [
+        Licence(
+            customer=buyer,
+            kind=k,
+            number=k,
+            expires_on=dt.date(2020, 1, 1) if k in expired else None,
+        )
+        for k in held
+    ]
+    buyer._prefetched_objects_cache = {"licences": lics}
+    prod = Product(code="P", name="P", risk_class=risk)
+    valid = held - expired
+    rule = licence_rule(kind, risk)
+    expected = all(any(k in valid for k in alts) for alts in rule.requirements)
+    problems = services.licence_problems(buyer, prod, DAY)
+    assert (not problems) == expected
+    for alts, problem in zip(
+        [a for a in rule.requirements if not any(k in valid for k in a)], problems, strict=True
+    ):
+        assert any(str(Licence(kind=k).get_kind_display()) in problem for k in alts)

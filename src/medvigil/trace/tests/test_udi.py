@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from hypothesis import given
+from hypothesis import strategies as st
 
+from medvigil.trace.models import gtin_check_digit
 from medvigil.trace.udi import GS, UdiError, find_lot, find_unit, looks_like_udi, parse_udi
 
 from .conftest import lot, product, units
@@ -148,3 +151,12 @@ def test_find_lot(scanned, quality_user):
     assert find_lot("(01)06901234567892(10)L001", quality_user).lot_number == "L001"
     with pytest.raises(UdiError):
         find_lot("(01)06901234567892(10)NOLOT", quality_user)
+
+
+@given(st.text(alphabet="0123456789", min_size=13, max_size=13), st.integers(1, 9))
+def test_gtin_check_digit_roundtrip_and_any_wrong_digit_refused(payload, delta):
+    good = payload + str(gtin_check_digit(payload))
+    assert parse_udi("01" + good).gtin == good
+    bad = payload + str((gtin_check_digit(payload) + delta) % 10)
+    with pytest.raises(UdiError, match="check digit"):
+        parse_udi("01" + bad)

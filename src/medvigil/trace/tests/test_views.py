@@ -54,7 +54,7 @@ def test_every_page_renders_for_quality(world, client_for, quality_user):
         r = c.get(url)
         assert r.status_code == 200, url
     home = c.get(reverse("home"))
-    assert reverse("trace:product_list") in home.content.decode()  # navigation
+    assert reverse("trace:unit_list") in home.content.decode()  # navigation
 
 
 @pytest.mark.req("PLAT-1")
@@ -180,6 +180,16 @@ def test_sale_form_scans_and_refuses_unlicensed_buyer(world, client_for, quality
     assert Unit.objects.get(serial="A4").status == UnitStatus.SOLD
     r = c.post(reverse("trace:sale_preview"), {"units": f"{scan}\nNOPE\n"})
     assert "No unit with serial number NOPE" in r.content.decode()
+    # a real group separator (ASCII 29) inside a scanned line is not a line break
+    real_gs = f"]d201{world.pump.gtin}10LB-002\x1d21B2"
+    r = c.post(reverse("trace:sale_preview"), {"units": f"{real_gs}\r\n"})
+    assert "1 unit recognised" in r.content.decode()
+    r = c.post(
+        reverse("trace:sale_create"),
+        {"buyer": world.hospital2.code, "sale_date": "2026-03-01", "units": real_gs + "\n"},
+    )
+    assert r.status_code == 302
+    assert Unit.objects.get(serial="B2").holder == world.hospital2
     r = c.post(reverse("trace:unit_scan"), {"scan": "(01)123"})
     assert "Not a valid UDI" in r.content.decode()
 

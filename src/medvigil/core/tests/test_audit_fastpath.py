@@ -1,0 +1,82 @@
+"""PLAT-2: the fast path that writes a new record's first audit entry (recorder._insert_first),
+added for the audit-write benchmark (benchmarks/audit_write.py)."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from medvigil.accounts.models import Department
+from medvigil.core.audit import recorder
+from medvigil.core.audit.verify import verify_trail
+from medvigil.core.models import AuditChain, AuditEntry
+
+pytestmark = [pytest.mark.django_db, pytest.mark.req("PLAT-2")]
+
+
+def chain_of(model, oid):
+    ct = ContentType.objects.get_for_model(model)
+    entries = list(AuditEntry.objects.filter(content_type=ct, object_id=str(oid)).order_by("seq"))
+    return AuditChain.objects.get(content_type=ct, object_id=str(oid)), entries
+
+
+def test_a_create_writes_head_and_first_entry_without_reading_or_locking_the_chain():
+    Department.objects.create(code="warm", name_zh="预热", name_en="warm")  # caches
+    with CaptureQueriesContext(connection) as ctx:
+        d = Department.objects.create(code="qa9", name_zh="质量九部", name_en="QA 9")
+    sql = [q["sql"] for q in ctx.captured_queries]
+    assert not any("core_auditchain" in s and s.lstrip().upper().startswith("SELECT") for s in sql)
+    audit_statements = [s for s in sql if "core_auditentry" in s or "core_auditchain" in s]
+    assert len(audit_statements) == (1 if connection.vendor == "postgresql" else 2)
+    head, entries = chain_of(Department, d.pk)
+    assert [e.seq for e in entries] == [1] and entries[0].action == "create"
+    assert entries[0].changes["code"] == [None, "qa9"]
+    assert head.last_seq == 1 and head.last_hash == entries[0].hash
+    d.name_en = "Quality 9"
+    d.save()  # the update path reads and locks the head as before
+    head, entries = chain_of(Department, d.pk)
+    assert [e.action for e in entries] == ["create", "update"] and head.last_seq == 2
+    assert verify_trail().ok
+
+
+def test_a_create_whose_chain_already_exists_falls_back_to_the_locked_path():
+    first = recorder.append(Department, "777", "create", {"code": [None, "a"]})
+    again = recorder.append(Department, "777", "create", {"code": [None, "b"]})
+    assert first.pk and again.pk and again.pk != first.pk
+    head, entries = chain_of(Department, "777")
+    assert [e.seq for e in entries] == [1, 2]
+    assert entries[1].prev_hash == entries[0].hash and head.last_hash == entries[1].hash
+    assert verify_trail().ok
+
+
+def test_a_failed_audit_write_rolls_back_the_change_only(monkeypatch):
+    def broken(entry, head):
+        raise RuntimeError("audit storage unavailable")
+
+    monkeypatch.setattr(recorder, "_insert_first", broken)
+    with transaction.atomic():
+        kept = Department.objects.filter(code="audit").count()
+        with pytest.raises(RuntimeError):
+            Department.objects.create(code="lost", name_zh="丢", name_en="lost")
+        # The record's own savepoint took the change back; the outer transaction goes on.
+        assert not Department.objects.filter(code="lost").exists()
+        assert Department.objects.filter(code="audit").count() == kept
+    monkeypatch.undo()
+    assert not AuditEntry.objects.filter(object_repr__in=["丢", "lost"]).exists()
+    assert verify_trail().ok
+
+
+def test_many_creates_and_changes_keep_every_chain_verifiable():
+    made = [
+        Department.objects.create(code=f"d{i}", name_zh=f"部{i}", name_en=f"D{i}")
+        for i in range(20)
+    ]
+    Department.objects.filter(code__in=["d1", "d2", "d3"]).update(active=False)
+    for d in made[:5]:
+        d.refresh_from_db()
+        d.name_en += "!"
+        d.save()
+    result = verify_trail()
+    assert result.ok, result.problem
