@@ -12,6 +12,18 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("language/", account_views.set_language_pref, name="set_language_pref"),
     path("profile/", account_views.profile, name="profile"),
+    path(
+        "profile/password/",
+        auth_views.PasswordChangeView.as_view(
+            template_name="accounts/password_change.html", success_url="/profile/password/done/"
+        ),
+        name="password_change",
+    ),
+    path(
+        "profile/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(template_name="accounts/password_done.html"),
+        name="password_change_done",
+    ),
     path("profile/tokens/<int:pk>/revoke/", account_views.revoke_token, name="revoke_token"),
     path("", include("medvigil.core.urls")),
     path("accounts/", include("medvigil.accounts.urls")),

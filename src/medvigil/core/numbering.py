@@ -117,8 +117,8 @@ def next_number(
     from .models import NumberingScheme, Sequence
 
     record_type = (record_type or "").strip()
-    if not record_type:
-        raise ValueError("next_number() needs a record type")
+    if not record_type or len(record_type) > 64:
+        raise ValueError("next_number() needs a record type of 1 to 64 characters")
     using = router.db_for_write(Sequence)
     if not connections[using].in_atomic_block:
         raise RuntimeError(

@@ -31,13 +31,16 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     if CHROMIUM.exists():
         return
     skip = pytest.mark.skip(reason=SKIP_MESSAGE)
-    for item in items:
-        if item.get_closest_marker("browser"):
-            item.add_marker(skip)
+    browser_items = [item for item in items if item.get_closest_marker("browser")]
+    for item in browser_items:
+        item.add_marker(skip)
+    if browser_items and hasattr(config, "workerinput"):
+        # Under pytest-xdist this file is loaded by the workers only, so the summary hook
+        # below never runs in the process that prints; a warning reaches its summary.
+        browser_items[0].warn(pytest.PytestWarning(SKIP_MESSAGE))
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: Any, config: Any) -> None:
-    # Read the skip reports (this also works under xdist, where workers do the collecting).
     for report in terminalreporter.stats.get("skipped", []):
         longrepr = getattr(report, "longrepr", None)
         if isinstance(longrepr, tuple) and SKIP_MESSAGE in str(longrepr[-1]):

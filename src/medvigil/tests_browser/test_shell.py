@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.utils import translation
+from django.utils.translation import gettext
 
 from medvigil.conftest import PASSWORD
 
@@ -40,6 +42,8 @@ def test_home_in_chinese_then_english_via_the_navbar_button(new_page, engineer, 
     page = new_page(locale="zh-CN")
     login(page, "zhangwei", PASSWORD)
     assert page.locator("html").get_attribute("lang") == "zh-hans"
+    with translation.override("zh-hans"):
+        assert page.locator("h1").inner_text().strip() == gettext("My work")
     assert page.locator("#work-empty, #work-list").count() == 1
     switch = page.locator("nav button[name=language]")
     assert switch.inner_text().strip() == "English"

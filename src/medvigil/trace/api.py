@@ -9,8 +9,9 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
@@ -532,7 +533,14 @@ def _forward_response(request: HttpRequest, trace: ForwardTrace, fmt: str, name:
     if fmt in ("csv", "xlsx"):
         require_perm(request, EXPORT_PERM)
         return export_response(fmt, name, forward_header(), forward_rows(trace, user))
-    return _forward(trace, can_view_contacts(user))
+    # Serialised here rather than validated item by item against ForwardOut (which is what
+    # the body follows): a 100-unit trace is ~10,000 fields and validation would cost more
+    # than the trace itself.
+    return JsonResponse(
+        _forward(trace, can_view_contacts(user)),
+        encoder=DjangoJSONEncoder,
+        json_dumps_params={"ensure_ascii": False},
+    )
 
 
 @router.get(

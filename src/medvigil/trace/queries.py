@@ -43,6 +43,11 @@ def _chunks(ids: Sequence[int], size: int = CHUNK) -> Iterable[Sequence[int]]:
         yield ids[i : i + size]
 
 
+def _cache(obj: Any, name: str, value: Any) -> None:
+    """Set a foreign key's cached object without the descriptor (ids already match)."""
+    obj._state.fields_cache[name] = value
+
+
 def _in_bulk(model: Any, ids: set[int]) -> dict[int, Any]:
     """Rows by primary key, CHUNK ids per query (index lookups only)."""
     out: dict[int, Any] = {}
@@ -267,9 +272,9 @@ def forward_trace(
     unit_lots = _in_bulk(Lot, {u.lot_id for u in units if u.lot_id})
     holders = _in_bulk(Customer, {u.holder_id for u in units if u.holder_id})
     for u in units:
-        u.product = products[u.product_id]
-        u.lot = unit_lots.get(u.lot_id) if u.lot_id else None
-        u.holder = holders.get(u.holder_id) if u.holder_id else None
+        _cache(u, "product", products[u.product_id])
+        _cache(u, "lot", unit_lots.get(u.lot_id) if u.lot_id else None)
+        _cache(u, "holder", holders.get(u.holder_id) if u.holder_id else None)
     traces = {u.pk: UnitTrace(unit=u) for u in units}
     ids = list(traces)
     # Plain index lookups, joined here in Python: SQL joins to the sale and customer tables
@@ -290,7 +295,7 @@ def forward_trace(
     }
     products.update(_in_bulk(Product, missing_products - set(products)))
     for lot in unit_lots.values():
-        lot.product = products[lot.product_id]
+        _cache(lot, "product", products[lot.product_id])
     sales = _in_bulk(Sale, {ln.sale_id for ln in unit_lines} | {ln.sale_id for ln in lot_lines})
     people = _in_bulk(
         Customer,
@@ -303,14 +308,14 @@ def forward_trace(
         sale = sales[line.sale_id]
         if sale.status != SaleStatus.CONFIRMED:
             return False  # voided sales are not part of the chain
-        sale.seller = people.get(sale.seller_id) if sale.seller_id else None
-        sale.buyer = people[sale.buyer_id] if sale.buyer_id in people else line.buyer
-        line.sale = sale
-        line.buyer = people[line.buyer_id]
-        line.seller = people.get(line.seller_id) if line.seller_id else None
-        line.product = products[line.product_id] if line.product_id in products else line.product
+        _cache(sale, "seller", people.get(sale.seller_id) if sale.seller_id else None)
+        _cache(sale, "buyer", people[line.buyer_id])  # the line's buyer is the sale's (copied)
+        _cache(line, "sale", sale)
+        _cache(line, "buyer", people[line.buyer_id])
+        _cache(line, "seller", people.get(line.seller_id) if line.seller_id else None)
+        _cache(line, "product", products[line.product_id])
         if line.lot_id:
-            line.lot = unit_lots.get(line.lot_id)
+            _cache(line, "lot", unit_lots.get(line.lot_id))
         return True
 
     for line in unit_lines:
@@ -319,7 +324,7 @@ def forward_trace(
     for ut in traces.values():
         ut.lines.sort(key=lambda ln: (ln.sale.sale_date, ln.pk))
     for inst in installs:
-        inst.customer = people[inst.customer_id]
+        _cache(inst, "customer", people[inst.customer_id])
         traces[inst.unit_id].installation = inst
     lot_lines = sorted(
         (ln for ln in lot_lines if attach(ln)), key=lambda ln: (ln.sale.sale_date, ln.pk)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import decimal
 import uuid
 from typing import Any
@@ -44,7 +45,9 @@ def snapshot(instance: models.Model) -> dict[str, Any]:
     for f in audited_fields(type(instance)):
         value = getattr(instance, f.attname)
         if f.name in masked:
-            out[f.attname] = MASKED if value else ""
+            # A digest fragment, so a change of a secret shows as a change without revealing it.
+            digest = hashlib.sha256(str(value).encode()).hexdigest()[:8] if value else ""
+            out[f.attname] = f"{MASKED}#{digest}" if value else ""
         else:
             out[f.attname] = jsonable(value)
     return out

@@ -445,3 +445,18 @@ def test_lookup_resolves_natural_keys_set_based(django_assert_max_num_queries):
 def test_run_importer_reports_blank_file():
     result = run_importer(DepartmentImporter(), [["Code", "Chinese name", "English name"]])
     assert [e.message for e in result.errors] == ["The file has no data rows."]
+
+
+@pytest.mark.django_db
+def test_list_page_query_count_does_not_grow_with_batches(
+    importer_user, client_for, django_assert_max_num_queries
+):
+    c = client_for(importer_user)
+    upload(importer_user, csv_bytes(GOOD))
+    with django_assert_max_num_queries(30) as few:
+        assert c.get(reverse("import_list")).status_code == 200
+    for i in range(5):
+        upload(importer_user, csv_bytes([GOOD[0], [f"m{i}", "甲", "A", "1"]]))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        r = c.get(reverse("import_list"))
+    assert r.content.count(b"IMP-") >= 6

@@ -367,7 +367,7 @@ def test_unit_and_trace_pages_query_counts(
     c = client_for(quality_user)
     url = reverse("trace:trace_forward") + "?lots=LA-001"
     c.get(url)
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(24):
         c.get(url)
     url = reverse("trace:unit_detail", args=[world.a_units[0].pk])
     c.get(url)
