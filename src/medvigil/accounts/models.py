@@ -31,6 +31,9 @@ class Department(AuditedModel):
     def __str__(self) -> str:
         return self.name_en if (get_language() or "").startswith("en") else self.name_zh
 
+    def audit_repr(self) -> str:
+        return f"{self.name_zh} / {self.name_en}"
+
 
 class Role(AuditedModel):
     code = models.SlugField(_("code"), max_length=40, unique=True)
@@ -53,6 +56,9 @@ class Role(AuditedModel):
 
     def __str__(self) -> str:
         return self.name_en if (get_language() or "").startswith("en") else self.name_zh
+
+    def audit_repr(self) -> str:
+        return f"{self.name_zh} / {self.name_en}"
 
 
 class AuditedUserManager(UserManager.from_queryset(AuditedQuerySet)):  # type: ignore[misc]

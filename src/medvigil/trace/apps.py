@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -26,3 +27,9 @@ class TraceConfig(AppConfig):
         from .demo import load_demo
 
         register_demo(load_demo)
+
+        from .retention import ensure_retention_rules
+
+        post_migrate.connect(
+            ensure_retention_rules, sender=self, dispatch_uid="medvigil_trace_retention"
+        )

@@ -64,8 +64,11 @@ def _label(ct: ContentType) -> str:
 
 
 def _repr(instance: models.Model) -> str:
+    """The record's name in the trail: `audit_repr()` if the model has one (language-neutral,
+    no queries), else str()."""
     try:
-        return str(instance)[:200]
+        custom = getattr(instance, "audit_repr", None)
+        return (custom() if custom is not None else str(instance))[:200]
     except Exception:  # a __str__ that fails must not stop the audit
         return f"{type(instance).__name__} {instance.pk}"
 

@@ -65,6 +65,8 @@ SELF_SERVICE = {
     "logout",
     "set_language_pref",
     "profile",
+    "password_change",
+    "password_change_done",
     "revoke_token",
     "notification_read",
     "notification_open",
