@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import decimal
+import hashlib
 import uuid
 from typing import Any
 
