@@ -17,7 +17,8 @@ from .conftest import lot, product, units
 
 pytestmark = pytest.mark.req("TRC-3")
 
-VECTORS = Path("/work/shared/data/external/udi/biip_vectors.tsv")
+# A copy of shared/data/external/udi/biip_vectors.tsv (jodal/biip tests, Apache-2.0).
+VECTORS = Path(__file__).parent / "data" / "biip_vectors.tsv"
 
 
 def _vectors() -> list[str]:
