@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .context import current_context
-from .values import diff, snapshot
+from .values import MASKED, diff, snapshot
 
 # Databases on which a new record's first entry is written by _insert_first.
 _FAST_VENDORS = {"postgresql", "sqlite"}
@@ -310,8 +310,41 @@ def record_event(
     )
 
 
+@lru_cache(maxsize=64)
+def _snapshot_plan(model: type[models.Model]) -> tuple[tuple[str, bool], ...]:
+    """(attname, masked) of the audited fields, computed once per model."""
+    from .values import audited_fields
+
+    masked = set(getattr(model, "audit_masked", ()))
+    return tuple((f.attname, f.name in masked) for f in audited_fields(model))
+
+
+def _creation_changes(obj: models.Model, plan: tuple[tuple[str, bool], ...]) -> dict[str, Any]:
+    """diff(None, snapshot(obj)) without the intermediate dicts: {field: [None, value]}."""
+    from .values import jsonable
+
+    out: dict[str, Any] = {}
+    for attname, masked in plan:
+        value = getattr(obj, attname)
+        if value is None:
+            continue
+        if masked:
+            digest = hashlib.sha256(str(value).encode()).hexdigest()[:8] if value else ""
+            value = f"{MASKED}#{digest}" if value else ""
+        else:
+            value = jsonable(value)
+        if value is not None:
+            out[attname] = [None, value]
+    return out
+
+
 def record_bulk_create(objs: Sequence[models.Model]) -> None:
-    """Entries and chain heads for freshly inserted rows, written in two bulk inserts."""
+    """Entries and chain heads for freshly inserted rows.
+
+    This is the import's hot path (PLAT-10 targets 10,000 rows/s), so it avoids model
+    instances: the rows are built as tuples, hashed with one pre-keyed HMAC, and written with
+    COPY on PostgreSQL (executemany elsewhere). The entries are the same as `append` writes —
+    `medvigil audit verify` checks them with the same payload function."""
     from ..models import AuditChain, AuditEntry
 
     objs = list(objs)
@@ -319,27 +352,79 @@ def record_bulk_create(objs: Sequence[models.Model]) -> None:
         return
     if any(o.pk is None for o in objs):
         raise ValidationError("bulk_create on this database did not return primary keys.")
-    ct = _ct(type(objs[0]))
+    model = type(objs[0])
+    ct = _ct(model)
     label = _label(ct)
     ctx = current_context()
     now = timezone.now()
-    entries = []
-    chains = []
+    ts_iso = now.isoformat()
+    ts_db = connections[DEFAULT_DB_ALIAS].ops.adapt_datetimefield_value(now)
+    actor_id = ctx.actor.pk if getattr(ctx.actor, "pk", None) else None
+    actor_name, source, rid = ctx.actor_name[:200], ctx.source[:80], ctx.request_id[:64]
+    reason = ctx.reason
+    plan = _snapshot_plan(model)
+    base_mac = hmac.new(_key(), digestmod=hashlib.sha256)
+    dumps = json.dumps
+    entry_rows = []
+    chain_rows = []
     for o in objs:
         oid = str(o.pk)
-        e = _new_entry(ct, oid, _repr(o), "create", diff(None, snapshot(o)), 1, "", ctx, now)
-        entries.append(e)
-        chains.append(
-            AuditChain(
-                content_type=ct,
-                object_id=oid,
-                last_seq=1,
-                last_hash=e.hash,
-                mac=chain_mac(label, oid, 1, e.hash),
+        changes = _creation_changes(o, plan)
+        payload = {
+            "ct": label,
+            "oid": oid,
+            "seq": 1,
+            "ts": ts_iso,
+            "actor": actor_id,
+            "actor_name": actor_name,
+            "source": source,
+            "rid": rid,
+            "action": "create",
+            "changes": changes,
+            "reason": reason,
+            "prev": "",
+        }
+        mac = base_mac.copy()
+        mac.update(
+            dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+        )
+        digest = mac.hexdigest()
+        entry_rows.append(
+            (
+                ts_db,
+                actor_id,
+                actor_name,
+                source,
+                rid,
+                ct.pk,
+                oid,
+                _repr(o),
+                "create",
+                dumps(changes, ensure_ascii=False),
+                reason,
+                1,
+                "",
+                digest,
             )
         )
-    AuditEntry.objects.bulk_create(entries, batch_size=2000)
-    AuditChain.objects.bulk_create(chains, batch_size=2000)
+        chain_rows.append((ct.pk, oid, 1, digest, chain_mac(label, oid, 1, digest)))
+    _bulk_insert(AuditEntry, _ENTRY_FIELDS, entry_rows)
+    _bulk_insert(AuditChain, _CHAIN_FIELDS, chain_rows)
+
+
+def _bulk_insert(model: type[models.Model], names: tuple[str, ...], rows: list[tuple]) -> None:
+    conn = connections[DEFAULT_DB_ALIAS]
+    qn = conn.ops.quote_name
+    cols = ", ".join(qn(f.column) for f in _fields(model, names))
+    table = qn(model._meta.db_table)
+    with conn.cursor() as cursor:
+        if conn.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(names))
+            cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
 
 
 def _append_many(
