@@ -132,10 +132,12 @@ class AuditedQuerySet(models.QuerySet):
             raise PermissionDenied(
                 "bulk_create with conflict handling cannot be audited on regulated models."
             )
+        objs = list(objs)
         with transaction.atomic(using=self.db):
-            created = super().bulk_create(objs, *args, **kwargs)
-            recorder.record_bulk_create(created)
-        return created
+            if not recorder.copy_insert(self.model, objs, self.db):
+                objs = super().bulk_create(objs, *args, **kwargs)
+            recorder.record_bulk_create(objs)
+        return objs
 
     def bulk_update(self, objs: Any, fields: Any, *args: Any, **kwargs: Any) -> int:
         from ..audit import recorder
