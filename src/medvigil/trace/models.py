@@ -318,7 +318,11 @@ class UnitStatus(models.TextChoices):
 
 class Unit(AuditedModel):
     product = models.ForeignKey(
-        Product, on_delete=models.PROTECT, related_name="units", verbose_name=_("product")
+        Product,
+        on_delete=models.PROTECT,
+        related_name="units",
+        verbose_name=_("product"),
+        db_index=False,  # covered by the unique (product, serial) index
     )
     lot = models.ForeignKey(
         Lot,

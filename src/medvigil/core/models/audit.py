@@ -34,7 +34,10 @@ class AuditChain(models.Model):
     """Head of one record's hash chain. Writes to different records lock different heads,
     so audited writes proceed in parallel; writes to one record queue on its head."""
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    # db_index off: the unique (content_type, object_id[, seq]) index leads with it.
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     object_id = models.CharField(max_length=64)
     last_seq = models.PositiveIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="")
@@ -76,11 +79,15 @@ class AuditEntry(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # covered by audit_actor_ts
     )
     actor_name = models.CharField(max_length=200)
     source = models.CharField(max_length=80, blank=True)
-    request_id = models.CharField(max_length=64, blank=True, db_index=True)
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    request_id = models.CharField(max_length=64, blank=True)
+    # db_index off: the unique (content_type, object_id[, seq]) index leads with it.
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     object_id = models.CharField(max_length=64)
     object_repr = models.CharField(max_length=200, blank=True)
     action = models.CharField(max_length=16, choices=Action.choices)
@@ -101,7 +108,11 @@ class AuditEntry(models.Model):
                 fields=["content_type", "object_id", "seq"], name="audit_entry_chain_seq"
             )
         ]
-        indexes = [models.Index(fields=["actor", "timestamp"], name="audit_actor_ts")]
+        # Few indexes on purpose: every one is paid on each audited write.
+        indexes = [
+            models.Index(fields=["actor", "timestamp"], name="audit_actor_ts"),
+            models.Index(fields=["request_id"], name="audit_request_id"),
+        ]
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
