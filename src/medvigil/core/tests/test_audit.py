@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db import connection
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import DatabaseError, connection, transaction
 
 from medvigil.accounts.models import Department
 from medvigil.core.audit import audit_context
@@ -98,14 +102,18 @@ def test_concurrent_edit_is_refused_with_a_conflict():
 
 
 def _raw_sql(sql, params):
+    """Tamper as someone with database rights would. On PostgreSQL the append-only trigger
+    stands in the way, so the attacker bypasses it as a superuser (replication role)."""
     with connection.cursor() as cur:
-        cur.execute(sql, params)
+        if connection.vendor == "postgresql":
+            cur.execute("SET session_replication_role = replica")
+        try:
+            cur.execute(sql, params)
+        finally:
+            if connection.vendor == "postgresql":
+                cur.execute("SET session_replication_role = origin")
 
 
-@pytest.mark.skipif(
-    connection.vendor == "postgresql",
-    reason="PostgreSQL trigger refuses the edit; see test_pg_trigger",
-)
 def test_verify_detects_raw_sql_edit_removal_and_reordering():
     d = Department.objects.create(code="x", name_zh="x", name_en="x")
     for i in range(3):
@@ -116,14 +124,32 @@ def test_verify_detects_raw_sql_edit_removal_and_reordering():
     _raw_sql("UPDATE core_auditentry SET reason = %s WHERE id = %s", ["forged", e[1].id])
     res = verify_trail()
     assert not res.ok and res.entry_id == e[1].id and "altered" in res.problem
+    # the command exits non-zero and names the entry
+    with pytest.raises(CommandError, match=f"entry {e[1].id}"):
+        call_command("audit", "verify", stdout=io.StringIO())
     _raw_sql("UPDATE core_auditentry SET reason = %s WHERE id = %s", ["", e[1].id])
     assert verify_trail().ok
+    out = io.StringIO()
+    call_command("audit", "verify", stdout=out)
+    assert "intact" in out.getvalue()
     _raw_sql("DELETE FROM core_auditentry WHERE id = %s", [e[2].id])
     res = verify_trail()
     assert not res.ok and "removed" in res.problem
 
 
-@pytest.mark.skipif(connection.vendor == "postgresql", reason="PostgreSQL trigger refuses the edit")
+def test_verify_detects_an_entry_moved_out_of_order():
+    d = Department.objects.create(code="x", name_zh="x", name_en="x")
+    d.name_en = "y"
+    d.save()
+    first, second = entries_for(d)
+    # swap the sequence numbers of the two entries
+    _raw_sql("UPDATE core_auditentry SET seq = 99 WHERE id = %s", [first.id])
+    _raw_sql("UPDATE core_auditentry SET seq = 1 WHERE id = %s", [second.id])
+    _raw_sql("UPDATE core_auditentry SET seq = 2 WHERE id = %s", [first.id])
+    res = verify_trail()
+    assert not res.ok
+
+
 def test_verify_detects_removed_last_entry():
     d = Department.objects.create(code="x", name_zh="x", name_en="x")
     d.name_en = "y"
@@ -132,3 +158,36 @@ def test_verify_detects_removed_last_entry():
     _raw_sql("DELETE FROM core_auditentry WHERE id = %s", [last.id])
     res = verify_trail()
     assert not res.ok and "head" in res.problem
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's")
+def test_postgresql_trigger_refuses_update_and_delete_of_audit_rows():
+    d = Department.objects.create(code="x", name_zh="x", name_en="x")
+    e = entries_for(d)[0]
+    for sql in (
+        "UPDATE core_auditentry SET reason = 'forged' WHERE id = %s",
+        "DELETE FROM core_auditentry WHERE id = %s",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cur,
+        ):
+            cur.execute(sql, [e.id])
+    assert AuditEntry.objects.get(pk=e.id).reason == ""
+
+
+@pytest.mark.parametrize(
+    ("argv", "source"),
+    [
+        (["medvigil", "shell"], "shell"),
+        (["manage.py", "shell"], "shell"),
+        (["medvigil", "demo"], "command:demo"),
+        (["medvigil", "run_huey"], "task"),
+    ],
+)
+def test_changes_outside_a_request_name_the_process_as_actor(monkeypatch, argv, source):
+    monkeypatch.setattr("sys.argv", argv)
+    d = Department.objects.create(code="sh", name_zh="x", name_en="x")
+    e = entries_for(d)[0]
+    assert e.actor is None and e.source == source and e.actor_name == f"system:{source}"
