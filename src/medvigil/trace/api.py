@@ -22,6 +22,7 @@ from medvigil.core.api import (
     Pagination,
     api_get_object,
     api_user,
+    auth_with_perm,
     error_responses,
     paginate,
     paginate_queryset,
@@ -629,7 +630,11 @@ def list_products(request: HttpRequest, filters: Query[ListQuery]) -> Any:
     return qs.order_by("code")
 
 
-@router.post("/products", response={201: ProductOut, **error_responses(403)})
+@router.post(
+    "/products",
+    response={201: ProductOut, **error_responses(403)},
+    auth=auth_with_perm("trace.add_product"),
+)
 def create_product(request: HttpRequest, payload: ProductIn) -> Any:
     require_perm(request, "trace.add_product")
     data = payload.dict()
@@ -667,7 +672,11 @@ def list_customers(
     return result
 
 
-@router.post("/customers", response={201: CustomerOut, **error_responses(403)})
+@router.post(
+    "/customers",
+    response={201: CustomerOut, **error_responses(403)},
+    auth=auth_with_perm("trace.add_customer"),
+)
 def create_customer(request: HttpRequest, payload: CustomerIn) -> Any:
     """Create a customer. Contact fields may be given only by holders of
     trace.view_contact_data."""
@@ -693,7 +702,11 @@ def _customer_by_code(code: str, field: str) -> Customer:
     return customer
 
 
-@router.post("/sales", response={201: SaleOut, **error_responses(403)})
+@router.post(
+    "/sales",
+    response={201: SaleOut, **error_responses(403)},
+    auth=auth_with_perm("trace.add_sale"),
+)
 def create_sale(request: HttpRequest, payload: SaleIn) -> Any:
     """Record a sale (TRC-4). Units by UDI or serial; lot-tracked goods by lot id, or lot
     number (+ product code when the number is not unique), and quantity. Refused with field

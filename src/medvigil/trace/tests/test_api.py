@@ -169,3 +169,13 @@ def test_auditor_and_outsider_cannot_write_via_api(client, world, auditor, outsi
     assert api(client, auditor).get(f"{BASE}/units/lookup", {"code": "A4"}).status_code == 200
     assert api(client, outsider).get(f"{BASE}/units/lookup", {"code": "A4"}).status_code == 403
     assert Unit.objects.get(serial="A4").status == "in_stock"
+
+
+@pytest.mark.req("PLAT-1", "TRC-4")
+@pytest.mark.django_db
+def test_api_writes_refuse_a_user_without_the_permission_before_validating(auditor, client_for):
+    c = client_for(auditor)
+    for path in ("/api/v1/trace/products", "/api/v1/trace/customers", "/api/v1/trace/sales"):
+        r = c.post(path, data={}, content_type="application/json")
+        assert r.status_code == 403, path
+        assert r.json()["error"]["code"] == "permission_denied"
