@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .context import current_context
-from .values import MASKED, diff, snapshot
+from .values import diff, mask, snapshot
 
 # Databases on which a new record's first entry is written by _insert_first.
 _FAST_VENDORS = {"postgresql", "sqlite"}
@@ -328,11 +328,7 @@ def _creation_changes(obj: models.Model, plan: tuple[tuple[str, bool], ...]) -> 
         value = getattr(obj, attname)
         if value is None:
             continue
-        if masked:
-            digest = hashlib.sha256(str(value).encode()).hexdigest()[:8] if value else ""
-            value = f"{MASKED}#{digest}" if value else ""
-        else:
-            value = jsonable(value)
+        value = mask(value) if masked else jsonable(value)
         if value is not None:
             out[attname] = [None, value]
     return out

@@ -31,6 +31,14 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
+def mask(value: Any) -> str:
+    """A secret as the trail shows it: a digest fragment, so that a change of the secret shows
+    as a change without revealing it."""
+    if not value:
+        return ""
+    return f"{MASKED}#{hashlib.sha256(str(value).encode()).hexdigest()[:8]}"
+
+
 def audited_fields(model: type[models.Model]) -> list[models.Field]:
     exclude = set(getattr(model, "audit_exclude", ()))
     return [
@@ -45,9 +53,7 @@ def snapshot(instance: models.Model) -> dict[str, Any]:
     for f in audited_fields(type(instance)):
         value = getattr(instance, f.attname)
         if f.name in masked:
-            # A digest fragment, so a change of a secret shows as a change without revealing it.
-            digest = hashlib.sha256(str(value).encode()).hexdigest()[:8] if value else ""
-            out[f.attname] = f"{MASKED}#{digest}" if value else ""
+            out[f.attname] = mask(value)
         else:
             out[f.attname] = jsonable(value)
     return out
