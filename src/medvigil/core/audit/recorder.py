@@ -360,30 +360,29 @@ def record_bulk_create(objs: Sequence[models.Model]) -> None:
     reason = ctx.reason
     plan = _snapshot_plan(model)
     base_mac = hmac.new(_key(), digestmod=hashlib.sha256)
+
+    def j(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    # Keys in sorted order: action, actor, actor_name, changes, ct, oid, prev, reason, rid,
+    # seq, source, ts — the same bytes entry_payload() produces for the stored row.
+    head_part = f'{{"action":"create","actor":{j(actor_id)},"actor_name":{j(actor_name)},"changes":'
+    mid_part = f',"ct":{j(label)},"oid":'
+    tail_part = (
+        f',"prev":"","reason":{j(reason)},"rid":{j(rid)},"seq":1,"source":{j(source)},'
+        f'"ts":{j(ts_iso)}}}'
+    )
     dumps = json.dumps
     entry_rows = []
     chain_rows = []
     for o in objs:
         oid = str(o.pk)
         changes = _creation_changes(o, plan)
-        payload = {
-            "ct": label,
-            "oid": oid,
-            "seq": 1,
-            "ts": ts_iso,
-            "actor": actor_id,
-            "actor_name": actor_name,
-            "source": source,
-            "rid": rid,
-            "action": "create",
-            "changes": changes,
-            "reason": reason,
-            "prev": "",
-        }
+        # The canonical payload (entry_payload: sorted keys, compact) spliced around the one
+        # serialisation of `changes`, which is also what is stored.
+        changes_json = dumps(changes, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         mac = base_mac.copy()
-        mac.update(
-            dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
-        )
+        mac.update(f"{head_part}{changes_json}{mid_part}{dumps(oid)}{tail_part}".encode())
         digest = mac.hexdigest()
         entry_rows.append(
             (
@@ -396,7 +395,7 @@ def record_bulk_create(objs: Sequence[models.Model]) -> None:
                 oid,
                 _repr(o),
                 "create",
-                dumps(changes, ensure_ascii=False),
+                changes_json,
                 reason,
                 1,
                 "",

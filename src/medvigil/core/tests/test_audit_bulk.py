@@ -44,3 +44,18 @@ def test_large_bulk_create_with_a_duplicate_changes_nothing():
     with pytest.raises(IntegrityError), transaction.atomic():
         Department.objects.bulk_create(rows)
     assert (Department.objects.count(), AuditEntry.objects.count()) == before
+
+
+def test_bulk_entries_hash_exactly_like_single_entries(quality_user):
+    """The import's spliced payload must be byte-for-byte entry_payload() of the stored row."""
+    from medvigil.core.audit.recorder import entry_hash
+
+    with audit_context(actor=quality_user, source="import", reason='引号 "quoted" 原因\\n'):
+        made = Department.objects.bulk_create(
+            [Department(code=f"q{i}", name_zh='部门\\t"x"', name_en="é") for i in range(3)]
+        )
+    ct = ContentType.objects.get_for_model(Department)
+    for d in made:
+        e = AuditEntry.objects.get(content_type=ct, object_id=str(d.pk))
+        assert e.hash == entry_hash(e, "accounts.department")
+    assert verify_trail().ok
