@@ -6,6 +6,7 @@ trace.services (rule 1); a refused change shows the service's message on the for
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -76,6 +77,36 @@ def apply_errors(form: Any, exc: ValidationError | ConflictError) -> None:
                 form.add_error(target, err.messages)
         return
     form.add_error(None, exc.messages)
+
+
+def edit_record(
+    request: HttpRequest,
+    record: Any,
+    form: Any,
+    update: Any,
+    saved: Callable[[Any], str],
+    title: str,
+) -> HttpResponse:
+    """The edit page of a record: a valid POST goes through its `update` service with the
+    posted version (conflict → field error), then a message and the record page."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            record = update(
+                record,
+                by=request.user,
+                version=form.cleaned_data.get("version"),
+                **form.changed_values(),
+            )
+        except (ValidationError, ConflictError) as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, saved(record))
+            return redirect(record)
+    return render(
+        request,
+        "trace/form.html",
+        {"form": form, "title": title, "cancel": record.get_absolute_url(), "record": record},
+    )
 
 
 def licence_state(lic: Licence, today: Any) -> str:
@@ -202,28 +233,13 @@ def product_create(request: HttpRequest) -> HttpResponse:
 def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
     product = get_object_for_user(request.user, Product, "change", pk=pk)
     form = ProductForm(request.POST or None, instance=product)
-    if request.method == "POST" and form.is_valid():
-        try:
-            product = services.update_product(
-                product,
-                by=request.user,
-                version=form.cleaned_data.get("version"),
-                **form.changed_values(),
-            )
-        except (ValidationError, ConflictError) as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Product %(p)s saved.") % {"p": product})
-            return redirect(product)
-    return render(
+    return edit_record(
         request,
-        "trace/form.html",
-        {
-            "form": form,
-            "title": _("Edit product %(p)s") % {"p": product},
-            "cancel": product.get_absolute_url(),
-            "record": product,
-        },
+        product,
+        form,
+        services.update_product,
+        lambda p: _("Product %(p)s saved.") % {"p": p},
+        _("Edit product %(p)s") % {"p": product},
     )
 
 
@@ -343,28 +359,13 @@ def customer_create(request: HttpRequest) -> HttpResponse:
 def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_object_for_user(request.user, Customer, "change", pk=pk)
     form = CustomerForm(request.POST or None, instance=customer, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            customer = services.update_customer(
-                customer,
-                by=request.user,
-                version=form.cleaned_data.get("version"),
-                **form.changed_values(),
-            )
-        except (ValidationError, ConflictError) as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Customer %(c)s saved.") % {"c": customer})
-            return redirect(customer)
-    return render(
+    return edit_record(
         request,
-        "trace/form.html",
-        {
-            "form": form,
-            "title": _("Edit customer %(c)s") % {"c": customer},
-            "cancel": customer.get_absolute_url(),
-            "record": customer,
-        },
+        customer,
+        form,
+        services.update_customer,
+        lambda c: _("Customer %(c)s saved.") % {"c": c},
+        _("Edit customer %(c)s") % {"c": customer},
     )
 
 
@@ -551,28 +552,13 @@ def lot_create(request: HttpRequest, product_pk: int) -> HttpResponse:
 def lot_edit(request: HttpRequest, pk: int) -> HttpResponse:
     lot = get_object_for_user(request.user, Lot.objects.select_related("product"), "change", pk=pk)
     form = LotForm(request.POST or None, instance=lot)
-    if request.method == "POST" and form.is_valid():
-        try:
-            lot = services.update_lot(
-                lot,
-                by=request.user,
-                version=form.cleaned_data.get("version"),
-                **form.changed_values(),
-            )
-        except (ValidationError, ConflictError) as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Lot %(l)s saved.") % {"l": lot.lot_number})
-            return redirect(lot)
-    return render(
+    return edit_record(
         request,
-        "trace/form.html",
-        {
-            "form": form,
-            "title": _("Edit lot %(l)s") % {"l": lot.lot_number},
-            "cancel": lot.get_absolute_url(),
-            "record": lot,
-        },
+        lot,
+        form,
+        services.update_lot,
+        lambda lo: _("Lot %(l)s saved.") % {"l": lo.lot_number},
+        _("Edit lot %(l)s") % {"l": lot.lot_number},
     )
 
 
