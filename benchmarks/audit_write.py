@@ -15,14 +15,15 @@ duration after a common start barrier (and after a short warm-up). Four runs:
 
 * audited, 1 writer and N writers: ``Department(...).save()`` — the normal path,
   ``AuditedModel.save`` inside its own transaction, writing the row, its audit entry
-  (field-by-field, HMAC-chained) and its chain head.
+  (field-by-field, HMAC-chained) and its chain head (on PostgreSQL in one statement).
 * plain, 1 writer and N writers — the non-audited twin: the same ``Department(...)``
   instance saved with ``django.db.models.Model.save(obj)`` inside ``transaction.atomic()``,
   i.e. exactly the Django insert that ``AuditedModel.save`` wraps, without the audit.
 
-Printed: creations per second for each round and their medians, the audit overhead (extra
-time per creation, ``plain_rate / audited_rate - 1``; the target is <= 30 %), the throughput
-lost, and whether N writers beat 1 writer (target: yes, on PostgreSQL). Run it on a quiet
+Printed: creations per second for each round and their medians, the throughput the audit
+costs (``1 - audited_rate / plain_rate``; the issue's target: "audit costs no more than 30 %
+of throughput"), the extra time per creation (``plain_rate / audited_rate - 1``, for
+reference), and whether N writers beat 1 writer (target: yes, on PostgreSQL). Run it on a quiet
 machine: other load on the CPUs shows up as noise (rounds are interleaved to share it).
 """
 
@@ -40,7 +41,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/medvigil_bench"
-TARGET_OVERHEAD = 30.0
+TARGET_COST = 30.0  # % of throughput
 WARMUP = 20
 
 
@@ -196,12 +197,13 @@ def main() -> None:
         overhead = statistics.median((p / a - 1) * 100 for p, a in pairs)
         lost = statistics.median((1 - a / p) * 100 for p, a in pairs)
         cost_ms = statistics.median((1000 / a - 1000 / p) * n for p, a in pairs)
-        met = overhead <= TARGET_OVERHEAD
+        met = lost <= TARGET_COST
         ok &= met
         print(
-            f"audit overhead, {n} writer(s): {overhead:5.1f} % more time per creation "
-            f"({lost:4.1f} % less throughput, +{cost_ms:.2f} ms per creation per writer) "
-            f"- target <= {TARGET_OVERHEAD:.0f} %: {'met' if met else 'MISSED'}"
+            f"audit cost, {n} writer(s): {lost:4.1f} % of throughput "
+            f"- target <= {TARGET_COST:.0f} %: {'met' if met else 'MISSED'} "
+            f"({overhead:.1f} % more time per creation, +{cost_ms:.2f} ms per creation "
+            f"per writer)"
         )
     scale = statistics.median(
         b / a for a, b in zip(samples["audited", 1], samples["audited", args.writers], strict=True)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any
@@ -157,6 +159,11 @@ def _first_entry_sql(vendor: str) -> tuple[str, ...]:
             f"WITH head AS ({insert_head} RETURNING 1) "
             f"INSERT INTO {qn(e_meta.db_table)} ({e_cols}) SELECT {casts} FROM head "
             f"RETURNING {qn(e_meta.pk.column)}",
+            # The same, after the record's own INSERT … RETURNING (see insert_with_first_entry)
+            f"), head AS ({insert_head} RETURNING 1), entry AS ("
+            f"INSERT INTO {qn(e_meta.db_table)} ({e_cols}) "
+            f"SELECT {casts} FROM head RETURNING {qn(e_meta.pk.column)}) "
+            f"SELECT rec.*, (SELECT {qn(e_meta.pk.column)} FROM entry) FROM rec",
         )
     e_vals = ", ".join(["%s"] * len(_ENTRY_FIELDS))
     return insert_head, f"INSERT INTO {qn(e_meta.db_table)} ({e_cols}) VALUES ({e_vals})"
@@ -177,33 +184,30 @@ def _prep(model: type[models.Model], obj: Any, names: tuple[str, ...], conn: Any
     ]
 
 
-def _insert_first(entry: Any, mac: str) -> bool:
+def _insert_first(entry_row: Sequence[Any], head_row: Sequence[Any]) -> int | None:
     """Write a new record's chain head and first entry without a lock or a read: a record
-    that was just inserted cannot have a chain yet. Returns False, writing nothing, if a
-    chain exists after all (a natural key re-used after destruction); the caller then takes
-    the locked path."""
-    from ..models import AuditEntry
-
+    that was just inserted cannot have a chain yet. The rows are in _ENTRY_FIELDS and
+    _CHAIN_FIELDS order, values ready for the database. Returns the entry's id, or None,
+    writing nothing, if a chain exists after all (a natural key re-used after destruction);
+    the caller then takes the locked path."""
     conn = connections[DEFAULT_DB_ALIAS]
     statements = _first_entry_sql(conn.vendor)
-    head = [entry.content_type_id, entry.object_id, 1, entry.hash, mac]  # _CHAIN_FIELDS
-    row = _prep(AuditEntry, entry, _ENTRY_FIELDS, conn)
     with conn.cursor() as cursor:
-        if len(statements) == 1:
-            cursor.execute(statements[0], [*head, *row])
+        if conn.vendor == "postgresql":
+            cursor.execute(statements[0], [*head_row, *entry_row])
             found = cursor.fetchone()
-            if found is None:
-                return False
-            entry.pk = found[0]
-        else:
-            cursor.execute(statements[0], head)
-            if cursor.rowcount != 1:
-                return False
-            cursor.execute(statements[1], row)
-            entry.pk = cursor.lastrowid
-    entry._state.adding = False
-    entry._state.db = conn.alias
-    return True
+            return None if found is None else found[0]
+        cursor.execute(statements[0], head_row)
+        if cursor.rowcount != 1:
+            return None
+        cursor.execute(statements[1], entry_row)
+        return cursor.lastrowid
+
+
+def _entry_row(entry: Any) -> list[Any]:
+    from ..models import AuditEntry
+
+    return _prep(AuditEntry, entry, _ENTRY_FIELDS, connections[DEFAULT_DB_ALIAS])
 
 
 def append(
@@ -232,7 +236,12 @@ def append(
     with transaction.atomic(savepoint=False):
         if action == "create" and connections[DEFAULT_DB_ALIAS].vendor in _FAST_VENDORS:
             entry = _new_entry(ct, oid, object_repr, action, changes, 1, "", ctx, now, reason)
-            if _insert_first(entry, chain_mac(label, oid, 1, entry.hash)):
+            head = (ct.pk, oid, 1, entry.hash, chain_mac(label, oid, 1, entry.hash))
+            pk = _insert_first(_entry_row(entry), head)
+            if pk is not None:
+                entry.pk = pk
+                entry._state.adding = False
+                entry._state.db = DEFAULT_DB_ALIAS
                 return entry
         chain = (
             AuditChain.objects.select_for_update().filter(content_type=ct, object_id=oid).first()
@@ -319,28 +328,245 @@ def _snapshot_plan(model: type[models.Model]) -> tuple[tuple[str, bool], ...]:
     return tuple((f.attname, f.name in masked) for f in audited_fields(model))
 
 
-def _creation_changes(obj: models.Model, plan: tuple[tuple[str, bool], ...]) -> dict[str, Any]:
-    """diff(None, snapshot(obj)) without the intermediate dicts: {field: [None, value]}."""
-    from .values import jsonable
+@lru_cache(maxsize=256)
+def _creation_template(
+    model: type[models.Model], ct_id: int, label: str, ctx: Any, key: bytes
+) -> tuple[Any, ...]:
+    """What the entries of new `model` records share within one audit context: the fields
+    to snapshot, the actor, and the canonical payload around the values and the key. Keys
+    in sorted order: action, actor, actor_name, changes, ct, oid, prev, reason, rid, seq,
+    source, ts."""
+    actor_id = ctx.actor.pk if getattr(ctx.actor, "pk", None) else None
+    actor_name, source, rid = ctx.actor_name[:200], ctx.source[:80], ctx.request_id[:64]
 
-    out: dict[str, Any] = {}
-    for attname, masked in plan:
-        value = getattr(obj, attname)
-        if value is None:
-            continue
-        value = mask(value) if masked else jsonable(value)
-        if value is not None:
-            out[attname] = [None, value]
-    return out
+    def j(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    return (
+        _snapshot_plan(model),
+        label,
+        actor_id,
+        actor_name,
+        source,
+        rid,
+        ctx.reason,
+        hmac.new(key, digestmod=hashlib.sha256),
+        f'{{"action":"create","actor":{j(actor_id)},"actor_name":{j(actor_name)},"changes":',
+        f',"ct":{j(label)},"oid":',
+        f',"prev":"","reason":{j(ctx.reason)},"rid":{j(rid)},"seq":1,"source":{j(source)},',
+    )
+
+
+class _Creations:
+    """Audit rows for newly inserted records, built without model instances: the hot path of
+    every create (`record_creation`) and of imports (`record_bulk_create`, PLAT-10 targets
+    10,000 rows/s). The canonical payload that entry_payload() would produce (sorted keys,
+    compact) is spliced around the one serialisation of the record's values, which is also
+    what is stored; the HMAC is pre-keyed once. `medvigil audit verify` checks these entries
+    with entry_payload() like any other (tested byte for byte)."""
+
+    def __init__(self, model: type[models.Model]) -> None:
+        ct = _ct(model)
+        (
+            self.plan,
+            self.label,
+            self.actor_id,
+            self.actor_name,
+            self.source,
+            self.rid,
+            self.reason,
+            self.base_mac,
+            self.head_part,
+            self.mid_part,
+            tail_part,
+        ) = _creation_template(model, ct.pk, _label(ct), current_context(), _key())
+        self.ct_id = ct.pk
+        now = timezone.now()
+        self.ts_db = connections[DEFAULT_DB_ALIAS].ops.adapt_datetimefield_value(now)
+        self.tail_part = f'{tail_part}"ts":{json.dumps(now.isoformat())}}}'
+
+    def values(self, obj: models.Model) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(snapshot, changes) of a new record: snapshot() and diff(None, snapshot()) in one
+        pass."""
+        from .values import jsonable
+
+        snap: dict[str, Any] = {}
+        changes: dict[str, Any] = {}
+        for attname, masked in self.plan:
+            value = getattr(obj, attname)
+            value = mask(value) if masked else jsonable(value)
+            snap[attname] = value
+            if value is not None:
+                changes[attname] = [None, value]
+        return snap, changes
+
+    def rows(self, obj: models.Model, changes: dict[str, Any]) -> tuple[tuple, tuple]:
+        """(entry row in _ENTRY_FIELDS order, chain head row in _CHAIN_FIELDS order)."""
+        oid = str(obj.pk)
+        changes_json = json.dumps(
+            changes, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+        )
+        mac = self.base_mac.copy()
+        oid_json = json.dumps(oid, ensure_ascii=False)
+        mac.update(
+            f"{self.head_part}{changes_json}{self.mid_part}{oid_json}{self.tail_part}".encode()
+        )
+        digest = mac.hexdigest()
+        head = self.base_mac.copy()
+        head.update(f"{self.label}|{oid}|1|{digest}".encode())  # = chain_mac(label, oid, 1, …)
+        entry_row = (
+            self.ts_db,
+            self.actor_id,
+            self.actor_name,
+            self.source,
+            self.rid,
+            self.ct_id,
+            oid,
+            _repr(obj),
+            "create",
+            changes_json,
+            self.reason,
+            1,
+            "",
+            digest,
+        )
+        return entry_row, (self.ct_id, oid, 1, digest, head.hexdigest())
+
+
+def record_creation(instance: models.Model) -> dict[str, Any]:
+    """The first entry of a record just inserted (AuditedModel.save), written with its chain
+    head in one statement and no lock. Returns the record's snapshot."""
+    creations = _Creations(type(instance))
+    snap, changes = creations.values(instance)
+    if connections[DEFAULT_DB_ALIAS].vendor in _FAST_VENDORS:
+        entry_row, head_row = creations.rows(instance, changes)
+        if _insert_first(entry_row, head_row) is not None:
+            return snap
+    append(instance, instance.pk, "create", changes, object_repr=_repr(instance))
+    return snap
+
+
+# Keys reserved from a table's sequence, per process: a new record's key is known before
+# its INSERT, so the record, its chain head and its first entry go to PostgreSQL as one
+# statement (one round trip; benchmarks/audit_write.py). Like a sequence with CACHE, keys
+# are handed out in blocks, so records made by different processes at the same moment may
+# not be numbered in time order (nothing orders by key alone; gaps were always possible).
+KEY_BLOCK = 32
+_key_stock: dict[tuple[int, str, str], list[int]] = {}
+_key_lock = threading.Lock()
+
+
+def one_statement_create(model: type[models.Model], using: str) -> bool:
+    """Whether a new `model` record is inserted together with its first entry."""
+    meta = model._meta
+    return (
+        connections[using].vendor == "postgresql"
+        and using == DEFAULT_DB_ALIAS
+        and not meta.parents
+        and isinstance(meta.pk, models.AutoField | models.BigAutoField)
+    )
+
+
+def reserved_key(model: type[models.Model], using: str) -> int:
+    """The next key for a new `model` record, from this process's block of the sequence."""
+    meta = model._meta
+    slot = (os.getpid(), using, meta.db_table)  # a forked worker never reuses its parent's
+    with _key_lock:
+        stock = _key_stock.get(slot)
+        if not stock:
+            with connections[using].cursor() as cursor:
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                    [meta.db_table, meta.pk.column, KEY_BLOCK],
+                )
+                stock = sorted((r[0] for r in cursor.fetchall()), reverse=True)
+            _key_stock[slot] = stock
+        return stock.pop()
+
+
+def _drop_reserved_keys(model: type[models.Model], using: str) -> None:
+    """Forget this process's reserved keys of `model` once it has taken later ones from the
+    sequence directly (copy_insert), so that its records stay numbered in creation order."""
+    with _key_lock:
+        _key_stock.pop((os.getpid(), using, model._meta.db_table), None)
+
+
+@lru_cache(maxsize=1)
+def _preparing_cursor_class() -> type:
+    import psycopg
+
+    class PreparingCursor(psycopg.Cursor):  # type: ignore[type-arg]
+        """Server-side binding, and every statement prepared on first use."""
+
+        _converted: Any = None
+
+        def _convert_query(self, query: Any, params: Any = None) -> Any:
+            self._converted = super()._convert_query(query, params)
+            return self._converted
+
+        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+            kwargs["prepare"] = True
+            result = super().execute(query, params, **kwargs)
+            if self._query is None:
+                # psycopg leaves the query unset when it runs a prepared statement; Django's
+                # query log (DEBUG, tests) reads it from there.
+                self._query = self._converted
+            return result
+
+    return PreparingCursor
+
+
+def _prepared_cursor(conn: Any) -> Any:
+    """A cursor whose statements PostgreSQL prepares once per connection instead of parsing
+    and planning them on every run — for the create-with-entry statement, planning took
+    longer than executing. Django's own cursors bind parameters client-side and never
+    prepare; this one is wrapped like them (error translation, query logging). psycopg keeps
+    at most 100 prepared statements per connection (least recently used are dropped)."""
+    conn.ensure_connection()
+    return conn._prepare_cursor(_preparing_cursor_class()(conn.connection))
+
+
+def insert_with_first_entry(
+    instance: models.Model,
+    model: type[models.Model],
+    using: str,
+    fields: Sequence[Any],
+    returning_fields: Sequence[Any],
+    raw: bool,
+) -> tuple[list[tuple[Any, ...]], dict[str, Any] | None]:
+    """AuditedModel._do_insert on PostgreSQL: Django's INSERT … RETURNING for the record
+    (key already reserved), then its chain head and first entry, in one statement.
+
+    Returns Django's returned rows and the record's snapshot, or None for the snapshot if a
+    chain for this key already existed (nothing was written to it; the caller appends)."""
+    from django.db.models.sql import InsertQuery
+
+    conn = connections[using]
+    query = InsertQuery(model)
+    query.insert_values(fields, [instance], raw=raw)
+    compiler = query.get_compiler(using=using)
+    returning = list(returning_fields) or [model._meta.pk]
+    compiler.returning_fields = returning
+    [(insert_sql, insert_params)] = compiler.as_sql()  # runs pre_save (auto_now, …)
+    creations = _Creations(model)
+    snap, changes = creations.values(instance)
+    entry_row, head_row = creations.rows(instance, changes)
+    with _prepared_cursor(conn) as cursor:
+        cursor.execute(
+            f"WITH rec AS ({insert_sql}{_first_entry_sql(conn.vendor)[1]}",
+            [*insert_params, *head_row, *entry_row],
+        )
+        *values, entry_id = cursor.fetchone()
+    rows: list[tuple[Any, ...]] = [tuple(values)]
+    converters = compiler.get_converters([f.get_col(model._meta.db_table) for f in returning])
+    if converters:
+        rows = [tuple(r) for r in compiler.apply_converters(rows, converters)]
+    return (rows if returning_fields else []), (snap if entry_id is not None else None)
 
 
 def record_bulk_create(objs: Sequence[models.Model]) -> None:
-    """Entries and chain heads for freshly inserted rows.
-
-    This is the import's hot path (PLAT-10 targets 10,000 rows/s), so it avoids model
-    instances: the rows are built as tuples, hashed with one pre-keyed HMAC, and written with
-    COPY on PostgreSQL (executemany elsewhere). The entries are the same as `append` writes —
-    `medvigil audit verify` checks them with the same payload function."""
+    """Entries and chain heads for freshly inserted rows, written with COPY on PostgreSQL
+    (executemany elsewhere)."""
     from ..models import AuditChain, AuditEntry
 
     objs = list(objs)
@@ -348,63 +574,13 @@ def record_bulk_create(objs: Sequence[models.Model]) -> None:
         return
     if any(o.pk is None for o in objs):
         raise ValidationError("bulk_create on this database did not return primary keys.")
-    model = type(objs[0])
-    ct = _ct(model)
-    label = _label(ct)
-    ctx = current_context()
-    now = timezone.now()
-    ts_iso = now.isoformat()
-    ts_db = connections[DEFAULT_DB_ALIAS].ops.adapt_datetimefield_value(now)
-    actor_id = ctx.actor.pk if getattr(ctx.actor, "pk", None) else None
-    actor_name, source, rid = ctx.actor_name[:200], ctx.source[:80], ctx.request_id[:64]
-    reason = ctx.reason
-    plan = _snapshot_plan(model)
-    base_mac = hmac.new(_key(), digestmod=hashlib.sha256)
-
-    def j(value: Any) -> str:
-        return json.dumps(value, ensure_ascii=False)
-
-    # Keys in sorted order: action, actor, actor_name, changes, ct, oid, prev, reason, rid,
-    # seq, source, ts — the same bytes entry_payload() produces for the stored row.
-    head_part = f'{{"action":"create","actor":{j(actor_id)},"actor_name":{j(actor_name)},"changes":'
-    mid_part = f',"ct":{j(label)},"oid":'
-    tail_part = (
-        f',"prev":"","reason":{j(reason)},"rid":{j(rid)},"seq":1,"source":{j(source)},'
-        f'"ts":{j(ts_iso)}}}'
-    )
-    dumps = json.dumps
+    creations = _Creations(type(objs[0]))
     entry_rows = []
     chain_rows = []
     for o in objs:
-        oid = str(o.pk)
-        changes = _creation_changes(o, plan)
-        # The canonical payload (entry_payload: sorted keys, compact) spliced around the one
-        # serialisation of `changes`, which is also what is stored.
-        changes_json = dumps(changes, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        mac = base_mac.copy()
-        mac.update(f"{head_part}{changes_json}{mid_part}{dumps(oid)}{tail_part}".encode())
-        digest = mac.hexdigest()
-        entry_rows.append(
-            (
-                ts_db,
-                actor_id,
-                actor_name,
-                source,
-                rid,
-                ct.pk,
-                oid,
-                _repr(o),
-                "create",
-                changes_json,
-                reason,
-                1,
-                "",
-                digest,
-            )
-        )
-        head = base_mac.copy()
-        head.update(f"{label}|{oid}|1|{digest}".encode())  # = chain_mac(label, oid, 1, digest)
-        chain_rows.append((ct.pk, oid, 1, digest, head.hexdigest()))
+        entry_row, head_row = creations.rows(o, creations.values(o)[1])
+        entry_rows.append(entry_row)
+        chain_rows.append(head_row)
     _bulk_insert(AuditEntry, _ENTRY_FIELDS, entry_rows)
     _bulk_insert(AuditChain, _CHAIN_FIELDS, chain_rows)
 
@@ -462,6 +638,7 @@ def copy_insert(model: type[models.Model], objs: list[models.Model], using: str)
     need_ids = [o for o in objs if o.pk is None]
     with conn.cursor() as cursor:
         if need_ids:
+            _drop_reserved_keys(model, using)
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
                 [meta.db_table, meta.pk.column, len(need_ids)],
