@@ -252,8 +252,8 @@ class AuditEntryOut(Schema):
         return record_type_label(obj.content_type)
 
     @staticmethod
-    def resolve_changes(obj: AuditEntry) -> list[dict[str, Any]]:
-        return change_rows(obj)
+    def resolve_changes(obj: AuditEntry, context: dict[str, Any]) -> list[dict[str, Any]]:
+        return change_rows(obj, context["request"].user)
 
 
 Action = Literal["create", "update", "delete", "sign", "event"]

@@ -123,7 +123,7 @@ def _search(request: HttpRequest) -> tuple[AuditSearchForm, Any]:
 class _Row:
     """An entry prepared for the template."""
 
-    def __init__(self, entry: AuditEntry) -> None:
+    def __init__(self, entry: AuditEntry, user: Any) -> None:
         self.entry = entry
         self.record_type = record_type_label(entry.content_type)
         self.model_name = (
@@ -133,7 +133,7 @@ class _Row:
         )
         self.changes = [
             {**c, "old_text": display_value(c["old"]), "new_text": display_value(c["new"])}
-            for c in change_rows(entry)
+            for c in change_rows(entry, user)
         ]
 
 
@@ -145,7 +145,7 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
     rows: list[_Row] = []
     if qs is not None:
         page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-        rows = [_Row(e) for e in page.object_list]
+        rows = [_Row(e, request.user) for e in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
     history_of = None
@@ -231,7 +231,7 @@ def audit_export(request: HttpRequest) -> HttpResponseBase:
 
     def stream() -> Iterator[str]:
         yield "\ufeff" + writer.writerow(header)
-        for row in iter_export_rows(qs):
+        for row in iter_export_rows(qs, request.user):
             yield writer.writerow([_cell(v) for v in row])
 
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
@@ -272,7 +272,7 @@ def audit_verify(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "rows": [_Row(e) for e in page.object_list] if page else [],
+            "rows": [_Row(e, request.user) for e in page.object_list] if page else [],
             "query": "",
             "history_of": None,
             "can_verify": True,

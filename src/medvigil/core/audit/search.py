@@ -157,15 +157,36 @@ def field_label(ct: ContentType, field: str) -> str:
     return str(label) if label is not None else field
 
 
-def change_rows(entry: Any) -> list[dict[str, Any]]:
-    """The entry's changes as [{field, label, old, new}], in recorded order."""
+HIDDEN = "***"
+
+
+def hidden_fields(model: type[models.Model] | None, user: Any) -> set[str]:
+    """Fields whose values the viewer may not see: a model's ``audit_view_perms`` maps a field
+    name to the permission needed (e.g. customer contact data, PLAT-11). The trail keeps the
+    values; every place that shows them (history panel, audit search, CSV export, API) masks
+    them with this."""
+    perms = getattr(model, "audit_view_perms", None) or {}
+    return {name for name, perm in perms.items() if user is None or not user.has_perm(perm)}
+
+
+def hide(value: Any) -> Any:
+    """A hidden value as shown: a mask, except that "empty" stays visible."""
+    return HIDDEN if value not in (None, "") else value
+
+
+def change_rows(entry: Any, user: Any) -> list[dict[str, Any]]:
+    """The entry's changes as [{field, label, old, new}], in recorded order, with the values
+    `user` may not see masked."""
     changes = entry.changes if isinstance(entry.changes, dict) else {}
+    hidden = hidden_fields(entry.content_type.model_class(), user)
     rows = []
     for field, pair in changes.items():
         if isinstance(pair, list | tuple) and len(pair) == 2:
             old, new = pair
         else:  # never written by the recorder, but show rather than hide it
             old, new = None, pair
+        if field in hidden:
+            old, new = hide(old), hide(new)
         rows.append(
             {
                 "field": field,
@@ -190,8 +211,9 @@ def display_value(value: Any) -> str:
     return str(value)
 
 
-def iter_export_rows(qs: models.QuerySet) -> Iterable[list[Any]]:
-    """One row per field change (an entry without changes gives one row), newest first."""
+def iter_export_rows(qs: models.QuerySet, user: Any) -> Iterable[list[Any]]:
+    """One row per field change (an entry without changes gives one row), newest first; values
+    `user` may not see are masked."""
     tz = timezone.get_default_timezone()
     for entry in qs.iterator(chunk_size=2000):
         base = [
@@ -208,7 +230,7 @@ def iter_export_rows(qs: models.QuerySet) -> Iterable[list[Any]]:
             entry.seq,
             entry.reason,
         ]
-        rows = change_rows(entry)
+        rows = change_rows(entry, user)
         if not rows:
             yield [*base, "", "", "", ""]
         for row in rows:

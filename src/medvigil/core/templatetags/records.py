@@ -31,6 +31,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ..audit.search import hidden_fields, hide
+
 register = template.Library()
 
 HISTORY_PER_PAGE = 20
@@ -131,25 +133,12 @@ def _resolve_related(entries: list[Any], fields: dict[str, Any]) -> dict[tuple[A
     return out
 
 
-def _hidden_fields(model: type[models.Model] | None, user: Any) -> set[str]:
-    """Fields whose values the viewer may not see: a model's ``audit_view_perms`` maps a field
-    name to the permission needed (e.g. customer contact data, PLAT-11)."""
-    perms = getattr(model, "audit_view_perms", None) or {}
-    if not perms:
-        return set()
-    hidden = set()
-    for name, perm in perms.items():
-        if user is None or not user.has_perm(perm):
-            hidden.add(name)
-    return hidden
-
-
 def history_rows(
     entries: list[Any], model: type[models.Model] | None, user: Any = None
 ) -> list[dict[str, Any]]:
     fields = _fields_by_name(model)
     related = _resolve_related(entries, fields)
-    hidden = _hidden_fields(model, user)
+    hidden = hidden_fields(model, user)
     out = []
     for e in entries:
         changes = dict(e.changes or {})
@@ -168,8 +157,7 @@ def history_rows(
                 label = str(EVENT_LABELS.get(name, name.replace("_", " ")))
                 f = None
             if name in hidden:
-                old = "***" if old not in (None, "") else old
-                new = "***" if new not in (None, "") else new
+                old, new = hide(old), hide(new)
             rows.append(
                 {
                     "field": label,
