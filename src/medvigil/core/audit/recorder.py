@@ -456,6 +456,15 @@ _key_stock: dict[tuple[int, str, str], list[int]] = {}
 _key_lock = threading.Lock()
 
 
+def _after_fork() -> None:  # a worker forked from a parent starts with no keys and a free lock
+    global _key_lock
+    _key_lock = threading.Lock()
+    _key_stock.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
 def one_statement_create(model: type[models.Model], using: str) -> bool:
     """Whether a new `model` record is inserted together with its first entry."""
     meta = model._meta
