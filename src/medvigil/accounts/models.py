@@ -47,7 +47,9 @@ class Role(AuditedModel):
     )
     permissions = models.ManyToManyField(Permission, blank=True, verbose_name=_("permissions"))
     # Default permissions already offered to this role (see defaults.ensure_defaults).
-    offered_permissions = models.JSONField(default=list, blank=True, editable=False)
+    offered_permissions = models.JSONField(
+        _("offered permissions"), default=list, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["code"]
@@ -132,11 +134,13 @@ def _hash_token(raw: str) -> str:
 class APIToken(AuditedModel):
     """A personal API token. Only its hash is stored; the raw value is shown once."""
 
-    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="api_tokens")
+    user = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="api_tokens", verbose_name=_("user")
+    )
     name = models.CharField(_("name"), max_length=100)
-    prefix = models.CharField(max_length=12)
-    token_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    prefix = models.CharField(_("prefix"), max_length=12)
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 

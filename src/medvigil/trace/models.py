@@ -515,11 +515,20 @@ class SaleLine(AuditedModel):
     # Copied from the sale so that the database can refuse a second open sale of one unit by
     # the same seller (the constraints below); cleared (open=False) by a return or a void.
     seller = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Customer,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("seller"),
     )
     buyer = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, related_name="+", db_index=False
-    )  # indexed by (buyer, open) below
+        Customer,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # indexed by (buyer, open) below
+        verbose_name=_("buyer"),
+    )
     open = models.BooleanField(_("open"), default=True)
 
     class Meta:

@@ -174,13 +174,26 @@ def hide(value: Any) -> Any:
     return HIDDEN if value not in (None, "") else value
 
 
+def ordered_changes(changes: Any, model: type[models.Model] | None) -> list[tuple[str, Any]]:
+    """An entry's changes in the model's field order (storage does not keep an order:
+    PostgreSQL's jsonb sorts keys), names the model does not know last, as recorded."""
+    if not isinstance(changes, dict):
+        return []
+    position: dict[str, int] = {}
+    if model is not None:
+        for i, f in enumerate(model._meta.concrete_fields):
+            position[f.attname] = position[f.name] = i
+    end = len(position)
+    return sorted(changes.items(), key=lambda kv: position.get(kv[0], end))
+
+
 def change_rows(entry: Any, user: Any) -> list[dict[str, Any]]:
     """The entry's changes as [{field, label, old, new}], in recorded order, with the values
     `user` may not see masked."""
-    changes = entry.changes if isinstance(entry.changes, dict) else {}
-    hidden = hidden_fields(entry.content_type.model_class(), user)
+    model = entry.content_type.model_class()
+    hidden = hidden_fields(model, user)
     rows = []
-    for field, pair in changes.items():
+    for field, pair in ordered_changes(entry.changes, model):
         if isinstance(pair, list | tuple) and len(pair) == 2:
             old, new = pair
         else:  # never written by the recorder, but show rather than hide it

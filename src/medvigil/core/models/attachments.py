@@ -16,21 +16,26 @@ def attachment_path(instance: Attachment, filename: str) -> str:
 
 
 class Attachment(AuditedModel):
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
-    object_id = models.CharField(max_length=64)
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, related_name="+", verbose_name=_("record type")
+    )
+    object_id = models.CharField(_("record id"), max_length=64)
     record = GenericForeignKey("content_type", "object_id")
-    file = models.FileField(upload_to=attachment_path, max_length=300)
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=300)
     original_name = models.CharField(_("file name"), max_length=255)
-    content_type_header = models.CharField(max_length=120, blank=True)
+    content_type_header = models.CharField(_("file type"), max_length=120, blank=True)
     size = models.PositiveBigIntegerField(_("size"))
-    sha256 = models.CharField(max_length=64)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
     description = models.CharField(_("description"), max_length=255, blank=True)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("uploaded by"),
     )
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     voided = models.BooleanField(_("voided"), default=False)
-    void_reason = models.TextField(blank=True)
+    void_reason = models.TextField(_("reason for voiding"), blank=True)
 
     class Meta:
         ordering = ["-uploaded_at"]

@@ -34,7 +34,7 @@ class ImportBatch(AuditedModel):
     file = models.FileField(_("file"), upload_to=import_file_path, max_length=300)
     original_name = models.CharField(_("file name"), max_length=255)
     size = models.PositiveBigIntegerField(_("size"), default=0)
-    sha256 = models.CharField(max_length=64, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

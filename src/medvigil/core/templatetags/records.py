@@ -31,7 +31,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..audit.search import hidden_fields, hide
+from ..audit.search import hidden_fields, hide, ordered_changes
 
 register = template.Library()
 
@@ -146,7 +146,7 @@ def history_rows(
         if e.action in ("event",) and "event" in changes:
             summary = _(str(changes.pop("event")[1]))  # event names are gettext_noop msgids
         rows = []
-        for name, pair in changes.items():
+        for name, pair in ordered_changes(changes, model):
             if name == "version" and e.action != "event":
                 continue  # the optimistic-lock counter is noise for readers
             old, new = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)

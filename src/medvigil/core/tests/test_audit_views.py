@@ -252,3 +252,17 @@ def test_verify_needs_the_chain_permission(client_for, make_user, auditor, recor
     assert c.post("/audit/verify/").status_code == 403
     r = client_for(auditor).post("/audit/verify/", headers={"HX-Request": "true"})
     assert r.status_code == 200 and 'id="verify-ok"' in r.content.decode()
+
+
+def test_changes_are_shown_in_the_models_field_order_whatever_the_storage_order():
+    from medvigil.core.audit.search import change_rows, ordered_changes
+
+    d = Department.objects.create(code="ord", name_zh="序", name_en="Order")
+    entry = AuditEntry.objects.get(
+        content_type=ContentType.objects.get_for_model(Department),
+        object_id=str(d.pk),
+        action="create",
+    )
+    expected = [f.attname for f in Department._meta.concrete_fields if f.attname in entry.changes]
+    assert [name for name, _pair in ordered_changes(entry.changes, Department)] == expected
+    assert [row["field"] for row in change_rows(entry, None)] == expected
