@@ -87,6 +87,7 @@ install_error_handlers(api)
 
 api.add_router("/", "medvigil.accounts.api.router")  # /api/v1/me, /api/v1/me/tokens
 api.add_router("/audit/", "medvigil.core.api.router")  # /api/v1/audit/...
+api.add_router("/", "medvigil.core.api_imports.router")  # /api/v1/imports...
 
 
 def _autodiscover() -> None:
