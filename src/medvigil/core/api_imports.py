@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import HttpRequest
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -31,6 +31,7 @@ from .api import (
 from .imports import create_batch, importers_for
 from .models import ImportBatch
 from .permissions import get_object_for_user, scope_for_user
+from .views_imports import error_report_response
 
 router = Router(tags=["import"])
 
@@ -181,12 +182,4 @@ def get_import(request: HttpRequest, number: str) -> Any:
     summary="The error report of a failed import (CSV)",
 )
 def get_import_errors(request: HttpRequest, number: str) -> Any:
-    batch = _batch(request, number)
-    if not batch.error_report:
-        raise Http404
-    return FileResponse(
-        batch.error_report.open("rb"),
-        as_attachment=True,
-        filename=f"{batch.number}-errors.csv",
-        content_type="text/csv; charset=utf-8",
-    )
+    return error_report_response(_batch(request, number))

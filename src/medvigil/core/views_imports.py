@@ -149,7 +149,11 @@ def import_status(request: HttpRequest, pk: int) -> HttpResponse:
 def import_errors(request: HttpRequest, pk: int) -> FileResponse:
     if not request.user.is_authenticated:
         raise Http404
-    batch = _batch_for_user(request, pk)
+    return error_report_response(_batch_for_user(request, pk))
+
+
+def error_report_response(batch: ImportBatch) -> FileResponse:
+    """The batch's error report as a CSV download (page and API); 404 if it has none."""
     if not batch.error_report:
         raise Http404
     return FileResponse(
