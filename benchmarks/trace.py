@@ -268,37 +268,10 @@ def _generate() -> None:
         with _Copier(
             cur,
             Unit,
-            [
-                "id",
-                "product_id",
-                "lot_id",
-                "serial",
-                "udi_di",
-                "udi_pi",
-                "production_date",
-                "production_record",
-                "status",
-                "holder_id",
-            ],
+            list(_unit_values(1, lot_dates, gtins, unit_holder)),
         ) as c:
-            for lot in range(1, N_LOTS + 1):
-                product = (lot - 1) % N_PRODUCTS + 1
-                produced = lot_dates[lot]
-                for k in range(UNITS_PER_LOT):
-                    uid = (lot - 1) * UNITS_PER_LOT + k + 1
-                    serial = f"SN{uid:08d}"
-                    c.row(
-                        uid,
-                        product,
-                        lot,
-                        serial,
-                        gtins[product],
-                        f"(11){produced:%y%m%d}(10)L{lot:06d}(21){serial}",
-                        produced,
-                        f"DHR-{lot:06d}",
-                        "installed" if uid % INSTALLED_EVERY == 1 else "sold_on",
-                        unit_holder[uid],
-                    )
+            for uid in range(1, N_LOTS * UNITS_PER_LOT + 1):
+                c.row(*_unit_values(uid, lot_dates, gtins, unit_holder).values())
         print(f"  lots and units ... {time.perf_counter() - t0:.0f} s", flush=True)
         with _Copier(
             cur, Sale, ["id", "number", "seller_id", "buyer_id", "sale_date", "handler_name"]
@@ -346,6 +319,27 @@ def _generate() -> None:
     print(f"  generated in {time.perf_counter() - t0:.0f} s", flush=True)
 
 
+def _unit_values(
+    uid: int, lot_dates: dict[int, dt.date], gtins: dict[int, str], holder: dict[int, int]
+) -> dict[str, Any]:
+    """The generated unit `uid`, in the column order of the unit COPY."""
+    lot = (uid - 1) // UNITS_PER_LOT + 1
+    product = (lot - 1) % N_PRODUCTS + 1
+    serial = f"SN{uid:08d}"
+    return {
+        "id": uid,
+        "product_id": product,
+        "lot_id": lot,
+        "serial": serial,
+        "udi_di": gtins[product],
+        "udi_pi": f"(11){lot_dates[lot]:%y%m%d}(10)L{lot:06d}(21){serial}",
+        "production_date": lot_dates[lot],
+        "production_record": f"DHR-{lot:06d}",
+        "status": "installed" if uid % INSTALLED_EVERY == 1 else "sold_on",
+        "holder_id": holder[uid],
+    }
+
+
 def _audit_units(
     lot_dates: dict[int, dt.date], gtins: dict[int, str], holder: dict[int, int]
 ) -> None:
@@ -361,23 +355,9 @@ def _audit_units(
         for start in range(1, N_LOTS * UNITS_PER_LOT + 1, chunk):
             units = []
             for uid in range(start, min(start + chunk, N_LOTS * UNITS_PER_LOT + 1)):
-                lot = (uid - 1) // UNITS_PER_LOT + 1
-                product = (lot - 1) % N_PRODUCTS + 1
-                serial = f"SN{uid:08d}"
-                units.append(
-                    Unit(
-                        id=uid,
-                        product=products[product],
-                        lot_id=lot,
-                        serial=serial,
-                        udi_di=gtins[product],
-                        udi_pi=f"(11){lot_dates[lot]:%y%m%d}(10)L{lot:06d}(21){serial}",
-                        production_date=lot_dates[lot],
-                        production_record=f"DHR-{lot:06d}",
-                        status="installed" if uid % INSTALLED_EVERY == 1 else "sold_on",
-                        holder_id=holder[uid],
-                    )
-                )
+                values = _unit_values(uid, lot_dates, gtins, holder)
+                values["product"] = products[values.pop("product_id")]
+                units.append(Unit(**values))
             recorder.record_bulk_create(units)
 
 

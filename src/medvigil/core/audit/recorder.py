@@ -10,7 +10,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .context import current_context
-from .values import diff, mask, snapshot
+from .values import diff, snapshot
 
 # Databases on which a new record's first entry is written by _insert_first.
 _FAST_VENDORS = {"postgresql", "sqlite"}
@@ -135,10 +135,10 @@ def _fields(model: type[models.Model], names: tuple[str, ...]) -> tuple[Any, ...
 
 
 @lru_cache(maxsize=4)
-def _first_entry_sql(vendor: str) -> tuple[str, ...]:
-    """SQL that creates a chain head and its first entry only if the head does not exist.
-    PostgreSQL: one statement (a data-modifying CTE), so one round trip. SQLite: two
-    statements (in-process, no round trip), the second run only if the first inserted."""
+def _first_entry_parts(vendor: str) -> tuple[str, str]:
+    """(INSERT of a chain head that does nothing if the head exists, INSERT of its first
+    entry: on PostgreSQL only if the head was inserted — it selects FROM head —, elsewhere
+    unconditional)."""
     from ..models import AuditChain, AuditEntry
 
     conn = connections[DEFAULT_DB_ALIAS]
@@ -155,18 +155,37 @@ def _first_entry_sql(vendor: str) -> tuple[str, ...]:
     )
     if vendor == "postgresql":
         casts = ", ".join(f"CAST(%s AS {f.cast_db_type(conn)})" for f in e_fields)
-        return (
-            f"WITH head AS ({insert_head} RETURNING 1) "
+        insert_entry = (
             f"INSERT INTO {qn(e_meta.db_table)} ({e_cols}) SELECT {casts} FROM head "
-            f"RETURNING {qn(e_meta.pk.column)}",
-            # The same, after the record's own INSERT … RETURNING (see insert_with_first_entry)
-            f"), head AS ({insert_head} RETURNING 1), entry AS ("
-            f"INSERT INTO {qn(e_meta.db_table)} ({e_cols}) "
-            f"SELECT {casts} FROM head RETURNING {qn(e_meta.pk.column)}) "
-            f"SELECT rec.*, (SELECT {qn(e_meta.pk.column)} FROM entry) FROM rec",
+            f"RETURNING {qn(e_meta.pk.column)}"
         )
-    e_vals = ", ".join(["%s"] * len(_ENTRY_FIELDS))
-    return insert_head, f"INSERT INTO {qn(e_meta.db_table)} ({e_cols}) VALUES ({e_vals})"
+    else:
+        e_vals = ", ".join(["%s"] * len(_ENTRY_FIELDS))
+        insert_entry = f"INSERT INTO {qn(e_meta.db_table)} ({e_cols}) VALUES ({e_vals})"
+    return insert_head, insert_entry
+
+
+@lru_cache(maxsize=4)
+def _first_entry_sql(vendor: str) -> tuple[str, ...]:
+    """SQL that creates a chain head and its first entry only if the head does not exist.
+    PostgreSQL: one statement (a data-modifying CTE), so one round trip. SQLite: two
+    statements (in-process, no round trip), the second run only if the first inserted."""
+    insert_head, insert_entry = _first_entry_parts(vendor)
+    if vendor == "postgresql":
+        return (f"WITH head AS ({insert_head} RETURNING 1) {insert_entry}",)
+    return insert_head, insert_entry
+
+
+@lru_cache(maxsize=1)
+def _after_record_sql() -> str:
+    """The same on PostgreSQL, to follow `WITH rec AS (<the record's INSERT … RETURNING>`:
+    the record, its chain head and its first entry in one statement, answering the record's
+    returned columns and the entry's id (NULL if the head existed)."""
+    insert_head, insert_entry = _first_entry_parts("postgresql")
+    return (
+        f"), head AS ({insert_head} RETURNING 1), entry AS ({insert_entry}) "
+        "SELECT rec.*, (SELECT id FROM entry) FROM rec"
+    )
 
 
 @lru_cache(maxsize=8)
@@ -193,7 +212,7 @@ def _insert_first(entry_row: Sequence[Any], head_row: Sequence[Any]) -> int | No
     conn = connections[DEFAULT_DB_ALIAS]
     statements = _first_entry_sql(conn.vendor)
     with conn.cursor() as cursor:
-        if conn.vendor == "postgresql":
+        if len(statements) == 1:
             cursor.execute(statements[0], [*head_row, *entry_row])
             found = cursor.fetchone()
             return None if found is None else found[0]
@@ -319,41 +338,46 @@ def record_event(
     )
 
 
-@lru_cache(maxsize=64)
-def _snapshot_plan(model: type[models.Model]) -> tuple[tuple[str, bool], ...]:
-    """(attname, masked) of the audited fields, computed once per model."""
-    from .values import audited_fields
+class _Template(NamedTuple):
+    """What the entries of new records of one model share within one audit context."""
 
-    masked = set(getattr(model, "audit_masked", ()))
-    return tuple((f.attname, f.name in masked) for f in audited_fields(model))
+    label: str
+    actor_id: int | None
+    actor_name: str
+    source: str
+    rid: str
+    reason: str
+    base_mac: Any  # HMAC-SHA256 already keyed
+    head_part: str  # the canonical payload before the changes
+    mid_part: str  # between the changes and the object id
+    tail_part: str  # after the object id, up to the time stamp
 
 
 @lru_cache(maxsize=256)
-def _creation_template(
-    model: type[models.Model], ct_id: int, label: str, ctx: Any, key: bytes
-) -> tuple[Any, ...]:
-    """What the entries of new `model` records share within one audit context: the fields
-    to snapshot, the actor, and the canonical payload around the values and the key. Keys
-    in sorted order: action, actor, actor_name, changes, ct, oid, prev, reason, rid, seq,
-    source, ts."""
+def _creation_template(label: str, ctx: Any, key: bytes) -> _Template:
+    """Keys of the canonical payload in sorted order: action, actor, actor_name, changes, ct,
+    oid, prev, reason, rid, seq, source, ts."""
     actor_id = ctx.actor.pk if getattr(ctx.actor, "pk", None) else None
     actor_name, source, rid = ctx.actor_name[:200], ctx.source[:80], ctx.request_id[:64]
 
     def j(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False)
 
-    return (
-        _snapshot_plan(model),
-        label,
-        actor_id,
-        actor_name,
-        source,
-        rid,
-        ctx.reason,
-        hmac.new(key, digestmod=hashlib.sha256),
-        f'{{"action":"create","actor":{j(actor_id)},"actor_name":{j(actor_name)},"changes":',
-        f',"ct":{j(label)},"oid":',
-        f',"prev":"","reason":{j(ctx.reason)},"rid":{j(rid)},"seq":1,"source":{j(source)},',
+    return _Template(
+        label=label,
+        actor_id=actor_id,
+        actor_name=actor_name,
+        source=source,
+        rid=rid,
+        reason=ctx.reason,
+        base_mac=hmac.new(key, digestmod=hashlib.sha256),
+        head_part=(
+            f'{{"action":"create","actor":{j(actor_id)},"actor_name":{j(actor_name)},"changes":'
+        ),
+        mid_part=f',"ct":{j(label)},"oid":',
+        tail_part=(
+            f',"prev":"","reason":{j(ctx.reason)},"rid":{j(rid)},"seq":1,"source":{j(source)},'
+        ),
     )
 
 
@@ -367,38 +391,17 @@ class _Creations:
 
     def __init__(self, model: type[models.Model]) -> None:
         ct = _ct(model)
-        (
-            self.plan,
-            self.label,
-            self.actor_id,
-            self.actor_name,
-            self.source,
-            self.rid,
-            self.reason,
-            self.base_mac,
-            self.head_part,
-            self.mid_part,
-            tail_part,
-        ) = _creation_template(model, ct.pk, _label(ct), current_context(), _key())
+        self.t = _creation_template(_label(ct), current_context(), _key())
         self.ct_id = ct.pk
         now = timezone.now()
         self.ts_db = connections[DEFAULT_DB_ALIAS].ops.adapt_datetimefield_value(now)
-        self.tail_part = f'{tail_part}"ts":{json.dumps(now.isoformat())}}}'
+        self.tail_part = f'{self.t.tail_part}"ts":{json.dumps(now.isoformat())}}}'
 
-    def values(self, obj: models.Model) -> tuple[dict[str, Any], dict[str, Any]]:
-        """(snapshot, changes) of a new record: snapshot() and diff(None, snapshot()) in one
-        pass."""
-        from .values import jsonable
-
-        snap: dict[str, Any] = {}
-        changes: dict[str, Any] = {}
-        for attname, masked in self.plan:
-            value = getattr(obj, attname)
-            value = mask(value) if masked else jsonable(value)
-            snap[attname] = value
-            if value is not None:
-                changes[attname] = [None, value]
-        return snap, changes
+    @staticmethod
+    def values(obj: models.Model) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(snapshot, changes) of a new record: changes = diff(None, snapshot)."""
+        snap = snapshot(obj)
+        return snap, {k: [None, v] for k, v in snap.items() if v is not None}
 
     def rows(self, obj: models.Model, changes: dict[str, Any]) -> tuple[tuple, tuple]:
         """(entry row in _ENTRY_FIELDS order, chain head row in _CHAIN_FIELDS order)."""
@@ -406,26 +409,26 @@ class _Creations:
         changes_json = json.dumps(
             changes, sort_keys=True, ensure_ascii=False, separators=(",", ":")
         )
-        mac = self.base_mac.copy()
+        mac = self.t.base_mac.copy()
         oid_json = json.dumps(oid, ensure_ascii=False)
         mac.update(
-            f"{self.head_part}{changes_json}{self.mid_part}{oid_json}{self.tail_part}".encode()
+            f"{self.t.head_part}{changes_json}{self.t.mid_part}{oid_json}{self.tail_part}".encode()
         )
         digest = mac.hexdigest()
-        head = self.base_mac.copy()
-        head.update(f"{self.label}|{oid}|1|{digest}".encode())  # = chain_mac(label, oid, 1, …)
+        head = self.t.base_mac.copy()
+        head.update(f"{self.t.label}|{oid}|1|{digest}".encode())  # = chain_mac(label, oid, 1, …)
         entry_row = (
             self.ts_db,
-            self.actor_id,
-            self.actor_name,
-            self.source,
-            self.rid,
+            self.t.actor_id,
+            self.t.actor_name,
+            self.t.source,
+            self.t.rid,
             self.ct_id,
             oid,
             _repr(obj),
             "create",
             changes_json,
-            self.reason,
+            self.t.reason,
             1,
             "",
             digest,
@@ -562,7 +565,7 @@ def insert_with_first_entry(
     entry_row, head_row = creations.rows(instance, changes)
     with _prepared_cursor(conn) as cursor:
         cursor.execute(
-            f"WITH rec AS ({insert_sql}{_first_entry_sql(conn.vendor)[1]}",
+            f"WITH rec AS ({insert_sql}{_after_record_sql()}",
             [*insert_params, *head_row, *entry_row],
         )
         *values, entry_id = cursor.fetchone()

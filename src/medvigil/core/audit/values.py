@@ -6,6 +6,7 @@ import datetime as dt
 import decimal
 import hashlib
 import uuid
+from functools import lru_cache
 from typing import Any
 
 from django.db import models
@@ -46,17 +47,21 @@ def audited_fields(model: type[models.Model]) -> list[models.Field]:
     ]
 
 
+@lru_cache(maxsize=128)
+def snapshot_plan(model: type[models.Model]) -> tuple[tuple[str, bool], ...]:
+    """(attname, masked) of the model's audited fields, computed once per model."""
+    masked = set(getattr(model, "audit_masked", ()))
+    return tuple((f.attname, f.name in masked) for f in audited_fields(model))
+
+
 def snapshot(instance: models.Model) -> dict[str, Any]:
     """Field values by attname, as JSON values (FKs as their raw id)."""
-    masked = set(getattr(instance, "audit_masked", ()))
-    out: dict[str, Any] = {}
-    for f in audited_fields(type(instance)):
-        value = getattr(instance, f.attname)
-        if f.name in masked:
-            out[f.attname] = mask(value)
-        else:
-            out[f.attname] = jsonable(value)
-    return out
+    return {
+        attname: mask(getattr(instance, attname))
+        if masked
+        else jsonable(getattr(instance, attname))
+        for attname, masked in snapshot_plan(type(instance))
+    }
 
 
 def diff(old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, list[Any]]:
