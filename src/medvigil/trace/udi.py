@@ -23,12 +23,9 @@ from typing import Any
 
 import biip
 from biip.gs1_messages import GS1Message
-from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
-from medvigil.core.permissions import can, scope_for_user
-
-from .models import Lot, Product, Unit
+from .models import Lot, Unit
 
 GS = "\x1d"
 # Stand-ins for the group separator that scanners and copy-paste produce.
@@ -142,82 +139,22 @@ def parse_udi(text: str) -> UdiResult:
     )
 
 
-def _units_for(user: Any) -> Any:
-    if user is None:
-        return Unit.objects.all()
-    if not can(user, Unit, "view"):
-        raise PermissionDenied
-    return scope_for_user(user, Unit)
-
-
 def find_unit(text: str, user: Any) -> Unit:
     """The unit a scan or a typed serial designates, among the units `user` may see.
-    Raises UdiError with the reason when there is none (or more than one)."""
-    value = normalize(text)
-    units = _units_for(user).select_related("product", "lot", "holder")
-    if not value:
-        raise UdiError(_("Scan or paste a UDI, or type a serial number."))
-    # A typed or printed serial first (one indexed query); then the GS1 forms.
-    matches = list(units.filter(serial=value)[:2])
-    if len(matches) == 1:
-        return matches[0]
-    if len(matches) > 1:
-        raise UdiError(
-            _(
-                "Serial number %(serial)s exists for several products; scan the full UDI "
-                "to choose the unit."
-            )
-            % {"serial": value}
-        )
-    if not looks_like_udi(value):
-        raise UdiError(_("No unit with serial number %(serial)s.") % {"serial": value})
-    udi = parse_udi(value)
-    if not udi.serial:
-        lot_hint = (
-            _(" (lot %(lot)s: use a lot line for lot-tracked products)") % {"lot": udi.lot}
-            if udi.lot
-            else ""
-        )
-        raise UdiError(
-            _("The UDI has no serial number (21), so it does not name a single unit%(hint)s.")
-            % {"hint": lot_hint}
-        )
-    unit = units.filter(udi_di=udi.gtin, serial=udi.serial).first()
-    if unit is None:
-        # Units made before the product had its GTIN on file: match by the product's GTIN.
-        unit = units.filter(product__gtin=udi.gtin, serial=udi.serial).first()
-    if unit is None:
-        if not Product.objects.filter(gtin=udi.gtin).exists():
-            raise UdiError(
-                _("No product with UDI-DI %(gtin)s in the catalogue.") % {"gtin": udi.gtin}
-            )
-        raise UdiError(
-            _("No unit with serial number %(serial)s of UDI-DI %(gtin)s.")
-            % {"serial": udi.serial, "gtin": udi.gtin}
-        )
-    if udi.lot and unit.lot_id and unit.lot and unit.lot.lot_number != udi.lot:
-        raise UdiError(
-            _(
-                "The label says lot %(label)s but unit %(serial)s is recorded in lot %(lot)s; "
-                "check the label."
-            )
-            % {"label": udi.lot, "serial": unit.serial, "lot": unit.lot.lot_number}
-        )
-    return unit
+    Raises UdiError with the reason when there is none (or more than one). The rules are
+    trace.services.resolve_units'."""
+    from .services import resolve_unit
+
+    return resolve_unit(text, user=user)
 
 
 def find_lot(text: str, user: Any) -> Lot:
     """The lot a scanned UDI with (01) and (10) designates (for lot-tracked products)."""
-    if user is not None and not can(user, Lot, "view"):
-        raise PermissionDenied
-    udi = parse_udi(text)
-    if not udi.lot:
-        raise UdiError(_("The UDI has no lot number (10)."))
-    lot = (
-        Lot.objects.select_related("product")
-        .filter(product__gtin=udi.gtin, lot_number=udi.lot)
-        .first()
-    )
-    if lot is None:
-        raise UdiError(_("No lot %(lot)s of UDI-DI %(gtin)s.") % {"lot": udi.lot, "gtin": udi.gtin})
-    return lot
+    from django.core.exceptions import ValidationError
+
+    from .services import resolve_lot
+
+    try:
+        return resolve_lot(text, user=user)
+    except ValidationError as exc:
+        raise UdiError(" ".join(exc.messages)) from None
