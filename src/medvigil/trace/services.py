@@ -976,9 +976,9 @@ class SaleDraft:
 
 def record_sales(drafts: Sequence[SaleDraft], *, by: Any = None) -> list[Sale]:
     """Save sales checked by check_sale/validate_sale, any number at once, in date order
-    (create_sale, the import): a number each, the sales and their lines, and the units moved to their buyers
-    (in stock → sold; sold → sold on). A unit already sold by the same seller without a return
-    is refused by the database constraints too (ValidationError)."""
+    (create_sale, the import): a number each, the sales and their lines, and the units moved
+    to their buyers (in stock → sold; sold → sold on). A unit already sold by the same seller
+    without a return is refused by the database constraints too (ValidationError)."""
     from medvigil.core.imports import chunked
 
     with transaction.atomic(), _acting(by):
