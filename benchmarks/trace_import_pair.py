@@ -56,9 +56,10 @@ def _child(src: str, dbname: str, rows: int) -> dict[str, float]:
     import django
 
     django.setup()
-    import medvigil
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.core.management import call_command
+
+    import medvigil
 
     assert str(Path(medvigil.__file__).resolve()).startswith(str(Path(src).resolve())), (
         medvigil.__file__
@@ -113,12 +114,7 @@ def _child(src: str, dbname: str, rows: int) -> dict[str, float]:
         "units": ("units", ["产品,出厂编号,批号"])
         + ([f"{product.gtin},{s},{lot.lot_number}" for s in serials],),
         "sales 1": ("sales", ["单据号,销售日期,购买方,出厂编号"])
-        + (
-            [
-                f"S1-{i // 50},{day1},{dealer_of[i].code},{s}"
-                for i, s in enumerate(serials)
-            ],
-        ),
+        + ([f"S1-{i // 50},{day1},{dealer_of[i].code},{s}" for i, s in enumerate(serials)],),
         "sales 2": ("sales", ["单据号,销售日期,销售方,购买方,出厂编号"])
         + (
             [

@@ -10,7 +10,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -272,6 +272,7 @@ class CustomerField(forms.CharField):
         if not text:
             return None
         code = text.split(" — ", 1)[0].strip()
+        qs: QuerySet[Customer]
         if self.user is None:  # a form that did not say whose lookup this is finds nothing
             qs = Customer.objects.none()
         else:

@@ -439,13 +439,13 @@ def resolve_units(
             parsed.append(None)
             continue
         try:
-            udi = parse_udi(value)
+            result = parse_udi(value)
         except UdiError as exc:
             parsed.append(exc.message)
             continue
-        parsed.append(udi)
-        if udi.serial:
-            serials.add(udi.serial)
+        parsed.append(result)
+        if result.serial:
+            serials.add(result.serial)
     index: dict[str, list[Unit]] = defaultdict(list)
     for qs in filter_in(scope.select_related("product", "lot", "holder"), "serial", serials):
         for unit in qs:
@@ -1005,7 +1005,7 @@ def record_sales(drafts: Sequence[SaleDraft], *, by: Any = None) -> list[Sale]:
         new_lines: list[SaleLine] = []
         moved_to: dict[int, tuple[str, Customer]] = {}  # unit id → its last move
         for d, sale in zip(drafts, sales, strict=True):
-            status = UnitStatus.SOLD if d.seller is None else UnitStatus.SOLD_ON
+            status = str(UnitStatus.SOLD if d.seller is None else UnitStatus.SOLD_ON)
             for line in d.lines:
                 new_lines.append(
                     SaleLine(
