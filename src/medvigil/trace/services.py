@@ -1003,9 +1003,9 @@ def record_sales(drafts: Sequence[SaleDraft], *, by: Any = None) -> list[Sale]:
             sales.append(sale)
         Sale.objects.bulk_create(sales, batch_size=1000)
         new_lines: list[SaleLine] = []
-        moved_to: dict[int, tuple[str, Customer]] = {}  # unit id → its last move
+        moved: dict[int, Unit] = {}
         for d, sale in zip(drafts, sales, strict=True):
-            status = str(UnitStatus.SOLD if d.seller is None else UnitStatus.SOLD_ON)
+            status = UnitStatus.SOLD if d.seller is None else UnitStatus.SOLD_ON
             for line in d.lines:
                 new_lines.append(
                     SaleLine(
@@ -1018,11 +1018,9 @@ def record_sales(drafts: Sequence[SaleDraft], *, by: Any = None) -> list[Sale]:
                         buyer=d.buyer,
                     )
                 )
-                if line.unit is not None:
-                    moved_to[line.unit.pk] = (status, d.buyer)
-        moves: dict[tuple[str, int], tuple[Customer, list[int]]] = {}
-        for unit_id, (status, buyer) in moved_to.items():
-            moves.setdefault((status, buyer.pk), (buyer, []))[1].append(unit_id)
+                if line.unit is not None:  # in date order: the last sale places the unit
+                    line.unit.status, line.unit.holder = status, d.buyer
+                    moved[line.unit.pk] = line.unit
         try:
             with transaction.atomic():
                 for chunk in chunked(new_lines, 2000):
@@ -1031,9 +1029,9 @@ def record_sales(drafts: Sequence[SaleDraft], *, by: Any = None) -> list[Sale]:
             raise ValidationError(
                 {"lines": [_("A unit of this sale was sold by the same seller meanwhile.")]}
             )
-        for (status, _buyer_pk), (buyer, unit_ids) in moves.items():
-            for chunk in chunked(sorted(unit_ids), 2000):
-                Unit.objects.filter(pk__in=chunk).update(status=status, holder=buyer)
+        units = [moved[pk] for pk in sorted(moved)]
+        for chunk in chunked(units, 2000):
+            Unit.objects.bulk_update(chunk, ["status", "holder"])
         return sales
 
 
@@ -1231,11 +1229,12 @@ def save_installations(insts: Sequence[Installation], *, by: Any = None) -> list
         created: list[Installation] = []
         for part in chunked(list(insts), 2000):
             created += Installation.objects.bulk_create(part)
-        moving = sorted({i.unit_id for i in insts if i.unit.status != UnitStatus.INSTALLED})
-        for chunk in chunked(moving, 2000):
-            Unit.objects.filter(pk__in=chunk).update(status=UnitStatus.INSTALLED)
+        moving = {i.unit_id: i.unit for i in insts if i.unit.status != UnitStatus.INSTALLED}
         for i in insts:
             i.unit.status = UnitStatus.INSTALLED
+        units = [moving[pk] for pk in sorted(moving)]
+        for chunk in chunked(units, 2000):
+            Unit.objects.bulk_update(chunk, ["status"])
         return created
 
 
