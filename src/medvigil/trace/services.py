@@ -1238,42 +1238,18 @@ def save_installations(insts: Sequence[Installation], *, by: Any = None) -> list
         return created
 
 
-def install_unit(
-    unit: Unit,
-    *,
-    customer: Customer,
-    installed_on: dt.date,
-    by: Any = None,
-    installed_by: Any = None,
-    department: str = "",
-    address: str = "",
-    contact_person: str = "",
-    contact_phone: str = "",
-    accepted_on: dt.date | None = None,
-    notes: str = "",
-) -> Installation:
+def install_unit(unit: Unit, *, by: Any = None, **fields: Any) -> Installation:
     """Record where a sold unit is installed (moving it if it was installed elsewhere);
-    with accepted_on, acceptance starts the warranty."""
+    with accepted_on, acceptance starts the warranty. `fields`: those of
+    build_installation (customer, installed_on, department, address, contact_person,
+    contact_phone, accepted_on, installed_by, notes)."""
     with transaction.atomic(), _acting(by):
         unit = (
             Unit.objects.select_for_update(of=("self",))
             .select_related("product", "holder")
             .get(pk=unit.pk)
         )
-        inst = build_installation(
-            unit,
-            customer=customer,
-            installed_on=installed_on,
-            by=by,
-            installed_by=installed_by,
-            department=department,
-            address=address,
-            contact_person=contact_person,
-            contact_phone=contact_phone,
-            accepted_on=accepted_on,
-            notes=notes,
-        )
-        [inst] = save_installations([inst], by=by)
+        [inst] = save_installations([build_installation(unit, by=by, **fields)], by=by)
         return inst
 
 
