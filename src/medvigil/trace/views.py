@@ -271,7 +271,10 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     if mine:
         qs = qs.filter(owner=request.user)
     qs = qs.select_related("owner").prefetch_related(
-        Prefetch("licences", queryset=Licence.objects.order_by("kind", "-expires_on"))
+        Prefetch(
+            "licences",
+            queryset=scope_for_user(request.user, Licence).order_by("kind", "-expires_on"),
+        )
     )
     page = paginate(request, qs.order_by("name", "pk"))
     today = timezone.localdate()
@@ -310,7 +313,10 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     allowed = can_view_contacts(request.user)
     today = timezone.localdate()
-    licences = [(lic, licence_state(lic, today)) for lic in customer.licences.all()]
+    licences = [
+        (lic, licence_state(lic, today))
+        for lic in scope_for_user(request.user, Licence).filter(customer=customer)
+    ]
     purchases = paginate(
         request,
         scope_for_user(request.user, Sale)

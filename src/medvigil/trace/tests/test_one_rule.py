@@ -384,3 +384,18 @@ def test_api_record_history_requires_access_to_the_record(world, hidden, make_us
     auditor_only = user_with(make_user, "auditor2", "core.view_auditentry")
     assert client.get(url.format(h1.pk), **bearer(auditor_only)).status_code == 404
     assert client.get(url.format("not-a-number"), **bearer(reader)).status_code == 404
+
+
+@pytest.mark.req("PLAT-1")
+def test_customer_pages_list_licences_only_to_licence_readers(world, make_user, client_for):
+    number = world.hospital.licences.get().number
+    reader = user_with(make_user, "reader", "trace.view_customer")
+    for url in (
+        reverse("trace:customer_detail", args=[world.hospital.pk]),
+        reverse("trace:customer_list"),
+    ):
+        r = client_for(reader).get(url)
+        assert r.status_code == 200 and number not in r.content.decode(), url
+    licence_reader = user_with(make_user, "lic", "trace.view_customer", "trace.view_licence")
+    r = client_for(licence_reader).get(reverse("trace:customer_detail", args=[world.hospital.pk]))
+    assert number in r.content.decode()
