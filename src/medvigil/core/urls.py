@@ -1,5 +1,7 @@
 from django.urls import path
 
+from .calendar import views as views_calendar
+
 from . import (
     views_attachments,
     views_audit,
@@ -79,4 +81,12 @@ urlpatterns: list = [
         views_retention.destruction_reject,
         name="destruction_reject",
     ),
+    # market calendars and deadline rules (PLAT-7)
+    path("calendars/", views_calendar.calendar_list, name="calendar_list"),
+    path(
+        "calendars/<slug:code>/<int:year>/",
+        views_calendar.calendar_year,
+        name="calendar_year",
+    ),
+    path("deadline-rules/", views_calendar.deadline_rules, name="deadline_rules"),
 ]
