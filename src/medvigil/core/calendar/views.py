@@ -40,13 +40,16 @@ class YearForm(forms.Form):
             "Saturdays and Sundays not listed are days off."
         ),
     )
+    # Required-ness is checked by services.enter_year, so that every error shows at once.
     source = forms.CharField(
         label=gettext_lazy("Source"),
+        required=False,
         max_length=300,
         help_text=gettext_lazy("E.g. the State Council notice: 国办发明电〔2026〕×号."),
     )
     reason = forms.CharField(
         label=gettext_lazy("Reason for the change"),
+        required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
