@@ -1,7 +1,5 @@
 from django.urls import path
 
-from .calendar import views as views_calendar
-
 from . import (
     views_attachments,
     views_audit,
@@ -10,6 +8,7 @@ from . import (
     views_records,
     views_retention,
 )
+from .calendar import views as views_calendar
 
 urlpatterns: list = [
     # notifications (PLAT-8)

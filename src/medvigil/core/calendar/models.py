@@ -84,7 +84,9 @@ class CalendarYear(AuditedModel):
     source = models.CharField(
         _("source"),
         max_length=300,
-        help_text=_("Where the days come from, e.g. the State Council notice 国办发明电〔2025〕7号."),
+        help_text=_(
+            "Where the days come from, e.g. the State Council notice 国办发明电〔2025〕7号."
+        ),
     )
     loaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

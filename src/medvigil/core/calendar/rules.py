@@ -93,7 +93,9 @@ class DeadlineRule:
         try:
             value = int(str(raw).strip())
         except ValueError:
-            logger.warning("%s=%r is not a whole number; rule %s ignores it", self.setting, raw, self.code)
+            logger.warning(
+                "%s=%r is not a whole number; rule %s ignores it", self.setting, raw, self.code
+            )
             return None
         if value < 0 or value >= self.amount:
             if value > self.amount:

@@ -184,4 +184,3 @@ __all__ = [
     "seed_years",
     "years_arg",
 ]
-

@@ -54,9 +54,7 @@ def parse_day_lines(text: str, year: int) -> list[dict[str, str]]:
             continue
         m = LINE.match(line)
         if not m:
-            errors.append(
-                _("Line %(n)d: write “YYYY-MM-DD holiday|workday name”.") % {"n": number}
-            )
+            errors.append(_("Line %(n)d: write “YYYY-MM-DD holiday|workday name”.") % {"n": number})
             continue
         date_text, kind_text, name = m.groups()
         try:
@@ -90,9 +88,7 @@ def parse_day_lines(text: str, year: int) -> list[dict[str, str]]:
             )
             continue
         if not name:
-            errors.append(
-                _("Line %(n)d: give the name of the holiday, e.g. 春节.") % {"n": number}
-            )
+            errors.append(_("Line %(n)d: give the name of the holiday, e.g. 春节.") % {"n": number})
             continue
         if len(name) > 100:
             errors.append(_("Line %(n)d: the name is longer than 100 characters.") % {"n": number})
@@ -190,9 +186,7 @@ def unregister_deadline_model(model: type[models.Model]) -> None:
 def deadline_models() -> list[type[models.Model]]:
     from medvigil.core.clock import DeadlineFields
 
-    found = [
-        m for m in apps.get_models() if issubclass(m, DeadlineFields) and not m._meta.abstract
-    ]
+    found = [m for m in apps.get_models() if issubclass(m, DeadlineFields) and not m._meta.abstract]
     return found + [m for m in _extra_models if m not in found]
 
 

@@ -68,9 +68,7 @@ def calendar_list(request: HttpRequest) -> HttpResponse:
     this_year = timezone.localdate().year
     rows = []
     for cal in MarketCalendar.objects.all():
-        years = sorted(
-            CalendarYear.objects.filter(calendar=cal).values_list("year", flat=True)
-        )
+        years = sorted(CalendarYear.objects.filter(calendar=cal).values_list("year", flat=True))
         rows.append(
             {
                 "cal": cal,
@@ -140,21 +138,22 @@ def calendar_year(request: HttpRequest, code: str, year: int) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    _(
-                        "%(code)s %(year)d saved. Open deadlines recomputed: %(count)d."
-                    )
+                    _("%(code)s %(year)d saved. Open deadlines recomputed: %(count)d.")
                     % {"code": cal.code, "year": year, "count": result.recomputed},
                 )
                 return redirect("calendar_year", code=cal.code, year=year)
         ctx = _year_context(request, cal, year, form)
         return render(request, "core/calendar/year.html", ctx, status=400)
-    form = None
+    blank: YearForm | None = None
     if request.user.has_perm(CHANGE_PERM):
         row = CalendarYear.objects.filter(calendar=cal, year=year).first()
-        form = YearForm(
-            initial={"days": format_day_lines(row.entries()) if row else "", "source": ""}
+        blank = YearForm(
+            initial={
+                "days": format_day_lines(row.entries()) if row else "",
+                "source": row.source if row else "",
+            }
         )
-    return render(request, "core/calendar/year.html", _year_context(request, cal, year, form))
+    return render(request, "core/calendar/year.html", _year_context(request, cal, year, blank))
 
 
 @require_GET
@@ -205,8 +204,6 @@ def register_ui(app_config: Any) -> None:
     register_nav(
         NavItem(gettext_lazy("Market calendars"), "calendar_list", VIEW_PERM, 850, "admin")
     )
-    register_nav(
-        NavItem(gettext_lazy("Deadline rules"), "deadline_rules", VIEW_PERM, 851, "admin")
-    )
+    register_nav(NavItem(gettext_lazy("Deadline rules"), "deadline_rules", VIEW_PERM, 851, "admin"))
     register_work(missing_year_items)
     post_migrate.connect(ensure_calendars, sender=app_config, dispatch_uid="medvigil_calendars")

@@ -162,10 +162,8 @@ def get_calendar(code: str) -> WorkingCalendar:
     if revision is None:
         invalidate(code)
         raise CalendarNotFound(code)
-    if hit is not None and hit[1].revision == revision:
-        calendar = hit[1]
-    else:
-        calendar = _load(code, revision)
+    fresh = hit is not None and hit[1].revision == revision
+    calendar = hit[1] if hit is not None and fresh else _load(code, revision)
     with _lock:
         _cache[code] = (now, calendar)
     return calendar

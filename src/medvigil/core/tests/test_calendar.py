@@ -25,7 +25,7 @@ from django.urls import reverse
 from medvigil.core.calendar import services, working
 from medvigil.core.calendar.models import CalendarYear, MarketCalendar
 from medvigil.core.calendar.rules import compute
-from medvigil.core.calendar.seed import ensure_calendars, seed_years
+from medvigil.core.calendar.seed import ensure_calendars
 from medvigil.core.calendar.views import missing_year_items
 from medvigil.core.calendar.working import YearNotLoaded, get_calendar
 from medvigil.core.clock import DeadlineFields, DeadlineFlag
@@ -122,9 +122,15 @@ def test_the_record_stores_the_flag_and_shows_it(deadline_model):
     record.set_deadline(5, clock="working_days", started_at=dt.datetime(2026, 12, 30, tzinfo=CST))
     assert record.due_at is None and record.deadline_flag_year == 2027
     # A start inside the loaded years computes and clears the flag.
-    record.apply_deadline_rule("CN-RECALL-PLAN", started_at=dt.datetime(2026, 2, 12, 10, tzinfo=CST))
+    record.apply_deadline_rule(
+        "CN-RECALL-PLAN", started_at=dt.datetime(2026, 2, 12, 10, tzinfo=CST)
+    )
     assert record.due_at == dt.datetime(2026, 2, 26, 23, 59, 59, tzinfo=CST)
-    assert record.deadline_flag == "" and record.deadline_flag_year is None and not record.deadline_problem
+    assert (
+        record.deadline_flag == ""
+        and record.deadline_flag_year is None
+        and not record.deadline_problem
+    )
 
 
 # --- a calendar edit recomputes open deadlines -----------------------------------------
@@ -181,7 +187,11 @@ def test_entering_next_year_recomputes_the_open_deadline_that_used_it(report_tab
 
     with time_machine.travel(dt.datetime(2026, 12, 1, tzinfo=CST), tick=False):
         result = services.enter_year(
-            cn(), 2027, CN_2027, by=itadmin, reason="State Council notice published",
+            cn(),
+            2027,
+            CN_2027,
+            by=itadmin,
+            reason="State Council notice published",
             source="国办发明电〔2026〕×号",
         )
     assert result.created and result.recomputed == 1
@@ -205,7 +215,9 @@ def test_entering_next_year_recomputes_the_open_deadline_that_used_it(report_tab
 def test_correcting_a_loaded_year_moves_an_open_deadline(report_table, itadmin):
     Report = report_table
     record = Report()
-    record.apply_deadline_rule("CN-RECALL-PLAN", started_at=dt.datetime(2026, 12, 21, 9, tzinfo=CST))
+    record.apply_deadline_rule(
+        "CN-RECALL-PLAN", started_at=dt.datetime(2026, 12, 21, 9, tzinfo=CST)
+    )
     record.save()
     # Tue 22 .. Mon 28 Dec: 22, 23, 24, 25, 28
     assert record.due_at == dt.datetime(2026, 12, 28, 23, 59, 59, tzinfo=CST)
@@ -331,9 +343,7 @@ def test_auditor_reads_but_cannot_write_and_outsider_is_refused(client_for, audi
     assert client_for(auditor).get(reverse("calendar_year", args=["XX", 2026])).status_code == 404
 
 
-def test_my_work_warns_administrators_from_1_november_while_next_year_is_missing(
-    itadmin, auditor
-):
+def test_my_work_warns_administrators_from_1_november_while_next_year_is_missing(itadmin, auditor):
     with time_machine.travel(dt.datetime(2026, 10, 31, 12, tzinfo=CST), tick=False):
         assert missing_year_items(itadmin) == []
     with time_machine.travel(dt.datetime(2026, 11, 1, 12, tzinfo=CST), tick=False):
@@ -362,7 +372,9 @@ def test_years_are_seeded_from_the_libraries_with_their_source():
 
 def test_seeding_again_keeps_a_year_an_administrator_entered(itadmin):
     row = CalendarYear.objects.get(calendar__code="CN", year=2026)
-    services.enter_year(cn(), 2026, "2026-10-01 holiday 国庆节", by=itadmin, reason="r", source="mine")
+    services.enter_year(
+        cn(), 2026, "2026-10-01 holiday 国庆节", by=itadmin, reason="r", source="mine"
+    )
     ensure_calendars()
     row.refresh_from_db()
     assert row.source == "mine" and len(row.days) == 1
@@ -377,9 +389,12 @@ def test_an_eu_member_state_is_loaded_on_demand_and_audited():
     assert get_calendar("DE").is_working_day(D(2026, 10, 3)) is False  # German Unity Day (Sat)
     assert get_calendar("DE").is_working_day(D(2026, 5, 14)) is False  # Ascension Day
     ct = ContentType.objects.get_for_model(CalendarYear)
-    assert AuditEntry.objects.filter(content_type=ct, action="create").filter(
-        object_repr__startswith="DE "
-    ).count() == 2
+    assert (
+        AuditEntry.objects.filter(content_type=ct, action="create")
+        .filter(object_repr__startswith="DE ")
+        .count()
+        == 2
+    )
     with pytest.raises(CommandError, match="no calendar"):
         call_command("calendar", "seed", "XX")
 

@@ -158,7 +158,9 @@ def test_cli_compute_prints_the_due_moment_with_its_offset():
 # --- the rules page ---------------------------------------------------------------------
 
 
-def test_rules_page_lists_every_rule_with_its_citation(client_for, quality_user, auditor, make_user):
+def test_rules_page_lists_every_rule_with_its_citation(
+    client_for, quality_user, auditor, make_user
+):
     itadmin = make_user("itadmin", "admin", department="it")
     for user in (quality_user, auditor, itadmin):
         page = client_for(user).get(reverse("deadline_rules"), HTTP_ACCEPT_LANGUAGE="en")

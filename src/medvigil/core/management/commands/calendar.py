@@ -1,10 +1,10 @@
 """`medvigil calendar ...`: market calendars from the command line (PLAT-7).
 
-    $ medvigil calendar add-working-days CN 2026-02-13 2
-    2026-02-24
-    $ medvigil calendar show CN 2027
-    CN 2027: not loaded
-    $ medvigil calendar seed DE --years 2026-2030     # an EU member state, on demand
+$ medvigil calendar add-working-days CN 2026-02-13 2
+2026-02-24
+$ medvigil calendar show CN 2027
+CN 2027: not loaded
+$ medvigil calendar seed DE --years 2026-2030     # an EU member state, on demand
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """`medvigil deadlines rules` and `medvigil deadlines compute RULE --start ISO` (PLAT-7).
 
-    $ medvigil deadlines rules
-    CN-AE-DEATH	CN	7	calendar_days	《医疗器械不良事件监测和再评价管理办法》(2019) 第二十五条: ...
-    $ medvigil deadlines compute US-803-5DAY --start 2026-11-24T10:00-05:00
-    2026-12-02T23:59:59-05:00
+$ medvigil deadlines rules
+CN-AE-DEATH	CN	7	calendar_days	《医疗器械不良事件监测和再评价管理办法》(2019) 第二十五条: ...
+$ medvigil deadlines compute US-803-5DAY --start 2026-11-24T10:00-05:00
+2026-12-02T23:59:59-05:00
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from medvigil.core.calendar.working import CalendarNotFound
 
 
 class Command(BaseCommand):
-    help = "Deadline rules: 'rules' lists every rule with its citation; 'compute' gives a due moment."
+    help = (
+        "Deadline rules: 'rules' lists every rule with its citation; 'compute' gives a due moment."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -26,7 +28,9 @@ class Command(BaseCommand):
         comp = sub.add_parser("compute", help="the due moment of RULE for a clock start")
         comp.add_argument("rule", help="rule code, e.g. US-803-5DAY")
         comp.add_argument(
-            "--start", required=True, help="start event, ISO-8601 with offset: 2026-02-12T10:00+08:00"
+            "--start",
+            required=True,
+            help="start event, ISO-8601 with offset: 2026-02-12T10:00+08:00",
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
