@@ -372,10 +372,16 @@ class DeadlineFields(models.Model):
 
     def time_left(self, now: dt.datetime | None = None) -> dt.timedelta | None:
         """Time until the deadline on the record's own clock (working time for BUSINESS);
-        negative once overdue; None without a deadline."""
+        negative once overdue; None without a deadline, or when the working time cannot be
+        counted because a calendar year is not loaded."""
+        from .calendar.working import YearNotLoaded
+
         if self.due_at is None:
             return None
         now = now or timezone.now()
         if self.clock == Clock.BUSINESS:
-            return business_time_between(now, self.due_at)
+            try:
+                return business_time_between(now, self.due_at)
+            except YearNotLoaded:
+                return None
         return self.due_at - now

@@ -158,8 +158,12 @@ def seed_years(code: str, years: list[int]) -> list[int]:
 
 def ensure_calendars(sender: Any = None, **kwargs: Any) -> None:
     """post_migrate: the built-in calendars and the years their libraries know."""
+    from django.db import connection
+
     from medvigil.core.audit import audit_context
 
+    if MarketCalendar._meta.db_table not in connection.introspection.table_names():
+        return  # migrated backwards past the calendars
     with audit_context(source="defaults"):
         for code in BUILT_IN:
             ensure_calendar(code)

@@ -211,7 +211,16 @@ def recompute_open_deadlines(code: str, *, reason: str) -> int:
         for model in deadline_models():
             for record in open_deadlines(model, code, now).select_for_update():
                 before = (record.due_at, record.deadline_flag, record.deadline_flag_year)
-                record.recompute_deadline()
+                try:
+                    record.recompute_deadline()
+                except LookupError:  # its rule is no longer registered: leave it as it is
+                    logger.warning(
+                        "%s %s: deadline rule %s is not registered; not recomputed",
+                        model._meta.label,
+                        record.pk,
+                        record.deadline_rule,
+                    )
+                    continue
                 if before != (record.due_at, record.deadline_flag, record.deadline_flag_year):
                     record.save(update_fields=["due_at", "deadline_flag", "deadline_flag_year"])
                     changed += 1
@@ -227,9 +236,11 @@ def missing_next_year(today: dt.date | None = None) -> list[tuple[MarketCalendar
     if today.month < 11:
         return []
     nxt = today.year + 1
-    result = []
-    for cal in MarketCalendar.objects.prefetch_related("years"):
-        years = {y.year for y in cal.years.all()}
-        if years and nxt not in years:
-            result.append((cal, nxt))
-    return result
+    loaded: dict[int, set[int]] = {}
+    for calendar_id, year in CalendarYear.objects.values_list("calendar_id", "year"):
+        loaded.setdefault(calendar_id, set()).add(year)
+    return [
+        (cal, nxt)
+        for cal in MarketCalendar.objects.all()
+        if loaded.get(cal.pk) and nxt not in loaded[cal.pk]
+    ]

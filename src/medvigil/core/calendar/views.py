@@ -66,9 +66,12 @@ def _calendar(code: str) -> MarketCalendar:
 @permission_required(VIEW_PERM)
 def calendar_list(request: HttpRequest) -> HttpResponse:
     this_year = timezone.localdate().year
+    loaded: dict[int, list[int]] = {}
+    for calendar_id, year in CalendarYear.objects.values_list("calendar_id", "year"):
+        loaded.setdefault(calendar_id, []).append(year)
     rows = []
     for cal in MarketCalendar.objects.all():
-        years = sorted(CalendarYear.objects.filter(calendar=cal).values_list("year", flat=True))
+        years = sorted(loaded.get(cal.pk, []))
         rows.append(
             {
                 "cal": cal,

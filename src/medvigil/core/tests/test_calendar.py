@@ -25,7 +25,7 @@ from django.urls import reverse
 from medvigil.core.calendar import services, working
 from medvigil.core.calendar.models import CalendarYear, MarketCalendar
 from medvigil.core.calendar.rules import compute
-from medvigil.core.calendar.seed import ensure_calendars
+from medvigil.core.calendar.seed import ensure_calendars, seed_years
 from medvigil.core.calendar.views import missing_year_items
 from medvigil.core.calendar.working import YearNotLoaded, get_calendar
 from medvigil.core.clock import DeadlineFields, DeadlineFlag
@@ -442,3 +442,43 @@ def test_cli_show_lists_the_year_or_says_it_is_not_loaded():
     assert "2026-02-14 Sat workday 春节 Spring Festival" in lines
     assert "2026-02-15 Sun holiday 春节 Spring Festival" in lines
     assert "2026-02-28 Sat workday 春节 Spring Festival" in lines
+
+
+def test_the_flag_is_shown_where_a_page_shows_the_deadline(deadline_model):
+    from django.template.loader import render_to_string
+
+    record = deadline_model()
+    record.apply_deadline_rule("CN-RECALL-PLAN", started_at=dt.datetime(2026, 12, 28, tzinfo=CST))
+    html = render_to_string("core/calendar/_deadline.html", {"record": record})
+    assert "Deadline not computed" in html and "2027" in html
+    record.apply_deadline_rule("CN-RECALL-PLAN", started_at=dt.datetime(2026, 2, 12, tzinfo=CST))
+    html = render_to_string("core/calendar/_deadline.html", {"record": record})
+    assert "2026-02-26 23:59" in html and "CN-RECALL-PLAN" in html
+
+
+def test_list_pages_make_the_same_number_of_queries_with_more_calendars(client_for, itadmin):
+    c = client_for(itadmin)
+    c.get(reverse("calendar_list"))  # warm the session and permission caches
+
+    def count(url):
+        with CaptureQueriesContext(connection) as queries:
+            assert c.get(url).status_code == 200
+        return len(queries)
+
+    before = (count(reverse("calendar_list")), count(reverse("deadline_rules")))
+    seed_years("DE", [2025, 2026, 2027])
+    seed_years("FR", [2026])
+    after = (count(reverse("calendar_list")), count(reverse("deadline_rules")))
+    assert after == before
+
+
+def test_time_left_on_business_hours_is_unknown_in_a_year_not_loaded(deadline_model):
+    record = deadline_model()
+    record.set_deadline(
+        dt.timedelta(hours=8), clock="business", started_at=dt.datetime(2026, 12, 30, 9, tzinfo=CST)
+    )
+    assert record.due_at == dt.datetime(2026, 12, 30, 17, tzinfo=CST)
+    with time_machine.travel(dt.datetime(2026, 12, 30, 12, tzinfo=CST), tick=False):
+        assert record.time_left() == dt.timedelta(hours=5)
+    # Overdue into 2027, which is not loaded: unknown rather than guessed.
+    assert record.time_left(now=dt.datetime(2027, 1, 4, 12, tzinfo=CST)) is None
