@@ -3,6 +3,11 @@ the platform so that the rules page and `medvigil deadlines rules` show them fro
 A domain app that takes a rule over keeps its code (registering identical data again is
 allowed). Citations: DOMAIN.md VIG-3, RCL-3 and FBK-4, the regulations named there, and the
 company seeds for the complaint targets.
+
+Amounts follow DOMAIN.md (recall notices 1/3/7 days for levels 1/2/3, as in the 2017
+办法). The article numbers of the Chinese regulations were written from the published texts
+without an official copy at hand: regulatory affairs should confirm them (the tests in
+core/tests/test_deadline_rules.py name the same articles, so a correction changes both).
 """
 
 from __future__ import annotations
@@ -170,7 +175,7 @@ RULES = [
         1,
         CD,
         _("recall decision"),
-        f"{RECALL_CN} 第十六条: 一级召回应当在1日内通知到有关经营企业、使用单位或者告知使用者",
+        f"{RECALL_CN} 第十四条: 一级召回应当在1日内通知到有关经营企业、使用单位或者告知使用者",
         _("Level 1 recall: notify distributors and users"),
     ),
     DeadlineRule(
@@ -179,7 +184,7 @@ RULES = [
         3,
         CD,
         _("recall decision"),
-        f"{RECALL_CN} 第十六条: 二级召回应当在3日内通知到有关经营企业、使用单位或者告知使用者",
+        f"{RECALL_CN} 第十四条: 二级召回应当在3日内通知到有关经营企业、使用单位或者告知使用者",
         _("Level 2 recall: notify distributors and users"),
     ),
     DeadlineRule(
@@ -188,7 +193,7 @@ RULES = [
         7,
         CD,
         _("recall decision"),
-        f"{RECALL_CN} 第十六条: 三级召回应当在7日内通知到有关经营企业、使用单位或者告知使用者",
+        f"{RECALL_CN} 第十四条: 三级召回应当在7日内通知到有关经营企业、使用单位或者告知使用者",
         _("Level 3 recall: notify distributors and users"),
     ),
     DeadlineRule(
@@ -197,7 +202,7 @@ RULES = [
         5,
         WD,
         _("recall decision"),
-        f"{RECALL_CN} 第十七条: 作出召回决定后5个工作日内提交调查评估报告和召回计划",
+        f"{RECALL_CN} 第十六条: 作出召回决定后5个工作日内提交调查评估报告和召回计划",
         _("Recall investigation report and recall plan"),
     ),
     # --- company targets for complaints (FBK-4, from the seeds; all settings) ---

@@ -70,7 +70,7 @@ def test_cn_2026_spring_festival_with_its_saturday_make_up_days():
     assert cal.is_working_day(D(2026, 3, 1)) is False  # an ordinary Sunday
     # Fri 13 + 2 working days: Sat 14 (1), then the festival, Tue 24 (2).
     assert cal.add_working_days(D(2026, 2, 13), 2) == D(2026, 2, 24)
-    # A 5-working-day rule (《医疗器械召回管理办法》第十七条) from Thu 12 Feb 10:00:
+    # A 5-working-day rule (《医疗器械召回管理办法》第十六条) from Thu 12 Feb 10:00:
     # Fri 13, Sat 14 (make-up), Tue 24, Wed 25, Thu 26 -> end of Thu 26 Feb in Shanghai.
     due = compute("CN-RECALL-PLAN", dt.datetime(2026, 2, 12, 10, tzinfo=CST)).due_at
     assert due == dt.datetime(2026, 2, 26, 23, 59, 59, tzinfo=CST)
