@@ -115,6 +115,10 @@ for _role in ("service_engineer", "logistics", "sales"):
     ROLE_PERMISSIONS[_role] += ["core.add_importbatch", "core.view_importbatch"]
 
 
+# Market calendars (PLAT-7): administrators enter each year's holidays (audited).
+ROLE_PERMISSIONS["admin"] += ["core.add_marketcalendar", "core.change_marketcalendar"]
+
+
 def matches(perm: str, patterns: list[str]) -> bool:
     allowed = any(fnmatch(perm, p) for p in patterns if not p.startswith("-"))
     denied = any(fnmatch(perm, p[1:]) for p in patterns if p.startswith("-"))
