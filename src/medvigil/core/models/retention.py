@@ -11,6 +11,8 @@ from .audit import AuditedModel
 
 
 class RetentionRule(AuditedModel):
+    retention_destroyable = False  # the rules are kept (what was kept, and why)
+
     class Basis(models.TextChoices):
         CREATED = "created", _("years from creation")
         EXPIRY = "expiry", _("years after product expiry (minimum from creation)")
@@ -37,6 +39,8 @@ class RetentionRule(AuditedModel):
 
 
 class DestructionRequest(AuditedModel):
+    retention_destroyable = False  # the trace of every destruction is kept
+
     class Status(models.TextChoices):
         REQUESTED = "requested", _("requested")
         APPROVED = "approved", _("approved and destroyed")
