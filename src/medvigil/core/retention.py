@@ -413,11 +413,9 @@ def request_destruction(record: models.Model, *, by: Any, reason: str) -> Destru
                 % {"number": open_req.number},
                 code="duplicate",
             )
-        from .numbering import next_number
-
         with audit_context(actor=by, reason=reason):
             req = DestructionRequest.objects.create(
-                number=next_number("destruction", prefix="DR"),
+                number=DestructionRequest.next_number(),
                 content_type=ct,
                 object_id=str(record.pk),
                 object_repr=_record_label(record),
