@@ -8,6 +8,7 @@ from typing import Any
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from medvigil.core.records.contract import (
     CreatedByMixin,
@@ -29,11 +30,12 @@ class Inspection(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
     # Contact data: shown (also in the history) only with the sensitive permission.
     audit_view_perms = {"site_contact": "exampleapp.view_site_contact"}
 
-    title = models.CharField("title", max_length=200)
-    site_contact = models.CharField("site contact", max_length=100, blank=True)
-    status = models.CharField("status", max_length=12, choices=Status, default=Status.OPEN)
-    due_at = models.DateTimeField("due", null=True, blank=True)
-    conclusion = models.TextField("conclusion", blank=True)
+    # Labels reuse the platform's translated words (every audited field has a zh-Hans label).
+    title = models.CharField(_("title"), max_length=200)
+    site_contact = models.CharField(_("contact person"), max_length=100, blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status, default=Status.OPEN)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    conclusion = models.TextField(_("conclusion"), blank=True)
 
     class Meta:
         ordering = ["-id"]
