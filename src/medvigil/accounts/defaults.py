@@ -91,7 +91,8 @@ def matches(perm: str, patterns: list[str], sensitive: Collection[str] = ()) -> 
 
 def ensure_defaults(sender: Any = None, **kwargs: Any) -> None:
     """post_migrate: create missing departments and roles; give a *new* role its default
-    permissions, and add newly installed apps' permissions to roles that match them."""
+    permissions, add newly installed apps' permissions to roles that match them, and take
+    back sensitive permissions that only a wildcard had offered."""
     from django.contrib.auth.models import Permission
 
     from medvigil.core.audit import audit_context
@@ -119,11 +120,24 @@ def ensure_defaults(sender: Any = None, **kwargs: Any) -> None:
             ]
             offered = set(role.offered_permissions or [])
             new = [p for p in wanted if f"{p.content_type.app_label}.{p.codename}" not in offered]
+            # A sensitive permission a wildcard once offered (before it was marked sensitive,
+            # PLAT-11) and the patterns no longer grant is taken back, once: it leaves the
+            # offered list, so a later grant by an administrator stays.
+            withdrawn = [
+                p
+                for p in all_perms
+                if (name := f"{p.content_type.app_label}.{p.codename}") in sensitive
+                and name in offered
+                and p not in wanted
+            ]
+            if withdrawn:
+                role.permissions.remove(*withdrawn)
+                offered -= {f"{p.content_type.app_label}.{p.codename}" for p in withdrawn}
             if new:
                 # Only permissions never offered before are added, so an administrator's
                 # removals stay removed; new apps' permissions reach the roles they fit.
                 role.permissions.add(*new)
-                role.offered_permissions = sorted(
-                    offered | {f"{p.content_type.app_label}.{p.codename}" for p in new}
-                )
+                offered |= {f"{p.content_type.app_label}.{p.codename}" for p in new}
+            if new or withdrawn:
+                role.offered_permissions = sorted(offered)
                 role.save(update_fields=["offered_permissions"])

@@ -54,3 +54,33 @@ def test_roles_that_need_the_contacts_still_see_them(role, world, make_user, cli
     assert user.has_perm("trace.view_contact_data")
     page = client_for(user).get(reverse("trace:customer_detail", args=[world.hospital.pk]))
     assert PHONE in page.content.decode()
+
+
+def test_an_existing_database_takes_the_wildcard_grant_back_once_and_audits_it(db):
+    """Databases set up before contact data was sensitive: finance got it through
+    trace.view_*. The next migrate takes it back (audited); an administrator's later grant
+    stays."""
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.models import ContentType
+
+    from medvigil.accounts.defaults import ensure_defaults
+    from medvigil.accounts.models import Role
+    from medvigil.core.models import AuditEntry
+
+    perm = Permission.objects.get(content_type__app_label="trace", codename="view_contact_data")
+    finance = Role.objects.get(code="finance")
+    finance.permissions.add(perm)  # as the old wildcard did
+    finance.offered_permissions = sorted({*finance.offered_permissions, "trace.view_contact_data"})
+    finance.save()
+    before = AuditEntry.objects.filter(content_type=ContentType.objects.get_for_model(Role)).count()
+    ensure_defaults()
+    finance.refresh_from_db()
+    assert perm not in finance.permissions.all()
+    assert "trace.view_contact_data" not in finance.offered_permissions
+    after = AuditEntry.objects.filter(content_type=ContentType.objects.get_for_model(Role)).count()
+    assert after > before  # the change is in the role's trail
+    finance.permissions.add(perm)  # an administrator decides finance needs them after all
+    ensure_defaults()
+    assert perm in Role.objects.get(code="finance").permissions.all()
+    quality = Role.objects.get(code="quality")
+    assert perm in quality.permissions.all()  # granted by name: untouched
