@@ -82,6 +82,9 @@ INSTALLED_APPS = [
     "medvigil.accounts",
     "medvigil.trace",
 ]
+if TESTING:
+    # A domain app that exists only for the platform-contract tests (core/tests/exampleapp).
+    INSTALLED_APPS.append("medvigil.core.tests.exampleapp")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

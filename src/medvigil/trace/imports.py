@@ -1124,7 +1124,7 @@ class SaleImporter(Importer):
                 drafts.append(draft)
         sales = [
             Sale(
-                number=services._number("sale", "SO"),
+                number=Sale.next_number(),
                 seller=d.seller,
                 buyer=d.buyer,
                 sale_date=d.sale_date,

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from medvigil.core.models import AuditedModel
+from medvigil.core.records.contract import OwnedMixin, RegulatedRecord, VoidableMixin
 
 # --- GTIN ----------------------------------------------------------------------------------
 
@@ -164,7 +165,7 @@ class CustomerKind(models.TextChoices):
     INDIVIDUAL = "individual", _("individual")
 
 
-class Customer(AuditedModel):
+class Customer(OwnedMixin, AuditedModel):
     # Fields shown only to holders of trace.view_contact_data (PLAT-11).
     CONTACT_FIELDS: ClassVar[tuple[str, ...]] = ("contact_person", "phone", "email", "address")
     # The history panel masks these values for users without the permission.
@@ -414,13 +415,15 @@ def _retention(created: dt.date, expiry: dt.date | None, implantable: bool) -> d
     return {"created": created, "expiry": expiry, "implantable": implantable}
 
 
-class Sale(AuditedModel):
+class Sale(VoidableMixin, RegulatedRecord):
     """A sales record (销售记录). The seller is us (None) or a dealer customer; the buyer is a
     dealer, hospital or other customer. TRC-4 fields: product name, manufacturer, model,
     production date and serial/lot come from the lines; sale date, seller, buyer, quantity,
-    handler from here."""
+    handler from here. Number, created_at and void_reason come from the record contract."""
 
-    number = models.CharField(_("number"), max_length=32, unique=True)
+    numbering_type = "sale"
+    numbering_prefix = "SO"
+    transitions = {SaleStatus.CONFIRMED: {SaleStatus.VOIDED}}
     seller = models.ForeignKey(
         Customer,
         on_delete=models.PROTECT,
@@ -449,9 +452,7 @@ class Sale(AuditedModel):
     status = models.CharField(
         _("status"), max_length=12, choices=SaleStatus.choices, default=SaleStatus.CONFIRMED
     )
-    void_reason = models.TextField(_("reason for voiding"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-sale_date", "-id"]
@@ -640,11 +641,12 @@ class Disposition(models.TextChoices):
     TO_SUPPLIER = "to_supplier", _("return to supplier")
 
 
-class ReturnRecord(AuditedModel):
+class ReturnRecord(RegulatedRecord):
     """A return (退货记录) with the fields of seed 001 §4: product, manufacturer/supplier,
     model, serial, production date, returning party, date, quantity, reason, disposition."""
 
-    number = models.CharField(_("number"), max_length=32, unique=True)
+    numbering_type = "trace_return"
+    numbering_prefix = "RT"
     product = models.ForeignKey(
         Product, on_delete=models.PROTECT, related_name="returns", verbose_name=_("product")
     )
@@ -695,7 +697,6 @@ class ReturnRecord(AuditedModel):
         related_name="+",
         verbose_name=_("handler"),
     )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-return_date", "-id"]
@@ -741,11 +742,12 @@ class DrillStatus(models.TextChoices):
     COMPLETED = "completed", _("completed")
 
 
-class TraceDrill(AuditedModel):
+class TraceDrill(RegulatedRecord):
     """A recorded traceability exercise: a forward trace of one lot, the share of its units
     whose location is known, and the frozen result (seed 002 target: 100 %)."""
 
-    number = models.CharField(_("number"), max_length=32, unique=True)
+    numbering_type = "trace_drill"
+    numbering_prefix = "TD"
     lot = models.ForeignKey(
         Lot, on_delete=models.PROTECT, related_name="drills", verbose_name=_("lot")
     )
@@ -771,7 +773,6 @@ class TraceDrill(AuditedModel):
         verbose_name=_("performed by"),
     )
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]

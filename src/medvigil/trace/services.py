@@ -40,7 +40,6 @@ from .models import (
     ReturnRecord,
     Sale,
     SaleLine,
-    SaleStatus,
     TraceDrill,
     Unit,
     UnitStatus,
@@ -63,12 +62,6 @@ def _acting(by: Any, reason: str | None = None) -> Iterator[None]:
 
 def _d(day: dt.date | None) -> str:
     return date_format(day, "Y-m-d") if day else ""
-
-
-def _number(record_type: str, prefix: str) -> str:
-    from medvigil.core.numbering import next_number
-
-    return next_number(record_type, prefix=prefix)
 
 
 # --- generic master data ---------------------------------------------------------------------
@@ -537,7 +530,7 @@ def create_sale(
             )
         prepared = validate_sale(seller=seller, buyer=buyer, sale_date=sale_date, lines=fresh)
         sale = Sale(
-            number=_number("sale", "SO"),
+            number=Sale.next_number(),
             seller=seller,
             buyer=buyer,
             sale_date=sale_date,
@@ -580,7 +573,7 @@ def void_sale(sale: Sale, *, by: Any = None, reason: str) -> Sale:
         raise ValidationError({"reason": _("Give the reason for voiding the sale.")})
     with transaction.atomic(), _acting(by, reason):
         sale = Sale.objects.select_for_update(of=("self",)).get(pk=sale.pk)
-        if sale.status != SaleStatus.CONFIRMED:
+        if not sale.can_void():
             raise ValidationError(_("The sale is already voided."))
         lines = list(sale.lines.select_related("unit").filter(open=True))
         unit_ids = sorted(line.unit_id for line in lines if line.unit_id)
@@ -597,8 +590,7 @@ def void_sale(sale: Sale, *, by: Any = None, reason: str) -> Sale:
                 )
                 % {"serials": ", ".join(moved)}
             )
-        sale.status = SaleStatus.VOIDED
-        sale.void_reason = reason
+        sale.mark_voided(reason)
         sale.save()
         SaleLine.objects.filter(pk__in=[line.pk for line in lines]).update(open=False)
         if unit_ids:
@@ -803,7 +795,7 @@ def record_return(
             raise ValidationError(dict(errors))
         assert product is not None
         ret = ReturnRecord(
-            number=_number("trace_return", "RT"),
+            number=ReturnRecord.next_number(),
             product=product,
             unit=unit,
             lot=lot,
@@ -879,7 +871,7 @@ def start_drill(lot: Lot, *, by: Any, target_percent: Decimal | int = 100) -> Tr
     """Create a drill for `lot` and run its forward trace at once."""
     with transaction.atomic(), _acting(by):
         drill = TraceDrill(
-            number=_number("trace_drill", "TD"),
+            number=TraceDrill.next_number(),
             lot=lot,
             target_percent=Decimal(target_percent),
             performed_by=by,
