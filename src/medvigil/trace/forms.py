@@ -11,6 +11,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -25,7 +26,7 @@ from .models import (
     normalize_gtin,
 )
 from .privacy import can_view_contacts
-from .udi import UdiError, find_lot, find_unit, looks_like_udi, parse_udi
+from .udi import UdiError, find_lot, find_unit, label_problems, looks_like_udi, parse_udi
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -182,18 +183,51 @@ class LotForm(VersionedModelForm):
 SERIAL_RE = re.compile(r"^[\w\-./]{1,40}$")
 
 
+# The hint under every box that takes scans (plain text: templates escape it, so "<GS>"
+# shows as typed).
+SCAN_HINT = gettext_lazy(
+    "Scanners that send a group separator, “<GS>” or the “(01)…(21)…” text all work."
+)
+
+
 class UnitsForm(BootstrapMixin, forms.Form):
     serials = forms.CharField(
-        label=gettext_lazy("Serial numbers"),
-        help_text=gettext_lazy(
-            "One per line, or a range such as SN0001..SN0100 (at most 5,000 at once)."
+        label=gettext_lazy("Serial numbers or scanned UDIs"),
+        help_text=format_lazy(
+            "{} {}",
+            gettext_lazy(
+                "One per line, or a range such as SN0001..SN0100 (at most 5,000 at once)."
+            ),
+            SCAN_HINT,
         ),
-        widget=forms.Textarea(attrs={"rows": 6, "autocomplete": "off"}),
+        widget=forms.Textarea(attrs={"rows": 6, "autocomplete": "off", "spellcheck": "false"}),
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, lot: Lot, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.lot = lot
         self._style()
+
+    def _scanned_serial(self, line: str) -> str:
+        """The serial (21) of a scanned label of this lot's product (the same parser as the
+        sale, return and drill forms); a label of another product, lot or date is refused."""
+        try:
+            udi = parse_udi(line)
+        except UdiError as exc:
+            raise ValidationError(f"{line[:60]}: {exc}") from None
+        lot = self.lot
+        problems = label_problems(
+            udi,
+            product=lot.product,
+            lot=lot,
+            production_date=lot.production_date,
+            expiry_date=lot.expiry_date,
+        )
+        if not udi.serial:
+            problems.insert(0, UdiError(_("The UDI has no serial number (21).")))
+        if problems:
+            raise ValidationError([f"{line[:60]}: {p}" for p in problems])
+        return udi.serial
 
     def clean_serials(self) -> list[str]:
         result: list[str] = []
@@ -201,7 +235,9 @@ class UnitsForm(BootstrapMixin, forms.Form):
             line = raw.strip()
             if not line:
                 continue
-            if ".." in line:
+            if looks_like_udi(line):
+                result.append(self._scanned_serial(line))
+            elif ".." in line:
                 result.extend(expand_range(line))
             else:
                 if not SERIAL_RE.match(line):
@@ -289,6 +325,7 @@ class SaleForm(BootstrapMixin, forms.Form):
     units = forms.CharField(
         label=gettext_lazy("Units (scan or paste UDIs, or type serial numbers, one per line)"),
         required=False,
+        help_text=SCAN_HINT,
         widget=forms.Textarea(attrs={"rows": 6, "autocomplete": "off", "spellcheck": "false"}),
     )
     lot_lines = forms.CharField(
@@ -323,7 +360,7 @@ class SaleForm(BootstrapMixin, forms.Form):
             try:
                 unit = find_unit(line, self.user)
             except UdiError as exc:
-                errors.append(f"{line[:60]}: {exc.message}")
+                errors.append(f"{line[:60]}: {exc}")
                 continue
             if unit.pk in seen:
                 errors.append(_("Unit %(s)s is listed twice.") % {"s": unit.serial})
@@ -367,7 +404,7 @@ def parse_lot_line(line: str, user: Any) -> tuple[Lot, int]:
         try:
             return find_lot(ident, user), qty
         except UdiError as exc:
-            raise ValidationError(f"{text[:60]}: {exc.message}")
+            raise ValidationError(f"{text[:60]}: {exc}") from None
     lots = list(Lot.objects.select_related("product").filter(lot_number=ident)[:2])
     if not lots:
         raise ValidationError(_("No lot %(lot)s.") % {"lot": ident})
@@ -465,7 +502,7 @@ class ReturnForm(BootstrapMixin, forms.Form):
         try:
             return find_unit(text, self.user)
         except UdiError as exc:
-            raise ValidationError(exc.message)
+            raise exc.validation_error() from None
 
     def clean_lot_line(self) -> tuple[Lot, int] | None:
         text = self.cleaned_data.get("lot_line", "").strip()
@@ -535,7 +572,7 @@ class TraceForm(BootstrapMixin, forms.Form):
                 try:
                     udi = parse_udi(line)
                 except UdiError as exc:
-                    errors.append(f"{line[:60]}: {exc.message}")
+                    errors.append(f"{line[:60]}: {exc}")
                     continue
                 if not udi.serial:
                     errors.append(_("%(l)s: the UDI has no serial (21).") % {"l": line[:60]})
@@ -555,7 +592,7 @@ class TraceForm(BootstrapMixin, forms.Form):
             try:
                 return parse_udi(value).gtin
             except UdiError as exc:
-                raise ValidationError(exc.message)
+                raise exc.validation_error() from None
         return normalize_gtin(value)
 
     def clean(self) -> dict[str, Any]:

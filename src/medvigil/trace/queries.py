@@ -15,7 +15,6 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -32,6 +31,7 @@ from .models import (
     SaleStatus,
     Unit,
     UnitStatus,
+    located_share,
 )
 
 CHUNK = 2000  # ids per IN (...) list: far below SQLite's variable limit
@@ -376,12 +376,6 @@ def backward_trace(unit: Unit) -> BackwardTrace:
 RESULT_ROWS = 5000  # rows frozen into a drill record
 
 
-def _percent(part: int, whole: int) -> Decimal:
-    if whole <= 0:
-        return Decimal("0.00")
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
-
-
 def _lot_quantities(trace: ForwardTrace) -> tuple[int, int, list[dict[str, Any]]]:
     """Lot-tracked goods, by quantity: what we still hold and what end users with an address
     hold is located; what dealers bought and did not sell on is not."""
@@ -448,7 +442,7 @@ def drill_summary(trace: ForwardTrace) -> dict[str, Any]:
     return {
         "total": total,
         "located": located,
-        "percent": _percent(located, total),
+        "percent": located_share(located, total),
         "result": {
             "criteria": trace.criteria,
             "basis": "units" if trace.units else "quantity",

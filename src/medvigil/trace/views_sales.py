@@ -172,7 +172,7 @@ def sale_preview(request: HttpRequest) -> HttpResponse:
         try:
             unit = find_unit(line, request.user)
         except UdiError as exc:
-            rows.append({"text": line, "error": exc.message})
+            rows.append({"text": line, "error": str(exc)})
             continue
         dup = unit.pk in seen
         seen.add(unit.pk)

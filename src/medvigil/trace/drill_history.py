@@ -1,0 +1,91 @@
+"""The history of a traceability drill (TRC-8) with its frozen result readable.
+
+The shared history panel shows a JSON field as JSON; a drill's `result` (every traced unit,
+its status, consignee, location…) would read as a wall of English keys and raw values. Here
+the panel is the shared one (core/_history.html, same entries, same paging), except that the
+`result` values are rendered as a small translated table: the basis, the counts, consignees
+and end users, and the units or quantities not located.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.safestring import SafeString
+from django.views.decorators.http import require_GET
+
+from medvigil.core.permissions import get_object_for_user, permission_required
+from medvigil.core.templatetags.records import history_context
+
+from .models import TraceDrill, UnitStatus
+
+SHOWN_ROWS = 20  # rows not located listed per version of the result (then "and N more")
+
+
+def result_table(value: Any) -> str:
+    """One version of a drill's result as HTML (the empty result of a new drill: "—")."""
+    if not isinstance(value, dict) or not value:
+        return "—"
+    rows = value.get("rows") if isinstance(value.get("rows"), list) else []
+    missing = [r for r in rows if isinstance(r, dict) and not r.get("located")]
+    statuses = dict(UnitStatus.choices)
+    shown = [
+        {
+            "what": r.get("serial") or f"{r.get('lot', '')} × {r.get('quantity', '')}".strip(" ×"),
+            "status": statuses.get(r.get("status", ""), r.get("status", "")),
+            "holder": r.get("consignee") or r.get("holder") or "",
+            "location": r.get("location", ""),
+        }
+        for r in missing[:SHOWN_ROWS]
+    ]
+
+    def parties(key: str) -> list[dict[str, Any]]:
+        items = value.get(key)
+        return [p for p in items if isinstance(p, dict)] if isinstance(items, list) else []
+
+    return render_to_string(
+        "trace/_drill_result.html",
+        {
+            "basis": value.get("basis", ""),
+            "traced": len(rows),
+            "not_located": value.get("not_located", len(missing)),
+            "truncated": bool(value.get("truncated")),
+            "consignees": parties("consignees"),
+            "end_users": parties("end_users"),
+            "missing": shown,
+            "more": max(len(missing) - len(shown), 0),
+        },
+    )
+
+
+def drill_history_context(request: HttpRequest, drill: TraceDrill, page: Any = None) -> Any:
+    """The shared history panel's context for `drill`, its result values as tables."""
+    ct = ContentType.objects.get_for_model(TraceDrill)
+    ctx = history_context(request, ct, drill.pk, page)
+    label = str(TraceDrill._meta.get_field("result").verbose_name)
+    for item in ctx["items"]:
+        pair = (item["entry"].changes or {}).get("result")
+        if pair is None:
+            continue
+        old, new = (list(pair) + [None, None])[:2] if isinstance(pair, list) else (None, pair)
+        for row in item["rows"]:
+            if row["field"] == label:
+                row["old"] = SafeString(result_table(old))
+                row["new"] = SafeString(result_table(new))
+                row["old_empty"] = not old
+    ctx["fragment_url"] = reverse("trace:drill_history", args=[drill.pk])
+    return ctx
+
+
+@permission_required("trace.view_tracedrill")
+@require_GET
+def drill_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """htmx: older entries of the drill's history (the shared entries template)."""
+    drill = get_object_for_user(request.user, TraceDrill, "view", pk=pk)
+    ctx = drill_history_context(request, drill, request.GET.get("page"))
+    return render(request, "core/_history_entries.html", ctx)
