@@ -23,26 +23,43 @@ from medvigil.core.permissions import get_object_for_user, permission_required
 from medvigil.core.templatetags.records import history_context
 
 from .models import TraceDrill, UnitStatus
+from .queries import location_text
 
 SHOWN_ROWS = 20  # rows not located listed per version of the result (then "and N more")
+
+
+def readable_rows(rows: Any) -> list[dict[str, Any]]:
+    """A drill result's rows in the reader's language: status and location from their
+    language-neutral codes (results recorded before the codes were kept: the text as
+    recorded)."""
+    statuses = dict(UnitStatus.choices)
+    out = []
+    for r in rows if isinstance(rows, list) else []:
+        if not isinstance(r, dict):
+            continue
+        kind = r.get("location_kind")
+        out.append(
+            {
+                **r,
+                "what": r.get("serial")
+                or f"{r.get('lot', '')} × {r.get('quantity', '')}".strip(" ×"),
+                "status_label": statuses.get(r.get("status", ""), r.get("status", "")),
+                "holder_name": r.get("consignee") or r.get("holder") or "",
+                "location": location_text(kind, r.get("location_name", ""))
+                if kind
+                else r.get("location", ""),
+            }
+        )
+    return out
 
 
 def result_table(value: Any) -> str:
     """One version of a drill's result as HTML (the empty result of a new drill: "—")."""
     if not isinstance(value, dict) or not value:
         return "—"
-    rows = value.get("rows") if isinstance(value.get("rows"), list) else []
-    missing = [r for r in rows if isinstance(r, dict) and not r.get("located")]
-    statuses = dict(UnitStatus.choices)
-    shown = [
-        {
-            "what": r.get("serial") or f"{r.get('lot', '')} × {r.get('quantity', '')}".strip(" ×"),
-            "status": statuses.get(r.get("status", ""), r.get("status", "")),
-            "holder": r.get("consignee") or r.get("holder") or "",
-            "location": r.get("location", ""),
-        }
-        for r in missing[:SHOWN_ROWS]
-    ]
+    rows = readable_rows(value.get("rows"))
+    missing = [r for r in rows if not r.get("located")]
+    shown = missing[:SHOWN_ROWS]
 
     def parties(key: str) -> list[dict[str, Any]]:
         items = value.get(key)

@@ -231,12 +231,16 @@ class UnitsForm(BootstrapMixin, forms.Form):
 
     def clean_serials(self) -> list[str]:
         result: list[str] = []
+        label_errors: list[str] = []  # every refused label at once, as the sale form does
         for raw in scan_lines(self.cleaned_data["serials"]):
             line = raw.strip()
             if not line:
                 continue
             if looks_like_udi(line):
-                result.append(self._scanned_serial(line))
+                try:
+                    result.append(self._scanned_serial(line))
+                except ValidationError as exc:
+                    label_errors.extend(exc.messages)
             elif ".." in line:
                 result.extend(expand_range(line))
             else:
@@ -248,6 +252,8 @@ class UnitsForm(BootstrapMixin, forms.Form):
                 result.append(line)
             if len(result) > 5000:
                 raise ValidationError(_("At most 5,000 serial numbers at once."))
+        if label_errors:
+            raise ValidationError(label_errors)
         if not result:
             raise ValidationError(_("Give at least one serial number."))
         dupes = sorted({s for s in result if result.count(s) > 1}) if len(result) < 2000 else []

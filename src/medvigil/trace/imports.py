@@ -632,7 +632,7 @@ class UnitImporter(Importer):
         expiry_date = row.values.get("expiry_date")
         udi = self.parsed.get(row.number)
         if udi is not None:
-            for problem in label_problems(
+            for label_problem in label_problems(
                 udi,
                 product=product,
                 lot=lot,
@@ -640,7 +640,7 @@ class UnitImporter(Importer):
                 production_date=production_date,
                 expiry_date=expiry_date,
             ):
-                row.error("udi", problem)
+                row.error("udi", label_problem)
             expiry_date = expiry_date or udi.expiry
             production_date = production_date or udi.production_date
         if not row.ok:

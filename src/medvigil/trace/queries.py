@@ -124,21 +124,36 @@ class UnitTrace:
         return self.end_user is not None and bool(self.address.strip())
 
     @property
-    def location(self) -> str:
-        from django.utils.translation import gettext as _
-
+    def location_parts(self) -> tuple[str, str]:
+        """(kind, name) of where the unit is, language-neutral (drills keep these):
+        installed, stock, scrapped, dealer or holder."""
         unit = self.unit
         if self.installation is not None:
             inst = self.installation
-            return " · ".join(p for p in (inst.customer.name, inst.department) if p)
+            return "installed", " · ".join(p for p in (inst.customer.name, inst.department) if p)
         if unit.holder_id is None:
-            if unit.status == UnitStatus.SCRAPPED:
-                return _("scrapped")
-            return _("our stock")
+            return ("scrapped", "") if unit.status == UnitStatus.SCRAPPED else ("stock", "")
         assert unit.holder is not None
         if unit.holder.kind == CustomerKind.DEALER:
-            return _("at dealer %(name)s") % {"name": unit.holder.name}
-        return unit.holder.name
+            return "dealer", unit.holder.name
+        return "holder", unit.holder.name
+
+    @property
+    def location(self) -> str:
+        return location_text(*self.location_parts)
+
+
+def location_text(kind: str, name: str) -> str:
+    """Where a unit is, in the active language (see UnitTrace.location_parts)."""
+    from django.utils.translation import gettext as _
+
+    if kind == "scrapped":
+        return _("scrapped")
+    if kind == "stock":
+        return _("our stock")
+    if kind == "dealer":
+        return _("at dealer %(name)s") % {"name": name}
+    return name
 
 
 @dataclass
@@ -431,6 +446,8 @@ def drill_summary(trace: ForwardTrace) -> dict[str, Any]:
                 "consignee": ut.consignee.name if ut.consignee else "",
                 "end_user": ut.end_user.name if ut.end_user else "",
                 "location": ut.location,
+                "location_kind": ut.location_parts[0],
+                "location_name": ut.location_parts[1],
                 "located": ut.located,
             }
             for ut in trace.units[:RESULT_ROWS]

@@ -24,17 +24,19 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import biip
 from biip.gs1_messages import GS1Message
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from medvigil.core.permissions import can, scope_for_user
 
 from .models import Lot, Product, Unit
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise
 
 GS = "\x1d"
 # Stand-ins for the group separator that scanners and copy-paste produce.
@@ -54,7 +56,7 @@ class UdiError(ValueError):
     language."""
 
     def __init__(
-        self, message: str | Promise, params: dict[str, Any] | None = None, code: str = "invalid"
+        self, message: _StrOrPromise, params: dict[str, Any] | None = None, code: str = "invalid"
     ) -> None:
         super().__init__(message)
         self.message = message

@@ -22,7 +22,7 @@ from medvigil.core.signatures import SignatureError, SignatureForm
 from medvigil.core.templatetags.records import signature_dialog_context
 
 from . import services
-from .drill_history import drill_history_context
+from .drill_history import drill_history_context, readable_rows
 from .exports import (
     EXPORT_PERM,
     backward_header,
@@ -232,7 +232,7 @@ def drill_create(request: HttpRequest) -> HttpResponse:
 
 
 def _drill_context(request: HttpRequest, drill: TraceDrill, **extra: Any) -> dict[str, Any]:
-    rows = drill.result.get("rows", []) if isinstance(drill.result, dict) else []
+    rows = readable_rows(drill.result.get("rows", []) if isinstance(drill.result, dict) else [])
     missing = [r for r in rows if not r.get("located")]
     can_change = can(request.user, TraceDrill, "change")
     ctx = {
