@@ -187,7 +187,7 @@ def update_lot(
 ) -> Lot:
     if fields.get("quantity"):
         recorded = Unit.objects.filter(lot=lot).count()
-        if recorded > fields["quantity"]:
+        if over_quantity(Lot(quantity=fields["quantity"]), recorded=recorded, adding=0):
             raise ValidationError(
                 {
                     "quantity": _(
