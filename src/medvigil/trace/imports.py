@@ -552,7 +552,7 @@ class UnitImporter(Importer):
             try:
                 udi = parse_udi(text)
             except UdiError as exc:
-                row.error("udi", exc)
+                row.error("udi", exc.lazy_text)
                 continue
             self.parsed[row.number] = udi
             gtins.add(udi.gtin)
@@ -640,7 +640,7 @@ class UnitImporter(Importer):
                 production_date=production_date,
                 expiry_date=expiry_date,
             ):
-                row.error("udi", label_problem)
+                row.error("udi", label_problem.lazy_text)
             expiry_date = expiry_date or udi.expiry
             production_date = production_date or udi.production_date
         if not row.ok:
@@ -674,7 +674,7 @@ class UnitImporter(Importer):
                 adding[unit.lot_id] += 1
                 numbers[unit.lot_id] = unit.lot.lot_number
         problems = services.lot_quantity_problems(adding, lock=True)
-        return [RowError(None, "", numbers[pk], message) for pk, message in problems.items()]
+        return [RowError(None, "", numbers[pk], str(msg)) for pk, msg in problems.items()]
 
 
 class _UnitFactory:
@@ -748,7 +748,7 @@ def resolve_units(
             try:
                 udi = parse_udi(text)
             except UdiError as exc:
-                row.error(column, exc)
+                row.error(column, exc.lazy_text)
                 continue
             if not udi.serial:
                 row.error(column, _("The UDI has no serial number (21)."))

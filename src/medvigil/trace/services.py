@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -25,6 +25,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from medvigil.core.audit import audit_context
 
@@ -47,6 +48,10 @@ from .models import (
     add_months,
 )
 from .rules import CITATION_EXPIRED_PRODUCT, licence_rule
+from .udi import lazy_message
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
 
 M = TypeVar("M", bound=models.Model)
 
@@ -207,22 +212,25 @@ def update_lot(
 # of create_units.
 
 
-def over_quantity(lot: Lot, *, recorded: int, adding: int) -> str | None:
+def over_quantity(lot: Lot, *, recorded: int, adding: int) -> _StrPromise | None:
     """Why `adding` more units cannot be recorded in `lot`, which has `recorded` (None: they
-    can)."""
+    can). Lazy text, rendered in the reader's language (import error reports keep it)."""
     if not lot.quantity or recorded + adding <= lot.quantity:
         return None
-    return _(
-        "Lot %(lot)s was produced in a quantity of %(quantity)s and %(recorded)s of its "
-        "units are recorded: %(adding)s more would make %(total)s. Check the serial numbers, "
-        "or first correct the lot's quantity produced."
-    ) % {
-        "lot": lot.lot_number,
-        "quantity": lot.quantity,
-        "recorded": recorded,
-        "adding": adding,
-        "total": recorded + adding,
-    }
+    return lazy_message(
+        gettext_lazy(
+            "Lot %(lot)s was produced in a quantity of %(quantity)s and %(recorded)s of its "
+            "units are recorded: %(adding)s more would make %(total)s. Check the serial "
+            "numbers, or first correct the lot's quantity produced."
+        ),
+        {
+            "lot": lot.lot_number,
+            "quantity": lot.quantity,
+            "recorded": recorded,
+            "adding": adding,
+            "total": recorded + adding,
+        },
+    )
 
 
 def recorded_units(lot_ids: Iterable[int], *, lock: bool = False) -> dict[int, tuple[Lot, int]]:
@@ -242,7 +250,7 @@ def recorded_units(lot_ids: Iterable[int], *, lock: bool = False) -> dict[int, t
     return {pk: (lot, counts.get(pk, 0)) for pk, lot in lots.items()}
 
 
-def lot_quantity_problems(adding: dict[int, int], *, lock: bool = False) -> dict[int, str]:
+def lot_quantity_problems(adding: dict[int, int], *, lock: bool = False) -> dict[int, _StrPromise]:
     """{lot id: message} for the lots that `adding` ({lot id: new units}) would overfill."""
     out = {}
     for pk, (lot, recorded) in recorded_units(adding, lock=lock).items():

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import biip
 from biip.gs1_messages import GS1Message
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from medvigil.core.permissions import can, scope_for_user
@@ -36,7 +37,7 @@ from medvigil.core.permissions import can, scope_for_user
 from .models import Lot, Product, Unit
 
 if TYPE_CHECKING:
-    from django.utils.functional import _StrOrPromise
+    from django.utils.functional import _StrOrPromise, _StrPromise
 
 GS = "\x1d"
 # Stand-ins for the group separator that scanners and copy-paste produce.
@@ -46,6 +47,17 @@ _CONFIG = biip.ParseConfig(separator_chars=_SEPARATORS)
 _AI_START = re.compile(r"^(?:\][A-Za-z]\d|\(\d{2,4}\)|0[01]\d{14}|\d{2}.*" + GS + ")")
 # GS1 application identifiers that hold a date (YYMMDD).
 _DATE_AIS = {"11", "12", "13", "15", "16", "17"}
+
+
+def lazy_message(message: _StrOrPromise, params: dict[str, Any] | None = None) -> _StrPromise:
+    """`message % params` as lazy text: rendered in the language active whenever it is read,
+    so a store that keeps lazy text for readers of other languages (an import's error
+    report) can show it in theirs. (`gettext_lazy(...) % params` would render at once.)"""
+
+    def text() -> str:
+        return str(message) % params if params else str(message)
+
+    return lazy(text, str)()  # type: ignore[return-value]  # a str proxy, as stubs type it
 
 
 class UdiError(ValueError):
@@ -66,6 +78,11 @@ class UdiError(ValueError):
     def __str__(self) -> str:
         text = str(self.message)
         return text % self.params if self.params else text
+
+    @property
+    def lazy_text(self) -> _StrPromise:
+        """The message as lazy text (see lazy_message), e.g. for an import's error rows."""
+        return lazy_message(self.message, self.params)
 
     def validation_error(self) -> ValidationError:
         """The same message as a Django ValidationError (rendered lazily by forms)."""

@@ -87,6 +87,12 @@ def test_message_parameters_name_the_faulty_part():
     with pytest.raises(UdiError) as info:
         parse_udi("(0)12")
     assert info.value.params == {"ai": "0"}
+    # Kept as lazy text (an import's error rows), it renders in whoever reads it's language.
+    kept = info.value.lazy_text
+    with translation.override("zh-hans"):
+        assert str(kept) == "无效的 UDI：未知的应用标识符 (0)。"
+    with translation.override("en"):
+        assert str(kept) == "Not a valid UDI: unknown application identifier (0)."
     # A form shows the same message: the ValidationError carries message and params.
     err = info.value.validation_error()
     assert err.params == {"ai": "0"} and err.messages == [str(info.value)]
@@ -217,6 +223,9 @@ def test_lot_refuses_more_units_than_produced_in_form_import_and_service(
     assert batch.status == ImportBatch.Status.FAILED
     assert [(e["row"], e["column"]) for e in batch.errors_preview] == [(3, "Lot number")]
     assert "more would make 4" in batch.errors_preview[0]["msg"]
+    problem = services.over_quantity(pump_lot, recorded=2, adding=2)
+    with translation.override("zh-hans"):
+        assert "再添加 2 件将达到 4 件" in str(problem)
     assert Unit.objects.filter(lot=pump_lot).count() == 2
     # the service itself (any caller), and the lot's quantity cannot drop below its units
     with pytest.raises(services.ValidationError):
