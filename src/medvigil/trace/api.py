@@ -460,8 +460,8 @@ def unit_lookup(request: HttpRequest, code: str) -> Any:
             try:
                 parse_udi(code)
             except UdiError:
-                raise ValidationError({"code": [str(exc)]})
-        return Status(404, error_body("not_found", str(exc)))
+                raise ValidationError({"code": [exc.message]})
+        return Status(404, error_body("not_found", exc.message))
     return _unit(unit)
 
 
@@ -578,7 +578,7 @@ def forward(request: HttpRequest, filters: Query[ForwardQuery]) -> Any:
             try:
                 udi = parse_udi(text)
             except UdiError as exc:
-                raise ValidationError({"serial": [str(exc)]})
+                raise ValidationError({"serial": [exc.message]})
             udis.append((udi.gtin, udi.serial))
         else:
             serials.append(text)
@@ -721,7 +721,7 @@ def create_sale(request: HttpRequest, payload: SaleIn) -> Any:
         try:
             lines.append(services.LineInput(unit=find_unit(text, user)))
         except UdiError as exc:
-            errors.setdefault("units", []).append(f"{text}: {exc}")
+            errors.setdefault("units", []).append(f"{text}: {exc.message}")
     for item in payload.lots:
         qs = Lot.objects.select_related("product")
         if item.lot_id:

@@ -366,7 +366,7 @@ class SaleForm(BootstrapMixin, forms.Form):
             try:
                 unit = find_unit(line, self.user)
             except UdiError as exc:
-                errors.append(f"{line[:60]}: {exc}")
+                errors.append(f"{line[:60]}: {exc.message}")
                 continue
             if unit.pk in seen:
                 errors.append(_("Unit %(s)s is listed twice.") % {"s": unit.serial})
@@ -410,7 +410,7 @@ def parse_lot_line(line: str, user: Any) -> tuple[Lot, int]:
         try:
             return find_lot(ident, user), qty
         except UdiError as exc:
-            raise ValidationError(f"{text[:60]}: {exc}") from None
+            raise ValidationError(f"{text[:60]}: {exc.message}")
     lots = list(Lot.objects.select_related("product").filter(lot_number=ident)[:2])
     if not lots:
         raise ValidationError(_("No lot %(lot)s.") % {"lot": ident})
@@ -508,7 +508,7 @@ class ReturnForm(BootstrapMixin, forms.Form):
         try:
             return find_unit(text, self.user)
         except UdiError as exc:
-            raise exc.validation_error() from None
+            raise ValidationError(exc.message)
 
     def clean_lot_line(self) -> tuple[Lot, int] | None:
         text = self.cleaned_data.get("lot_line", "").strip()
@@ -578,7 +578,7 @@ class TraceForm(BootstrapMixin, forms.Form):
                 try:
                     udi = parse_udi(line)
                 except UdiError as exc:
-                    errors.append(f"{line[:60]}: {exc}")
+                    errors.append(f"{line[:60]}: {exc.message}")
                     continue
                 if not udi.serial:
                     errors.append(_("%(l)s: the UDI has no serial (21).") % {"l": line[:60]})
@@ -598,7 +598,7 @@ class TraceForm(BootstrapMixin, forms.Form):
             try:
                 return parse_udi(value).gtin
             except UdiError as exc:
-                raise exc.validation_error() from None
+                raise ValidationError(exc.message)
         return normalize_gtin(value)
 
     def clean(self) -> dict[str, Any]:

@@ -63,30 +63,32 @@ def lazy_message(message: _StrOrPromise, params: dict[str, Any] | None = None) -
 class UdiError(ValueError):
     """The text is not a valid UDI, or no unit matches it.
 
-    `message` is the untranslated (lazy) message and `params` its parameters, for storing and
-    rendering later in the reader's language; `str(error)` is the message in the active
-    language."""
+    `msgid` is the untranslated (lazy) message and `params` its parameters, kept for
+    rendering later in a reader's language: `str(error)` renders them in the language active
+    now, `lazy_text` whenever it is read. `message` is the text for the user in the language
+    active when the error was raised (a plain str, as callers always had it)."""
 
     def __init__(
-        self, message: _StrOrPromise, params: dict[str, Any] | None = None, code: str = "invalid"
+        self, msgid: _StrOrPromise, params: dict[str, Any] | None = None, code: str = "invalid"
     ) -> None:
-        super().__init__(message)
-        self.message = message
+        self.msgid = msgid
         self.params: dict[str, Any] = dict(params or {})
         self.code = code
+        self.message: str = str(self)
+        super().__init__(self.message)
 
     def __str__(self) -> str:
-        text = str(self.message)
+        text = str(self.msgid)
         return text % self.params if self.params else text
 
     @property
     def lazy_text(self) -> _StrPromise:
         """The message as lazy text (see lazy_message), e.g. for an import's error rows."""
-        return lazy_message(self.message, self.params)
+        return lazy_message(self.msgid, self.params)
 
     def validation_error(self) -> ValidationError:
         """The same message as a Django ValidationError (rendered lazily by forms)."""
-        return ValidationError(self.message, code=self.code, params=self.params or None)
+        return ValidationError(self.msgid, code=self.code, params=self.params or None)
 
 
 # biip 5.2's error texts, mapped to our messages. A test feeds each kind of bad input and

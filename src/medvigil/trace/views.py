@@ -634,7 +634,7 @@ def unit_list(request: HttpRequest) -> HttpResponse:
         try:
             return redirect(find_unit_or_lot(q, request.user))
         except UdiError as exc:
-            scan_error = str(exc)
+            scan_error = exc.message
             qs = qs.none()
     elif q:
         qs = qs.filter(serial__startswith=q)
@@ -676,5 +676,5 @@ def unit_scan(request: HttpRequest) -> HttpResponse:
         unit = find_unit(text, request.user)
         error = ""
     except UdiError as exc:
-        unit, error = None, str(exc)
+        unit, error = None, exc.message
     return render(request, "trace/_scan_result.html", {"unit": unit, "error": error})

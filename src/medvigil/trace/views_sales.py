@@ -172,7 +172,7 @@ def sale_preview(request: HttpRequest) -> HttpResponse:
         try:
             unit = find_unit(line, request.user)
         except UdiError as exc:
-            rows.append({"text": line, "error": str(exc)})
+            rows.append({"text": line, "error": exc.message})
             continue
         dup = unit.pk in seen
         seen.add(unit.pk)

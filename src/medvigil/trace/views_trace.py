@@ -106,7 +106,7 @@ def trace_backward(request: HttpRequest) -> HttpResponse:
         try:
             return redirect(find_unit_or_lot(scan, request.user))
         except UdiError as exc:
-            error = str(exc)
+            error = exc.message
     return render(request, "trace/trace_backward.html", {"scan": scan, "error": error})
 
 

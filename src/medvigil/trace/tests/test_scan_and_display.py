@@ -65,7 +65,8 @@ def test_every_biip_error_maps_to_our_message(value, code):
         parse_udi(value)
     err = info.value
     assert err.code == code, (value, str(err))  # not the generic fallback
-    assert isinstance(err.message, Promise)  # untranslated until read: kept with its params
+    assert isinstance(err.msgid, Promise)  # untranslated until read: kept with its params
+    assert err.message == str(err)  # the text as callers always had it
     assert "%(" not in str(err)  # parameters filled in
     with translation.override("zh-hans"):
         zh = str(err)
