@@ -12,14 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import SafeString
-from django.views.decorators.http import require_GET
 
-from medvigil.core.permissions import get_object_for_user, permission_required
 from medvigil.core.templatetags.records import history_context
 
 from .models import TraceDrill, UnitStatus
@@ -97,12 +94,3 @@ def drill_history_context(request: HttpRequest, drill: TraceDrill, page: Any = N
                 row["old_empty"] = not old
     ctx["fragment_url"] = reverse("trace:drill_history", args=[drill.pk])
     return ctx
-
-
-@permission_required("trace.view_tracedrill")
-@require_GET
-def drill_history(request: HttpRequest, pk: int) -> HttpResponse:
-    """htmx: older entries of the drill's history (the shared entries template)."""
-    drill = get_object_for_user(request.user, TraceDrill, "view", pk=pk)
-    ctx = drill_history_context(request, drill, request.GET.get("page"))
-    return render(request, "core/_history_entries.html", ctx)

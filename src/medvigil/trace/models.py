@@ -58,6 +58,19 @@ def validate_gtin(value: str) -> None:
         normalize_gtin(value)
 
 
+def located_share(part: int, whole: int) -> Decimal:
+    """The share `part` of `whole` in per cent, two decimals, rounded half up (10 of 11 →
+    90.91). A share short of the whole never shows as 100.00 (19,999 of 20,000 → 99.99): a
+    drill must not read as complete while a unit is missing. The one place a located share
+    is computed (drills, their pages and API)."""
+    if whole <= 0:
+        return Decimal("0.00")
+    value = (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    if part < whole and value >= 100:
+        return Decimal("99.99")
+    return value
+
+
 def add_months(day: dt.date, months: int) -> dt.date:
     """day + months, clamped to the last day of the target month."""
     import calendar
@@ -740,19 +753,6 @@ class ReturnRecord(AuditedModel):
 class DrillStatus(models.TextChoices):
     OPEN = "open", _("open")
     COMPLETED = "completed", _("completed")
-
-
-def located_share(part: int, whole: int) -> Decimal:
-    """The share `part` of `whole` in per cent, two decimals, rounded half up (10 of 11 →
-    90.91). A share short of the whole never shows as 100.00 (19,999 of 20,000 → 99.99): a
-    drill must not read as complete while a unit is missing. The one place a located share
-    is computed (drills, their pages and API)."""
-    if whole <= 0:
-        return Decimal("0.00")
-    value = (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), ROUND_HALF_UP)
-    if part < whole and value >= 100:
-        return Decimal("99.99")
-    return value
 
 
 class TraceDrill(AuditedModel):

@@ -274,6 +274,16 @@ def drill_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "trace/drill_detail.html", _drill_context(request, drill))
 
 
+@permission_required("trace.view_tracedrill")
+@require_GET
+def drill_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """htmx: older entries of the drill's history (the shared entries template, the result
+    as a table)."""
+    drill = get_object_for_user(request.user, TraceDrill, "view", pk=pk)
+    ctx = drill_history_context(request, drill, request.GET.get("page"))
+    return render(request, "core/_history_entries.html", ctx)
+
+
 @permission_required("trace.change_tracedrill")
 @require_POST
 def drill_rerun(request: HttpRequest, pk: int) -> HttpResponse:
