@@ -36,6 +36,7 @@ from medvigil.core.imports import (
     RowError,
     chunked,
     filter_in,
+    flatten,
     register,
 )
 
@@ -56,7 +57,7 @@ from .models import (
     UnitStatus,
     normalize_gtin,
 )
-from .udi import UdiError, looks_like_udi, parse_udi
+from .udi import UdiError, label_problems, looks_like_udi, parse_udi
 
 CHUNK = 2000
 
@@ -551,7 +552,7 @@ class UnitImporter(Importer):
             try:
                 udi = parse_udi(text)
             except UdiError as exc:
-                row.error("udi", exc.message)
+                row.error("udi", exc.lazy_text)
                 continue
             self.parsed[row.number] = udi
             gtins.add(udi.gtin)
@@ -596,6 +597,9 @@ class UnitImporter(Importer):
             self.existing.update(qs.values_list("product_id", "serial"))
         self.seen = _Duplicates()
         self.build = _UnitFactory()
+        # Units already recorded in each lot with a quantity produced, and those the file adds.
+        self.recorded = services.recorded_units(lot.pk for lot in self.lots.values())
+        self.in_file: dict[int, int] = defaultdict(int)
 
     def validate_row(self, row: Row) -> Any:
         product: Product = row.values["product"]
@@ -617,26 +621,26 @@ class UnitImporter(Importer):
                 % {"serial": serial, "product": product.code},
             )
         self.seen.check(row, (product.pk, serial), "serial")
+        if lot is not None and lot.pk in self.recorded:
+            self.in_file[lot.pk] += 1
+            problem = services.over_quantity(
+                lot, recorded=self.recorded[lot.pk][1], adding=self.in_file[lot.pk]
+            )
+            if problem:
+                row.error("lot_number", problem)
         production_date = row.values.get("production_date")
         expiry_date = row.values.get("expiry_date")
         udi = self.parsed.get(row.number)
         if udi is not None:
-            if udi.serial and udi.serial != serial:
-                row.error(
-                    "udi",
-                    _("The UDI has serial %(udi)s but the row says %(serial)s.")
-                    % {"udi": udi.serial, "serial": serial},
-                )
-            for label, mine, theirs in (
-                ("(17)", expiry_date, udi.expiry),
-                ("(11)", production_date, udi.production_date),
+            for label_problem in label_problems(
+                udi,
+                product=product,
+                lot=lot,
+                serial=serial,
+                production_date=production_date,
+                expiry_date=expiry_date,
             ):
-                if mine and theirs and mine != theirs:
-                    row.error(
-                        "udi",
-                        _("The UDI date %(ai)s %(udi)s differs from the row's %(row)s.")
-                        % {"ai": label, "udi": theirs, "row": mine},
-                    )
+                row.error("udi", label_problem.lazy_text)
             expiry_date = expiry_date or udi.expiry
             production_date = production_date or udi.production_date
         if not row.ok:
@@ -660,6 +664,17 @@ class UnitImporter(Importer):
             production_record=row.values.get("production_record")
             or (lot.production_record if lot is not None else ""),
         )
+
+    def recheck(self, items: list[Any]) -> list[RowError]:
+        """Units another user or import recorded meanwhile may have filled a lot up."""
+        adding: dict[int, int] = defaultdict(int)
+        numbers: dict[int, str] = {}
+        for unit in flatten(items):
+            if unit.lot_id is not None:
+                adding[unit.lot_id] += 1
+                numbers[unit.lot_id] = unit.lot.lot_number
+        problems = services.lot_quantity_problems(adding, lock=True)
+        return [RowError(None, "", numbers[pk], str(msg)) for pk, msg in problems.items()]
 
 
 class _UnitFactory:
@@ -733,7 +748,7 @@ def resolve_units(
             try:
                 udi = parse_udi(text)
             except UdiError as exc:
-                row.error(column, exc.message)
+                row.error(column, exc.lazy_text)
                 continue
             if not udi.serial:
                 row.error(column, _("The UDI has no serial number (21)."))

@@ -10,6 +10,7 @@ field by field, never hard-deleted. The indexes are chosen for the trace queries
 from __future__ import annotations
 
 import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -56,6 +57,19 @@ def normalize_gtin(value: str) -> str:
 def validate_gtin(value: str) -> None:
     if value:
         normalize_gtin(value)
+
+
+def located_share(part: int, whole: int) -> Decimal:
+    """The share `part` of `whole` in per cent, two decimals, rounded half up (10 of 11 →
+    90.91). A share short of the whole never shows as 100.00 (19,999 of 20,000 → 99.99): a
+    drill must not read as complete while a unit is missing. The one place a located share
+    is computed (drills, their pages and API)."""
+    if whole <= 0:
+        return Decimal("0.00")
+    value = (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    if part < whole and value >= 100:
+        return Decimal("99.99")
+    return value
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -786,5 +800,14 @@ class TraceDrill(RegulatedRecord):
         return reverse("trace:drill_detail", args=[self.pk])
 
     @property
+    def located_percent(self) -> Decimal:
+        """The located share as shown (from the counts, so drills recorded before the
+        rounding was corrected show it right too)."""
+        return located_share(self.located_units, self.total_units)
+
+    @property
     def target_met(self) -> bool:
-        return self.total_units > 0 and self.percent_located >= self.target_percent
+        # From the counts, not the rounded share: 99.995 % does not meet a 100 % target.
+        return self.total_units > 0 and self.located_units * 100 >= (
+            self.target_percent * self.total_units
+        )

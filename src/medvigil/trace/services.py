@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -25,6 +25,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from medvigil.core.audit import audit_context
 
@@ -46,6 +47,10 @@ from .models import (
     add_months,
 )
 from .rules import CITATION_EXPIRED_PRODUCT, licence_rule
+from .udi import lazy_message
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
 
 M = TypeVar("M", bound=models.Model)
 
@@ -178,7 +183,74 @@ def create_lot(*, by: Any = None, **fields: Any) -> Lot:
 def update_lot(
     lot: Lot, *, by: Any = None, version: Any = None, reason: str | None = None, **fields: Any
 ) -> Lot:
+    if fields.get("quantity"):
+        recorded = Unit.objects.filter(lot=lot).count()
+        if over_quantity(Lot(quantity=fields["quantity"]), recorded=recorded, adding=0):
+            raise ValidationError(
+                {
+                    "quantity": _(
+                        "%(recorded)s units of this lot are recorded; the quantity produced "
+                        "cannot be less."
+                    )
+                    % {"recorded": recorded}
+                }
+            )
     return _update(lot, fields, by=by, version=version, reason=reason)
+
+
+# A lot's quantity produced bounds its serialised units (0: quantity not recorded, no bound).
+# Recording more units than were produced is refused (not merely warned about): either a
+# serial is wrong or the quantity is, and the quantity is corrected on the lot first (an
+# audited change) — the same rule for the "Add units" form, the unit import and any caller
+# of create_units.
+
+
+def over_quantity(lot: Lot, *, recorded: int, adding: int) -> _StrPromise | None:
+    """Why `adding` more units cannot be recorded in `lot`, which has `recorded` (None: they
+    can). Lazy text, rendered in the reader's language (import error reports keep it)."""
+    if not lot.quantity or recorded + adding <= lot.quantity:
+        return None
+    return lazy_message(
+        gettext_lazy(
+            "Lot %(lot)s was produced in a quantity of %(quantity)s and %(recorded)s of its "
+            "units are recorded: %(adding)s more would make %(total)s. Check the serial "
+            "numbers, or first correct the lot's quantity produced."
+        ),
+        {
+            "lot": lot.lot_number,
+            "quantity": lot.quantity,
+            "recorded": recorded,
+            "adding": adding,
+            "total": recorded + adding,
+        },
+    )
+
+
+def recorded_units(lot_ids: Iterable[int], *, lock: bool = False) -> dict[int, tuple[Lot, int]]:
+    """(lot, units recorded) of the given lots that have a quantity produced; `lock` locks
+    the lots first (inside a transaction) so that two additions cannot both pass the check."""
+    qs = Lot.objects.filter(pk__in=set(lot_ids), quantity__gt=0)
+    if lock:
+        qs = qs.select_for_update()
+    lots = {lot.pk: lot for lot in qs}
+    counts = dict(
+        Unit.objects.filter(lot_id__in=lots)
+        .order_by()
+        .values("lot_id")
+        .annotate(n=models.Count("id"))
+        .values_list("lot_id", "n")
+    )
+    return {pk: (lot, counts.get(pk, 0)) for pk, lot in lots.items()}
+
+
+def lot_quantity_problems(adding: dict[int, int], *, lock: bool = False) -> dict[int, _StrPromise]:
+    """{lot id: message} for the lots that `adding` ({lot id: new units}) would overfill."""
+    out = {}
+    for pk, (lot, recorded) in recorded_units(adding, lock=lock).items():
+        problem = over_quantity(lot, recorded=recorded, adding=adding[pk])
+        if problem:
+            out[pk] = problem
+    return out
 
 
 def build_unit(
@@ -238,14 +310,27 @@ def compose_udi_pi(unit: Unit) -> str:
 def create_unit(*, by: Any = None, **fields: Any) -> Unit:
     with transaction.atomic(), _acting(by):
         unit = build_unit(**fields)
+        if unit.lot_id is not None:
+            problems = lot_quantity_problems({unit.lot_id: 1}, lock=True)
+            if problems:
+                raise ValidationError(list(problems.values()))
         unit.save()
         return unit
 
 
 def create_units(units: Iterable[Unit], *, by: Any = None) -> list[Unit]:
-    """Save many units built with build_unit (audited bulk create)."""
+    """Save many units built with build_unit (audited bulk create). Refused when a lot would
+    then hold more units than its quantity produced."""
+    units = list(units)
+    adding: dict[int, int] = defaultdict(int)
+    for unit in units:
+        if unit.lot_id is not None:
+            adding[unit.lot_id] += 1
     with transaction.atomic(), _acting(by):
-        return Unit.objects.bulk_create(list(units), batch_size=1000)
+        problems = lot_quantity_problems(adding, lock=True)
+        if problems:
+            raise ValidationError(list(problems.values()))
+        return Unit.objects.bulk_create(units, batch_size=1000)
 
 
 # --- licence check (TRC-2) -------------------------------------------------------------------
@@ -961,6 +1046,9 @@ __all__ = [
     "create_units",
     "install_unit",
     "licence_problems",
+    "lot_quantity_problems",
+    "over_quantity",
+    "recorded_units",
     "record_return",
     "run_drill",
     "set_return_disposition",
