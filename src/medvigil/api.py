@@ -1,19 +1,16 @@
 """The REST API: every endpoint under /api/v1/, interactive docs at /api/docs, the OpenAPI
 schema at /api/v1/openapi.json (docs/api.md).
 
-Each app contributes a ninja Router. An app module `medvigil/<app>/api.py` that defines
-`router` is mounted automatically at /api/v1/<app label>/ (no edit here needed). To mount it
-elsewhere, call `api.add_router("/<prefix>/", router)` in that module or below: prefixes are
-put under v1/ for you, and mounting the same router twice is ignored."""
+Each domain app contributes a ninja Router: its `api.router` is mounted automatically at
+/api/v1/<app label>/ (core.records.domain.DomainApp.api and api_prefix; no edit here needed).
+The platform's own routers are mounted below. Prefixes are put under v1/ for you, and
+mounting the same router twice is ignored."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from functools import wraps
 from typing import Any
 
-from django.apps import apps
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver, path, re_path
 from django.utils.module_loading import import_string
@@ -23,6 +20,7 @@ from ninja import NinjaAPI, Router
 
 from medvigil.core.api import ApiTokenAuth, SessionCsrfAuth
 from medvigil.core.api_errors import install_error_handlers, json_error
+from medvigil.core.records.domain import mount_api_routers
 
 API_VERSION_PREFIX = "v1"
 
@@ -90,20 +88,7 @@ api.add_router("/audit/", "medvigil.core.api.router")  # /api/v1/audit/...
 api.add_router("/", "medvigil.core.api_imports.router")  # /api/v1/imports...
 
 
-def _autodiscover() -> None:
-    for config in apps.get_app_configs():
-        if not config.name.startswith("medvigil."):
-            continue
-        module_name = f"{config.name}.api"
-        if importlib.util.find_spec(module_name) is None:
-            continue
-        module = importlib.import_module(module_name)
-        router = getattr(module, "router", None)
-        if isinstance(router, Router):
-            api.add_router(f"/{config.label}/", router)
-
-
-_autodiscover()
+mount_api_routers(api)  # each domain app's router at /api/v1/<label>/ (core.records.domain)
 
 
 @csrf_exempt  # nothing to protect: it only answers 404

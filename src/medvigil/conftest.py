@@ -62,3 +62,14 @@ def client_for(client: Any) -> Callable[[Any], Any]:
         return c
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_market_calendars() -> Any:
+    """Each test reads the market calendars of its own database state (PLAT-7): the
+    per-process calendar cache would otherwise outlive a rolled-back test."""
+    from medvigil.core.calendar.working import invalidate
+
+    invalidate()
+    yield
+    invalidate()

@@ -82,6 +82,9 @@ INSTALLED_APPS = [
     "medvigil.accounts",
     "medvigil.trace",
 ]
+if TESTING:
+    # A domain app that exists only for the platform-contract tests (core/tests/exampleapp).
+    INSTALLED_APPS.append("medvigil.core.tests.exampleapp")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -269,6 +272,8 @@ BUSINESS_TIME_ZONE = env("BUSINESS_TIME_ZONE", TIME_ZONE) or TIME_ZONE
 BUSINESS_DAY_START = env("BUSINESS_DAY_START", "09:00") or "09:00"
 BUSINESS_DAY_END = env("BUSINESS_DAY_END", "18:00") or "18:00"
 BUSINESS_CALENDAR = env("BUSINESS_CALENDAR", "CN") or "CN"
+# Market calendars are data (core/calendar); each process re-checks its cache this often.
+CALENDAR_CACHE_SECONDS = env_int("CALENDAR_CACHE_SECONDS", 30)
 
 # --- numbering (PLAT-4): default pattern; per type overrides are data (NumberingScheme) ----
 NUMBER_PATTERN = env("NUMBER_PATTERN", "{prefix}-{year}-{seq:05d}") or "{prefix}-{year}-{seq:05d}"

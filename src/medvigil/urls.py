@@ -5,6 +5,7 @@ from django.urls import include, path
 from medvigil.accounts import views as account_views
 from medvigil.api import urlpatterns as api_urlpatterns
 from medvigil.core import views as core_views
+from medvigil.core.records.domain import domain_urlpatterns
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -27,7 +28,7 @@ urlpatterns = [
     path("profile/tokens/<int:pk>/revoke/", account_views.revoke_token, name="revoke_token"),
     path("", include("medvigil.core.urls")),
     path("accounts/", include("medvigil.accounts.urls")),
-    path("trace/", include("medvigil.trace.urls")),
+    *domain_urlpatterns(),  # each domain app's urls at /<label>/ (core.records.domain)
     path("admin/", admin.site.urls),
     *api_urlpatterns,  # /api/v1/..., /api/docs, JSON 404 for unknown /api/ paths
 ]

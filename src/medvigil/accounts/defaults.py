@@ -1,11 +1,13 @@
 """The departments and roles of DOMAIN.md §1, created on migrate when missing (an
 administrator may then edit them freely: existing rows are never overwritten).
 
-ROLE_PERMISSIONS maps a role code to permission patterns ("app_label.codename", shell-style
-wildcards). Domain apps add their own patterns here in one place."""
+ROLE_PERMISSIONS maps a role code to the platform's permission patterns ("app_label.codename",
+shell-style wildcards, "-" to take away). Domain apps declare their own grants in their
+AppConfig (core.records.domain.DomainApp.role_permissions), not here."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from fnmatch import fnmatch
 from typing import Any
 
@@ -45,58 +47,18 @@ ROLES = [
 
 VIEW_ALL = ["*.view_*", "*.export_*"]
 
+# The platform's own grants (core, accounts). Each domain app grants its permissions in its
+# AppConfig (core.records.domain.DomainApp.role_permissions); they are merged in role_patterns.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    "customer_service": [
-        "core.add_attachment",
-        "core.view_attachment",
-        "core.view_auditentry",
-        "trace.view_*",
-        "trace.view_contact_data",
-    ],
-    "service_engineer": [
-        "core.add_attachment",
-        "core.view_attachment",
-        "trace.view_*",
-        "trace.view_contact_data",
-        "trace.add_installation",
-        "trace.change_installation",
-    ],
-    "logistics": [
-        "core.add_attachment",
-        "core.view_attachment",
-        "trace.view_*",
-        "trace.add_return*",
-        "trace.change_return*",
-        "trace.add_sale*",
-        "trace.change_sale*",
-        "trace.view_contact_data",
-        "trace.add_installation",
-        "trace.change_installation",
-    ],
-    "quality": ["core.*", "trace.*", "-core.delete_*", "-core.change_auditentry"],
-    # R&D needs the trace records, not customers' contact data (PLAT-11).
-    "technical": [
-        "core.add_attachment",
-        "core.view_attachment",
-        "trace.view_*",
-        "-trace.view_contact_data",
-    ],
+    "customer_service": ["core.add_attachment", "core.view_attachment", "core.view_auditentry"],
+    "service_engineer": ["core.add_attachment", "core.view_attachment"],
+    "logistics": ["core.add_attachment", "core.view_attachment"],
+    "quality": ["core.*", "-core.delete_*", "-core.change_auditentry"],
+    "technical": ["core.add_attachment", "core.view_attachment"],
     "management_rep": [*VIEW_ALL, "core.add_attachment", "core.add_signature"],
     "general_manager": [*VIEW_ALL, "core.add_attachment", "core.add_signature"],
-    "sales": [
-        "core.add_attachment",
-        "core.view_attachment",
-        "trace.view_product",
-        "trace.view_customer",
-        "trace.view_licence",
-        "trace.view_unit",
-        "trace.view_lot",
-        "trace.view_sale*",
-        "trace.add_sale*",
-        "trace.change_sale*",
-        "trace.view_contact_data",
-    ],
-    "finance": ["trace.view_*", "core.view_attachment"],
+    "sales": ["core.add_attachment", "core.view_attachment"],
+    "finance": ["core.view_attachment"],
     "auditor": [*VIEW_ALL],
     "admin": [
         "accounts.*",
@@ -109,24 +71,36 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 }
 
 
-# Import (PLAT-10): roles that create trace records may upload import files; each importer
-# also requires the add_ permission of what it creates. Quality gets them through core.*.
-for _role in ("service_engineer", "logistics", "sales"):
-    ROLE_PERMISSIONS[_role] += ["core.add_importbatch", "core.view_importbatch"]
+def role_patterns(code: str) -> list[str]:
+    """The platform's patterns for a role plus those every installed domain app grants it."""
+    from medvigil.core.records.domain import role_grants
+
+    return [*ROLE_PERMISSIONS.get(code, []), *role_grants().get(code, [])]
 
 
-def matches(perm: str, patterns: list[str]) -> bool:
-    allowed = any(fnmatch(perm, p) for p in patterns if not p.startswith("-"))
+# Market calendars (PLAT-7): administrators enter each year's holidays (audited).
+ROLE_PERMISSIONS["admin"] += ["core.add_marketcalendar", "core.change_marketcalendar"]
+
+
+def matches(perm: str, patterns: list[str], sensitive: Collection[str] = ()) -> bool:
+    """Whether the patterns grant `perm`. A sensitive permission (contact and patient data,
+    PLAT-11) is granted only by a pattern that names it exactly, never by a wildcard."""
+    if perm in sensitive:
+        allowed = perm in patterns
+    else:
+        allowed = any(fnmatch(perm, p) for p in patterns if not p.startswith("-"))
     denied = any(fnmatch(perm, p[1:]) for p in patterns if p.startswith("-"))
     return allowed and not denied
 
 
 def ensure_defaults(sender: Any = None, **kwargs: Any) -> None:
     """post_migrate: create missing departments and roles; give a *new* role its default
-    permissions, and add newly installed apps' permissions to roles that match them."""
+    permissions, add newly installed apps' permissions to roles that match them, and take
+    back sensitive permissions that only a wildcard had offered."""
     from django.contrib.auth.models import Permission
 
     from medvigil.core.audit import audit_context
+    from medvigil.core.records.domain import sensitive_permissions
 
     from .models import Department, Role
 
@@ -137,23 +111,37 @@ def ensure_defaults(sender: Any = None, **kwargs: Any) -> None:
                 code=code, defaults={"name_zh": zh, "name_en": en}
             )
         all_perms = list(Permission.objects.select_related("content_type"))
+        sensitive = sensitive_permissions()
         for code, zh, en, read_only, _dept in ROLES:
             role, _created = Role.objects.get_or_create(
                 code=code, defaults={"name_zh": zh, "name_en": en, "read_only": read_only}
             )
-            patterns = ROLE_PERMISSIONS.get(code, [])
+            patterns = role_patterns(code)
             wanted = [
                 p
                 for p in all_perms
-                if matches(f"{p.content_type.app_label}.{p.codename}", patterns)
+                if matches(f"{p.content_type.app_label}.{p.codename}", patterns, sensitive)
             ]
             offered = set(role.offered_permissions or [])
             new = [p for p in wanted if f"{p.content_type.app_label}.{p.codename}" not in offered]
+            # A sensitive permission a wildcard once offered (before it was marked sensitive,
+            # PLAT-11) and the patterns no longer grant is taken back, once: it leaves the
+            # offered list, so a later grant by an administrator stays.
+            withdrawn = [
+                p
+                for p in all_perms
+                if (name := f"{p.content_type.app_label}.{p.codename}") in sensitive
+                and name in offered
+                and p not in wanted
+            ]
+            if withdrawn:
+                role.permissions.remove(*withdrawn)
+                offered -= {f"{p.content_type.app_label}.{p.codename}" for p in withdrawn}
             if new:
                 # Only permissions never offered before are added, so an administrator's
                 # removals stay removed; new apps' permissions reach the roles they fit.
                 role.permissions.add(*new)
-                role.offered_permissions = sorted(
-                    offered | {f"{p.content_type.app_label}.{p.codename}" for p in new}
-                )
+                offered |= {f"{p.content_type.app_label}.{p.codename}" for p in new}
+            if new or withdrawn:
+                role.offered_permissions = sorted(offered)
                 role.save(update_fields=["offered_permissions"])

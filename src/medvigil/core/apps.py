@@ -23,3 +23,7 @@ class CoreConfig(AppConfig):
         from .views_retention import register_ui as register_retention_ui
 
         register_retention_ui()
+        # Market calendars and deadline rules (PLAT-7): pages, My-work item, seeding.
+        from .calendar.views import register_ui as register_calendar_ui
+
+        register_calendar_ui(self)

@@ -9,10 +9,11 @@ Three clocks, because regulations count time in three ways:
 * ``Clock.WORKING_DAYS`` — the same time of day *n* working days later: "10 work days"
   (21 CFR 803.10), "5 working days" (China's recall rules).
 
-Working days follow ``BUSINESS_CALENDAR``: ``"CN"`` uses the State Council's statutory
-holidays and make-up working days (调休) from the ``chinesecalendar`` package; for a year the
-package does not know yet (or any other calendar code) Monday–Friday is used and a warning is
-logged once. See docs/business-clock.md.
+Working days follow the market calendar ``BUSINESS_CALENDAR`` (default ``"CN"``: the State
+Council's statutory holidays and make-up working days, 调休), kept as data in the database
+(core/calendar). A year the calendar has not loaded raises ``YearNotLoaded``: it is never
+counted as Monday–Friday. Deadline *rules* (amount, unit, market, citation) are in
+core/calendar/rules.py. See docs/business-clock.md.
 
 Every input and output is an aware datetime; results are returned in UTC (as stored).
 Naive datetimes are refused with a ValueError: guessing a zone for a deadline is a bug.
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -38,6 +39,7 @@ ZERO = dt.timedelta(0)
 __all__ = [
     "Clock",
     "DeadlineFields",
+    "DeadlineFlag",
     "add_business_time",
     "add_calendar",
     "add_working_days",
@@ -90,47 +92,18 @@ def _require_aware(value: dt.datetime, name: str = "start") -> dt.datetime:
 # --- working days -----------------------------------------------------------------------
 
 
-@lru_cache(maxsize=64)
-def _warn_fallback(calendar: str, year: int) -> None:
-    """Log once per (calendar, year) that Monday–Friday is used instead of real holidays."""
-    if calendar.upper() == "CN":
-        logger.warning(
-            "The installed chinesecalendar package has no holiday data for %s; working days "
-            "in %s fall back to Monday-Friday. Upgrade chinesecalendar once the State Council "
-            "publishes the holiday arrangement (see docs/business-clock.md).",
-            year,
-            year,
-        )
-    else:
-        logger.warning(
-            "BUSINESS_CALENDAR=%r has no holiday data; working days fall back to Monday-Friday.",
-            calendar,
-        )
-
-
-@lru_cache(maxsize=1)
-def _cn_supported_years() -> tuple[int, int]:
-    from chinese_calendar.constants import holidays
-
-    return min(holidays).year, max(holidays).year
-
-
 def is_working_day(day: dt.date) -> bool:
-    """True on a working day of BUSINESS_CALENDAR. A datetime is taken at its date in the
-    business zone (an aware one is converted first)."""
+    """True on a working day of the market calendar BUSINESS_CALENDAR (read from the
+    database, see core/calendar). A datetime is taken at its date in the business zone (an
+    aware one is converted first). A year the calendar has not loaded raises
+    :class:`~medvigil.core.calendar.working.YearNotLoaded`; it is never guessed."""
+    from .calendar.working import get_calendar
+
     if isinstance(day, dt.datetime):
         if timezone.is_aware(day):
             day = day.astimezone(business_zone())
         day = day.date()
-    calendar = str(settings.BUSINESS_CALENDAR or "").upper()
-    if calendar == "CN":
-        first, last = _cn_supported_years()
-        if first <= day.year <= last:
-            import chinese_calendar
-
-            return bool(chinese_calendar.is_workday(day))
-    _warn_fallback(calendar, day.year)
-    return day.weekday() < 5
+    return get_calendar(str(settings.BUSINESS_CALENDAR or "")).is_working_day(day)
 
 
 def _day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -262,12 +235,25 @@ def compute_due(start: dt.datetime, amount: dt.timedelta | int, clock: Clock | s
 # --- model mixin ------------------------------------------------------------------------
 
 
+class DeadlineFlag(models.TextChoices):
+    YEAR_NOT_LOADED = "year_not_loaded", _("calendar year not loaded")
+
+
 class DeadlineFields(models.Model):
     """Fields of a record that has a deadline. Every deadline records its clock and the event
     that started it (ARCHITECTURE "Times"), so the due time can be explained and recomputed.
 
-    Usage in a service: ``report.set_deadline(timedelta(days=30), clock=Clock.CALENDAR,
-    started_at=awareness, start_event="awareness date")`` then save.
+    With a rule of the registry (core/calendar/rules.py, the usual way)::
+
+        report.apply_deadline_rule("US-803-5DAY", started_at=awareness,
+                                   start_event="awareness date")
+
+    records the rule and its market calendar, so that a change of that calendar recomputes
+    the deadline (core/calendar/services.recompute_open_deadlines). If the count crosses a
+    year the calendar has not loaded, ``due_at`` stays empty and ``deadline_flag`` says why.
+
+    Without a rule: ``report.set_deadline(timedelta(days=30), clock=Clock.CALENDAR,
+    started_at=awareness, start_event="awareness date")``. Neither saves.
     """
 
     due_at = models.DateTimeField(_("due"), null=True, blank=True, db_index=True)
@@ -281,9 +267,33 @@ class DeadlineFields(models.Model):
         help_text=_("The event that starts the clock, e.g. awareness date."),
     )
     clock_started_at = models.DateTimeField(_("clock started"), null=True, blank=True)
+    deadline_rule = models.CharField(_("deadline rule"), max_length=64, blank=True)
+    deadline_calendar = models.CharField(_("deadline calendar"), max_length=8, blank=True)
+    deadline_flag = models.CharField(
+        _("deadline problem"), max_length=32, blank=True, choices=DeadlineFlag.choices
+    )
+    deadline_flag_year = models.PositiveSmallIntegerField(
+        _("calendar year missing"), null=True, blank=True
+    )
 
     class Meta:
         abstract = True
+
+    def _flag(self, year: int | None) -> None:
+        self.deadline_flag = DeadlineFlag.YEAR_NOT_LOADED if year is not None else ""
+        self.deadline_flag_year = year
+
+    @property
+    def deadline_problem(self) -> str:
+        """A sentence for pages when the deadline could not be computed, else ""."""
+        if self.deadline_flag == DeadlineFlag.YEAR_NOT_LOADED:
+            from django.utils.translation import gettext
+
+            return gettext(
+                "Deadline not computed: the %(calendar)s calendar has no data for %(year)s "
+                "yet. An administrator enters that year on the calendars page."
+            ) % {"calendar": self.deadline_calendar or "?", "year": self.deadline_flag_year}
+        return ""
 
     def set_deadline(
         self,
@@ -292,10 +302,13 @@ class DeadlineFields(models.Model):
         clock: Clock | str | None = None,
         started_at: dt.datetime | None = None,
         start_event: str | None = None,
-    ) -> dt.datetime:
+    ) -> dt.datetime | None:
         """(Re)compute `due_at` from the clock start; arguments left out keep the stored
         value (so a changed start date or a corrected clock recomputes the deadline).
-        Does not save."""
+        Returns None (and flags the record) when a working-day count needs a calendar year
+        that is not loaded. Does not save."""
+        from .calendar.working import YearNotLoaded
+
         if clock is not None:
             self.clock = Clock(clock)
         if started_at is not None:
@@ -304,8 +317,53 @@ class DeadlineFields(models.Model):
             self.clock_start_event = start_event
         if self.clock_started_at is None:
             raise ValueError("the clock has not started: pass started_at")
-        self.due_at = compute_due(self.clock_started_at, amount, self.clock)
+        if self.clock != Clock.CALENDAR:
+            self.deadline_calendar = str(settings.BUSINESS_CALENDAR or "").upper()
+        try:
+            self.due_at = compute_due(self.clock_started_at, amount, self.clock)
+        except YearNotLoaded as exc:
+            self.due_at = None
+            self._flag(exc.year)
+            return None
+        self._flag(None)
         return self.due_at
+
+    def apply_deadline_rule(
+        self,
+        rule: Any,
+        *,
+        started_at: dt.datetime | None = None,
+        start_event: str | None = None,
+    ) -> dt.datetime | None:
+        """Compute the deadline of a registered rule (or its code) from the clock start;
+        arguments left out keep the stored values. Returns the due moment, or None with the
+        record flagged when a needed calendar year is not loaded. Does not save."""
+        from .calendar.rules import Unit, compute, get_rule
+
+        if isinstance(rule, str):
+            rule = get_rule(rule)
+        if started_at is not None:
+            self.clock_started_at = _require_aware(started_at, "started_at").astimezone(UTC)
+        if start_event is not None:
+            self.clock_start_event = start_event
+        elif not self.clock_start_event:
+            self.clock_start_event = str(rule.start_event)[:200]
+        if self.clock_started_at is None:
+            raise ValueError("the clock has not started: pass started_at")
+        self.deadline_rule = rule.code
+        self.deadline_calendar = rule.market
+        self.clock = Clock.WORKING_DAYS if rule.unit == Unit.WORKING_DAYS else Clock.CALENDAR
+        result = compute(rule, self.clock_started_at)
+        self.due_at = None if result.due_at is None else result.due_at.astimezone(UTC)
+        self._flag(result.missing_year)
+        return self.due_at
+
+    def recompute_deadline(self) -> dt.datetime | None:
+        """Recompute a rule-based deadline from its stored rule and start (after a calendar
+        change). Does not save."""
+        if not self.deadline_rule:
+            raise ValueError("only a deadline computed from a rule can be recomputed")
+        return self.apply_deadline_rule(self.deadline_rule)
 
     def is_overdue(self, now: dt.datetime | None = None) -> bool:
         if self.due_at is None:
@@ -314,10 +372,16 @@ class DeadlineFields(models.Model):
 
     def time_left(self, now: dt.datetime | None = None) -> dt.timedelta | None:
         """Time until the deadline on the record's own clock (working time for BUSINESS);
-        negative once overdue; None without a deadline."""
+        negative once overdue; None without a deadline, or when the working time cannot be
+        counted because a calendar year is not loaded."""
+        from .calendar.working import YearNotLoaded
+
         if self.due_at is None:
             return None
         now = now or timezone.now()
         if self.clock == Clock.BUSINESS:
-            return business_time_between(now, self.due_at)
+            try:
+                return business_time_between(now, self.due_at)
+            except YearNotLoaded:
+                return None
         return self.due_at - now

@@ -803,9 +803,7 @@ def _plain(model: type[models.Model]) -> models.QuerySet:
 
 def next_batch_number() -> str:
     """IMP-2026-00001 (PLAT-4); call inside the transaction that creates the batch."""
-    from .numbering import next_number
-
-    return str(next_number("import", prefix="IMP"))
+    return ImportBatch.next_number()
 
 
 def check_upload(kind: str, uploaded: Any) -> type[Importer]:

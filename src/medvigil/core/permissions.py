@@ -1,5 +1,5 @@
 """One way to fetch records for a user (ARCHITECTURE rule 6): role permission first, then the
-model's own object rule (`visible_to(user, qs)` classmethod) if it has one."""
+model's own object rule (the `visible_to(user, qs)` record hook, core/records/hooks.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404
+
+from .records.hooks import hook
 
 M = TypeVar("M", bound=models.Model)
 
@@ -37,10 +39,7 @@ def scope_for_user(user: Any, qs_or_model: Any, action: str = "view") -> models.
     )
     if not can(user, qs.model, action):
         return qs.none()
-    rule = getattr(qs.model, "visible_to", None)
-    if rule is not None:
-        qs = rule(user, qs)
-    return qs
+    return hook(qs.model, "visible_to")(user, qs)
 
 
 def get_object_for_user(user: Any, qs_or_model: Any, action: str = "view", **lookup: Any) -> Any:

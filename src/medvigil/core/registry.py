@@ -1,5 +1,7 @@
-"""Extension points that domain apps fill in their AppConfig.ready(): navigation entries and
-providers of "My work" items. The shell shows only what the user may use."""
+"""Extension points of the shell: navigation entries, providers of "My work" items and of
+timeline entries. A domain app declares its entries in its AppConfig (core.records.domain.
+DomainApp), which registers them here at start-up; the register_* functions stay callable
+directly. The shell shows only what the user may use."""
 
 from __future__ import annotations
 
@@ -70,3 +72,48 @@ def work_for(user: Any) -> list[WorkItem]:
         items.extend(provider(user))
     far = timezone.now() + dt.timedelta(days=36500)
     return sorted(items, key=lambda w: w.due or far)
+
+
+# --- timeline entries (TRC-7: the life of a unit on one screen) ----------------------------
+
+
+@dataclass
+class TimelineEvent:
+    date: dt.date | dt.datetime | None
+    kind: Any
+    title: Any
+    url: str = ""
+    detail: Any = ""
+    style: str = "secondary"  # Bootstrap contextual colour of the badge
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sort_key(self) -> tuple[dt.date, int]:
+        if self.date is None:
+            return (dt.date.min, 0)
+        if isinstance(self.date, dt.datetime):
+            return (self.date.date(), 1)
+        return (self.date, 0)
+
+
+# provider(subject, user) -> the events of `subject` (today: a trace unit) the user may see
+TimelineProvider = Callable[[Any, Any], Iterable[TimelineEvent]]
+_timeline: list[TimelineProvider] = []
+
+
+def register_timeline_provider(fn: TimelineProvider) -> TimelineProvider:
+    if fn not in _timeline:
+        _timeline.append(fn)
+    return fn
+
+
+def unregister_timeline_provider(fn: TimelineProvider) -> None:
+    if fn in _timeline:
+        _timeline.remove(fn)
+
+
+def timeline_for(subject: Any, user: Any) -> list[TimelineEvent]:
+    events: list[TimelineEvent] = []
+    for provider in list(_timeline):
+        events.extend(provider(subject, user))
+    return sorted(events, key=lambda e: e.sort_key)

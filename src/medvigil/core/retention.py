@@ -26,8 +26,8 @@ whatever the basis. A record type with no rule uses settings.RETENTION_DEFAULT_Y
 
 The ``retention_dates()`` protocol
 ----------------------------------
-A model tells the rule its dates by defining ``retention_dates(self) -> RetentionDates``
-(a dict; every key optional)::
+A model tells the rule its dates by overriding the record hook ``retention_dates(self) ->
+RetentionDates`` (declared in core/records/hooks.py; a dict, every key optional)::
 
     def retention_dates(self):
         return {
@@ -44,7 +44,8 @@ converted to dates in the company time zone.
 Destruction
 -----------
 :func:`request_destruction` (refused before the date, for permanent records, for record
-types that are never destroyed, and when a request is already open), then
+types that are never destroyed (``retention_destroyable = False``), and when a request is
+already open), then
 :func:`approve_destruction` by a second person holding ``core.approve_destructionrequest``
 with an electronic signature ("approved"): the record (and any dependent rows that would be
 deleted with it, each with its own audit entry) is deleted under ``allow_destroy``; its audit
@@ -56,7 +57,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -77,6 +78,7 @@ from .audit.recorder import record_change, record_event
 from .audit.values import snapshot
 from .models import AuditedModel, AuditEntry, DestructionRequest, RetentionRule, Signature
 from .permissions import require
+from .records.hooks import RetentionDates, hook
 from .signatures import apply_signature, check_signer
 
 __all__ = [
@@ -86,6 +88,7 @@ __all__ = [
     "RetentionDecision",
     "approve_destruction",
     "destroyable_models",
+    "ensure_retention_rules",
     "explain_retention",
     "reject_destruction",
     "request_destruction",
@@ -97,18 +100,8 @@ APPROVE_PERM = "core.approve_destructionrequest"
 REQUEST_PERM = "core.add_destructionrequest"
 VIEW_PERM = "core.view_destructionrequest"
 
-# Record types that are never destroyed: the destruction trace itself and the rules.
-NEVER_DESTROYED = {("core", "destructionrequest"), ("core", "retentionrule")}
-
 Basis = RetentionRule.Basis
 Status = DestructionRequest.Status
-
-
-class RetentionDates(TypedDict, total=False):
-    created: dt.date | dt.datetime | None
-    expiry: dt.date | dt.datetime | None
-    lifetime_end: dt.date | dt.datetime | None
-    implantable: bool
 
 
 def default_years() -> int:
@@ -155,8 +148,7 @@ def _first_audit_date(record: models.Model) -> dt.date | None:
 
 
 def _dates_of(record: models.Model) -> RetentionDates:
-    hook = getattr(record, "retention_dates", None)
-    dates: RetentionDates = dict(hook()) if callable(hook) else {}  # type: ignore[assignment]
+    dates: RetentionDates = dict(hook(record, "retention_dates")())  # type: ignore[assignment]
     if dates.get("created") is None:
         for name in ("created_at", "created"):
             value = getattr(record, name, None)
@@ -260,6 +252,26 @@ def retention_until(record: models.Model) -> dt.date | None:
     return explain_retention(record).until
 
 
+def ensure_retention_rules(app_label: str, rules: Any) -> None:
+    """Create the retention rules an app declares (core.records.domain.RetentionRuleSpec)
+    for record types that have none — through the audited model, so the rule's creation is
+    in the trail. Rules that exist (e.g. edited by an administrator) are kept as they are."""
+    from django.apps import apps
+
+    with audit_context(source="defaults"):
+        for spec in rules:
+            ct = ContentType.objects.get_for_model(apps.get_model(app_label, spec.model))
+            if not RetentionRule.objects.filter(content_type=ct).exists():
+                RetentionRule.objects.create(
+                    content_type=ct,
+                    basis=spec.basis,
+                    years=spec.years,
+                    minimum_years=spec.minimum_years,
+                    permanent_if_implantable=spec.permanent_if_implantable,
+                    citation=spec.citation[:300],
+                )
+
+
 # --- record types and targets -------------------------------------------------------------
 
 
@@ -269,8 +281,7 @@ def is_destroyable_type(model: type[models.Model]) -> bool:
         issubclass(model, AuditedModel)
         and not meta.abstract
         and not meta.proxy
-        and (meta.app_label, meta.model_name) not in NEVER_DESTROYED
-        and getattr(model, "retention_destroyable", True)
+        and model.retention_destroyable
     )
 
 
@@ -402,11 +413,9 @@ def request_destruction(record: models.Model, *, by: Any, reason: str) -> Destru
                 % {"number": open_req.number},
                 code="duplicate",
             )
-        from .numbering import next_number
-
         with audit_context(actor=by, reason=reason):
             req = DestructionRequest.objects.create(
-                number=next_number("destruction", prefix="DR"),
+                number=DestructionRequest.next_number(),
                 content_type=ct,
                 object_id=str(record.pk),
                 object_repr=_record_label(record),

@@ -58,6 +58,7 @@ from .audit import audit_context
 from .audit.recorder import append, record_event
 from .audit.values import snapshot
 from .models import Signature
+from .records.hooks import hook
 
 __all__ = [
     "SignatureError",
@@ -90,13 +91,13 @@ class SignatureError(ValidationError):
 
 
 def signed_content(record: models.Model) -> dict[str, Any]:
-    """What a signature on `record` binds to: the record's ``signature_content()`` if it
-    defines one, else every audited field value (as in the audit trail) except ``version``
-    and the names in the model's ``signature_exclude``."""
-    custom = getattr(record, "signature_content", None)
-    if callable(custom):
-        return json.loads(_canonical(custom()))
-    exclude = {"version", *getattr(record, "signature_exclude", ())}
+    """What a signature on `record` binds to: the record's ``signature_content()`` hook, or
+    by default every audited field value (as in the audit trail) except ``version`` and the
+    names in the model's ``signature_exclude`` (core/records/hooks.py)."""
+    custom = hook(record, "signature_content")()
+    if custom is not None:
+        return json.loads(_canonical(custom))
+    exclude = {"version", *hook(record, "signature_exclude")}
     values = snapshot(record)
     out = {}
     for f in record._meta.concrete_fields:

@@ -8,6 +8,7 @@ from . import (
     views_records,
     views_retention,
 )
+from .calendar import views as views_calendar
 
 urlpatterns: list = [
     # notifications (PLAT-8)
@@ -79,4 +80,12 @@ urlpatterns: list = [
         views_retention.destruction_reject,
         name="destruction_reject",
     ),
+    # market calendars and deadline rules (PLAT-7)
+    path("calendars/", views_calendar.calendar_list, name="calendar_list"),
+    path(
+        "calendars/<slug:code>/<int:year>/",
+        views_calendar.calendar_year,
+        name="calendar_year",
+    ),
+    path("deadline-rules/", views_calendar.deadline_rules, name="deadline_rules"),
 ]

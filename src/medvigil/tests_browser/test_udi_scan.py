@@ -37,10 +37,22 @@ def test_scanning_a_udi_into_the_unit_search_opens_the_unit_page(
     assert "SN000123" in page.locator("h1").inner_text()
     page.screenshot(path=str(screenshots / "unit-scanned.png"), full_page=True)
 
-    # A UDI with a wrong GTIN check digit is refused with a message, not a 500.
-    page.goto(f"{live_server.url}/trace/units/")
+    # A UDI with a wrong GTIN check digit is refused with the reason under the search box,
+    # in the reader's language, and no unit list under it (issue #8).
     bad = udi.replace(pump.gtin, pump.gtin[:-1] + str((int(pump.gtin[-1]) + 1) % 10))
-    page.locator("input[name=q]").fill(bad)
-    page.locator("input[name=q]").press("Enter")
-    page.wait_for_load_state("networkidle")
-    assert "/trace/units/" in page.url and page.locator(".alert-danger").count() == 1
+    for locale, lang, expected in (
+        ("en-US", "en", "check digit of GTIN"),
+        ("zh-CN", "zh", "的校验位错误"),
+    ):
+        page = new_page(locale=locale)
+        login(page, "zhangwei", PASSWORD)
+        page.goto(f"{live_server.url}/trace/units/")
+        page.locator("input[name=q]").fill(bad)
+        page.locator("input[name=q]").press("Enter")
+        page.wait_for_load_state("networkidle")
+        assert "/trace/units/" in page.url
+        error = page.locator("#scan-error")
+        assert error.is_visible() and expected in error.inner_text()
+        assert "Failed" not in error.inner_text() and "Invalid GTIN" not in error.inner_text()
+        assert page.locator("#unit-table").count() == 0
+        page.screenshot(path=str(screenshots / f"unit-scan-error-{lang}.png"), full_page=True)

@@ -708,12 +708,12 @@ def create_sale(request: HttpRequest, payload: SaleIn) -> Any:
     for text, unit in zip(
         payload.units, services.resolve_units(payload.units, user=user), strict=True
     ):
-        if isinstance(unit, str):
+        if isinstance(unit, UdiError):
             errors.setdefault("units", []).append(f"{text}: {unit}")
         else:
             lines.append(services.LineInput(unit=unit))
     for item in payload.lots:
-        found: Lot | str
+        found: Lot | UdiError | str
         if item.lot_id:
             found = services.lots_for(user).select_related("product").filter(
                 pk=item.lot_id
@@ -731,7 +731,7 @@ def create_sale(request: HttpRequest, payload: SaleIn) -> Any:
         else:
             errors.setdefault("lots", []).append(_("Give lot_id or lot_number."))
             continue
-        if isinstance(found, str):
+        if isinstance(found, UdiError | str):
             errors.setdefault("lots", []).append(f"{item.lot_id or item.lot_number}: {found}")
         else:
             lines.append(services.LineInput(lot=found, quantity=item.quantity))

@@ -1,35 +1,74 @@
-from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+"""The traceability app's declaration (the domain-app contract, core.records.domain): its
+navigation, role grants, retention rules, work and deadline providers, demo data and unit
+timeline. Its URLs (trace/urls.py), API router (trace/api.py) and importers (trace/imports.py)
+are picked up by their default names."""
+
 from django.utils.translation import gettext_lazy as _
 
+from medvigil.core.records.domain import DomainApp
+from medvigil.core.registry import NavItem
 
-class TraceConfig(AppConfig):
+from .retention import RULES
+
+# Import files (PLAT-10): roles that create trace records may upload them; each importer also
+# requires the add_ permission of what it creates.
+_IMPORT = ["core.add_importbatch", "core.view_importbatch"]
+
+
+class TraceConfig(DomainApp):
     name = "medvigil.trace"
     label = "trace"
     verbose_name = _("Traceability")
 
-    def ready(self) -> None:
-        from medvigil.core.deadlines import register_deadline_source
-        from medvigil.core.registry import NavItem, register_nav, register_work
-
-        from . import timeline  # noqa: F401  (registers the unit timeline provider)
-        from .work import deadline_source, licence_items, registration_items
-
-        # Two entries in the main bar; the trace pages' own tabs lead to the rest.
-        register_nav(NavItem(_("Traceability"), "trace:unit_list", "trace.view_unit", 20))
-        register_nav(NavItem(_("Customers"), "trace:customer_list", "trace.view_customer", 21))
-        register_work(licence_items)
-        register_work(registration_items)
-        register_deadline_source(deadline_source)
-
-        from medvigil.accounts.demo import register_demo
-
-        from .demo import load_demo
-
-        register_demo(load_demo)
-
-        from .retention import ensure_retention_rules
-
-        post_migrate.connect(
-            ensure_retention_rules, sender=self, dispatch_uid="medvigil_trace_retention"
-        )
+    # Two entries in the main bar; the trace pages' own tabs lead to the rest.
+    nav = (
+        NavItem(_("Traceability"), "trace:unit_list", "trace.view_unit", 20),
+        NavItem(_("Customers"), "trace:customer_list", "trace.view_customer", 21),
+    )
+    # Customers' and installation sites' contact data (PLAT-11) go only to the roles that
+    # work with customers, quality (complaints, recalls) and inspectors; never by a wildcard
+    # (finance, R&D and management see the records with the contact fields masked).
+    sensitive_permissions = ("view_contact_data",)
+    role_permissions = {
+        "customer_service": ["view_*", "view_contact_data"],
+        "service_engineer": [
+            "view_*",
+            "view_contact_data",
+            "add_installation",
+            "change_installation",
+            *_IMPORT,
+        ],
+        "logistics": [
+            "view_*",
+            "view_contact_data",
+            "add_return*",
+            "change_return*",
+            "add_sale*",
+            "change_sale*",
+            "add_installation",
+            "change_installation",
+            *_IMPORT,
+        ],
+        "quality": ["*", "view_contact_data"],
+        "technical": ["view_*"],
+        "management_rep": ["view_contact_data"],
+        "sales": [
+            "view_product",
+            "view_customer",
+            "view_licence",
+            "view_unit",
+            "view_lot",
+            "view_sale*",
+            "add_sale*",
+            "change_sale*",
+            "view_contact_data",
+            *_IMPORT,
+        ],
+        "finance": ["view_*"],
+        "auditor": ["view_contact_data"],
+    }
+    retention_rules = RULES
+    work = ("work.licence_items", "work.registration_items")
+    deadline_sources = ("work.deadline_source",)
+    demo = ("demo.load_demo",)
+    timeline = ("timeline.trace_events",)

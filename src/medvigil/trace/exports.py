@@ -126,9 +126,21 @@ def forward_rows(trace: ForwardTrace, user: Any) -> Iterator[list[Any]]:
 
 
 def backward_rows(trace: BackwardTrace, user: Any) -> Iterator[list[Any]]:
+    """One row per sale of the unit (one row without sale columns if it was never sold),
+    each naming the unit: serial number, UDI, product and lot."""
     allowed = can_view_contacts(user)
+    u = trace.unit
+    unit = [
+        u.serial,
+        u.udi_hri,
+        u.product.code,
+        trace.lot.lot_number if trace.lot else "",
+    ]
+    if not trace.lines:
+        yield [*unit, *[""] * (len(backward_header()) - len(unit))]
     for line in trace.lines:
         yield [
+            *unit,
             line.sale.number,
             _date(line.sale.sale_date),
             line.sale.seller_name,
@@ -143,6 +155,10 @@ def backward_rows(trace: BackwardTrace, user: Any) -> Iterator[list[Any]]:
 
 def backward_header() -> list[str]:
     return [
+        _("Serial number"),
+        _("UDI"),
+        _("Product code"),
+        _("Lot"),
         _("Sale number"),
         _("Sale date"),
         _("Seller"),

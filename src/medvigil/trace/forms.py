@@ -12,6 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -28,7 +29,7 @@ from .models import (
     Product,
     normalize_gtin,
 )
-from .udi import UdiError
+from .udi import UdiError, label_problems, looks_like_udi, parse_udi
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -198,26 +199,65 @@ class LotForm(VersionedModelForm):
 SERIAL_RE = re.compile(r"^[\w\-./]{1,40}$")
 
 
+# The hint under every box that takes scans (plain text: templates escape it, so "<GS>"
+# shows as typed).
+SCAN_HINT = gettext_lazy(
+    "Scanners that send a group separator, “<GS>” or the “(01)…(21)…” text all work."
+)
+
+
 class UnitsForm(BootstrapMixin, forms.Form):
     serials = forms.CharField(
-        label=gettext_lazy("Serial numbers"),
-        help_text=gettext_lazy(
-            "One per line, or a range such as SN0001..SN0100 (at most 5,000 at once)."
+        label=gettext_lazy("Serial numbers or scanned UDIs"),
+        help_text=format_lazy(
+            "{} {}",
+            gettext_lazy(
+                "One per line, or a range such as SN0001..SN0100 (at most 5,000 at once)."
+            ),
+            SCAN_HINT,
         ),
-        widget=forms.Textarea(attrs={"rows": 6, "autocomplete": "off"}),
+        widget=forms.Textarea(attrs={"rows": 6, "autocomplete": "off", "spellcheck": "false"}),
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, lot: Lot, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.lot = lot
         self._style()
+
+    def _scanned_serial(self, line: str) -> str:
+        """The serial (21) of a scanned label of this lot's product (the same parser as the
+        sale, return and drill forms); a label of another product, lot or date is refused."""
+        try:
+            udi = parse_udi(line)
+        except UdiError as exc:
+            raise ValidationError(f"{line[:60]}: {exc}") from None
+        lot = self.lot
+        problems = label_problems(
+            udi,
+            product=lot.product,
+            lot=lot,
+            production_date=lot.production_date,
+            expiry_date=lot.expiry_date,
+        )
+        if not udi.serial:
+            problems.insert(0, UdiError(_("The UDI has no serial number (21).")))
+        if problems:
+            raise ValidationError([f"{line[:60]}: {p}" for p in problems])
+        return udi.serial
 
     def clean_serials(self) -> list[str]:
         result: list[str] = []
+        label_errors: list[str] = []  # every refused label at once, as the sale form does
         for raw in scan_lines(self.cleaned_data["serials"]):
             line = raw.strip()
             if not line:
                 continue
-            if ".." in line:
+            if looks_like_udi(line):
+                try:
+                    result.append(self._scanned_serial(line))
+                except ValidationError as exc:
+                    label_errors.extend(exc.messages)
+            elif ".." in line:
                 result.extend(expand_range(line))
             else:
                 if not SERIAL_RE.match(line):
@@ -228,6 +268,8 @@ class UnitsForm(BootstrapMixin, forms.Form):
                 result.append(line)
             if len(result) > 5000:
                 raise ValidationError(_("At most 5,000 serial numbers at once."))
+        if label_errors:
+            raise ValidationError(label_errors)
         if not result:
             raise ValidationError(_("Give at least one serial number."))
         dupes = sorted({s for s in result if result.count(s) > 1}) if len(result) < 2000 else []
@@ -310,6 +352,7 @@ class SaleForm(BootstrapMixin, forms.Form):
     units = forms.CharField(
         label=gettext_lazy("Units (scan or paste UDIs, or type serial numbers, one per line)"),
         required=False,
+        help_text=SCAN_HINT,
         widget=forms.Textarea(attrs={"rows": 6, "autocomplete": "off", "spellcheck": "false"}),
     )
     lot_lines = forms.CharField(
@@ -343,7 +386,7 @@ class SaleForm(BootstrapMixin, forms.Form):
         units, errors, seen = [], [], set()
         lines = scan_lines(self.cleaned_data.get("units", ""))
         for line, unit in zip(lines, services.resolve_units(lines, user=self.user), strict=True):
-            if isinstance(unit, str):
+            if isinstance(unit, UdiError):
                 errors.append(f"{line[:60]}: {unit}")
                 continue
             if unit.pk in seen:

@@ -39,6 +39,7 @@ from medvigil.core.imports import (
     Row,
     RowError,
     chunked,
+    flatten,
     register,
 )
 from medvigil.core.permissions import scope_for_user
@@ -58,7 +59,7 @@ from .models import (
     Unit,
     normalize_gtin,
 )
-from .udi import UdiError, parse_udi
+from .udi import UdiError, label_problems, parse_udi
 
 CHUNK = 2000
 
@@ -522,8 +523,8 @@ def _resolve_lots(rows: list[Row], user: Any, number_column: str = "lot_number")
         if not r.ok or not r.values.get(number_column):
             continue
         lot = found[(r.values[number_column], r.values.get("product"))]
-        if isinstance(lot, str):
-            r.error(number_column, lot)
+        if isinstance(lot, UdiError):
+            r.error(number_column, lot.lazy_text)
         else:
             out[r.number] = lot
     return out
@@ -587,7 +588,7 @@ class UnitImporter(Importer):
             try:
                 udi = parse_udi(text)
             except UdiError as exc:
-                row.error("udi", exc.message)
+                row.error("udi", exc.lazy_text)
                 continue
             self.parsed[row.number] = udi
             gtins.add(udi.gtin)
@@ -628,33 +629,37 @@ class UnitImporter(Importer):
         )
         self.seen = _Duplicates()
         self.build = services.UnitBuilder()
+        # Units already recorded in each lot with a quantity produced, and those the file adds.
+        self.recorded = services.recorded_units(lot.pk for lot in self.lots.values())
+        self.in_file: dict[int, int] = defaultdict(int)
 
     def validate_row(self, row: Row) -> Any:
         product: Product = row.values["product"]
         serial: str = row.values["serial"]
+        lot = self.lots.get(row.number)
         if (product.pk, serial) in self.existing:
             row.error("serial", services.serial_recorded_message(serial, product))
         self.seen.check(row, (product.pk, serial), "serial")
+        if lot is not None and lot.pk in self.recorded:
+            self.in_file[lot.pk] += 1
+            problem = services.over_quantity(
+                lot, recorded=self.recorded[lot.pk][1], adding=self.in_file[lot.pk]
+            )
+            if problem:
+                row.error("lot_number", problem)
         production_date = row.values.get("production_date")
         expiry_date = row.values.get("expiry_date")
         udi = self.parsed.get(row.number)
         if udi is not None:
-            if udi.serial and udi.serial != serial:
-                row.error(
-                    "udi",
-                    _("The UDI has serial %(udi)s but the row says %(serial)s.")
-                    % {"udi": udi.serial, "serial": serial},
-                )
-            for label, mine, theirs in (
-                ("(17)", expiry_date, udi.expiry),
-                ("(11)", production_date, udi.production_date),
+            for label_problem in label_problems(
+                udi,
+                product=product,
+                lot=lot,
+                serial=serial,
+                production_date=production_date,
+                expiry_date=expiry_date,
             ):
-                if mine and theirs and mine != theirs:
-                    row.error(
-                        "udi",
-                        _("The UDI date %(ai)s %(udi)s differs from the row's %(row)s.")
-                        % {"ai": label, "udi": theirs, "row": mine},
-                    )
+                row.error("udi", label_problem.lazy_text)
             expiry_date = expiry_date or udi.expiry
             production_date = production_date or udi.production_date
         if not row.ok:
@@ -662,7 +667,7 @@ class UnitImporter(Importer):
         try:
             return self.build(
                 product=product,
-                lot=self.lots.get(row.number),
+                lot=lot,
                 serial=serial,
                 production_date=production_date,
                 expiry_date=expiry_date,
@@ -679,6 +684,17 @@ class UnitImporter(Importer):
             done += len(chunk)
             progress(done)
         return done
+
+    def recheck(self, items: list[Any]) -> list[RowError]:
+        """Units another user or import recorded meanwhile may have filled a lot up."""
+        adding: dict[int, int] = defaultdict(int)
+        numbers: dict[int, str] = {}
+        for unit in flatten(items):
+            if unit.lot_id is not None:
+                adding[unit.lot_id] += 1
+                numbers[unit.lot_id] = unit.lot.lot_number
+        problems = services.lot_quantity_problems(adding, lock=True)
+        return [RowError(None, "", numbers[pk], str(msg)) for pk, msg in problems.items()]
 
 
 # --- shared: units named by serial or UDI ----------------------------------------------------
@@ -699,8 +715,8 @@ def resolve_units(
     )
     out: dict[int, Unit] = {}
     for row, unit in zip(named, found, strict=True):
-        if isinstance(unit, str):
-            row.error(column, unit)
+        if isinstance(unit, UdiError):
+            row.error(column, unit.lazy_text)
         else:
             out[row.number] = unit
     return out

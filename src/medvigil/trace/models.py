@@ -10,6 +10,7 @@ field by field, never hard-deleted. The indexes are chosen for the trace queries
 from __future__ import annotations
 
 import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from medvigil.core.models import AuditedModel
+from medvigil.core.records.contract import OwnedMixin, RegulatedRecord, VoidableMixin
 
 # --- GTIN ----------------------------------------------------------------------------------
 
@@ -55,6 +57,19 @@ def normalize_gtin(value: str) -> str:
 def validate_gtin(value: str) -> None:
     if value:
         normalize_gtin(value)
+
+
+def located_share(part: int, whole: int) -> Decimal:
+    """The share `part` of `whole` in per cent, two decimals, rounded half up (10 of 11 →
+    90.91). A share short of the whole never shows as 100.00 (19,999 of 20,000 → 99.99): a
+    drill must not read as complete while a unit is missing. The one place a located share
+    is computed (drills, their pages and API)."""
+    if whole <= 0:
+        return Decimal("0.00")
+    value = (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    if part < whole and value >= 100:
+        return Decimal("99.99")
+    return value
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -164,7 +179,7 @@ class CustomerKind(models.TextChoices):
     INDIVIDUAL = "individual", _("individual")
 
 
-class Customer(AuditedModel):
+class Customer(OwnedMixin, AuditedModel):
     # Fields shown only to holders of trace.view_contact_data (PLAT-11).
     CONTACT_FIELDS: ClassVar[tuple[str, ...]] = ("contact_person", "phone", "email", "address")
     # The history panel masks these values for users without the permission.
@@ -414,13 +429,15 @@ def _retention(created: dt.date, expiry: dt.date | None, implantable: bool) -> d
     return {"created": created, "expiry": expiry, "implantable": implantable}
 
 
-class Sale(AuditedModel):
+class Sale(VoidableMixin, RegulatedRecord):
     """A sales record (销售记录). The seller is us (None) or a dealer customer; the buyer is a
     dealer, hospital or other customer. TRC-4 fields: product name, manufacturer, model,
     production date and serial/lot come from the lines; sale date, seller, buyer, quantity,
-    handler from here."""
+    handler from here. Number, created_at and void_reason come from the record contract."""
 
-    number = models.CharField(_("number"), max_length=32, unique=True)
+    numbering_type = "sale"
+    numbering_prefix = "SO"
+    transitions = {SaleStatus.CONFIRMED: {SaleStatus.VOIDED}}
     seller = models.ForeignKey(
         Customer,
         on_delete=models.PROTECT,
@@ -449,9 +466,7 @@ class Sale(AuditedModel):
     status = models.CharField(
         _("status"), max_length=12, choices=SaleStatus.choices, default=SaleStatus.CONFIRMED
     )
-    void_reason = models.TextField(_("reason for voiding"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-sale_date", "-id"]
@@ -640,11 +655,12 @@ class Disposition(models.TextChoices):
     TO_SUPPLIER = "to_supplier", _("return to supplier")
 
 
-class ReturnRecord(AuditedModel):
+class ReturnRecord(RegulatedRecord):
     """A return (退货记录) with the fields of seed 001 §4: product, manufacturer/supplier,
     model, serial, production date, returning party, date, quantity, reason, disposition."""
 
-    number = models.CharField(_("number"), max_length=32, unique=True)
+    numbering_type = "trace_return"
+    numbering_prefix = "RT"
     product = models.ForeignKey(
         Product, on_delete=models.PROTECT, related_name="returns", verbose_name=_("product")
     )
@@ -695,7 +711,6 @@ class ReturnRecord(AuditedModel):
         related_name="+",
         verbose_name=_("handler"),
     )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-return_date", "-id"]
@@ -741,11 +756,12 @@ class DrillStatus(models.TextChoices):
     COMPLETED = "completed", _("completed")
 
 
-class TraceDrill(AuditedModel):
+class TraceDrill(RegulatedRecord):
     """A recorded traceability exercise: a forward trace of one lot, the share of its units
     whose location is known, and the frozen result (seed 002 target: 100 %)."""
 
-    number = models.CharField(_("number"), max_length=32, unique=True)
+    numbering_type = "trace_drill"
+    numbering_prefix = "TD"
     lot = models.ForeignKey(
         Lot, on_delete=models.PROTECT, related_name="drills", verbose_name=_("lot")
     )
@@ -771,7 +787,6 @@ class TraceDrill(AuditedModel):
         verbose_name=_("performed by"),
     )
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -785,5 +800,14 @@ class TraceDrill(AuditedModel):
         return reverse("trace:drill_detail", args=[self.pk])
 
     @property
+    def located_percent(self) -> Decimal:
+        """The located share as shown (from the counts, so drills recorded before the
+        rounding was corrected show it right too)."""
+        return located_share(self.located_units, self.total_units)
+
+    @property
     def target_met(self) -> bool:
-        return self.total_units > 0 and self.percent_located >= self.target_percent
+        # From the counts, not the rounded share: 99.995 % does not meet a 100 % target.
+        return self.total_units > 0 and self.located_units * 100 >= (
+            self.target_percent * self.total_units
+        )

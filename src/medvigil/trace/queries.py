@@ -15,7 +15,6 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -32,6 +31,7 @@ from .models import (
     SaleStatus,
     Unit,
     UnitStatus,
+    located_share,
 )
 
 CHUNK = 2000  # ids per IN (...) list: far below SQLite's variable limit
@@ -124,21 +124,36 @@ class UnitTrace:
         return self.end_user is not None and bool(self.address.strip())
 
     @property
-    def location(self) -> str:
-        from django.utils.translation import gettext as _
-
+    def location_parts(self) -> tuple[str, str]:
+        """(kind, name) of where the unit is, language-neutral (drills keep these):
+        installed, stock, scrapped, dealer or holder."""
         unit = self.unit
         if self.installation is not None:
             inst = self.installation
-            return " · ".join(p for p in (inst.customer.name, inst.department) if p)
+            return "installed", " · ".join(p for p in (inst.customer.name, inst.department) if p)
         if unit.holder_id is None:
-            if unit.status == UnitStatus.SCRAPPED:
-                return _("scrapped")
-            return _("our stock")
+            return ("scrapped", "") if unit.status == UnitStatus.SCRAPPED else ("stock", "")
         assert unit.holder is not None
         if unit.holder.kind == CustomerKind.DEALER:
-            return _("at dealer %(name)s") % {"name": unit.holder.name}
-        return unit.holder.name
+            return "dealer", unit.holder.name
+        return "holder", unit.holder.name
+
+    @property
+    def location(self) -> str:
+        return location_text(*self.location_parts)
+
+
+def location_text(kind: str, name: str) -> str:
+    """Where a unit is, in the active language (see UnitTrace.location_parts)."""
+    from django.utils.translation import gettext as _
+
+    if kind == "scrapped":
+        return _("scrapped")
+    if kind == "stock":
+        return _("our stock")
+    if kind == "dealer":
+        return _("at dealer %(name)s") % {"name": name}
+    return name
 
 
 @dataclass
@@ -376,12 +391,6 @@ def backward_trace(unit: Unit) -> BackwardTrace:
 RESULT_ROWS = 5000  # rows frozen into a drill record
 
 
-def _percent(part: int, whole: int) -> Decimal:
-    if whole <= 0:
-        return Decimal("0.00")
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
-
-
 def _lot_quantities(trace: ForwardTrace) -> tuple[int, int, list[dict[str, Any]]]:
     """Lot-tracked goods, by quantity: what we still hold and what end users with an address
     hold is located; what dealers bought and did not sell on is not."""
@@ -437,6 +446,8 @@ def drill_summary(trace: ForwardTrace) -> dict[str, Any]:
                 "consignee": ut.consignee.name if ut.consignee else "",
                 "end_user": ut.end_user.name if ut.end_user else "",
                 "location": ut.location,
+                "location_kind": ut.location_parts[0],
+                "location_name": ut.location_parts[1],
                 "located": ut.located,
             }
             for ut in trace.units[:RESULT_ROWS]
@@ -448,7 +459,7 @@ def drill_summary(trace: ForwardTrace) -> dict[str, Any]:
     return {
         "total": total,
         "located": located,
-        "percent": _percent(located, total),
+        "percent": located_share(located, total),
         "result": {
             "criteria": trace.criteria,
             "basis": "units" if trace.units else "quantity",

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
@@ -48,7 +48,6 @@ from .models import (
     ReturnRecord,
     Sale,
     SaleLine,
-    SaleStatus,
     TraceDrill,
     Unit,
     UnitStatus,
@@ -56,7 +55,10 @@ from .models import (
 )
 from .privacy import can_view_contacts
 from .rules import CITATION_EXPIRED_PRODUCT, licence_rule
-from .udi import UdiError, UdiResult, looks_like_udi, normalize, parse_udi
+from .udi import UdiError, UdiResult, lazy_message, looks_like_udi, normalize, parse_udi
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
 
 M = TypeVar("M", bound=models.Model)
 
@@ -73,12 +75,6 @@ def _acting(by: Any, reason: str | None = None) -> Iterator[None]:
 
 def _d(day: dt.date | None) -> str:
     return date_format(day, "Y-m-d") if day else ""
-
-
-def _number(record_type: str, prefix: str) -> str:
-    from medvigil.core.numbering import next_number
-
-    return next_number(record_type, prefix=prefix)
 
 
 # --- generic master data ---------------------------------------------------------------------
@@ -242,7 +238,74 @@ def create_lot(*, by: Any = None, **fields: Any) -> Lot:
 def update_lot(
     lot: Lot, *, by: Any = None, version: Any = None, reason: str | None = None, **fields: Any
 ) -> Lot:
+    if fields.get("quantity"):
+        recorded = Unit.objects.filter(lot=lot).count()
+        if over_quantity(Lot(quantity=fields["quantity"]), recorded=recorded, adding=0):
+            raise ValidationError(
+                {
+                    "quantity": _(
+                        "%(recorded)s units of this lot are recorded; the quantity produced "
+                        "cannot be less."
+                    )
+                    % {"recorded": recorded}
+                }
+            )
     return _update(lot, fields, by=by, version=version, reason=reason)
+
+
+# A lot's quantity produced bounds its serialised units (0: quantity not recorded, no bound).
+# Recording more units than were produced is refused (not merely warned about): either a
+# serial is wrong or the quantity is, and the quantity is corrected on the lot first (an
+# audited change) — the same rule for the "Add units" form, the unit import and any caller
+# of create_units.
+
+
+def over_quantity(lot: Lot, *, recorded: int, adding: int) -> _StrPromise | None:
+    """Why `adding` more units cannot be recorded in `lot`, which has `recorded` (None: they
+    can). Lazy text, rendered in the reader's language (import error reports keep it)."""
+    if not lot.quantity or recorded + adding <= lot.quantity:
+        return None
+    return lazy_message(
+        gettext_lazy(
+            "Lot %(lot)s was produced in a quantity of %(quantity)s and %(recorded)s of its "
+            "units are recorded: %(adding)s more would make %(total)s. Check the serial "
+            "numbers, or first correct the lot's quantity produced."
+        ),
+        {
+            "lot": lot.lot_number,
+            "quantity": lot.quantity,
+            "recorded": recorded,
+            "adding": adding,
+            "total": recorded + adding,
+        },
+    )
+
+
+def recorded_units(lot_ids: Iterable[int], *, lock: bool = False) -> dict[int, tuple[Lot, int]]:
+    """(lot, units recorded) of the given lots that have a quantity produced; `lock` locks
+    the lots first (inside a transaction) so that two additions cannot both pass the check."""
+    qs = Lot.objects.filter(pk__in=set(lot_ids), quantity__gt=0)
+    if lock:
+        qs = qs.select_for_update()
+    lots = {lot.pk: lot for lot in qs}
+    counts = dict(
+        Unit.objects.filter(lot_id__in=lots)
+        .order_by()
+        .values("lot_id")
+        .annotate(n=models.Count("id"))
+        .values_list("lot_id", "n")
+    )
+    return {pk: (lot, counts.get(pk, 0)) for pk, lot in lots.items()}
+
+
+def lot_quantity_problems(adding: dict[int, int], *, lock: bool = False) -> dict[int, _StrPromise]:
+    """{lot id: message} for the lots that `adding` ({lot id: new units}) would overfill."""
+    out = {}
+    for pk, (lot, recorded) in recorded_units(adding, lock=lock).items():
+        problem = over_quantity(lot, recorded=recorded, adding=adding[pk])
+        if problem:
+            out[pk] = problem
+    return out
 
 
 class UnitBuilder:
@@ -374,15 +437,27 @@ def check_serials_not_recorded(product: Product, serials: Sequence[str]) -> None
 def create_unit(*, by: Any = None, **fields: Any) -> Unit:
     with transaction.atomic(), _acting(by):
         unit = build_unit(**fields)
+        if unit.lot_id is not None:
+            problems = lot_quantity_problems({unit.lot_id: 1}, lock=True)
+            if problems:
+                raise ValidationError(list(problems.values()))
         unit.save()
         return unit
 
 
 def create_units(units: Iterable[Unit], *, by: Any = None) -> list[Unit]:
     """Save many units built with UnitBuilder / build_unit (audited bulk create; COPY on
-    PostgreSQL)."""
+    PostgreSQL). Refused when a lot would then hold more units than its quantity produced."""
+    units = list(units)
+    adding: dict[int, int] = defaultdict(int)
+    for unit in units:
+        if unit.lot_id is not None:
+            adding[unit.lot_id] += 1
     with transaction.atomic(), _acting(by):
-        return Unit.objects.bulk_create(list(units), batch_size=1000)
+        problems = lot_quantity_problems(adding, lock=True)
+        if problems:
+            raise ValidationError(list(problems.values()))
+        return Unit.objects.bulk_create(units, batch_size=1000)
 
 
 def add_units(lot: Lot, serials: Sequence[str], *, by: Any = None) -> list[Unit]:
@@ -417,18 +492,19 @@ def lots_for(user: Any) -> models.QuerySet:
 
 def resolve_units(
     texts: Sequence[str], *, user: Any, products: Sequence[Product | None] | None = None
-) -> list[Unit | str]:
+) -> list[Unit | UdiError]:
     """The unit each text designates — a typed serial number, a scanned GS1 element string or
     the "(01)…(21)…" text — among the units `user` may see, narrowed by the product given for
-    that text (if any): a Unit, or the message saying why there is none. Set-based: one query
-    per chunk of serial numbers, whatever the number of texts. A serial typed as printed is
-    tried first; a UDI's lot (10) must agree with the unit's lot."""
+    that text (if any): a Unit, or the UdiError saying why there is none (its message lazy,
+    for an import's error report). Set-based: one query per chunk of serial numbers, whatever
+    the number of texts. A serial typed as printed is tried first; a UDI's lot (10) must
+    agree with the unit's lot."""
     from medvigil.core.imports import filter_in
 
     scope = units_for(user)
     values = [normalize(t) for t in texts]
     wanted_products = list(products) if products is not None else [None] * len(values)
-    parsed: list[UdiResult | str | None] = []
+    parsed: list[UdiResult | UdiError | None] = []
     serials: set[str] = set()
     for value in values:
         if not value:
@@ -441,7 +517,7 @@ def resolve_units(
         try:
             result = parse_udi(value)
         except UdiError as exc:
-            parsed.append(exc.message)
+            parsed.append(exc)
             continue
         parsed.append(result)
         if result.serial:
@@ -450,11 +526,16 @@ def resolve_units(
     for qs in filter_in(scope.select_related("product", "lot", "holder"), "serial", serials):
         for unit in qs:
             index[unit.serial].append(unit)
-    out: list[Unit | str] = []
+    out: list[Unit | UdiError] = []
     unknown_gtin: dict[int, str] = {}
     for i, (value, udi, product) in enumerate(zip(values, parsed, wanted_products, strict=True)):
         if not value:
-            out.append(_("Scan or paste a UDI, or type a serial number."))
+            out.append(
+                UdiError(
+                    gettext_lazy("Scan or paste a UDI, or type a serial number."),
+                    code="required",
+                )
+            )
             continue
         found = [u for u in index.get(value, []) if product is None or u.product_id == product.pk]
         if len(found) == 1:
@@ -462,29 +543,49 @@ def resolve_units(
             continue
         if len(found) > 1:
             out.append(
-                _(
-                    "Serial number %(serial)s exists for several products; give the product "
-                    "or scan the full UDI to choose the unit."
+                UdiError(
+                    gettext_lazy(
+                        "Serial number %(serial)s exists for several products; give the "
+                        "product or scan the full UDI to choose the unit."
+                    ),
+                    {"serial": value},
+                    code="ambiguous",
                 )
-                % {"serial": value}
             )
             continue
         if udi is None:
-            out.append(_("No unit with serial number %(serial)s.") % {"serial": value})
+            out.append(
+                UdiError(
+                    gettext_lazy("No unit with serial number %(serial)s."),
+                    {"serial": value},
+                    code="not_found",
+                )
+            )
             continue
-        if isinstance(udi, str):
+        if isinstance(udi, UdiError):
             out.append(udi)
             continue
         if not udi.serial:
-            hint = (
-                _(" (lot %(lot)s: use a lot line for lot-tracked products)") % {"lot": udi.lot}
-                if udi.lot
-                else ""
-            )
-            out.append(
-                _("The UDI has no serial number (21), so it does not name a single unit%(hint)s.")
-                % {"hint": hint}
-            )
+            if udi.lot:
+                out.append(
+                    UdiError(
+                        gettext_lazy(
+                            "The UDI has no serial number (21), so it does not name a single "
+                            "unit (lot %(lot)s: use a lot line for lot-tracked products)."
+                        ),
+                        {"lot": udi.lot},
+                        code="no_serial",
+                    )
+                )
+            else:
+                out.append(
+                    UdiError(
+                        gettext_lazy(
+                            "The UDI has no serial number (21), so it does not name a single unit."
+                        ),
+                        code="no_serial",
+                    )
+                )
             continue
         candidates = [
             u for u in index.get(udi.serial, []) if product is None or u.product_id == product.pk
@@ -496,16 +597,22 @@ def resolve_units(
         if unit is None:
             unknown_gtin[i] = udi.gtin
             out.append(
-                _("No unit with serial number %(serial)s of UDI-DI %(gtin)s.")
-                % {"serial": udi.serial, "gtin": udi.gtin}
+                UdiError(
+                    gettext_lazy("No unit with serial number %(serial)s of UDI-DI %(gtin)s."),
+                    {"serial": udi.serial, "gtin": udi.gtin},
+                    code="not_found",
+                )
             )
         elif udi.lot and unit.lot is not None and unit.lot.lot_number != udi.lot:
             out.append(
-                _(
-                    "The label says lot %(label)s but unit %(serial)s is recorded in lot "
-                    "%(lot)s; check the label."
+                UdiError(
+                    gettext_lazy(
+                        "The label says lot %(label)s but unit %(serial)s is recorded in lot "
+                        "%(lot)s; check the label."
+                    ),
+                    {"label": udi.lot, "serial": unit.serial, "lot": unit.lot.lot_number},
+                    code="lot_mismatch",
                 )
-                % {"label": udi.lot, "serial": unit.serial, "lot": unit.lot.lot_number}
             )
         else:
             out.append(unit)
@@ -517,40 +624,48 @@ def resolve_units(
         )
         for i, gtin in unknown_gtin.items():
             if gtin not in known:
-                out[i] = _("No product with UDI-DI %(gtin)s in the catalogue.") % {"gtin": gtin}
+                out[i] = UdiError(
+                    gettext_lazy("No product with UDI-DI %(gtin)s in the catalogue."),
+                    {"gtin": gtin},
+                    code="not_found",
+                )
     return out
 
 
 def resolve_unit(text: str, *, user: Any, product: Product | None = None) -> Unit:
     """resolve_units for one text; raises UdiError with the reason when there is no unit."""
     [found] = resolve_units([text], user=user, products=[product])
-    if isinstance(found, str):
-        raise UdiError(found)
+    if isinstance(found, UdiError):
+        raise found
     return found
 
 
 def resolve_lots(
     idents: Sequence[str], *, user: Any, products: Sequence[Product | None] | None = None
-) -> list[Lot | str]:
+) -> list[Lot | UdiError]:
     """The lot each text designates — a lot number (of the product given for it, if any), or
-    a scanned UDI with (01) and (10) — among the lots `user` may see: a Lot, or the message
+    a scanned UDI with (01) and (10) — among the lots `user` may see: a Lot, or the UdiError
     saying why there is none. One query per chunk of lot numbers."""
     from medvigil.core.imports import filter_in
 
     scope = lots_for(user)
     wanted_products = list(products) if products is not None else [None] * len(idents)
-    keys: list[tuple[str, str | None] | str] = []  # (lot number, GTIN or None) or an error
+    keys: list[tuple[str, str | None] | UdiError] = []  # (lot number, GTIN or None) or why not
     for ident in idents:
         text = (ident or "").strip()
         if not text:
-            keys.append(_("Give a lot number (or UDI)."))
+            keys.append(UdiError(gettext_lazy("Give a lot number (or UDI)."), code="required"))
         elif looks_like_udi(text):
             try:
                 udi = parse_udi(text)
             except UdiError as exc:
-                keys.append(exc.message)
+                keys.append(exc)
                 continue
-            keys.append((udi.lot, udi.gtin) if udi.lot else _("The UDI has no lot number (10)."))
+            keys.append(
+                (udi.lot, udi.gtin)
+                if udi.lot
+                else UdiError(gettext_lazy("The UDI has no lot number (10)."), code="no_lot")
+            )
         else:
             keys.append((text, None))
     numbers = {k[0] for k in keys if isinstance(k, tuple)}
@@ -558,9 +673,9 @@ def resolve_lots(
     for qs in filter_in(scope.select_related("product"), "lot_number", numbers):
         for lot in qs:
             index[lot.lot_number].append(lot)
-    out: list[Lot | str] = []
+    out: list[Lot | UdiError] = []
     for key, product in zip(keys, wanted_products, strict=True):
-        if isinstance(key, str):
+        if isinstance(key, UdiError):
             out.append(key)
             continue
         number, gtin = key
@@ -573,30 +688,42 @@ def resolve_lots(
         if len(found) == 1:
             out.append(found[0])
         elif gtin is not None:
-            out.append(_("No lot %(lot)s of UDI-DI %(gtin)s.") % {"lot": number, "gtin": gtin})
+            out.append(
+                UdiError(
+                    gettext_lazy("No lot %(lot)s of UDI-DI %(gtin)s."),
+                    {"lot": number, "gtin": gtin},
+                    code="not_found",
+                )
+            )
         elif found:
             out.append(
-                _(
-                    "Lot number %(lot)s exists for several products; give the product or scan "
-                    "the UDI."
+                UdiError(
+                    gettext_lazy(
+                        "Lot number %(lot)s exists for several products; give the product or "
+                        "scan the UDI."
+                    ),
+                    {"lot": number},
+                    code="ambiguous",
                 )
-                % {"lot": number}
             )
         elif product is not None:
             out.append(
-                _("No lot %(lot)s of product %(product)s.")
-                % {"lot": number, "product": product.code}
+                UdiError(
+                    gettext_lazy("No lot %(lot)s of product %(product)s."),
+                    {"lot": number, "product": product.code},
+                    code="not_found",
+                )
             )
         else:
-            out.append(_("No lot %(lot)s.") % {"lot": number})
+            out.append(UdiError(gettext_lazy("No lot %(lot)s."), {"lot": number}, code="not_found"))
     return out
 
 
 def resolve_lot(ident: str, *, user: Any, product: Product | None = None) -> Lot:
     """resolve_lots for one text; raises ValidationError with the reason."""
     [found] = resolve_lots([ident], user=user, products=[product])
-    if isinstance(found, str):
-        raise ValidationError(found)
+    if isinstance(found, UdiError):
+        raise found.validation_error()
     return found
 
 
@@ -985,7 +1112,7 @@ def record_sales(drafts: Sequence[SaleDraft], *, by: Any = None) -> list[Sale]:
         sales = []
         for d in drafts:
             sale = Sale(
-                number=_number("sale", "SO"),
+                number=Sale.next_number(),
                 seller=d.seller,
                 buyer=d.buyer,
                 sale_date=d.sale_date,
@@ -1097,7 +1224,7 @@ def void_sale(sale: Sale, *, by: Any = None, reason: str) -> Sale:
         raise ValidationError({"reason": _("Give the reason for voiding the sale.")})
     with transaction.atomic(), _acting(by, reason):
         sale = Sale.objects.select_for_update(of=("self",)).get(pk=sale.pk)
-        if sale.status != SaleStatus.CONFIRMED:
+        if not sale.can_void():
             raise ValidationError(_("The sale is already voided."))
         lines = list(sale.lines.select_related("unit").filter(open=True))
         unit_ids = sorted(line.unit_id for line in lines if line.unit_id)
@@ -1114,8 +1241,7 @@ def void_sale(sale: Sale, *, by: Any = None, reason: str) -> Sale:
                 )
                 % {"serials": ", ".join(moved)}
             )
-        sale.status = SaleStatus.VOIDED
-        sale.void_reason = reason
+        sale.mark_voided(reason)
         sale.save()
         SaleLine.objects.filter(pk__in=[line.pk for line in lines]).update(open=False)
         if unit_ids:
@@ -1369,7 +1495,7 @@ def record_return(
             raise ValidationError(dict(errors))
         assert product is not None
         ret = ReturnRecord(
-            number=_number("trace_return", "RT"),
+            number=ReturnRecord.next_number(),
             product=product,
             unit=unit,
             lot=lot,
@@ -1544,7 +1670,7 @@ def start_drill(lot: Lot, *, by: Any, target_percent: Decimal | int = 100) -> Tr
     """Create a drill for `lot` and run its forward trace at once."""
     with transaction.atomic(), _acting(by):
         drill = TraceDrill(
-            number=_number("trace_drill", "TD"),
+            number=TraceDrill.next_number(),
             lot=lot,
             target_percent=Decimal(target_percent),
             performed_by=by,
@@ -1650,8 +1776,11 @@ __all__ = [
     "install_unit",
     "licence_problems",
     "lot_available",
+    "lot_quantity_problems",
     "lots_for",
     "may_write_contacts",
+    "over_quantity",
+    "recorded_units",
     "record_return",
     "record_sales",
     "recorded_serials",

@@ -1,9 +1,7 @@
-"""The life of a unit on one screen (TRC-7). Other apps (service, complaints, adverse events,
-recalls) add their events by registering a provider in their AppConfig.ready()::
+"""The life of a unit on one screen (TRC-7). Every app adds its events with a timeline
+provider declared in its AppConfig (``timeline = ("timeline.trace_events",)``, see
+core.records.domain); the registry is core.registry::
 
-    from medvigil.trace.timeline import TimelineEvent, register_timeline_provider
-
-    @register_timeline_provider
     def service_events(unit, user):
         for wo in WorkOrder.objects.filter(unit=unit):
             yield TimelineEvent(date=wo.opened_on, kind=_("service"), title=wo.number,
@@ -14,53 +12,31 @@ A provider receives the unit and the user and must yield only what the user may 
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
 from django.utils.translation import gettext as _
 
+from medvigil.core.registry import (
+    TimelineEvent,
+    TimelineProvider,
+    register_timeline_provider,
+    timeline_for,
+    unregister_timeline_provider,
+)
 
-@dataclass
-class TimelineEvent:
-    date: dt.date | dt.datetime | None
-    kind: Any
-    title: Any
-    url: str = ""
-    detail: Any = ""
-    style: str = "secondary"  # Bootstrap contextual colour of the badge
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def sort_key(self) -> tuple[dt.date, int]:
-        if self.date is None:
-            return (dt.date.min, 0)
-        if isinstance(self.date, dt.datetime):
-            return (self.date.date(), 1)
-        return (self.date, 0)
-
-
-TimelineProvider = Callable[[Any, Any], Iterable[TimelineEvent]]
-_providers: list[TimelineProvider] = []
-
-
-def register_timeline_provider(fn: TimelineProvider) -> TimelineProvider:
-    if fn not in _providers:
-        _providers.append(fn)
-    return fn
-
-
-def unregister_timeline_provider(fn: TimelineProvider) -> None:
-    if fn in _providers:
-        _providers.remove(fn)
+__all__ = [
+    "TimelineEvent",
+    "TimelineProvider",
+    "register_timeline_provider",
+    "trace_events",
+    "unit_timeline",
+    "unregister_timeline_provider",
+]
 
 
 def unit_timeline(unit: Any, user: Any) -> list[TimelineEvent]:
-    events: list[TimelineEvent] = []
-    for provider in list(_providers):
-        events.extend(provider(unit, user))
-    return sorted(events, key=lambda e: e.sort_key)
+    return timeline_for(unit, user)
 
 
 def trace_events(unit: Any, user: Any) -> Iterable[TimelineEvent]:
@@ -132,6 +108,3 @@ def trace_events(unit: Any, user: Any) -> Iterable[TimelineEvent]:
                 detail=f"{ret.reason} · {ret.get_disposition_display()}",
                 style="warning",
             )
-
-
-register_timeline_provider(trace_events)

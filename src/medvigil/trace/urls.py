@@ -58,6 +58,7 @@ urlpatterns = [
     path("drills/", views_trace.drill_list, name="drill_list"),
     path("drills/new/", views_trace.drill_create, name="drill_create"),
     path("drills/<int:pk>/", views_trace.drill_detail, name="drill_detail"),
+    path("drills/<int:pk>/history/", views_trace.drill_history, name="drill_history"),
     path("drills/<int:pk>/rerun/", views_trace.drill_rerun, name="drill_rerun"),
     path("drills/<int:pk>/complete/", views_trace.drill_complete, name="drill_complete"),
 ]

@@ -45,7 +45,7 @@ from .models import (
 )
 from .privacy import can_view_contacts, masked_contacts
 from .rules import licence_warning_days, registration_warning_days
-from .udi import UdiError, find_unit, looks_like_udi
+from .udi import UdiError, find_unit, find_unit_or_lot, looks_like_udi
 
 PER_PAGE = 25
 
@@ -588,7 +588,23 @@ def lot_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def units_add(request: HttpRequest, pk: int) -> HttpResponse:
     lot = get_object_for_user(request.user, Lot.objects.select_related("product"), "view", pk=pk)
-    form = UnitsForm(request.POST or None)
+    form = UnitsForm(request.POST or None, lot=lot)
+    recorded = Unit.objects.filter(lot=lot).count()
+    if lot.quantity:
+        # Said before anything is typed: how many more units the lot can take.
+        notice = _(
+            "Lot %(lot)s: quantity produced %(quantity)s, %(recorded)s units recorded, "
+            "%(room)s more can be added."
+        ) % {
+            "lot": lot.lot_number,
+            "quantity": lot.quantity,
+            "recorded": recorded,
+            "room": max(lot.quantity - recorded, 0),
+        }
+    else:
+        notice = _(
+            "Lot %(lot)s has no quantity produced on record (%(recorded)s units recorded)."
+        ) % {"lot": lot.lot_number, "recorded": recorded}
     if request.method == "POST" and form.is_valid():
         try:
             built = services.add_units(lot, form.cleaned_data["serials"], by=request.user)
@@ -608,6 +624,8 @@ def units_add(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "title": _("Add units to lot %(l)s") % {"l": lot.lot_number},
             "cancel": lot.get_absolute_url(),
+            "notice": notice,
+            "notice_warning": bool(lot.quantity) and recorded >= lot.quantity,
         },
     )
 
@@ -616,14 +634,17 @@ def units_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def unit_list(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
-    if q and looks_like_udi(q):
-        # A scanned UDI goes straight to the unit (or shows why it cannot).
-        try:
-            return redirect(find_unit(q, request.user))
-        except UdiError as exc:
-            messages.error(request, exc.message)
+    scan_error = ""
     qs = scope_for_user(request.user, Unit).select_related("product", "lot", "holder")
-    if q and not looks_like_udi(q):
+    if q and looks_like_udi(q):
+        # A scanned UDI goes straight to the unit, or to the lot for a lot-tracked label
+        # without a serial; otherwise the reason, and no list (nothing matched the scan).
+        try:
+            return redirect(find_unit_or_lot(q, request.user))
+        except UdiError as exc:
+            scan_error = exc.message
+            qs = qs.none()
+    elif q:
         qs = qs.filter(serial__startswith=q)
     product_id = int_param(request.GET.get("product"))
     if product_id:
@@ -643,6 +664,7 @@ def unit_list(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "q": q,
+            "scan_error": scan_error,
             "status": status,
             "holder": holder,
             "product_id": product_id,

@@ -22,6 +22,7 @@ from medvigil.core.signatures import SignatureError, SignatureForm
 from medvigil.core.templatetags.records import signature_dialog_context
 
 from . import services
+from .drill_history import drill_history_context, readable_rows
 from .exports import (
     EXPORT_PERM,
     backward_header,
@@ -35,7 +36,7 @@ from .models import DrillStatus, Installation, ReturnRecord, TraceDrill, Unit, U
 from .privacy import can_view_contacts, mask
 from .queries import backward_trace, forward_trace
 from .timeline import unit_timeline
-from .udi import UdiError, find_unit
+from .udi import UdiError, find_unit_or_lot
 from .views import apply_errors, int_param, paginate, querystring
 
 UI_LIMIT = 20_000  # units per trace on a page (exports take up to the query default)
@@ -97,12 +98,13 @@ def unit_export(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("trace.view_unit")
 @require_GET
 def trace_backward(request: HttpRequest) -> HttpResponse:
-    """Scan or type a unit: go to its page (the backward trace)."""
+    """Scan or type a unit: go to its page (the backward trace); a lot-tracked label without
+    a serial goes to its lot."""
     scan = request.GET.get("scan", "").strip()
     error = ""
     if scan:
         try:
-            return redirect(find_unit(scan, request.user))
+            return redirect(find_unit_or_lot(scan, request.user))
         except UdiError as exc:
             error = exc.message
     return render(request, "trace/trace_backward.html", {"scan": scan, "error": error})
@@ -230,7 +232,7 @@ def drill_create(request: HttpRequest) -> HttpResponse:
 
 
 def _drill_context(request: HttpRequest, drill: TraceDrill, **extra: Any) -> dict[str, Any]:
-    rows = drill.result.get("rows", []) if isinstance(drill.result, dict) else []
+    rows = readable_rows(drill.result.get("rows", []) if isinstance(drill.result, dict) else [])
     missing = [r for r in rows if not r.get("located")]
     can_change = can(request.user, TraceDrill, "change")
     ctx = {
@@ -240,6 +242,7 @@ def _drill_context(request: HttpRequest, drill: TraceDrill, **extra: Any) -> dic
         "consignees": drill.result.get("consignees", []) if drill.result else [],
         "end_users": drill.result.get("end_users", []) if drill.result else [],
         "can_change": can_change and drill.status == DrillStatus.OPEN,
+        "history": drill_history_context(request, drill, request.GET.get("history_page")),
         "conclusion_form": extra.pop("conclusion_form", None) or ConclusionForm(),
         "dialog": extra.pop("dialog", None)
         or signature_dialog_context(
@@ -269,6 +272,16 @@ def drill_detail(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     return render(request, "trace/drill_detail.html", _drill_context(request, drill))
+
+
+@permission_required("trace.view_tracedrill")
+@require_GET
+def drill_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """htmx: older entries of the drill's history (the shared entries template, the result
+    as a table)."""
+    drill = get_object_for_user(request.user, TraceDrill, "view", pk=pk)
+    ctx = drill_history_context(request, drill, request.GET.get("page"))
+    return render(request, "core/_history_entries.html", ctx)
 
 
 @permission_required("trace.change_tracedrill")

@@ -84,17 +84,28 @@ def licence_items(user: Any) -> Iterable[WorkItem]:
     if user.has_perm("trace.change_licence"):
         mine |= Q(customer__owner__isnull=True)
     items = []
-    for lic in unrenewed(list(expiring_licences().filter(mine)[:200])):
+    today = timezone.localdate()
+    for lic in unrenewed(list(expiring_licences(today).filter(mine)[:200])):
         assert lic.expires_on is not None
+        params = {
+            "customer": lic.customer.name,
+            "licence": lic.get_kind_display(),
+            "number": lic.number,
+            "date": lic.expires_on.isoformat(),
+        }
+        if lic.expires_on < today:  # a past date reads "expired", not "expires"
+            title = _("Licence of %(customer)s expired: %(licence)s") % params
+            detail = _("No. %(number)s, expired %(date)s") % params
+        else:
+            title = _("Licence of %(customer)s expires: %(licence)s") % params
+            detail = _("No. %(number)s, expires %(date)s") % params
         items.append(
             WorkItem(
-                title=_("Licence of %(customer)s expires: %(licence)s")
-                % {"customer": lic.customer.name, "licence": lic.get_kind_display()},
+                title=title,
                 url=reverse("trace:customer_detail", args=[lic.customer_id]),
                 kind=gettext_lazy("licence"),
                 due=_end_of_day(lic.expires_on),
-                detail=_("No. %(number)s, expires %(date)s")
-                % {"number": lic.number, "date": lic.expires_on.isoformat()},
+                detail=detail,
             )
         )
     return items
@@ -115,14 +126,20 @@ def registration_items(user: Any) -> Iterable[WorkItem]:
     if not user.is_authenticated or not user.has_perm("trace.change_product"):
         return []
     by_cert: dict[tuple[str, dt.date], list[Product]] = {}
-    for p in expiring_registrations()[:500]:
+    today = timezone.localdate()
+    for p in expiring_registrations(today)[:500]:
         assert p.registration_expiry is not None
         by_cert.setdefault((p.registration_number or p.code, p.registration_expiry), []).append(p)
     items = []
     for (number, expiry), products in by_cert.items():
         items.append(
             WorkItem(
-                title=_("Registration certificate %(number)s expires") % {"number": number},
+                title=(
+                    _("Registration certificate %(number)s expired")
+                    if expiry < today
+                    else _("Registration certificate %(number)s expires")
+                )
+                % {"number": number},
                 url=reverse("trace:product_detail", args=[products[0].pk]),
                 kind=gettext_lazy("registration"),
                 due=_end_of_day(expiry),

@@ -19,6 +19,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..records.hooks import hook
 from .context import current_context
 from .values import diff, snapshot
 
@@ -66,11 +67,9 @@ def _label(ct: ContentType) -> str:
 
 
 def _repr(instance: models.Model) -> str:
-    """The record's name in the trail: `audit_repr()` if the model has one (language-neutral,
-    no queries), else str()."""
+    """The record's name in the trail: its `audit_repr()` hook (default str())."""
     try:
-        custom = getattr(instance, "audit_repr", None)
-        return (custom() if custom is not None else str(instance))[:200]
+        return str(hook(instance, "audit_repr")())[:200]
     except Exception:  # a __str__ that fails must not stop the audit
         return f"{type(instance).__name__} {instance.pk}"
 
@@ -290,7 +289,7 @@ def append(
 
 
 def _require_reason(instance: models.Model, deleted: bool, created: bool) -> None:
-    if created or not getattr(instance, "audit_reason_required", False):
+    if created or not hook(instance, "audit_reason_required"):
         return
     if not current_context().reason:
         raise ValidationError(_("A reason is required to change or delete this record."))

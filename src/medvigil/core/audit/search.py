@@ -17,6 +17,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..records.hooks import hook
+
 ACTIONS = ("create", "update", "delete", "sign", "event")
 
 
@@ -165,7 +167,7 @@ def hidden_fields(model: type[models.Model] | None, user: Any) -> set[str]:
     name to the permission needed (e.g. customer contact data, PLAT-11). The trail keeps the
     values; every place that shows them (history panel, audit search, CSV export, API) masks
     them with this."""
-    perms = getattr(model, "audit_view_perms", None) or {}
+    perms = hook(model, "audit_view_perms") if model is not None else {}
     return {name for name, perm in perms.items() if user is None or not user.has_perm(perm)}
 
 

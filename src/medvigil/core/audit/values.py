@@ -11,6 +11,8 @@ from typing import Any
 
 from django.db import models
 
+from ..records.hooks import hook
+
 MASKED = "********"
 
 
@@ -41,7 +43,7 @@ def mask(value: Any) -> str:
 
 
 def audited_fields(model: type[models.Model]) -> list[models.Field]:
-    exclude = set(getattr(model, "audit_exclude", ()))
+    exclude = set(hook(model, "audit_exclude"))
     return [
         f for f in model._meta.concrete_fields if f.name not in exclude and f.attname not in exclude
     ]
@@ -50,7 +52,7 @@ def audited_fields(model: type[models.Model]) -> list[models.Field]:
 @lru_cache(maxsize=128)
 def snapshot_plan(model: type[models.Model]) -> tuple[tuple[str, bool], ...]:
     """(attname, masked) of the model's audited fields, computed once per model."""
-    masked = set(getattr(model, "audit_masked", ()))
+    masked = set(hook(model, "audit_masked"))
     return tuple((f.attname, f.name in masked) for f in audited_fields(model))
 
 

@@ -1,5 +1,6 @@
 """Platform models. One module per concern; this package re-exports them for Django."""
 
+from ..calendar.models import CalendarYear, MarketCalendar
 from .attachments import Attachment
 from .audit import AuditChain, AuditedModel, AuditedQuerySet, AuditEntry, ConflictError
 from .imports import ImportBatch
@@ -14,10 +15,12 @@ __all__ = [
     "AuditEntry",
     "AuditedModel",
     "AuditedQuerySet",
+    "CalendarYear",
     "ConflictError",
     "DeadlineAlert",
     "DestructionRequest",
     "ImportBatch",
+    "MarketCalendar",
     "Notification",
     "NumberingScheme",
     "RetentionRule",

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
+
+from ..records.hooks import RecordHooks
 
 
 class ConflictError(Exception):
@@ -28,6 +30,26 @@ class ConflictError(Exception):
 
 class RegulatedDeleteError(PermissionDenied):
     """Regulated records are never hard-deleted outside the retention destruction process."""
+
+
+def guard_destroy(model: type[models.Model]) -> None:
+    """The one "never destroyed" rule (ARCHITECTURE rule 3), checked by every delete of an
+    audited record, one by one or in bulk: refused unless the retention process is destroying
+    (``audit_context(allow_destroy=True)``, core.retention) a record type that may be
+    destroyed at all (``retention_destroyable``, core/records/hooks.py)."""
+    from ..audit.context import current_context
+
+    if not current_context().allow_destroy:
+        raise RegulatedDeleteError(
+            _(
+                "Regulated records cannot be deleted; void them, or use a destruction request "
+                "after the retention period."
+            )
+        )
+    if not getattr(model, "retention_destroyable", True):
+        raise RegulatedDeleteError(
+            _("Records of this type are kept permanently and are never destroyed.")
+        )
 
 
 class AuditChain(models.Model):
@@ -172,15 +194,7 @@ class AuditedQuerySet(models.QuerySet):
         return recorder.audited_bulk_update(self, objs, fields, super().bulk_update, args, kwargs)
 
     def delete(self) -> Any:
-        from ..audit.context import current_context
-
-        if not current_context().allow_destroy:
-            raise RegulatedDeleteError(
-                _(
-                    "Regulated records cannot be deleted; void them, or use a destruction request "
-                    "after the retention period."
-                )
-            )
+        guard_destroy(self.model)
         deleted = 0
         with transaction.atomic(using=self.db):
             for obj in self.select_for_update():
@@ -189,19 +203,16 @@ class AuditedQuerySet(models.QuerySet):
         return deleted, {self.model._meta.label: deleted}
 
 
-class AuditedModel(models.Model):
+class AuditedModel(RecordHooks, models.Model):
     """Base of every regulated record: audited saves and deletes, optimistic version check,
-    no hard delete outside retention destruction."""
+    no hard delete outside retention destruction (guard_destroy). The hooks the platform
+    reads (audit_repr, retention_dates, visible_to, ...) are declared with their defaults in
+    RecordHooks (core/records/hooks.py); the fields records share are the mixins of
+    core/records/contract.py."""
 
     version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = AuditedQuerySet.as_manager()
-
-    # Field names left out of the trail (noise) and masked in it (secrets).
-    audit_exclude: ClassVar[tuple[str, ...]] = ()
-    audit_masked: ClassVar[tuple[str, ...]] = ()
-    # When True, an update or delete without a reason in the audit context is refused.
-    audit_reason_required: ClassVar[bool] = False
 
     class Meta:
         abstract = True
@@ -306,16 +317,9 @@ class AuditedModel(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         from ..audit import recorder
-        from ..audit.context import current_context
         from ..audit.values import snapshot
 
-        if not current_context().allow_destroy:
-            raise RegulatedDeleteError(
-                _(
-                    "Regulated records cannot be deleted; void them, or use a destruction request "
-                    "after the retention period."
-                )
-            )
+        guard_destroy(type(self))
         using = kwargs.get("using") or self._state.db or "default"
         with transaction.atomic(using=using):
             old = snapshot(self)

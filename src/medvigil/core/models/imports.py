@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..records.contract import NumberedMixin
 from .audit import AuditedModel
 
 
@@ -21,7 +22,10 @@ def import_report_path(instance: ImportBatch, filename: str) -> str:
     return f"imports/{instance.created_at:%Y/%m}/{instance.number}/{filename}"
 
 
-class ImportBatch(AuditedModel):
+class ImportBatch(NumberedMixin, AuditedModel):
+    numbering_type = "import"
+    numbering_prefix = "IMP"
+
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")
         VALIDATING = "validating", _("validating")

@@ -7,10 +7,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ..records.contract import NumberedMixin
 from .audit import AuditedModel
 
 
 class RetentionRule(AuditedModel):
+    retention_destroyable = False  # the rules are kept (what was kept, and why)
+
     class Basis(models.TextChoices):
         CREATED = "created", _("years from creation")
         EXPIRY = "expiry", _("years after product expiry (minimum from creation)")
@@ -36,13 +39,16 @@ class RetentionRule(AuditedModel):
         return f"{self.content_type}: {self.get_basis_display()} {self.years}"
 
 
-class DestructionRequest(AuditedModel):
+class DestructionRequest(NumberedMixin, AuditedModel):
+    retention_destroyable = False  # the trace of every destruction is kept
+    numbering_type = "destruction"
+    numbering_prefix = "DR"
+
     class Status(models.TextChoices):
         REQUESTED = "requested", _("requested")
         APPROVED = "approved", _("approved and destroyed")
         REJECTED = "rejected", _("rejected")
 
-    number = models.CharField(_("number"), max_length=32, unique=True)
     content_type = models.ForeignKey(
         ContentType, on_delete=models.PROTECT, verbose_name=_("record type")
     )

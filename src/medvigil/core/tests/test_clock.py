@@ -14,7 +14,6 @@ follows the State Council notices 国办发明电〔2024〕12号 (2025 arrangeme
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -24,7 +23,7 @@ from hypothesis import given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
-from medvigil.core import clock as clock_mod
+from medvigil.core.calendar.working import CalendarNotFound, YearNotLoaded
 from medvigil.core.clock import (
     Clock,
     DeadlineFields,
@@ -37,7 +36,8 @@ from medvigil.core.clock import (
     next_opening,
 )
 
-pytestmark = pytest.mark.req("PLAT-7")
+# The working days are read from the market calendars in the database (seeded on migrate).
+pytestmark = [pytest.mark.req("PLAT-7"), pytest.mark.django_db]
 
 CST = ZoneInfo("Asia/Shanghai")
 UTC = dt.UTC
@@ -108,22 +108,19 @@ def test_an_aware_datetime_is_judged_by_its_date_in_the_business_zone():
     assert is_working_day(dt.datetime(2025, 9, 30, 10, tzinfo=UTC)) is True
 
 
-def test_unknown_year_falls_back_to_monday_to_friday_and_warns_once(caplog):
-    clock_mod._warn_fallback.cache_clear()
-    with caplog.at_level(logging.WARNING, logger="medvigil.core.clock"):
-        assert is_working_day(dt.date(2031, 10, 1)) is True  # a Wednesday; data unknown
-        assert is_working_day(dt.date(2031, 10, 4)) is False  # Saturday
-        assert is_working_day(dt.date(2031, 10, 6)) is True
-    warnings = [r for r in caplog.records if "2031" in r.getMessage()]
-    assert len(warnings) == 1
-    assert "chinesecalendar" in warnings[0].getMessage()
+def test_unknown_year_is_refused_never_counted_as_monday_to_friday():
+    # Issue #8: a year not loaded is never silently counted as Monday-Friday.
+    with pytest.raises(YearNotLoaded, match="2031") as exc:
+        is_working_day(dt.date(2031, 10, 1))
+    assert (exc.value.code, exc.value.year) == ("CN", 2031)
+    with pytest.raises(YearNotLoaded):
+        add_working_days(cst(2026, 12, 30, 10), 5)  # runs into 2027, not loaded
 
 
-def test_other_calendar_setting_uses_monday_to_friday(settings):
-    clock_mod._warn_fallback.cache_clear()
+def test_a_calendar_setting_without_a_calendar_is_a_clear_error(settings):
     settings.BUSINESS_CALENDAR = "WEEKDAYS"
-    assert is_working_day(dt.date(2025, 10, 1)) is True  # Wednesday, no CN holiday applied
-    assert is_working_day(dt.date(2025, 9, 28)) is False  # Sunday, no CN make-up day
+    with pytest.raises(CalendarNotFound, match="WEEKDAYS"):
+        is_working_day(dt.date(2025, 10, 1))
 
 
 # --- business hours ----------------------------------------------------------------------
@@ -238,8 +235,11 @@ def test_wrong_amount_types_and_clocks_are_clear_errors():
 
 # --- properties --------------------------------------------------------------------------
 
+# Up to August 2026 so that the counts (a + b: up to 600 business hours) stay inside the
+# loaded years (2027 is not loaded: counting into it raises YearNotLoaded instead of
+# guessing Monday-Friday).
 instants = st.datetimes(
-    min_value=dt.datetime(2025, 1, 1), max_value=dt.datetime(2026, 11, 30), timezones=st.just(UTC)
+    min_value=dt.datetime(2025, 1, 1), max_value=dt.datetime(2026, 8, 1), timezones=st.just(UTC)
 )
 durations = st.timedeltas(min_value=dt.timedelta(0), max_value=dt.timedelta(hours=300))
 

@@ -1,0 +1,112 @@
+"""Every hook the platform reads on a regulated record, declared once with its default.
+
+``AuditedModel`` inherits :class:`RecordHooks`, so every audited model has each hook with the
+default below; a model overrides only what differs. The platform reads the hooks through the
+model (``record.audit_repr()``, ``Model.visible_to(user, qs)``, ...) and, for the few
+non-audited models that may carry one, through :func:`hook`, which falls back to the same
+default. ``core/tests/test_record_contract.py`` walks every ``AuditedModel`` subclass and checks
+that each override keeps the declared kind and signature.
+
+Hooks that are not declared here (because a default would change behaviour elsewhere):
+
+- ``get_absolute_url(self) -> str`` — the record's page, when it has one (Django's own hook:
+  the admin's "view on site", attachment and destruction pages link to it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, ClassVar, TypedDict
+
+from django.db import models
+
+__all__ = ["HOOKS", "RecordHooks", "RetentionDates", "hook"]
+
+
+class RetentionDates(TypedDict, total=False):
+    """What :meth:`RecordHooks.retention_dates` returns (every key optional)."""
+
+    created: dt.date | dt.datetime | None  # the day the retention period starts from
+    expiry: dt.date | dt.datetime | None  # product expiry (basis "expiry")
+    lifetime_end: dt.date | dt.datetime | None  # end of the device lifetime (basis "lifetime")
+    implantable: bool  # with "permanent_if_implantable": kept permanently
+
+
+class RecordHooks:
+    """The hooks of the regulated-record contract, with their defaults. Plain Python (no
+    fields): the base of ``AuditedModel``."""
+
+    #: Field names left out of the audit trail (noise such as ``last_login``).
+    audit_exclude: ClassVar[tuple[str, ...]] = ()
+    #: Field names whose values the trail stores only as a digest (secrets).
+    audit_masked: ClassVar[tuple[str, ...]] = ()
+    #: When True, an update or delete without a reason in the audit context is refused.
+    audit_reason_required: ClassVar[bool] = False
+    #: Field name -> permission needed to see its values in history, audit search, exports
+    #: and the API (e.g. contact data, PLAT-11). Without it the value shows as a mask.
+    audit_view_perms: ClassVar[Mapping[str, str]] = {}
+    #: Field names left out of what an electronic signature binds to (default content).
+    signature_exclude: ClassVar[tuple[str, ...]] = ()
+    #: False: records of this type are never destroyed, not even by the retention process
+    #: (the destruction requests and the retention rules themselves).
+    retention_destroyable: ClassVar[bool] = True
+
+    def audit_repr(self) -> str:
+        """The record's name in the audit trail. Keep it language-neutral and free of
+        queries (it runs on every audited write). Default: ``str(self)``."""
+        return str(self)
+
+    def signature_content(self) -> dict[str, Any] | None:
+        """What an electronic signature binds to (hashed; a later change shows the signature
+        as no longer matching). Default ``None``: every audited field except ``version`` and
+        :attr:`signature_exclude`."""
+        return None
+
+    def retention_dates(self) -> RetentionDates:
+        """The dates the record's retention rule counts from (core.retention). Default: none;
+        the start is then the record's ``created_at``, else its first audit entry."""
+        return {}
+
+    @classmethod
+    def visible_to(cls, user: Any, qs: models.QuerySet) -> models.QuerySet:
+        """The object rule: narrow ``qs`` to the records ``user`` may see, after the role
+        permission was checked (core.permissions.scope_for_user). Default: all of them."""
+        return qs
+
+
+#: The declared hooks by name (what the contract test checks overrides against).
+HOOKS: dict[str, Any] = {
+    name: RecordHooks.__dict__[name]
+    for name in (
+        "audit_exclude",
+        "audit_masked",
+        "audit_reason_required",
+        "audit_view_perms",
+        "signature_exclude",
+        "retention_destroyable",
+        "audit_repr",
+        "signature_content",
+        "retention_dates",
+        "visible_to",
+    )
+}
+
+
+def hook(obj: Any, name: str) -> Any:
+    """The hook `name` of a record or model, or the declared default for a model that is not
+    on ``AuditedModel`` (bound to `obj`, like an attribute of it would be)."""
+    if name not in HOOKS:
+        raise AttributeError(f"{name!r} is not a declared record hook (core.records.hooks)")
+    value = getattr(obj, name, None)
+    if value is not None:
+        return value
+    return getattr(RecordHooks, name) if not callable(HOOKS[name]) else _bound_default(obj, name)
+
+
+def _bound_default(obj: Any, name: str) -> Any:
+    declared = HOOKS[name]
+    if isinstance(declared, classmethod):
+        owner = obj if isinstance(obj, type) else type(obj)
+        return declared.__get__(None, owner)
+    return declared.__get__(obj, type(obj))

@@ -1,0 +1,32 @@
+"""Place 5 of 5: the API router (mounted at /api/v1/exampleapp/ automatically)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from medvigil.core.api import api_get_object, api_user, error_responses
+from medvigil.core.permissions import scope_for_user
+
+from .models import Inspection
+
+router = Router(tags=["example"])
+
+
+class InspectionOut(Schema):
+    id: int
+    number: str
+    title: str
+    status: str
+
+
+@router.get("/inspections", response=list[InspectionOut])
+def list_inspections(request: HttpRequest) -> Any:
+    return list(scope_for_user(api_user(request), Inspection))
+
+
+@router.get("/inspections/{pk}", response={200: InspectionOut, **error_responses(403, 404)})
+def get_inspection(request: HttpRequest, pk: int) -> Any:
+    return api_get_object(request, Inspection, pk=pk)
