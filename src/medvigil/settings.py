@@ -279,6 +279,9 @@ IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 500_000)
 # Files up to this size are checked and written during the upload request; larger ones by
 # the background worker (the page shows the progress).
 IMPORT_INLINE_MAX_BYTES = env_int("IMPORT_INLINE_MAX_KB", 256) * 1024
+# A validating or importing batch whose process gave no sign of life (a heartbeat every
+# fifth of this) for this many seconds was lost with it: it is marked failed.
+IMPORT_LEASE_SECONDS = env_int("IMPORT_LEASE_SECONDS", 300)
 
 # --- retention (PLAT-5): per type rules are data (RetentionRule); this is the fallback ------
 # Years from creation for a record type without a RetentionRule (documented in

@@ -126,3 +126,14 @@ def check_deadlines() -> None:
             result.skipped,
             result.failed_sources or "none",
         )
+
+
+@audited_task(periodic=crontab(minute="*"))
+def fail_lost_imports() -> None:
+    """Every minute: an import whose process died (its lease expired) is marked failed, so
+    that nobody waits for it forever (core.imports.fail_lost_imports)."""
+    from .imports import fail_lost_imports as fail_lost
+
+    failed = fail_lost()
+    if failed:
+        logger.warning("Lost imports marked failed: %s", ", ".join(failed))
