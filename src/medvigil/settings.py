@@ -60,6 +60,11 @@ if not SECRET_KEY or (SECRET_KEY == INSECURE_DEFAULT_SECRET and not TESTING):
     )
 # Key for the audit trail's HMAC chain; defaults to SECRET_KEY.
 AUDIT_HMAC_KEY = env("AUDIT_HMAC_KEY") or SECRET_KEY
+# Seals of the audit trail (docs/audit-trail.md, "Backup, restore and seals"): a seal every
+# AUDIT_SEAL_MINUTES, each also appended to AUDIT_SEAL_FILE (a JSON line; put it on other
+# storage than the database) when set.
+AUDIT_SEAL_MINUTES = env_int("AUDIT_SEAL_MINUTES", 60)
+AUDIT_SEAL_FILE = env("AUDIT_SEAL_FILE", "") or ""
 
 ALLOWED_HOSTS = [h.strip() for h in (env("ALLOWED_HOSTS", "127.0.0.1,localhost") or "").split(",")]
 CSRF_TRUSTED_ORIGINS = [

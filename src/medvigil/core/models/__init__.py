@@ -1,7 +1,15 @@
 """Platform models. One module per concern; this package re-exports them for Django."""
 
 from .attachments import Attachment
-from .audit import AuditChain, AuditedModel, AuditedQuerySet, AuditEntry, ConflictError
+from .audit import (
+    AuditChain,
+    AuditedModel,
+    AuditedQuerySet,
+    AuditEntry,
+    AuditSeal,
+    AuditSealedHead,
+    ConflictError,
+)
 from .imports import ImportBatch
 from .notifications import DeadlineAlert, Notification
 from .numbering import NumberingScheme, Sequence
@@ -12,6 +20,8 @@ __all__ = [
     "Attachment",
     "AuditChain",
     "AuditEntry",
+    "AuditSeal",
+    "AuditSealedHead",
     "AuditedModel",
     "AuditedQuerySet",
     "ConflictError",
