@@ -25,7 +25,7 @@ import hmac
 import json
 import logging
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,24 +64,44 @@ def _element_mac() -> Callable[[int, str, int, str], int]:
     return element
 
 
-def digest_of(rows: Iterable[tuple[int, str, int, str]]) -> tuple[int, str]:
-    """(count, digest) of sealed positions (content_type_id, object_id, seq, hash)."""
+def sum_of(rows: Iterable[tuple[int, str, int, str]]) -> tuple[int, int]:
+    """(count, sum mod 2**256 of the keyed element MACs) of sealed positions
+    (content_type_id, object_id, seq, hash)."""
     element = _element_mac()
     total = count = 0
     for row in rows:
-        total = (total + element(*row)) % MOD
+        total += element(*row)
         count += 1
-    return count, f"{total:064x}"
+    return count, total % MOD
+
+
+def hex_digest(total: int) -> str:
+    return f"{total % MOD:064x}"
+
+
+def _rows(sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+    """Rows of a big query in chunks (a server-side cursor on PostgreSQL)."""
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(20_000):
+            yield from rows
+
+
+def _table(model: Any) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def sealed_sum() -> tuple[int, int]:
+    """(count, digest sum) of the table of sealed positions as it is now: one pass, no sort."""
+    from ..models import AuditSealedHead
+
+    table = _table(AuditSealedHead)
+    return sum_of(_rows(f"SELECT content_type_id, object_id, seq, hash FROM {table}"))
 
 
 def sealed_digest() -> tuple[int, str]:
-    """(count, digest) of the table of sealed positions as it is now: one pass, no sort."""
-    from ..models import AuditSealedHead
-
-    rows = AuditSealedHead.objects.order_by().values_list(
-        "content_type_id", "object_id", "seq", "hash"
-    )
-    return digest_of(rows.iterator(chunk_size=20_000))
+    count, total = sealed_sum()
+    return count, hex_digest(total)
 
 
 def seal_payload(seal: Any) -> bytes:
@@ -176,13 +196,14 @@ def latest_seal() -> Any:
     return AuditSeal.objects.order_by("-id").first()
 
 
-def sealed_positions_problem(seal: Any) -> str:
-    """The table of sealed positions must be exactly what `seal` digested."""
+def sealed_positions_problem(seal: Any, current: tuple[int, str] | None = None) -> str:
+    """The table of sealed positions (`current`: its count and digest, if known) must be
+    exactly what `seal` digested."""
     if seal is None:
         from ..models import AuditSealedHead
 
         return "sealed positions exist without a seal" if AuditSealedHead.objects.exists() else ""
-    count, digest = sealed_digest()
+    count, digest = current or sealed_digest()
     if count != seal.chains or not hmac.compare_digest(digest, seal.digest):
         return (
             f"the sealed positions do not match seal #{seal.pk} of "
@@ -201,34 +222,67 @@ def _lock() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEAL_LOCK])
 
 
-def _advance() -> int:
-    """Move every sealed position to its chain's current head (set-based); return how many
-    positions changed or were added."""
+def _advance(count: int, total: int, drop_missing: bool) -> tuple[int, int, int]:
+    """Move every sealed position to its chain's current head, set-based, and update the
+    digest sum with the rows that changed only. `count` and `total` describe the table as it
+    is. Returns (positions moved or added or dropped, new count, new sum)."""
     from ..models import AuditChain, AuditSealedHead
 
-    qn = connection.ops.quote_name
-    s, c = qn(AuditSealedHead._meta.db_table), qn(AuditChain._meta.db_table)
+    s, c = _table(AuditSealedHead), _table(AuditChain)
+    element = _element_mac()
     with connection.cursor() as cursor:
+        # One join finds what moved. (Collected first: an INSERT that reads its own target
+        # in an anti-join can be planned as a nested loop re-scanning the table it grows.)
         cursor.execute(
-            f"UPDATE {s} SET seq = c.last_seq, hash = c.last_hash FROM {c} c "
-            f"WHERE c.content_type_id = {s}.content_type_id AND c.object_id = {s}.object_id "
-            f"AND ({s}.seq <> c.last_seq OR {s}.hash <> c.last_hash)"
+            "CREATE TEMPORARY TABLE medvigil_moved AS "
+            "SELECT c.content_type_id, c.object_id, c.last_seq, c.last_hash, "
+            "x.id AS sealed_id, x.seq AS old_seq, x.hash AS old_hash "
+            f"FROM {c} c LEFT JOIN {s} x ON x.content_type_id = c.content_type_id "
+            "AND x.object_id = c.object_id "
+            "WHERE c.last_seq > 0 AND (x.id IS NULL OR x.seq <> c.last_seq "
+            "OR x.hash <> c.last_hash)"
         )
-        changed = cursor.rowcount
-        cursor.execute(
-            f"INSERT INTO {s} (content_type_id, object_id, seq, hash) "
-            f"SELECT c.content_type_id, c.object_id, c.last_seq, c.last_hash FROM {c} c "
-            f"WHERE c.last_seq > 0 AND NOT EXISTS (SELECT 1 FROM {s} x "
-            f"WHERE x.content_type_id = c.content_type_id AND x.object_id = c.object_id)"
-        )
-        changed += cursor.rowcount
+        try:
+            moved = 0
+            for ct_id, oid, seq, head_hash, sealed_id, old_seq, old_hash in _rows(
+                "SELECT content_type_id, object_id, last_seq, last_hash, sealed_id, old_seq, "
+                "old_hash FROM medvigil_moved"
+            ):
+                total += element(ct_id, oid, seq, head_hash)
+                if sealed_id is None:
+                    count += 1
+                else:
+                    total -= element(ct_id, oid, old_seq, old_hash)
+                moved += 1
+            cursor.execute(
+                f"UPDATE {s} SET seq = m.last_seq, hash = m.last_hash FROM medvigil_moved m "
+                f"WHERE {s}.id = m.sealed_id"
+            )
+            cursor.execute(
+                f"INSERT INTO {s} (content_type_id, object_id, seq, hash) "
+                "SELECT content_type_id, object_id, last_seq, last_hash FROM medvigil_moved "
+                "WHERE sealed_id IS NULL"
+            )
+            if cursor.rowcount > 10_000 and connection.vendor == "postgresql":
+                cursor.execute(f"ANALYZE {s}")  # later plans see its size
+        finally:
+            cursor.execute("DROP TABLE medvigil_moved")
         # After a restore: positions of chains that the restored database does not have.
-        cursor.execute(
-            f"DELETE FROM {s} WHERE NOT EXISTS (SELECT 1 FROM {c} c "
-            f"WHERE c.content_type_id = {s}.content_type_id AND c.object_id = {s}.object_id)"
+        gone = (
+            f"NOT EXISTS (SELECT 1 FROM {c} c WHERE c.content_type_id = {s}.content_type_id "
+            f"AND c.object_id = {s}.object_id)"
         )
-        changed += cursor.rowcount
-    return changed
+        dropped = (
+            list(_rows(f"SELECT content_type_id, object_id, seq, hash FROM {s} WHERE {gone}"))
+            if drop_missing
+            else []
+        )
+        if dropped:
+            for row in dropped:
+                total -= element(*row)
+            count -= len(dropped)
+            cursor.execute(f"DELETE FROM {s} WHERE {gone}")
+    return moved + len(dropped), count, total % MOD
 
 
 def seal(*, kind: str = "periodic", reason: str = "", actor_name: str = "") -> Any:
@@ -249,10 +303,11 @@ def seal(*, kind: str = "periodic", reason: str = "", actor_name: str = "") -> A
     with transaction.atomic():
         _lock()
         previous = latest_seal()
+        count, total = sealed_sum()
         acknowledged = []
         for problem in (
             seal_chain_problem(),
-            sealed_positions_problem(previous),
+            sealed_positions_problem(previous, (count, hex_digest(total))),
             *(r.describe() for r in rolled_back()),
             *file_problems(),
         ):
@@ -260,8 +315,8 @@ def seal(*, kind: str = "periodic", reason: str = "", actor_name: str = "") -> A
                 acknowledged.append(problem)
         if acknowledged and not after_restore:
             raise SealRefused("; ".join(acknowledged))
-        advanced = _advance()
-        chains, digest = sealed_digest()
+        advanced, chains, total = _advance(count, total, drop_missing=after_restore)
+        digest = hex_digest(total)
         item = AuditSeal(
             created_at=timezone.now(),
             kind=kind,

@@ -272,3 +272,18 @@ def test_postgresql_refuses_update_and_delete_of_seals_and_detects_the_superuser
     roll_back(d, backup)
     res = verify_trail()
     assert not res.ok and f"accounts.department:{d.pk} was rolled back" in res.problem
+
+
+def test_a_seal_after_a_restore_drops_positions_of_records_the_restored_database_lacks():
+    from medvigil.core.audit.seal import seal_problems
+
+    d = department("dx", changes=1)
+    department("dy")
+    seal(kind="manual")
+    _raw_sql("DELETE FROM core_auditchain WHERE id = %s", [head_of(d).pk])
+    assert any(f"accounts.department:{d.pk}: its chain head is gone" in p for p in seal_problems())
+    with pytest.raises(SealRefused):
+        seal(kind="manual")
+    item = seal(kind="after_restore", reason="restored")
+    assert item.advanced >= 1
+    assert seal_problems() == []  # the incrementally computed digest matches the table
