@@ -14,8 +14,10 @@ database) cannot be seen from inside the database; for that each seal is also ap
 JSON line to a file outside it (setting AUDIT_SEAL_FILE; put it on other storage, or ship it
 to a log host), and verify checks that every seal in the file is in the database.
 
-Digest: the sum modulo 2**256 of HMAC-SHA256(key, content type | object id | seq | hash)
-over all sealed positions — independent of row order and collation, computed in one pass.
+Digest: the sum modulo 2**256 of a keyed BLAKE2b MAC of (content type | object id | seq | hash)
+over all sealed positions — independent of row order and collation, computed in one pass;
+a seal moves the sum by the rows that changed. (An order-independent sum of keyed element
+MACs: without the key nobody can compute an element, so nobody can balance a change.)
 """
 
 from __future__ import annotations
@@ -54,12 +56,14 @@ def seal_file() -> str:
 
 
 def _element_mac() -> Callable[[int, str, int, str], int]:
-    base = hmac.new(_key(), b"medvigil-sealed-head", hashlib.sha256)
+    """Keyed BLAKE2b (a MAC by construction, and faster per row than HMAC-SHA256) under a
+    key derived from the audit key."""
+    key = hashlib.sha256(b"medvigil-sealed-head\x1f" + _key()).digest()
+    blake2b, from_bytes = hashlib.blake2b, int.from_bytes
 
     def element(ct_id: int, object_id: str, seq: int, head_hash: str) -> int:
-        h = base.copy()
-        h.update(f"{ct_id}\x1f{object_id}\x1f{seq}\x1f{head_hash}".encode())
-        return int.from_bytes(h.digest(), "big")
+        data = f"{ct_id}\x1f{object_id}\x1f{seq}\x1f{head_hash}".encode()
+        return from_bytes(blake2b(data, key=key, digest_size=32).digest(), "big")
 
     return element
 
