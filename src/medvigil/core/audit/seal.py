@@ -246,31 +246,32 @@ def _advance(count: int, total: int, drop_missing: bool) -> tuple[int, int, int]
             "WHERE c.last_seq > 0 AND (x.id IS NULL OR x.seq <> c.last_seq "
             "OR x.hash <> c.last_hash)"
         )
-        try:
-            moved = 0
-            for ct_id, oid, seq, head_hash, sealed_id, old_seq, old_hash in _rows(
-                "SELECT content_type_id, object_id, last_seq, last_hash, sealed_id, old_seq, "
-                "old_hash FROM medvigil_moved"
-            ):
-                total += element(ct_id, oid, seq, head_hash)
-                if sealed_id is None:
-                    count += 1
-                else:
-                    total -= element(ct_id, oid, old_seq, old_hash)
-                moved += 1
-            cursor.execute(
-                f"UPDATE {s} SET seq = m.last_seq, hash = m.last_hash FROM medvigil_moved m "
-                f"WHERE {s}.id = m.sealed_id"
-            )
-            cursor.execute(
-                f"INSERT INTO {s} (content_type_id, object_id, seq, hash) "
-                "SELECT content_type_id, object_id, last_seq, last_hash FROM medvigil_moved "
-                "WHERE sealed_id IS NULL"
-            )
-            if cursor.rowcount > 10_000 and connection.vendor == "postgresql":
-                cursor.execute(f"ANALYZE {s}")  # later plans see its size
-        finally:
-            cursor.execute("DROP TABLE medvigil_moved")
+        moved = 0
+        for ct_id, oid, seq, head_hash, sealed_id, old_seq, old_hash in _rows(
+            "SELECT content_type_id, object_id, last_seq, last_hash, sealed_id, old_seq, "
+            "old_hash FROM medvigil_moved"
+        ):
+            total += element(ct_id, oid, seq, head_hash)
+            if sealed_id is None:
+                count += 1
+            else:
+                total -= element(ct_id, oid, old_seq, old_hash)
+            moved += 1
+        if moved > 10_000 and connection.vendor == "postgresql":
+            cursor.execute("ANALYZE medvigil_moved")
+        cursor.execute(
+            f"UPDATE {s} SET seq = m.last_seq, hash = m.last_hash FROM medvigil_moved m "
+            f"WHERE {s}.id = m.sealed_id"
+        )
+        cursor.execute(
+            f"INSERT INTO {s} (content_type_id, object_id, seq, hash) "
+            "SELECT content_type_id, object_id, last_seq, last_hash FROM medvigil_moved "
+            "WHERE sealed_id IS NULL"
+        )
+        if cursor.rowcount > 10_000 and connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {s}")  # later plans see its size
+        # (on an error the transaction is rolled back, and the temporary table with it)
+        cursor.execute("DROP TABLE medvigil_moved")
         # After a restore: positions of chains that the restored database does not have.
         gone = (
             f"NOT EXISTS (SELECT 1 FROM {c} c WHERE c.content_type_id = {s}.content_type_id "
