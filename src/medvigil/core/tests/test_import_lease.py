@@ -10,6 +10,7 @@ import threading
 import time
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from medvigil.accounts.models import APIToken, Department
@@ -164,3 +165,50 @@ def test_the_heartbeat_beats_until_stopped_and_survives_a_failed_beat():
     time.sleep(0.1)
     assert went_wrong.is_set() and stopped_at >= 4
     assert len(beats) == stopped_at  # no beat after the with block
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite lets no other writer in meanwhile"
+)
+def test_on_postgresql_a_batch_failed_by_another_process_while_it_was_writing_commits_nothing(
+    transactional_db, importer_user, monkeypatch
+):
+    """The real race, with two connections: the writer is held up inside its write
+    transaction, its lease expires and another process fails the batch; the writer then
+    finds the batch failed under the row lock and rolls back."""
+    entered, release = threading.Event(), threading.Event()
+    real_save = DepartmentImporter.save_rows
+
+    def held_up(self, items, progress):
+        done = real_save(self, items, progress)
+        entered.set()
+        assert release.wait(30)
+        return done
+
+    monkeypatch.setattr(DepartmentImporter, "save_rows", held_up)
+    outcome = {}
+
+    def writer():
+        try:
+            outcome["batch"] = upload(importer_user, csv_bytes(GOOD))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert entered.wait(30)
+        batch = ImportBatch.objects.get()
+        assert batch.status == ImportBatch.Status.IMPORTING
+        imports._plain(ImportBatch).filter(pk=batch.pk).update(
+            heartbeat_at=timezone.now() - dt.timedelta(seconds=61)
+        )
+        assert imports.fail_lost_imports() == [batch.number]
+    finally:
+        release.set()
+        thread.join(30)
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.FAILED and "Nothing was saved" in batch.message
+    assert outcome["batch"].status == ImportBatch.Status.FAILED
+    assert not Department.objects.filter(code__in=["d1", "d2", "d3"]).exists()
