@@ -14,6 +14,27 @@ def pytest_configure(config: Any) -> None:
     config.addinivalue_line("markers", "req(*ids): requirement IDs proven by the test")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _flush_past_the_truncate_guard() -> Any:
+    """On PostgreSQL a trigger refuses TRUNCATE of the audit tables (core migration 0007),
+    and Django empties the database after each transactional test with TRUNCATE. The test
+    database user is a superuser: the flush runs with triggers off, in its own transaction
+    (SET LOCAL), and nothing else does."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self: Any, *args: Any, **kwargs: Any) -> list[str]:
+        statements = original(self, *args, **kwargs)
+        if statements:
+            statements = ["SET LOCAL session_replication_role = replica", *statements]
+        return statements
+
+    DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign]
+    yield
+    DatabaseOperations.sql_flush = original  # type: ignore[method-assign]
+
+
 @pytest.fixture
 def make_user(db: Any) -> Callable[..., Any]:
     from medvigil.accounts.models import Department, Role, User

@@ -60,6 +60,11 @@ if not SECRET_KEY or (SECRET_KEY == INSECURE_DEFAULT_SECRET and not TESTING):
     )
 # Key for the audit trail's HMAC chain; defaults to SECRET_KEY.
 AUDIT_HMAC_KEY = env("AUDIT_HMAC_KEY") or SECRET_KEY
+# Seals of the audit trail (docs/audit-trail.md, "Backup, restore and seals"): a seal every
+# AUDIT_SEAL_MINUTES, each also appended to AUDIT_SEAL_FILE (a JSON line; put it on other
+# storage than the database) when set.
+AUDIT_SEAL_MINUTES = env_int("AUDIT_SEAL_MINUTES", 60)
+AUDIT_SEAL_FILE = env("AUDIT_SEAL_FILE", "") or ""
 
 ALLOWED_HOSTS = [h.strip() for h in (env("ALLOWED_HOSTS", "127.0.0.1,localhost") or "").split(",")]
 CSRF_TRUSTED_ORIGINS = [
@@ -284,6 +289,9 @@ IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 500_000)
 # Files up to this size are checked and written during the upload request; larger ones by
 # the background worker (the page shows the progress).
 IMPORT_INLINE_MAX_BYTES = env_int("IMPORT_INLINE_MAX_KB", 256) * 1024
+# A validating or importing batch whose process gave no sign of life (a heartbeat every
+# fifth of this) for this many seconds was lost with it: it is marked failed.
+IMPORT_LEASE_SECONDS = env_int("IMPORT_LEASE_SECONDS", 300)
 
 # --- retention (PLAT-5): per type rules are data (RetentionRule); this is the fallback ------
 # Years from creation for a record type without a RetentionRule (documented in

@@ -28,7 +28,7 @@ from .api import (
     paginate,
     require_perm,
 )
-from .imports import create_batch, importers_for
+from .imports import create_batch, fail_lost_imports, importers_for, settle
 from .models import ImportBatch
 from .permissions import get_object_for_user, scope_for_user
 from .views_imports import error_report_response
@@ -100,7 +100,7 @@ class KindOut(Schema):
 def _batch(request: HttpRequest, number: str) -> ImportBatch:
     require_perm(request, VIEW_PERM)
     qs = ImportBatch.objects.select_related("uploaded_by")
-    return get_object_for_user(request.user, qs, number=number)  # 404 if not visible
+    return settle(get_object_for_user(request.user, qs, number=number))  # 404 if not visible
 
 
 @router.get(
@@ -159,6 +159,7 @@ def list_imports(request: HttpRequest, kind: str = "", status: str = "") -> Any:
     """Newest first: the caller's own imports, or all of them with
     core.view_all_importbatch."""
     require_perm(request, VIEW_PERM)
+    fail_lost_imports()
     qs = scope_for_user(request.user, ImportBatch).select_related("uploaded_by")
     if kind:
         qs = qs.filter(kind=kind)

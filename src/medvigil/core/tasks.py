@@ -14,6 +14,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
@@ -126,3 +127,34 @@ def check_deadlines() -> None:
             result.skipped,
             result.failed_sources or "none",
         )
+
+
+@audited_task(periodic=crontab(minute="*"))
+def fail_lost_imports() -> None:
+    """Every minute: an import whose process died (its lease expired) is marked failed, so
+    that nobody waits for it forever (core.imports.fail_lost_imports)."""
+    from .imports import fail_lost_imports as fail_lost
+
+    failed = fail_lost()
+    if failed:
+        logger.warning("Lost imports marked failed: %s", ", ".join(failed))
+
+
+def every_minutes(n: int) -> Callable[[Any], bool]:
+    """A Huey schedule: at minutes of the day divisible by n (n=60: on the hour)."""
+    n = max(1, n)
+    return lambda when: (when.hour * 60 + when.minute) % n == 0
+
+
+@audited_task(periodic=every_minutes(settings.AUDIT_SEAL_MINUTES))
+def seal_audit_trail() -> None:
+    """Every AUDIT_SEAL_MINUTES: a sealed checkpoint of every chain head (PLAT-2,
+    core.audit.seal). Refused, loudly, if the trail was rolled back since the last seal."""
+    from .audit.seal import SealRefused, seal
+
+    try:
+        item = seal(kind="periodic")
+    except SealRefused as exc:
+        logger.error("AUDIT TRAIL NOT SEALED: it does not match its latest seal: %s", exc)
+        return
+    logger.info("Audit trail sealed: seal #%s, %s chains", item.pk, item.chains)

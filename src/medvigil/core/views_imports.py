@@ -19,8 +19,10 @@ from .imports import (
     KIND_HELP,
     all_importers,
     create_batch,
+    fail_lost_imports,
     get_importer,
     importers_for,
+    settle,
     template_csv,
 )
 from .models import ImportBatch
@@ -45,14 +47,15 @@ class ImportForm(forms.Form):
 
 
 def _batch_for_user(request: HttpRequest, pk: int) -> ImportBatch:
-    return get_object_for_user(
-        request.user, ImportBatch.objects.select_related("uploaded_by"), pk=pk
+    return settle(
+        get_object_for_user(request.user, ImportBatch.objects.select_related("uploaded_by"), pk=pk)
     )
 
 
 @permission_required("core.view_importbatch")
 @require_GET
 def import_list(request: HttpRequest) -> HttpResponse:
+    fail_lost_imports()
     qs = scope_for_user(request.user, ImportBatch).select_related("uploaded_by")
     kind = request.GET.get("kind", "")
     if kind:

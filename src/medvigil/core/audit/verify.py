@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 
@@ -16,11 +17,15 @@ class VerifyResult:
     chains: int
     problem: str = ""
     entry_id: int | None = None
+    sealed_at: Any = None  # time of the latest seal the trail was checked against
 
 
 def verify_trail() -> VerifyResult:
     """Check every chain: sequence numbers contiguous from 1, each entry's HMAC, each link to
-    the previous entry, time and id order, and the chain head (detects a removed last entry)."""
+    the previous entry, time and id order, and the chain head (detects a removed last entry).
+    Then the seals (core.audit.seal): no chain is behind its sealed position (a rollback with
+    an old chain head), the sealed positions and the seals are intact, and every seal in the
+    seal file is in the database."""
     from ..models import AuditChain, AuditEntry
 
     labels = {ct.pk: f"{ct.app_label}.{ct.model}" for ct in ContentType.objects.all()}
@@ -94,4 +99,10 @@ def verify_trail() -> VerifyResult:
                 len(seen),
                 f"all entries of chain {labels.get(k[0], '?')}:{k[1]} were removed",
             )
-    return VerifyResult(True, count, len(seen))
+    from .seal import latest_seal, seal_problems
+
+    problems = seal_problems()
+    if problems:
+        return VerifyResult(False, count, len(seen), "; ".join(problems))
+    latest = latest_seal()
+    return VerifyResult(True, count, len(seen), sealed_at=getattr(latest, "created_at", None))

@@ -2,7 +2,15 @@
 
 from ..calendar.models import CalendarYear, MarketCalendar
 from .attachments import Attachment
-from .audit import AuditChain, AuditedModel, AuditedQuerySet, AuditEntry, ConflictError
+from .audit import (
+    AuditChain,
+    AuditedModel,
+    AuditedQuerySet,
+    AuditEntry,
+    AuditSeal,
+    AuditSealedHead,
+    ConflictError,
+)
 from .imports import ImportBatch
 from .notifications import DeadlineAlert, Notification
 from .numbering import NumberingScheme, Sequence
@@ -13,6 +21,8 @@ __all__ = [
     "Attachment",
     "AuditChain",
     "AuditEntry",
+    "AuditSeal",
+    "AuditSealedHead",
     "AuditedModel",
     "AuditedQuerySet",
     "CalendarYear",

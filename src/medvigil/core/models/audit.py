@@ -334,3 +334,68 @@ class AuditedModel(RecordHooks, models.Model):
             return
         if int(expected) != self.version:
             raise ConflictError()
+
+
+class AuditSealedHead(models.Model):
+    """Where one record's chain stood at the latest seal (one row per chain, moved forward by
+    each seal). Its rows are pinned by the latest seal's digest; `medvigil audit verify`
+    flags a chain whose head is now behind its sealed position (a rollback)."""
+
+    content_type = models.ForeignKey(
+        ContentType,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # the unique index leads with it
+        db_constraint=False,  # see AuditEntry.content_type
+    )
+    object_id = models.CharField(max_length=64)
+    seq = models.PositiveIntegerField()
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_type", "object_id"], name="audit_sealedhead_uniq"
+            )
+        ]
+
+
+class AuditSeal(models.Model):
+    """A sealed checkpoint of the whole trail (PLAT-2): the number of chains and a keyed digest
+    of every chain's head (AuditSealedHead) at that moment, MAC'd with the audit key and linked
+    to the previous seal. Written by the periodic job and by `medvigil audit seal`; optionally
+    also appended to a file outside the database (AUDIT_SEAL_FILE). Append-only."""
+
+    class Kind(models.TextChoices):
+        PERIODIC = "periodic", _("periodic")
+        MANUAL = "manual", _("manual")
+        AFTER_RESTORE = "after_restore", _("after a restore")
+
+    id = models.BigAutoField(primary_key=True)
+    created_at = models.DateTimeField()
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    actor_name = models.CharField(max_length=200)
+    reason = models.TextField(blank=True)
+    chains = models.PositiveBigIntegerField()
+    advanced = models.PositiveBigIntegerField(default=0)  # heads moved since the last seal
+    digest = models.CharField(max_length=64)
+    prev_mac = models.CharField(max_length=64, blank=True)
+    mac = models.CharField(max_length=64, unique=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("audit seal")
+        verbose_name_plural = _("audit seals")
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionDenied("Audit seals are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionDenied("Audit seals are append-only.")
+
+    def __str__(self) -> str:
+        return f"seal #{self.pk} {self.created_at:%Y-%m-%d %H:%M:%S}"

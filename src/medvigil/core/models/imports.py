@@ -62,8 +62,13 @@ class ImportBatch(NumberedMixin, AuditedModel):
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # The last sign of life of the process working on the batch (its lease, renewed every
+    # few seconds while it runs): a validating or importing batch whose heartbeat is older
+    # than IMPORT_LEASE_SECONDS was lost with its process and is marked failed
+    # (core.imports.fail_lost_imports). Not a regulated value: not audited.
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
 
-    audit_exclude = ("processed_rows", "errors_preview")
+    audit_exclude = ("processed_rows", "errors_preview", "heartbeat_at")
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -1,0 +1,139 @@
+"""PLAT-8: `medvigil serve` supervises the background worker — a worker that dies is started
+again with a log line — and Ctrl-C / SIGTERM stops the web server and the worker. Tested
+with real child processes that are killed."""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from medvigil.core.management.commands.serve import Supervisor
+
+pytestmark = [pytest.mark.req("PLAT-8")]
+
+SLEEPER = [sys.executable, "-c", "import time; time.sleep(120)"]
+
+
+def wait_for(condition, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def gone(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    # a zombie is gone for our purpose only once reaped; the supervisor reaps its children
+    return False
+
+
+def test_a_killed_worker_is_restarted_with_a_log_line_and_stop_ends_it(caplog):
+    caplog.set_level(logging.WARNING, logger="medvigil.serve")
+    sup = Supervisor(SLEEPER, interval=0.05, quick=0.0, grace=2.0)
+    sup.start()
+    try:
+        first = sup.proc
+        assert first is not None and first.poll() is None
+        os.kill(first.pid, signal.SIGKILL)
+        assert wait_for(lambda: sup.restarts == 1)
+        second = sup.proc
+        assert second is not first and second.poll() is None
+        messages = [r.getMessage() for r in caplog.records]
+        assert any(f"(pid {first.pid}) exited with code -9" in m for m in messages), messages
+        assert any(f"restarted (pid {second.pid})" in m for m in messages), messages
+    finally:
+        sup.stop()
+    assert second.poll() is not None  # stopped, and not started again
+    time.sleep(0.2)
+    assert sup.proc is second and sup.restarts == 1
+
+
+def test_a_worker_that_cannot_start_is_retried_with_a_growing_delay():
+    crasher = [sys.executable, "-c", "raise SystemExit(3)"]
+    sup = Supervisor(crasher, interval=0.05, quick=30.0, max_delay=0.4, grace=1.0)
+    sup.start()
+    try:
+        time.sleep(1.5)
+    finally:
+        sup.stop()
+    # without the delay it would have been restarted about 30 times
+    assert 2 <= sup.restarts <= 8, sup.restarts
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def lines_of(stream, into):
+    for line in iter(stream.readline, ""):
+        into.put(line)
+
+
+def next_match(lines, pattern, timeout=40.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=0.2)
+        except queue.Empty:
+            continue
+        m = re.search(pattern, line)
+        if m:
+            return m
+    raise AssertionError(f"no line matching {pattern!r}")
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_serve_restarts_its_killed_worker_and_stops_both_on_a_signal(tmp_path, stop_signal):
+    env = {
+        **os.environ,
+        "MEDVIGIL_DEV": "1",
+        "MEDVIGIL_DATA_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("REDIS_URL", None)
+    env.pop("MEDVIGIL_TESTING", None)
+    port = free_port()
+    argv = [sys.executable, "-m", "medvigil.cli", "serve", "--port", str(port)]
+    proc = subprocess.Popen(  # noqa: S603
+        [*argv, "--check-interval", "0.2"],
+        env=env,
+        cwd=Path(__file__).resolve().parents[4],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lines_of, args=(proc.stdout, lines), daemon=True).start()
+    try:
+        first = int(next_match(lines, r"Background worker started \(pid (\d+)\)").group(1))
+        next_match(lines, r"MedVigil is at http")
+        os.kill(first, signal.SIGKILL)
+        second = int(next_match(lines, r"background worker was restarted \(pid (\d+)\)").group(1))
+        assert second != first and not gone(second)
+        proc.send_signal(stop_signal)
+        assert proc.wait(timeout=40) == 0
+        assert wait_for(lambda: gone(second), timeout=10), "the worker outlived serve"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
