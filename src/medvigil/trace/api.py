@@ -576,17 +576,17 @@ def forward(request: HttpRequest, filters: Query[ForwardQuery]) -> Any:
     a year."""
     require_perm(request, "trace.view_unit")
     user = api_user(request)
+    given: dict[str, Any] = {
+        "lot_numbers": filters.lot,
+        "lot_ids": filters.lot_id,
+        "serials": filters.serial,
+        "gtin": filters.gtin,
+        "product": filters.product_id,
+        "produced_from": filters.produced_from,
+        "produced_to": filters.produced_to,
+    }
     try:
-        criteria = services.validate_trace_criteria(
-            user=user,
-            lot_numbers=filters.lot,
-            lot_ids=filters.lot_id,
-            serials=filters.serial,
-            gtin=filters.gtin,
-            product=filters.product_id,
-            produced_from=filters.produced_from,
-            produced_to=filters.produced_to,
-        )
+        criteria = services.validate_trace_criteria(user=user, **given)
     except ValidationError as exc:
         raise _renamed(exc, FORWARD_FIELDS)
     trace = forward_trace(units_qs=scope_for_user(user, Unit), limit=FORWARD_LIMIT, **criteria)
