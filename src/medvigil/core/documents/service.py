@@ -140,7 +140,7 @@ def _number_pages(pdf: bytes) -> bytes:
 def document_context(
     *,
     record: Any = None,
-    title: str = "",
+    title: Any = "",
     number: str = "",
     user: Any = None,
 ) -> dict[str, Any]:
@@ -148,7 +148,7 @@ def document_context(
     from ..templatetags.records import signatures_context
 
     ctx: dict[str, Any] = {
-        "title": title or (str(record) if record is not None else ""),
+        "title": str(title) if title else (str(record) if record is not None else ""),
         "number": number or (getattr(record, "number", "") if record is not None else ""),
         "record": record,
         "generated_at": timezone.localtime(),
@@ -166,7 +166,7 @@ def render_pdf(
     context: dict[str, Any] | None = None,
     *,
     record: Any = None,
-    title: str = "",
+    title: Any = "",
     number: str = "",
     language: str | None = None,
     user: Any = None,
