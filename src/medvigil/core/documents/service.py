@@ -137,6 +137,12 @@ def _number_pages(pdf: bytes) -> bytes:
     return out.getvalue()
 
 
+def _person(user: Any) -> str:
+    if user is None:
+        return ""
+    return str(getattr(user, "printed_name", "") or user.get_full_name() or user.get_username())
+
+
 def document_context(
     *,
     record: Any = None,
@@ -152,7 +158,7 @@ def document_context(
         "number": number or (getattr(record, "number", "") if record is not None else ""),
         "record": record,
         "generated_at": timezone.localtime(),
-        "generated_for": (user.get_full_name() or user.get_username()) if user else "",
+        "generated_for": _person(user),
         "font_family": FONT_NAME,
         "signatures": None,
     }
