@@ -78,6 +78,16 @@ def test_chinese_text_is_embedded_and_extractable_without_system_fonts(doc_templ
     for font in noto:
         assert "/ToUnicode" in font
         assert "/FontFile2" in font["/FontDescriptor"].get_object()
+    # every piece of visible text is set in it (none in a Latin-only base-14 face)
+    used = set()
+
+    def visit(text, cm, tm, font_dict, font_size):
+        if text.strip() and font_dict is not None:
+            used.add(str(font_dict["/BaseFont"]))
+
+    for page in reader.pages:
+        page.extract_text(visitor_text=visit)
+    assert used and all("NotoSansSC" in name for name in used), used
     assert FONT_FILE.is_file() and FONT_FILE.stat().st_size < 5_000_000
 
 
