@@ -9,7 +9,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from medvigil.core.documents import render_pdf
+from medvigil.core.documents import render_pdf, table_chunks
 
 from .models import TraceDrill
 from .privacy import can_view_contacts, mask
@@ -18,14 +18,6 @@ from .queries import ForwardTrace
 # A PDF is for reading and filing; the complete list of a large trace is the CSV/XLSX export.
 PDF_UNIT_LIMIT = 1000
 PDF_DRILL_ROWS = 1000
-# Long tables are laid out as consecutive tables of this many rows: the layout engine splits
-# a table at a page end by measuring all its remaining rows again, so one 1,000-row table
-# costs the square of its length; chunks keep it linear.
-TABLE_CHUNK = 50
-
-
-def chunks(rows: list[Any], size: int = TABLE_CHUNK) -> list[list[Any]]:
-    return [rows[i : i + size] for i in range(0, len(rows), size)]
 
 
 def criteria_lines(criteria: dict[str, Any]) -> list[tuple[Any, str]]:
@@ -88,7 +80,7 @@ def forward_trace_pdf(trace: ForwardTrace, user: Any, *, language: str | None = 
         "consignees": trace.consignees(),
         "end_users": trace.end_users(),
         "rows": rows,
-        "row_chunks": chunks(rows),
+        "row_chunks": table_chunks(rows),
         "lot_rows": lot_rows,
         "shown": len(units),
         "cut": trace.truncated or len(trace.units) > len(units),
@@ -120,7 +112,7 @@ def drill_pdf(drill: TraceDrill, user: Any, *, language: str | None = None) -> b
         "result": result,
         "missing": [r for r in rows if not r.get("located")][:PDF_DRILL_ROWS],
         "rows": rows[:PDF_DRILL_ROWS],
-        "row_chunks": chunks(rows[:PDF_DRILL_ROWS]),
+        "row_chunks": table_chunks(rows[:PDF_DRILL_ROWS]),
         "rows_cut": len(rows) > PDF_DRILL_ROWS or bool(result.get("truncated")),
         "consignees": result.get("consignees", []),
         "end_users": result.get("end_users", []),

@@ -9,6 +9,7 @@ from .service import (
     pdf_response,
     render_pdf,
     safe_filename,
+    table_chunks,
 )
 
 __all__ = [
@@ -19,4 +20,5 @@ __all__ = [
     "pdf_response",
     "render_pdf",
     "safe_filename",
+    "table_chunks",
 ]

@@ -15,7 +15,6 @@ whom the document was made) and, when a record is given, its electronic signatur
 from __future__ import annotations
 
 import io
-import logging
 import lzma
 import re
 import threading
@@ -28,8 +27,6 @@ from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-
-log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 FONT_FILE = DATA_DIR / "fonts" / "NotoSansSC-Regular-subset.ttf.xz"
@@ -57,6 +54,10 @@ PDF_TYPE = "application/pdf"
 PAGE_LABEL_RIGHT = 42.5  # 1.5 cm, the page's right margin
 PAGE_LABEL_BOTTOM = 39.5
 PAGE_LABEL_SIZE = 7.5
+# Long tables are best laid out as consecutive tables of this many rows: the layout engine
+# splits a table at a page end by measuring all its remaining rows again, so one 1,000-row
+# table costs the square of its length; chunks keep it linear.
+TABLE_CHUNK = 50
 
 _font_lock = threading.Lock()
 _font_ready = False
@@ -199,6 +200,11 @@ def render_pdf(
         return _number_pages(out.getvalue())
 
 
+def table_chunks(rows: list[Any], size: int = TABLE_CHUNK) -> list[list[Any]]:
+    """`rows` in consecutive pieces of `size`, one ``<table repeat="1">`` each."""
+    return [rows[i : i + size] for i in range(0, len(rows), size)]
+
+
 def safe_filename(name: str, extension: str = "pdf") -> str:
     """A file name that every browser and file system accepts: the name's letters and digits
     (Chinese kept), other characters as "-", at most 120 characters, with `extension`."""
@@ -229,4 +235,5 @@ __all__ = [
     "pdf_response",
     "render_pdf",
     "safe_filename",
+    "table_chunks",
 ]

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from medvigil.accounts.models import Department
 from medvigil.conftest import PASSWORD
-from medvigil.core.documents import pdf_response, render_pdf, safe_filename
+from medvigil.core.documents import pdf_response, render_pdf, safe_filename, table_chunks
 from medvigil.core.documents.service import FONT_FILE
 from medvigil.core.models import Signature
 from medvigil.core.signatures import sign
@@ -157,6 +157,7 @@ def test_rendering_never_reaches_the_network(doc_template, monkeypatch):
 
 
 def test_safe_filename_and_response_headers():
+    assert table_chunks(list(range(5)), 2) == [[0, 1], [2, 3], [4]] and table_chunks([]) == []
     assert safe_filename("forward trace/../上海 A1") == "forward-trace-..-上海-A1.pdf"
     assert safe_filename("../../etc/passwd") == "etc-passwd.pdf"
     assert safe_filename('"\r\n') == "document.pdf"
