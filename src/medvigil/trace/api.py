@@ -526,7 +526,7 @@ class ForwardQuery(Schema):
     product_id: int | None = None
     produced_from: dt.date | None = None
     produced_to: dt.date | None = None
-    format: Literal["json", "csv", "xlsx"] = "json"
+    format: Literal["json", "csv", "xlsx", "pdf"] = "json"
 
 
 def _forward_response(request: HttpRequest, trace: ForwardTrace, fmt: str, name: str) -> Any:
@@ -534,6 +534,13 @@ def _forward_response(request: HttpRequest, trace: ForwardTrace, fmt: str, name:
     if fmt in ("csv", "xlsx"):
         require_perm(request, EXPORT_PERM)
         return export_response(fmt, name, forward_header(), forward_rows(trace, user))
+    if fmt == "pdf":
+        require_perm(request, EXPORT_PERM)
+        from medvigil.core.documents import pdf_response
+
+        from .documents import forward_trace_pdf
+
+        return pdf_response(forward_trace_pdf(trace, user), name)
     # Serialised here rather than validated item by item against ForwardOut (which is what
     # the body follows): a 100-unit trace is ~10,000 fields and validation would cost more
     # than the trace itself.
@@ -550,10 +557,10 @@ def _forward_response(request: HttpRequest, trace: ForwardTrace, fmt: str, name:
     summary="Forward trace of a lot",
 )
 def lot_forward(
-    request: HttpRequest, lot_id: int, format: Literal["json", "csv", "xlsx"] = "json"
+    request: HttpRequest, lot_id: int, format: Literal["json", "csv", "xlsx", "pdf"] = "json"
 ) -> Any:
     """Every unit of the lot with its consignees, end user, location and contacts; lot-tracked
-    sales of the lot. `format=csv|xlsx` downloads the same rows (perm trace.export_trace)."""
+    sales of the lot. `format=csv|xlsx|pdf` downloads the same rows (perm trace.export_trace)."""
     require_perm(request, "trace.view_unit")
     lot = api_get_object(request, Lot, "view", pk=lot_id)
     trace = forward_trace(
