@@ -50,6 +50,9 @@ class ImportBatch(AuditedModel):
     created_rows = models.PositiveIntegerField(_("records created"), default=0)
     error_count = models.PositiveIntegerField(_("errors"), default=0)
     message = models.TextField(_("message"), blank=True)
+    # The same note as a message id and parameters, shown in each reader's language (see
+    # core.i18n); empty for batches stored before, whose message is shown as written.
+    message_data = models.JSONField(null=True, blank=True, editable=False)
     # The first errors, for display; the full list is in error_report (CSV).
     errors_preview = models.JSONField(default=list, blank=True)
     error_report = models.FileField(
@@ -59,7 +62,7 @@ class ImportBatch(AuditedModel):
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
-    audit_exclude = ("processed_rows", "errors_preview")
+    audit_exclude = ("processed_rows", "errors_preview", "message_data")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -77,6 +80,20 @@ class ImportBatch(AuditedModel):
         if user.has_perm("core.view_all_importbatch"):
             return qs
         return qs.filter(uploaded_by=user)
+
+    @property
+    def message_text(self) -> str:
+        """The note in the reader's (active) language."""
+        from ..i18n import render
+
+        return render(self.message_data) if self.message_data else self.message
+
+    @property
+    def errors_shown(self) -> list[dict[str, Any]]:
+        """The first errors, each message in the reader's language."""
+        from ..imports import error_dicts
+
+        return error_dicts(self.errors_preview or [])
 
     @property
     def is_running(self) -> bool:
