@@ -25,7 +25,7 @@ class AuditFilter:
     record_type: str = ""  # "app_label.model", e.g. "accounts.department"
     object_id: str = ""  # exact record id
     record: str = ""  # record id (exact) or name (contains)
-    user: str = ""  # user name (exact) or the frozen actor name (contains)
+    user: str = ""  # user name (exact), display name or the frozen actor name (contains)
     actor_id: int | None = None
     action: str = ""
     source: str = ""  # ui, api, admin, shell, command:<name>, task:<name>, ...
@@ -103,7 +103,11 @@ def search_entries(f: AuditFilter, qs: models.QuerySet | None = None) -> models.
         qs = qs.filter(Q(object_id=text) | Q(object_repr__icontains=text))
     if f.user:
         text = f.user.strip()
-        qs = qs.filter(Q(actor__username__iexact=text) | Q(actor_name__icontains=text))
+        qs = qs.filter(
+            Q(actor__username__iexact=text)
+            | Q(actor__display_name__icontains=text)
+            | Q(actor_name__icontains=text)
+        )
     if f.actor_id is not None:
         qs = qs.filter(actor_id=f.actor_id)
     if f.action:

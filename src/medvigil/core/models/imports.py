@@ -74,6 +74,11 @@ class ImportBatch(AuditedModel):
     def __str__(self) -> str:
         return self.number
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("import_detail", args=[self.pk])
+
     @classmethod
     def visible_to(cls, user: Any, qs: models.QuerySet) -> models.QuerySet:
         """Object rule (see core.permissions): one's own batches, or all with view_all."""
