@@ -33,6 +33,7 @@ from .audit.search import (
     record_type_label,
     record_types,
     search_entries,
+    source_label,
 )
 from .models import AuditEntry
 from .permissions import permission_required
@@ -172,6 +173,7 @@ class _Row:
             f"&object_id={quote(entry.object_id)}"
         )
         self.record_url = urls.get((entry.content_type_id, entry.object_id), "")
+        self.source = source_label(entry.source)
         self.model_name = (
             entry.content_type.model_class()._meta.verbose_name  # type: ignore[union-attr]
             if entry.content_type.model_class()

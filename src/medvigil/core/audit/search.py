@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 ACTIONS = ("create", "update", "delete", "sign", "event")
 
@@ -43,6 +44,29 @@ class AuditFilter:
                 continue
             out[key] = value.isoformat() if hasattr(value, "isoformat") else str(value)
         return out
+
+
+SOURCE_LABELS = {
+    "ui": gettext_lazy("web"),
+    "api": gettext_lazy("API"),
+    "admin": gettext_lazy("administration"),
+    "import": gettext_lazy("import"),
+    "shell": gettext_lazy("shell"),
+    "defaults": gettext_lazy("setup"),
+    "system": gettext_lazy("system"),
+}
+
+
+def source_label(source: str) -> str:
+    """ "ui" -> "web", "task:send_alerts" -> "system job (send_alerts)"; unknown as is."""
+    if source in SOURCE_LABELS:
+        return str(SOURCE_LABELS[source])
+    kind, _sep, name = source.partition(":")
+    if kind == "task" and name:
+        return _("system job (%(name)s)") % {"name": name}
+    if kind == "command" and name:
+        return _("command (%(name)s)") % {"name": name}
+    return source
 
 
 def content_type_for(label: str) -> ContentType | None:

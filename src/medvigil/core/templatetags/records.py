@@ -31,7 +31,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..audit.search import hidden_fields, hide, ordered_changes
+from ..audit.search import hidden_fields, hide, ordered_changes, source_label
 
 register = template.Library()
 
@@ -74,27 +74,6 @@ OUTCOME_LABELS = {
     "locked out": gettext_lazy("locked out"),
     "not allowed": gettext_lazy("not allowed"),
 }
-SOURCE_LABELS = {
-    "ui": gettext_lazy("web"),
-    "api": gettext_lazy("API"),
-    "admin": gettext_lazy("administration"),
-    "import": gettext_lazy("import"),
-    "shell": gettext_lazy("shell"),
-    "defaults": gettext_lazy("setup"),
-    "system": gettext_lazy("system"),
-}
-
-
-def source_label(source: str) -> str:
-    """ "ui" -> "web", "task:send_alerts" -> "system job (send_alerts)"; unknown as is."""
-    if source in SOURCE_LABELS:
-        return str(SOURCE_LABELS[source])
-    kind, _sep, name = source.partition(":")
-    if kind == "task" and name:
-        return _("system job (%(name)s)") % {"name": name}
-    if kind == "command" and name:
-        return _("command (%(name)s)") % {"name": name}
-    return source
 
 
 def _event_value(name: str, value: Any, users: dict[str, str]) -> Any:
