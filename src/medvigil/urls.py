@@ -11,7 +11,13 @@ from medvigil.core import views as core_views
 urlpatterns = [
     path("", core_views.home, name="home"),
     # browsers (and the Django admin's pages, which link no icon) ask for /favicon.ico
-    path("favicon.ico", RedirectView.as_view(url=static("medvigil/favicon.svg"), permanent=True)),
+    path(
+        "favicon.ico",
+        RedirectView.as_view(
+            url=static("medvigil/favicon.svg"), permanent=True, http_method_names=["get", "head"]
+        ),
+        name="favicon",
+    ),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("language/", account_views.set_language_pref, name="set_language_pref"),
