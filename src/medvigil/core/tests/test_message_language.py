@@ -52,13 +52,16 @@ def test_a_message_keeps_its_id_and_parameters_and_renders_in_any_language():
         m = gettext_msg("At most %(n)d characters (this has %(m)d).") % {"n": 3, "m": 5}
         assert m == "最多 3 个字符（当前 5 个）。"  # a str in the language of the moment
         lazy = format_lazy("{}: {}", gettext_lazy("Destruction approved"), "DR-1")
+        alert = format_lazy(gettext_lazy("Overdue: {title}"), title=lazy)
         data = [to_data(m), to_data(lazy), to_data(gettext_lazy("row")), to_data("plain")]
+        data.append(to_data(alert))
     with translation.override("en"):
         assert [render(d) for d in data] == [
             "At most 3 characters (this has 5).",
             "Destruction approved: DR-1",
             "row",
             "plain",
+            "Overdue: Destruction approved: DR-1",
         ]
     with translation.override("zh-hans"):
         assert render(data[1]) == "销毁已批准: DR-1"
