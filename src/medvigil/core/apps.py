@@ -23,29 +23,3 @@ class CoreConfig(AppConfig):
         from .views_retention import register_ui as register_retention_ui
 
         register_retention_ui()
-        # Administration menu (PLAT-4 numbering, PLAT-5 retention, PLAT-1 users and roles):
-        # these are edited in the Django admin, which only staff users may open.
-        for label, url_name, perm, order in (
-            (
-                _("Numbering schemes"),
-                "admin:core_numberingscheme_changelist",
-                "core.view_numberingscheme",
-                40,
-            ),
-            (
-                _("Retention rules"),
-                "admin:core_retentionrule_changelist",
-                "core.view_retentionrule",
-                50,
-            ),
-            (_("Users"), "admin:accounts_user_changelist", "accounts.view_user", 10),
-            (_("Roles"), "admin:accounts_role_changelist", "accounts.view_role", 11),
-            (
-                _("Departments"),
-                "admin:accounts_department_changelist",
-                "accounts.view_department",
-                12,
-            ),
-            (_("All administration pages"), "admin:index", None, 990),
-        ):
-            register_nav(NavItem(label, url_name, perm, order, group="admin", staff=True))
