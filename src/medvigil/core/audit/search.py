@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ..records.hooks import hook
 
@@ -27,7 +28,7 @@ class AuditFilter:
     record_type: str = ""  # "app_label.model", e.g. "accounts.department"
     object_id: str = ""  # exact record id
     record: str = ""  # record id (exact) or name (contains)
-    user: str = ""  # user name (exact) or the frozen actor name (contains)
+    user: str = ""  # user name (exact), display name or the frozen actor name (contains)
     actor_id: int | None = None
     action: str = ""
     source: str = ""  # ui, api, admin, shell, command:<name>, task:<name>, ...
@@ -45,6 +46,29 @@ class AuditFilter:
                 continue
             out[key] = value.isoformat() if hasattr(value, "isoformat") else str(value)
         return out
+
+
+SOURCE_LABELS = {
+    "ui": gettext_lazy("web"),
+    "api": gettext_lazy("API"),
+    "admin": gettext_lazy("administration"),
+    "import": gettext_lazy("import"),
+    "shell": gettext_lazy("shell"),
+    "defaults": gettext_lazy("setup"),
+    "system": gettext_lazy("system"),
+}
+
+
+def source_label(source: str) -> str:
+    """ "ui" -> "web", "task:send_alerts" -> "system job (send_alerts)"; unknown as is."""
+    if source in SOURCE_LABELS:
+        return str(SOURCE_LABELS[source])
+    kind, _sep, name = source.partition(":")
+    if kind == "task" and name:
+        return _("system job (%(name)s)") % {"name": name}
+    if kind == "command" and name:
+        return _("command (%(name)s)") % {"name": name}
+    return source
 
 
 def content_type_for(label: str) -> ContentType | None:
@@ -105,7 +129,11 @@ def search_entries(f: AuditFilter, qs: models.QuerySet | None = None) -> models.
         qs = qs.filter(Q(object_id=text) | Q(object_repr__icontains=text))
     if f.user:
         text = f.user.strip()
-        qs = qs.filter(Q(actor__username__iexact=text) | Q(actor_name__icontains=text))
+        qs = qs.filter(
+            Q(actor__username__iexact=text)
+            | Q(actor__display_name__icontains=text)
+            | Q(actor_name__icontains=text)
+        )
     if f.actor_id is not None:
         qs = qs.filter(actor_id=f.actor_id)
     if f.action:
