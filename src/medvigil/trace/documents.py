@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from medvigil.core.documents import render_pdf, table_chunks
@@ -105,8 +105,12 @@ def drill_pdf(drill: TraceDrill, user: Any, *, language: str | None = None) -> b
     """The drill report: the lot, the result against the target, who ran it, what was not
     located, consignees and end users, every traced row (up to PDF_DRILL_ROWS), the conclusion
     and the electronic signatures."""
+    from .drill_history import readable_rows
+
     result = drill.result if isinstance(drill.result, dict) else {}
-    rows = result.get("rows", [])
+    # Status and location in the document's language (from the rows' language-neutral codes).
+    with translation.override(language or translation.get_language()):
+        rows = readable_rows(result.get("rows", []))
     context = {
         "drill": drill,
         "result": result,
