@@ -1,7 +1,14 @@
 """Platform models. One module per concern; this package re-exports them for Django."""
 
 from .attachments import Attachment
-from .audit import AuditChain, AuditedModel, AuditedQuerySet, AuditEntry, ConflictError
+from .audit import (
+    ANY_VERSION,
+    AuditChain,
+    AuditedModel,
+    AuditedQuerySet,
+    AuditEntry,
+    ConflictError,
+)
 from .imports import ImportBatch
 from .notifications import DeadlineAlert, Notification
 from .numbering import NumberingScheme, Sequence
@@ -9,6 +16,7 @@ from .retention import DestructionRequest, RetentionRule
 from .signatures import Signature
 
 __all__ = [
+    "ANY_VERSION",
     "Attachment",
     "AuditChain",
     "AuditEntry",
