@@ -294,9 +294,14 @@ NINJA_PAGINATION_PER_PAGE = 50
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "no_403_traceback": {"()": "medvigil.core.log_filters.PermissionDeniedWithoutTraceback"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
+        # A 403 is logged as one line, without the PermissionDenied traceback.
+        "django.request": {"filters": ["no_403_traceback"]},
         "axes": {"level": "WARNING"},
         # run_huey adds its own handler (honouring --quiet/--verbose/--logfile); not
         # propagating to the root handler stops every line being printed twice.
