@@ -32,7 +32,9 @@ def test_an_api_403_is_one_line_too(auditor, caplog):
     raw = APIToken.issue(auditor, "t")[1]
     with caplog.at_level(logging.INFO):
         r = Client().post(
-            "/api/v1/trace/products", "{}", content_type="application/json",
+            "/api/v1/trace/products",
+            "{}",
+            content_type="application/json",
             HTTP_AUTHORIZATION=f"Bearer {raw}",
         )
     assert r.status_code == 403
