@@ -253,7 +253,10 @@ TIME_ZONE = env("COMPANY_TIME_ZONE", "Asia/Shanghai") or "Asia/Shanghai"
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
-STATICFILES_DIRS = [("bootstrap", str(get_bootstrap_dir()))]
+# The project's own assets (src/medvigil/static: medvigil/app.css, app.js, the favicon) are
+# not in an app's static folder, so they are listed here; WhiteNoise serves every finder's
+# files directly (WHITENOISE_USE_FINDERS), so a fresh `make run` needs no collectstatic.
+STATICFILES_DIRS = [BASE_DIR / "static", ("bootstrap", str(get_bootstrap_dir()))]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

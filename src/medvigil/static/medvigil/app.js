@@ -4,12 +4,6 @@ document.addEventListener("htmx:configRequest", function (evt) {
   if (!el) return;
   try { Object.assign(evt.detail.headers, JSON.parse(el.getAttribute("hx-headers"))); } catch (e) {}
 });
-document.body.addEventListener("htmx:beforeRequest", function () {
-  document.getElementById("htmx-progress")?.classList.add("htmx-request");
-});
-document.body.addEventListener("htmx:afterRequest", function () {
-  document.getElementById("htmx-progress")?.classList.remove("htmx-request");
-});
 // No inline scripts (the Content-Security-Policy allows scripts from our own files only):
 // page behaviour is declared with data attributes and wired here.
 document.addEventListener("DOMContentLoaded", function () {
@@ -31,6 +25,12 @@ document.addEventListener("DOMContentLoaded", function () {
       });
     });
   });
+});
+document.body.addEventListener("htmx:beforeRequest", function () {
+  document.getElementById("htmx-progress")?.classList.add("htmx-request");
+});
+document.body.addEventListener("htmx:afterRequest", function () {
+  document.getElementById("htmx-progress")?.classList.remove("htmx-request");
 });
 // Open a dialog requested by the server after an htmx swap (e.g. the signature dialog).
 document.body.addEventListener("htmx:afterSwap", function (evt) {
