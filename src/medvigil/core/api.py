@@ -29,7 +29,6 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from annotated_types import Ge, Le
-
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import models

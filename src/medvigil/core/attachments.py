@@ -286,9 +286,7 @@ def attach(
     return att
 
 
-def void_attachment(
-    att: Attachment, by: Any, reason: str, *, version: Any = None
-) -> Attachment:
+def void_attachment(att: Attachment, by: Any, reason: str, *, version: Any = None) -> Attachment:
     """Withdraw an attachment with a reason. It stays listed (struck through) and in the
     audit trail; the file is kept for the record's retention period."""
     reason = (reason or "").strip()

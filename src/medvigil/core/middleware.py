@@ -51,7 +51,9 @@ class RejectNulMiddleware:
     def _has_nul(request: HttpRequest) -> bool:
         if NUL in request.path or NUL in request.META.get("QUERY_STRING", ""):
             return True
-        if _has_nul(request.GET.keys()) or _has_nul(v for _k, vs in request.GET.lists() for v in vs):
+        if _has_nul(request.GET.keys()) or _has_nul(
+            v for _k, vs in request.GET.lists() for v in vs
+        ):
             return True
         if _has_nul(request.COOKIES.keys()) or _has_nul(request.COOKIES.values()):
             return True

@@ -10,7 +10,7 @@ import pytest
 from medvigil.conftest import PASSWORD
 
 from .conftest import login
-from .test_records import destruction_request  # noqa: F401 - fixture
+from .test_records import destruction_request  # noqa: F401 - the fixture, used below
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,9 +29,11 @@ def watched_page(new_page: Any) -> tuple[Any, list[str]]:
     console: list[str] = []
     page.on(
         "console",
-        lambda msg: console.append(msg.text)
-        if "Content Security Policy" in msg.text or "Refused to" in msg.text
-        else None,
+        lambda msg: (
+            console.append(msg.text)
+            if "Content Security Policy" in msg.text or "Refused to" in msg.text
+            else None
+        ),
     )
     return page, console
 
@@ -41,13 +43,11 @@ def violations(page: Any, console: list[str]) -> list[str]:
 
 
 @pytest.mark.req("PLAT-1")
-def test_pages_htmx_and_the_signature_dialog_work_under_the_csp(
-    new_page, destruction_request, live_server
-):
+def test_pages_htmx_and_the_signature_dialog_work_under_the_csp(new_page, live_server, request):
     from medvigil.trace.tests.conftest import hospital
 
     hospital("H-7", name="Riverside Hospital")
-    req = destruction_request["request"]
+    req = request.getfixturevalue("destruction_request")["request"]
     page, console = watched_page(new_page)
     page.goto("/login/")
     header = page.context.request.get(f"{live_server.url}/login/").headers

@@ -85,7 +85,7 @@ def _aware(value: dt.datetime) -> dt.datetime | None:
     because PostgreSQL refuses offsets beyond ±15:59 that Python accepts."""
     try:
         aware = timezone.make_aware(value) if timezone.is_naive(value) else value
-        return aware.astimezone(dt.timezone.utc)
+        return aware.astimezone(dt.UTC)
     except (OverflowError, ValueError):
         return None
 

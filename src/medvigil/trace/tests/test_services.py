@@ -272,9 +272,7 @@ def test_acceptance_starts_the_warranty(stock):
     assert Unit.objects.get(pk=u1.pk).status == UnitStatus.INSTALLED
     with pytest.raises(ValidationError, match="before installation"):
         services.accept_installation(inst, accepted_on=dt.date(2026, 2, 1), version=inst.version)
-    inst = services.accept_installation(
-        inst, accepted_on=dt.date(2026, 3, 2), version=inst.version
-    )
+    inst = services.accept_installation(inst, accepted_on=dt.date(2026, 3, 2), version=inst.version)
     assert pump.warranty_months == 24
     assert inst.warranty_end == dt.date(2028, 3, 2)
 
