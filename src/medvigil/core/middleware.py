@@ -36,8 +36,9 @@ def _json_has_nul(value: Any) -> bool:
 class RejectNulMiddleware:
     """Text may not contain the NUL character: PostgreSQL cannot store or compare it (a query
     with one fails) and no user types it. A NUL anywhere in the path, the query string, a
-    cookie, a form field or a JSON body is refused with one clear 400
-    (in the API's error shape under /api/) before any view or query sees it."""
+    header or cookie, a form field or another body (JSON) is refused with one clear 400 (in
+    the API's error shape under /api/) before any view or query sees it. Uploaded files are
+    not looked into: they may hold any bytes."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -57,11 +58,13 @@ class RejectNulMiddleware:
             return True
         if _has_nul(request.COOKIES.keys()) or _has_nul(request.COOKIES.values()):
             return True
+        if _has_nul(v for k, v in request.META.items() if k.startswith("HTTP_")):
+            return True  # headers end up in the database too (user agent of a failed login)
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return False
         content_type = request.content_type or ""
         if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            # Uploaded files may hold any bytes; Django drops non-printables from their names.
+            # Django drops non-printable characters from uploaded files' names.
             return _has_nul(request.POST.keys()) or _has_nul(
                 v for _k, vs in request.POST.lists() for v in vs
             )

@@ -22,6 +22,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import status_code_conformance
 
 from medvigil.accounts.models import APIToken
+from medvigil.trace.tests.conftest import world  # noqa: F401 - the fixture, used by tokens
 
 FUZZ_EXAMPLES = int(os.environ.get("MEDVIGIL_FUZZ_EXAMPLES", "15"))
 
@@ -40,7 +41,11 @@ def keep_test_connection():
 
 
 @pytest.fixture
-def tokens(quality_user: Any, auditor: Any) -> dict[str, str]:
+def tokens(quality_user: Any, auditor: Any, request: Any) -> dict[str, str]:
+    """Tokens of a writer and of the auditor, over the trace test world (products, lots,
+    units, customers, sales, an installation and their audit entries), so lists and
+    serialisers run on real records too."""
+    request.getfixturevalue("world")
     return {
         "quality": APIToken.issue(quality_user, "fuzz")[1],
         "auditor": APIToken.issue(auditor, "fuzz")[1],

@@ -116,6 +116,10 @@ def test_a_nul_in_a_json_body_a_path_or_a_cookie_is_a_400_in_the_error_shape(qua
     client.force_login(quality_user)
     client.cookies["sessionid"] = "abc\x00def"
     assert client.get("/trace/products/").status_code == 400
+    r = Client().post(
+        "/login/", {"username": "nobody", "password": "x"}, HTTP_USER_AGENT="Agent\x00"
+    )
+    assert r.status_code == 400
     # An escaped backslash followed by "u0000" is ordinary text, not a NUL.
     body = {"code": "C-BS", "name": "Back\\u0000slash", "kind": "hospital"}
     r = Client().post(
