@@ -54,6 +54,7 @@ __all__ = [
     "PageParams",
     "Pagination",
     "SessionCsrfAuth",
+    "Versioned",
     "api_get_object",
     "api_user",
     "error_responses",
@@ -184,6 +185,20 @@ def error_responses(*statuses: int) -> dict[int, Any]:
     """OpenAPI error responses for an endpoint: `response={200: Out, **error_responses(403)}`.
     400, 401 and 422 are always included."""
     return dict.fromkeys(sorted({*ALWAYS, *statuses}), ErrorOut)
+
+
+class Versioned(Schema):
+    """Base of an update body: the record `version` the client read (ARCHITECTURE rule 8).
+    Pass it on to the service (`version=payload.version`): a stale, missing or null version
+    is a 409 conflict there (AuditedModel.check_version), never a silent overwrite."""
+
+    version: int | None = Field(
+        None,
+        ge=0,
+        le=DB_INT_MAX,
+        description="The record's version as read. Required in effect: without it, or with "
+        "an older one, the update is refused as a conflict (409).",
+    )
 
 
 class PageParams(Schema):
