@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from medvigil.core.audit import audit_context
+from medvigil.core.models import ANY_VERSION
 
 from .models import (
     Customer,
@@ -159,7 +160,11 @@ def withdraw_licence(licence: Licence, *, by: Any = None, reason: str) -> Licenc
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Give the reason for withdrawing the licence.")})
     return _update(
-        licence, {"withdrawn": True, "withdrawn_reason": reason}, by=by, version=None, reason=reason
+        licence,
+        {"withdrawn": True, "withdrawn_reason": reason},
+        by=by,
+        version=ANY_VERSION,  # a withdrawal changes no field the user edited
+        reason=reason,
     )
 
 

@@ -98,12 +98,22 @@ def record_types() -> list[tuple[str, str]]:
     return sorted(out, key=lambda x: x[1].lower())
 
 
-def _start_of_day(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+def _start_of_day(day: dt.date, plus_days: int = 0) -> dt.datetime | None:
+    """Start of the day (company time) in UTC; None when out of the representable range."""
+    try:
+        return _aware(dt.datetime.combine(day + dt.timedelta(days=plus_days), dt.time.min))
+    except OverflowError:
+        return None
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
-    return timezone.make_aware(value) if timezone.is_naive(value) else value
+def _aware(value: dt.datetime) -> dt.datetime | None:
+    """The instant in UTC (naive values are company time); None when out of range. In UTC
+    because PostgreSQL refuses offsets beyond ±15:59 that Python accepts."""
+    try:
+        aware = timezone.make_aware(value) if timezone.is_naive(value) else value
+        return aware.astimezone(dt.UTC)
+    except (OverflowError, ValueError):
+        return None
 
 
 def search_entries(f: AuditFilter, qs: models.QuerySet | None = None) -> models.QuerySet:
@@ -149,16 +159,22 @@ def search_entries(f: AuditFilter, qs: models.QuerySet | None = None) -> models.
         qs = qs.filter(request_id=f.request_id.strip())
     if f.date_from and f.date_to and f.date_from > f.date_to:
         errors.setdefault("date_to", []).append(_("The end date is before the start date."))
-    if f.date_from:
-        qs = qs.filter(timestamp__gte=_start_of_day(f.date_from))
-    if f.date_to:
-        qs = qs.filter(timestamp__lt=_start_of_day(f.date_to + dt.timedelta(days=1)))
-    if f.since and f.until and _aware(f.since) >= _aware(f.until):
+    bounds = {
+        "date_from": (f.date_from and _start_of_day(f.date_from), "timestamp__gte"),
+        "date_to": (f.date_to and _start_of_day(f.date_to, plus_days=1), "timestamp__lt"),
+        "since": (f.since and _aware(f.since), "timestamp__gte"),
+        "until": (f.until and _aware(f.until), "timestamp__lt"),
+    }
+    for name, (instant, lookup) in bounds.items():
+        if getattr(f, name) is None:
+            continue
+        if instant is None:
+            errors.setdefault(name, []).append(_("This date is out of range."))
+        else:
+            qs = qs.filter(**{lookup: instant})
+    since, until = bounds["since"][0], bounds["until"][0]
+    if since and until and since >= until:
         errors.setdefault("until", []).append(_("'until' must be after 'since'."))
-    if f.since:
-        qs = qs.filter(timestamp__gte=_aware(f.since))
-    if f.until:
-        qs = qs.filter(timestamp__lt=_aware(f.until))
     if errors:
         raise ValidationError(errors)
     return qs.select_related("actor", "content_type").order_by("-id")

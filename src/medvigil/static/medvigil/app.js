@@ -4,6 +4,28 @@ document.addEventListener("htmx:configRequest", function (evt) {
   if (!el) return;
   try { Object.assign(evt.detail.headers, JSON.parse(el.getAttribute("hx-headers"))); } catch (e) {}
 });
+// No inline scripts (the Content-Security-Policy allows scripts from our own files only):
+// page behaviour is declared with data attributes and wired here.
+document.addEventListener("DOMContentLoaded", function () {
+  // Open a dialog the server marked to show at once (e.g. a signature dialog with errors).
+  document.querySelectorAll(".modal[data-autoshow]").forEach(function (modal) {
+    if (window.bootstrap) { bootstrap.Modal.getOrCreateInstance(modal).show(); }
+  });
+  // <datalist data-options-url>: inputs using it get suggestions from that URL as you type.
+  document.querySelectorAll("datalist[data-options-url]").forEach(function (list) {
+    document.querySelectorAll('input[list="' + list.id + '"]').forEach(function (input) {
+      var timer;
+      input.addEventListener("input", function () {
+        clearTimeout(timer);
+        timer = setTimeout(function () {
+          if (!window.htmx) return;
+          var url = list.dataset.optionsUrl + "?q=" + encodeURIComponent(input.value);
+          htmx.ajax("GET", url, {target: "#" + list.id, swap: "innerHTML"});
+        }, 250);
+      });
+    });
+  });
+});
 document.body.addEventListener("htmx:beforeRequest", function () {
   document.getElementById("htmx-progress")?.classList.add("htmx-request");
 });
