@@ -65,6 +65,17 @@ AUDIT_HMAC_KEY = env("AUDIT_HMAC_KEY") or SECRET_KEY
 # storage than the database) when set.
 AUDIT_SEAL_MINUTES = env_int("AUDIT_SEAL_MINUTES", 60)
 AUDIT_SEAL_FILE = env("AUDIT_SEAL_FILE", "") or ""
+# Outside development and tests a short or repetitive key is refused at start: it would let
+# anyone forge sessions, password-reset links and audit chains. Django's deploy check
+# (security.W009) uses the same thresholds.
+SECRET_KEY_MIN_LENGTH, SECRET_KEY_MIN_UNIQUE = 50, 5
+if not (DEV or TESTING):
+    for _name, _key in (("SECRET_KEY", SECRET_KEY), ("AUDIT_HMAC_KEY", AUDIT_HMAC_KEY)):
+        if len(_key) < SECRET_KEY_MIN_LENGTH or len(set(_key)) < SECRET_KEY_MIN_UNIQUE:
+            raise ImproperlyConfigured(
+                f"{_name} is too weak: use at least {SECRET_KEY_MIN_LENGTH} random characters "
+                f"(e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+            )
 
 ALLOWED_HOSTS = [h.strip() for h in (env("ALLOWED_HOSTS", "127.0.0.1,localhost") or "").split(",")]
 CSRF_TRUSTED_ORIGINS = [
@@ -82,6 +93,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "huey.contrib.djhuey",
+    "csp",
     "ninja",  # serves the API docs' Swagger UI from its own static files (no CDN)
     "medvigil.core",
     "medvigil.accounts",
@@ -93,14 +105,17 @@ if TESTING:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "medvigil.core.middleware.RejectNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "medvigil.accounts.middleware.UserLanguageMiddleware",
     "medvigil.core.middleware.AuditContextMiddleware",
+    "medvigil.core.middleware.NoStoreWhenSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -187,8 +202,42 @@ AXES_VERBOSE = False
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30) * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+
+# --- HTTPS and browser security (docs/configuration.md, "HTTPS") ---------------------------
+# HTTPS=1: the site is served over HTTPS. Cookies are then sent over HTTPS only, plain HTTP
+# is redirected, and browsers are told to use HTTPS from then on (HSTS).
+HTTPS = env_bool("HTTPS", False)
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("SSL_REDIRECT", HTTPS)
+SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", False)
+# Behind a reverse proxy that terminates TLS: trust its X-Forwarded-Proto header (the proxy
+# must set it and drop any such header a client sends).
+if env_bool("BEHIND_HTTPS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if not SECURE_HSTS_PRELOAD:
+    # Joining the browsers' HSTS preload list is a decision per domain (an intranet name
+    # cannot join); HSTS_PRELOAD=1 opts in.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+# Content-Security-Policy (django-csp): scripts only from our own static files (no inline
+# script anywhere: behaviour is wired in static/medvigil/app.js); inline style attributes are
+# allowed (progress bars, Bootstrap and htmx set them); nothing from other sites.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 PASSWORD_HASHERS = (
     ["django.contrib.auth.hashers.MD5PasswordHasher"]
     if TESTING
@@ -212,7 +261,10 @@ TIME_ZONE = env("COMPANY_TIME_ZONE", "Asia/Shanghai") or "Asia/Shanghai"
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
-STATICFILES_DIRS = [("bootstrap", str(get_bootstrap_dir()))]
+# The project's own assets (src/medvigil/static: medvigil/app.css, app.js, the favicon) are
+# not in an app's static folder, so they are listed here; WhiteNoise serves every finder's
+# files directly (WHITENOISE_USE_FINDERS), so a fresh `make run` needs no collectstatic.
+STATICFILES_DIRS = [BASE_DIR / "static", ("bootstrap", str(get_bootstrap_dir()))]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -305,9 +357,14 @@ NINJA_PAGINATION_PER_PAGE = 50
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "no_403_traceback": {"()": "medvigil.core.log_filters.PermissionDeniedWithoutTraceback"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
+        # A 403 is logged as one line, without the PermissionDenied traceback.
+        "django.request": {"filters": ["no_403_traceback"]},
         "axes": {"level": "WARNING"},
         # run_huey adds its own handler (honouring --quiet/--verbose/--logfile); not
         # propagating to the root handler stops every line being printed twice.

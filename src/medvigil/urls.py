@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from medvigil.accounts import views as account_views
 from medvigil.api import urlpatterns as api_urlpatterns
@@ -9,6 +11,14 @@ from medvigil.core.records.domain import domain_urlpatterns
 
 urlpatterns = [
     path("", core_views.home, name="home"),
+    # browsers (and the Django admin's pages, which link no icon) ask for /favicon.ico
+    path(
+        "favicon.ico",
+        RedirectView.as_view(
+            url=static("medvigil/favicon.svg"), permanent=True, http_method_names=["get", "head"]
+        ),
+        name="favicon",
+    ),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("language/", account_views.set_language_pref, name="set_language_pref"),

@@ -6,7 +6,18 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from medvigil.core.registry import NavItem, register_nav
+
 from .models import APIToken, Department, Role, User
+
+# Administration menu (PLAT-1): users, roles and departments are edited in the Django admin,
+# which only staff users may open.
+for _label, _url_name, _perm, _order in (
+    (_("Users"), "admin:accounts_user_changelist", "accounts.view_user", 10),
+    (_("Roles"), "admin:accounts_role_changelist", "accounts.view_role", 11),
+    (_("Departments"), "admin:accounts_department_changelist", "accounts.view_department", 12),
+):
+    register_nav(NavItem(_label, _url_name, _perm, _order, group="admin", staff=True))
 
 
 @admin.register(Department)

@@ -12,7 +12,7 @@ from ninja import Field, Router, Schema
 from ninja.responses import Status
 from pydantic import field_validator
 
-from medvigil.core.api import api_user, error_responses
+from medvigil.core.api import Id, api_user, error_responses
 
 from .models import APIToken
 
@@ -129,7 +129,7 @@ def create_token(request: HttpRequest, payload: TokenIn) -> Any:
     response={200: TokenOut, **error_responses(404)},
     summary="Revoke an API token",
 )
-def revoke_token(request: HttpRequest, token_id: int) -> Any:
+def revoke_token(request: HttpRequest, token_id: Id) -> Any:
     """Revoked tokens are refused from then on (401). Revoking twice changes nothing."""
     user = api_user(request)
     with transaction.atomic():

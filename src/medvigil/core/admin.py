@@ -1,6 +1,22 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEntry, NumberingScheme, RetentionRule
+from .registry import NavItem, register_nav
+
+# Administration menu (PLAT-4 numbering, PLAT-5 retention): these are edited in the Django
+# admin, which only staff users may open; the entries sit next to the pages they open.
+for _label, _url_name, _perm, _order in (
+    (
+        _("Numbering schemes"),
+        "admin:core_numberingscheme_changelist",
+        "core.view_numberingscheme",
+        40,
+    ),
+    (_("Retention rules"), "admin:core_retentionrule_changelist", "core.view_retentionrule", 50),
+    (_("All administration pages"), "admin:index", None, 990),
+):
+    register_nav(NavItem(_label, _url_name, _perm, _order, group="admin", staff=True))
 
 
 @admin.register(AuditEntry)

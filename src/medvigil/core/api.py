@@ -26,8 +26,9 @@ source "api". Raise django's ValidationError / PermissionDenied / Http404 or Con
 services; the API turns them into the one error shape (medvigil.core.api_errors)."""
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from annotated_types import Ge, Le
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -55,10 +56,12 @@ __all__ = [
     "ERROR_RESPONSES",
     "ApiTokenAuth",
     "ErrorOut",
+    "Id",
     "Page",
     "PageParams",
     "Pagination",
     "SessionCsrfAuth",
+    "Versioned",
     "api_get_object",
     "api_user",
     "error_responses",
@@ -71,6 +74,13 @@ __all__ = [
 
 DEFAULT_LIMIT = int(getattr(settings, "NINJA_PAGINATION_PER_PAGE", 50))
 MAX_LIMIT = 500
+# Every integer a client sends that reaches the database is bounded in the schema, so a value
+# the database cannot hold is a 422, not a 500 ("bigint out of range"); a test walks the
+# OpenAPI schema for unbounded integers.
+DB_INT_MAX = 2**63 - 1
+MAX_OFFSET = 2**31 - 1
+Id = Annotated[int, Ge(1), Le(DB_INT_MAX)]
+"""A record id in a path, query or body: `def get_unit(request, unit_id: Id)`."""
 
 
 # --- authentication -------------------------------------------------------------------------
@@ -174,17 +184,33 @@ class ErrorOut(Schema):
 
 # for OpenAPI: response={200: X, **ERROR_RESPONSES}
 ERROR_RESPONSES: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422), ErrorOut)
+# Any request may get these: 400 (a body that is not JSON, a NUL character anywhere), 401, 422.
+ALWAYS = (400, 401, 422)
 
 
 def error_responses(*statuses: int) -> dict[int, Any]:
     """OpenAPI error responses for an endpoint: `response={200: Out, **error_responses(403)}`.
-    401 and 422 are always included."""
-    return dict.fromkeys(sorted({401, 422, *statuses}), ErrorOut)
+    400, 401 and 422 are always included."""
+    return dict.fromkeys(sorted({*ALWAYS, *statuses}), ErrorOut)
+
+
+class Versioned(Schema):
+    """Base of an update body: the record `version` the client read (ARCHITECTURE rule 8).
+    Pass it on to the service (`version=payload.version`): a stale, missing or null version
+    is a 409 conflict there (AuditedModel.check_version), never a silent overwrite."""
+
+    version: int | None = Field(
+        None,
+        ge=0,
+        le=DB_INT_MAX,
+        description="The record's version as read. Required in effect: without it, or with "
+        "an older one, the update is refused as a conflict (409).",
+    )
 
 
 class PageParams(Schema):
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Items per page.")
-    offset: int = Field(0, ge=0, description="Items to skip.")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Items to skip.")
 
 
 class Page(Schema):
@@ -271,7 +297,7 @@ class AuditQuery(Schema):
     object_id: str = Field("", description="Exact record id (with record_type).")
     q: str = Field("", description="Record id, or text contained in the record's name.")
     user: str = Field("", description="User name (exact) or part of the actor's name.")
-    actor_id: int | None = Field(None, description="User id of the actor.")
+    actor_id: Id | None = Field(None, description="User id of the actor.")
     action: Action | None = None
     source: str = Field("", description="ui, api, admin, shell, command:<name>, task:<name>…")
     request_id: str = ""
@@ -328,7 +354,7 @@ def list_entries(request: HttpRequest, filters: Query[AuditQuery]) -> Any:
     response={200: AuditEntryOut, **error_responses(403, 404)},
     summary="One audit entry",
 )
-def get_entry(request: HttpRequest, entry_id: int) -> Any:
+def get_entry(request: HttpRequest, entry_id: Id) -> Any:
     require_perm(request, AUDIT_PERM)
     return api_get_object(
         request, AuditEntry.objects.select_related("actor", "content_type"), "view", pk=entry_id

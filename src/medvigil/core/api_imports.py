@@ -75,8 +75,12 @@ class ImportBatchOut(Schema):
         return obj.status in (ImportBatch.Status.IMPORTED, ImportBatch.Status.FAILED)
 
     @staticmethod
+    def resolve_message(obj: ImportBatch) -> str:
+        return obj.message_text
+
+    @staticmethod
     def resolve_errors(obj: ImportBatch) -> list[dict[str, Any]]:
-        return list(obj.errors_preview or [])
+        return obj.errors_shown
 
     @staticmethod
     def resolve_errors_url(obj: ImportBatch) -> str | None:

@@ -286,9 +286,7 @@ def attach(
     return att
 
 
-def void_attachment(
-    att: Attachment, by: Any, reason: str, *, version: int | str | None = None
-) -> Attachment:
+def void_attachment(att: Attachment, by: Any, reason: str, *, version: Any = None) -> Attachment:
     """Withdraw an attachment with a reason. It stays listed (struck through) and in the
     audit trail; the file is kept for the record's retention period."""
     reason = (reason or "").strip()
@@ -296,7 +294,6 @@ def void_attachment(
         raise ValidationError({"reason": _("Give a reason for voiding the attachment.")})
     with transaction.atomic(), audit_context(actor=by, reason=reason):
         locked = Attachment.objects.select_for_update().get(pk=att.pk)
-        locked.check_version(version)
         if locked.voided:
             raise ValidationError(_("This attachment is already voided."))
         if not can_void(by, locked):
@@ -304,6 +301,7 @@ def void_attachment(
         parent = parent_record(locked)
         if parent is None or not user_can_view(by, parent):
             raise PermissionDenied
+        locked.check_version(version)
         locked.voided = True
         locked.void_reason = reason
         locked.save(update_fields=["voided", "void_reason"])

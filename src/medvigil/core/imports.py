@@ -24,6 +24,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import json
 import logging
 import re
 import threading
@@ -40,12 +41,14 @@ from django.core.files.base import ContentFile
 from django.db import DatabaseError, connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.module_loading import autodiscover_modules
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from huey.contrib.djhuey import db_task
 
 from .audit import audit_context
+from .i18n import gettext_msg as _
+from .i18n import render, to_data, validation_messages
 from .models import ImportBatch
 from .permissions import require, scope_for_user
 
@@ -187,10 +190,28 @@ class RowError:
     row: int | None  # spreadsheet row number (the header is usually row 1); None: whole file
     column: str  # the header as it appears in the file ("" when not about one column)
     value: str
-    message: str
+    message: Any  # a Msg or lazy text (translated for each reader), or plain text
 
     def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "value": self.value, "msg": self.message}
+        """For storage: "msg" is the text as written, "m" the message to translate."""
+        d = {"row": self.row, "column": self.column, "value": self.value, "msg": str(self.message)}
+        data = to_data(self.message)
+        if not isinstance(data, str):
+            d["m"] = data
+        return d
+
+
+def error_message(stored: Mapping[str, Any]) -> str:
+    """The message of a stored error (see RowError.as_dict) in the reader's language; rows
+    stored before messages were kept untranslated have only their "msg" text."""
+    if "m" in stored:
+        return render(stored["m"])
+    return str(stored.get("msg", ""))
+
+
+def error_dicts(stored: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Stored errors for display: the same keys, "msg" in the reader's language."""
+    return [{**{k: v for k, v in e.items() if k != "m"}, "msg": error_message(e)} for e in stored]
 
 
 class Row:
@@ -216,7 +237,9 @@ class Row:
         """Add an error about column ``column`` (a Column.name) or the whole row (None)."""
         header = self._headers.get(column or "", column or "")
         value = self.raw.get(column or "", "")
-        self.errors.append(RowError(self.number, header, value, str(message)))
+        if not isinstance(message, str | Promise):
+            message = str(message)
+        self.errors.append(RowError(self.number, header, value, message))
 
     @property
     def ok(self) -> bool:
@@ -771,7 +794,7 @@ def run_importer(
             try:
                 item = importer.validate_row(row)
             except ValidationError as exc:
-                for msg in exc.messages:
+                for _field, msg in validation_messages(exc):
                     row.error(None, msg)
                 item = None
             if row.ok:
@@ -785,14 +808,49 @@ def run_importer(
     return Result(rows, errors, items, ignored, timings)
 
 
-def error_report_csv(errors: Sequence[RowError]) -> bytes:
-    """The error report: UTF-8 with BOM so that Excel shows Chinese text correctly."""
+ERROR_REPORT_SUFFIX = "-errors.jsonl"  # stored form; read as CSV in the reader's language
+
+
+def error_report_data(errors: Sequence[RowError]) -> bytes:
+    """The stored error report: one JSON object per error (RowError.as_dict), so that the
+    CSV can be written in the language of whoever downloads it."""
+    return b"".join(
+        json.dumps(e.as_dict(), ensure_ascii=False).encode("utf-8") + b"\n" for e in errors
+    )
+
+
+def error_report_csv(stored: Iterable[Mapping[str, Any]]) -> Iterator[bytes]:
+    """The error report as CSV in the active language: UTF-8 with BOM so that Excel shows
+    Chinese text correctly. ``stored``: error dicts as RowError.as_dict makes them. The
+    language is the one active now, also when the chunks are read later (streaming)."""
+    return _error_report_chunks(stored, translation.get_language())
+
+
+def _error_report_chunks(stored: Iterable[Mapping[str, Any]], language: str) -> Iterator[bytes]:
+    with translation.override(language):
+        yield from _error_report_rows(stored)
+
+
+def _error_report_rows(stored: Iterable[Mapping[str, Any]]) -> Iterator[bytes]:
     buf = io.StringIO()
     w = csv.writer(buf)
+    buf.write("\ufeff")
     w.writerow([_("row"), _("column"), _("value"), _("message")])
-    for e in errors:
-        w.writerow([e.row if e.row is not None else "", e.column, e.value, e.message])
-    return "\ufeff".encode() + buf.getvalue().encode("utf-8")
+    for e in stored:
+        row = e.get("row")
+        w.writerow(
+            [
+                row if row is not None else "",
+                e.get("column", ""),
+                e.get("value", ""),
+                error_message(e),
+            ]
+        )
+        if buf.tell() > 64 * 1024:
+            yield buf.getvalue().encode("utf-8")
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue().encode("utf-8")
 
 
 def template_csv(importer: type[Importer], language: str | None = None) -> bytes:
@@ -990,7 +1048,7 @@ def _fail_if_lost(pk: int, cutoff: dt.datetime) -> str | None:
                 audit_context(source="import", actor_name="system:import-lease"),
                 translation.override(batch.uploaded_by.language or settings.LANGUAGE_CODE),
             ):
-                _fail(batch, [], str(LOST_MESSAGE))
+                _fail(batch, [], LOST_MESSAGE)
             log.warning(
                 "import %s lost: no heartbeat since %s; marked failed",
                 batch.number,
@@ -1043,17 +1101,34 @@ def _kind_lock(kind: str) -> None:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
-def _fail(batch: ImportBatch, errors: Sequence[RowError], message: str = "") -> None:
+def set_message(batch: ImportBatch, message: Any) -> None:
+    """The batch's note: as text, and as a message to translate for each reader."""
+    batch.message = str(message or "")
+    data = to_data(message) if message else None
+    batch.message_data = data if isinstance(data, dict) else None
+
+
+def _fail(batch: ImportBatch, errors: Sequence[RowError], message: Any = "") -> None:
     batch.status = ImportBatch.Status.FAILED
     batch.error_count = len(errors)
-    batch.message = message
+    set_message(batch, message)
     batch.errors_preview = [e.as_dict() for e in errors[:PREVIEW_ERRORS]]
     batch.finished_at = timezone.now()
     if errors:
         batch.error_report.save(
-            f"{batch.number}-errors.csv", ContentFile(error_report_csv(errors)), save=False
+            f"{batch.number}{ERROR_REPORT_SUFFIX}",
+            ContentFile(error_report_data(errors)),
+            save=False,
         )
     batch.save()
+
+
+def stored_errors(batch: ImportBatch) -> Iterator[dict[str, Any]]:
+    """Every error of a batch, from its stored report (JSON lines)."""
+    with batch.error_report.open("rb") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
 
 
 def process_batch(batch_id: int) -> ImportBatch | None:
@@ -1105,14 +1180,15 @@ def _process(batch: ImportBatch, user: Any) -> ImportBatch:
 
             result = run_importer(importer, table, progress)
     except ImportFileError as exc:
-        _fail(batch, [RowError(None, "", "", str(exc))], str(exc))
+        message = exc.args[0] if exc.args else str(exc)
+        _fail(batch, [RowError(None, "", "", message)], message)
         return batch
     batch.refresh_from_db()
     if batch.status != ImportBatch.Status.VALIDATING:
         return batch  # marked lost meanwhile: it is failed already
     total = len(result.rows)
     batch.total_rows = total
-    notes = ""
+    notes: Any = ""
     if result.ignored_headers:
         notes = _("Columns not used: %(cols)s.") % {"cols": ", ".join(result.ignored_headers)}
     if result.errors:
@@ -1124,9 +1200,11 @@ def _process(batch: ImportBatch, user: Any) -> ImportBatch:
         if current.status != ImportBatch.Status.VALIDATING:
             return current  # marked lost meanwhile: it is failed already
         batch.status = ImportBatch.Status.IMPORTING
-        batch.message = notes
+        set_message(batch, notes)
         batch.heartbeat_at = timezone.now()
-        batch.save(update_fields=["status", "message", "total_rows", "heartbeat_at"])
+        batch.save(
+            update_fields=["status", "message", "message_data", "total_rows", "heartbeat_at"]
+        )
     started = time.perf_counter()
     try:
         with transaction.atomic():
@@ -1156,7 +1234,11 @@ def _process(batch: ImportBatch, user: Any) -> ImportBatch:
         return batch
     except (ValidationError, PermissionDenied) as exc:
         batch.refresh_from_db()
-        msgs = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+        msgs = (
+            [m for _f, m in validation_messages(exc)]
+            if isinstance(exc, ValidationError)
+            else [str(exc)]
+        )
         _fail(batch, [RowError(None, "", "", m) for m in msgs], notes)
         return batch
     except Exception as exc:

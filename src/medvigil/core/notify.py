@@ -3,9 +3,10 @@
     from medvigil.core.notify import notify
     notify([owner], _("Complaint assigned to you"), body=c.number, url=c.get_absolute_url())
 
-Titles and bodies may be lazy translations (gettext_lazy, format_lazy): each recipient gets
-them in their own language. E-mails are queued only when the transaction commits, so a
-rolled-back change never sends mail.
+Titles and bodies may be lazy translations (gettext_lazy, format_lazy) or core.i18n messages:
+they are stored untranslated too, so each recipient reads them in the language they use when
+reading (the e-mail goes out in the language of their profile). E-mails are queued only when
+the transaction commits, so a rolled-back change never sends mail.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ def notify(
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, not {level!r}")
     created = []
+    title_data, body_data = _data(title), _data(body)
     with transaction.atomic():
         for user in _as_users(users):
             with translation.override(user_language(user)):
@@ -60,7 +62,13 @@ def notify(
                 body_text = str(body or "").strip()
             created.append(
                 Notification.objects.create(
-                    user=user, title=title_text, body=body_text, url=(url or "")[:300], level=level
+                    user=user,
+                    title=title_text,
+                    body=body_text,
+                    title_data=title_data,
+                    body_data=body_data,
+                    url=(url or "")[:300],
+                    level=level,
                 )
             )
         if email:
@@ -70,6 +78,14 @@ def notify(
                 if n.user.email:
                     transaction.on_commit(partial(send_notification_email, n.pk))
     return created
+
+
+def _data(text: Any) -> Any:
+    """The untranslated form of a title or body (None for plain text)."""
+    from .i18n import to_data
+
+    data = to_data(text) if text else None
+    return data if isinstance(data, dict) else None
 
 
 def mark_read(user: Any, notification_id: int) -> Any:

@@ -20,6 +20,7 @@ class NavItem:
     perm: str | None = None  # shown only to users holding it (None: any signed-in user)
     order: int = 100
     group: str = ""  # "" main bar; "admin" admin menu
+    staff: bool = False  # a Django admin page: shown only to staff users (the admin needs it)
 
 
 @dataclass
@@ -62,7 +63,13 @@ def register_work(
 
 
 def nav_for(user: Any, group: str = "") -> list[NavItem]:
-    items = [n for n in _nav if n.group == group and (n.perm is None or user.has_perm(n.perm))]
+    items = [
+        n
+        for n in _nav
+        if n.group == group
+        and (n.perm is None or user.has_perm(n.perm))
+        and (not n.staff or user.is_staff)
+    ]
     return sorted(items, key=lambda n: n.order)
 
 

@@ -92,7 +92,7 @@ def send_notification_email(notification_id: int) -> None:
         return
     try:
         with translation.override(user_language(n.user)):
-            lines = [n.body] if n.body else []
+            lines = [n.body_text] if n.body else []
             if n.url:
                 link = _absolute(reverse("notification_open", args=[n.pk]))
                 lines.append(_("Open: %(link)s") % {"link": link})
@@ -103,7 +103,7 @@ def send_notification_email(notification_id: int) -> None:
                 % {"link": _absolute(reverse("notifications"))}
             )
             send_mail(
-                subject=f"[MedVigil] {n.title}",
+                subject=f"[MedVigil] {n.title_text}",
                 message="\n".join(lines),
                 from_email=settings.DEFAULT_FROM_EMAIL,
                 recipient_list=[n.user.email],

@@ -8,13 +8,16 @@ import logging
 import re
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 from django import forms
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -30,6 +33,7 @@ from .audit.search import (
     record_type_label,
     record_types,
     search_entries,
+    source_label,
 )
 from .models import AuditEntry
 from .permissions import permission_required
@@ -47,13 +51,24 @@ class AuditSearchForm(forms.Form):
         label=gettext_lazy("Record id or name"), required=False, max_length=200
     )
     object_id = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
-    user = forms.CharField(label=gettext_lazy("User"), required=False, max_length=150)
+    user = forms.CharField(
+        label=gettext_lazy("User"),
+        required=False,
+        max_length=150,
+        help_text=gettext_lazy("user name or name"),
+    )
     action = forms.ChoiceField(label=gettext_lazy("Action"), required=False)
     source = forms.CharField(
         label=gettext_lazy("Source"),
         required=False,
         max_length=80,
         help_text=gettext_lazy("ui, api, admin, shell, task:…, command:…"),
+    )
+    request_id = forms.CharField(
+        label=gettext_lazy("Request id"),
+        required=False,
+        max_length=64,
+        help_text=gettext_lazy("e.g. an import number IMP-…"),
     )
     date_from = forms.DateField(
         label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -72,6 +87,8 @@ class AuditSearchForm(forms.Form):
         for field in self.fields.values():
             css = "form-select" if isinstance(field, forms.ChoiceField) else "form-control"
             field.widget.attrs["class"] = css
+            if field.help_text and not isinstance(field, forms.ChoiceField):
+                field.widget.attrs["placeholder"] = field.help_text
 
     def full_clean(self) -> None:
         super().full_clean()
@@ -101,6 +118,7 @@ class AuditSearchForm(forms.Form):
             user=d.get("user", ""),
             action=d.get("action", ""),
             source=d.get("source", ""),
+            request_id=d.get("request_id", ""),
             date_from=d.get("date_from"),
             date_to=d.get("date_to"),
         )
@@ -120,12 +138,42 @@ def _search(request: HttpRequest) -> tuple[AuditSearchForm, Any]:
         return form, None
 
 
+def record_urls(entries: list[AuditEntry]) -> dict[tuple[int, str], str]:
+    """(content type id, object id) -> the record's own page, for the entries' records whose
+    model has get_absolute_url and that still exist; one query per record type."""
+    wanted: dict[int, set[str]] = {}
+    for e in entries:
+        wanted.setdefault(e.content_type_id, set()).add(e.object_id)
+    urls: dict[tuple[int, str], str] = {}
+    for ct_id, ids in wanted.items():
+        model = ContentType.objects.get_for_id(ct_id).model_class()
+        if model is None or not hasattr(model, "get_absolute_url"):
+            continue
+        try:
+            objects = model._base_manager.in_bulk(list(ids))
+        except (ValueError, TypeError, ValidationError):  # ids not of the key's type
+            continue
+        for pk, obj in objects.items():
+            try:
+                urls[(ct_id, str(pk))] = obj.get_absolute_url()
+            except NoReverseMatch:
+                continue
+    return urls
+
+
 class _Row:
     """An entry prepared for the template."""
 
-    def __init__(self, entry: AuditEntry, user: Any) -> None:
+    def __init__(self, entry: AuditEntry, user: Any, urls: dict[tuple[int, str], str]) -> None:
         self.entry = entry
         self.record_type = record_type_label(entry.content_type)
+        # the record's own page, or (no page, or the record is gone) its history in the trail
+        self.history_url = (
+            f"{reverse('audit_trail')}?record_type={quote(self.record_type)}"
+            f"&object_id={quote(entry.object_id)}"
+        )
+        self.record_url = urls.get((entry.content_type_id, entry.object_id), "")
+        self.source = source_label(entry.source)
         self.model_name = (
             entry.content_type.model_class()._meta.verbose_name  # type: ignore[union-attr]
             if entry.content_type.model_class()
@@ -137,6 +185,11 @@ class _Row:
         ]
 
 
+def _rows(entries: list[AuditEntry], user: Any) -> list[_Row]:
+    urls = record_urls(entries)
+    return [_Row(e, user, urls) for e in entries]
+
+
 @require_GET
 @permission_required(AUDIT_PERM)
 def audit_trail(request: HttpRequest) -> HttpResponse:
@@ -145,7 +198,7 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
     rows: list[_Row] = []
     if qs is not None:
         page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-        rows = [_Row(e, request.user) for e in page.object_list]
+        rows = _rows(list(page.object_list), request.user)
     query = request.GET.copy()
     query.pop("page", None)
     history_of = None
@@ -272,7 +325,7 @@ def audit_verify(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "rows": [_Row(e, request.user) for e in page.object_list] if page else [],
+            "rows": _rows(list(page.object_list), request.user) if page else [],
             "query": "",
             "history_of": None,
             "can_verify": True,

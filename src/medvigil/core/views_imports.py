@@ -8,7 +8,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -16,13 +17,16 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from .imports import (
     ALLOWED_EXTENSIONS,
+    ERROR_REPORT_SUFFIX,
     KIND_HELP,
     all_importers,
     create_batch,
+    error_report_csv,
     fail_lost_imports,
     get_importer,
     importers_for,
     settle,
+    stored_errors,
     template_csv,
 )
 from .models import ImportBatch
@@ -149,16 +153,24 @@ def import_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def import_errors(request: HttpRequest, pk: int) -> FileResponse:
+def import_errors(request: HttpRequest, pk: int) -> HttpResponseBase:
     if not request.user.is_authenticated:
         raise Http404
     return error_report_response(_batch_for_user(request, pk))
 
 
-def error_report_response(batch: ImportBatch) -> FileResponse:
-    """The batch's error report as a CSV download (page and API); 404 if it has none."""
+def error_report_response(batch: ImportBatch) -> HttpResponseBase:
+    """The batch's error report as a CSV download (page and API), its messages in the
+    reader's language; 404 if it has none. Reports stored before messages were kept
+    untranslated (a CSV file) are sent as they are."""
     if not batch.error_report:
         raise Http404
+    if batch.error_report.name.endswith(ERROR_REPORT_SUFFIX):
+        response = StreamingHttpResponse(
+            error_report_csv(stored_errors(batch)), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{batch.number}-errors.csv"'
+        return response
     return FileResponse(
         batch.error_report.open("rb"),
         as_attachment=True,

@@ -17,6 +17,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from medvigil.core.api import (
+    Id,
     Page,
     PageParams,
     Pagination,
@@ -42,6 +43,9 @@ from .udi import UdiError, find_unit, looks_like_udi, parse_udi
 router = Router(tags=["traceability"])
 
 FORWARD_LIMIT = 100_000
+# Bounds of the integers a client sends (the schema documents them; beyond: 422).
+MAX_MONTHS = 1200
+MAX_QUANTITY = 10_000_000
 
 
 def require_perm(request: HttpRequest, perm: str) -> None:
@@ -85,10 +89,10 @@ class ProductIn(Schema):
     gtin: str | None = None
     tracking: Literal["serial", "lot"] = "serial"
     implantable: bool = False
-    shelf_life_months: int | None = Field(None, ge=1)
-    service_life_years: int | None = Field(None, ge=1)
-    warranty_months: int = Field(12, ge=0)
-    maintenance_interval_months: int | None = Field(None, ge=1)
+    shelf_life_months: int | None = Field(None, ge=1, le=MAX_MONTHS)
+    service_life_years: int | None = Field(None, ge=1, le=MAX_MONTHS // 12)
+    warranty_months: int = Field(12, ge=0, le=MAX_MONTHS)
+    maintenance_interval_months: int | None = Field(None, ge=1, le=MAX_MONTHS)
     sale_to_individuals: bool = False
     notes: str = ""
 
@@ -121,7 +125,7 @@ class CustomerIn(Schema):
     contact_person: str = ""
     phone: str = ""
     email: str = ""
-    owner_id: int | None = None
+    owner_id: Id | None = None
     notes: str = ""
 
 
@@ -237,10 +241,10 @@ class ForwardOut(Schema):
 
 
 class SaleLineIn(Schema):
-    lot_id: int | None = None
+    lot_id: Id | None = None
     lot_number: str | None = None
     product_code: str | None = None
-    quantity: int = Field(1, ge=1)
+    quantity: int = Field(1, ge=1, le=MAX_QUANTITY)
 
 
 class SaleIn(Schema):
@@ -470,7 +474,7 @@ def unit_lookup(request: HttpRequest, code: str) -> Any:
     response={200: UnitDetailOut, **error_responses(403, 404)},
     summary="A unit with its whole life",
 )
-def unit_detail(request: HttpRequest, unit_id: int) -> Any:
+def unit_detail(request: HttpRequest, unit_id: Id) -> Any:
     user = api_user(request)
     unit = api_get_object(request, Unit, "view", pk=unit_id)
     trace = backward_trace(unit)
@@ -509,7 +513,7 @@ def unit_detail(request: HttpRequest, unit_id: int) -> Any:
     response={200: UnitDetailOut, **error_responses(403, 404)},
     summary="Backward trace of a unit",
 )
-def unit_backward(request: HttpRequest, unit_id: int) -> Any:
+def unit_backward(request: HttpRequest, unit_id: Id) -> Any:
     """From the unit to its lot, production record and sales chain (same body as the unit
     detail)."""
     return unit_detail(request, unit_id)
@@ -520,13 +524,13 @@ def unit_backward(request: HttpRequest, unit_id: int) -> Any:
 
 class ForwardQuery(Schema):
     lot: list[str] = Field(default_factory=list, description="Lot numbers.")
-    lot_id: list[int] = Field(default_factory=list)
+    lot_id: list[Id] = Field(default_factory=list)
     serial: list[str] = Field(default_factory=list, description="Serial numbers or UDIs.")
     gtin: str = Field("", description="UDI-DI")
-    product_id: int | None = None
+    product_id: Id | None = None
     produced_from: dt.date | None = None
     produced_to: dt.date | None = None
-    format: Literal["json", "csv", "xlsx"] = "json"
+    format: Literal["json", "csv", "xlsx", "pdf"] = "json"
 
 
 def _forward_response(request: HttpRequest, trace: ForwardTrace, fmt: str, name: str) -> Any:
@@ -534,6 +538,13 @@ def _forward_response(request: HttpRequest, trace: ForwardTrace, fmt: str, name:
     if fmt in ("csv", "xlsx"):
         require_perm(request, EXPORT_PERM)
         return export_response(fmt, name, forward_header(), forward_rows(trace, user))
+    if fmt == "pdf":
+        require_perm(request, EXPORT_PERM)
+        from medvigil.core.documents import pdf_response
+
+        from .documents import forward_trace_pdf
+
+        return pdf_response(forward_trace_pdf(trace, user), name)
     # Serialised here rather than validated item by item against ForwardOut (which is what
     # the body follows): a 100-unit trace is ~10,000 fields and validation would cost more
     # than the trace itself.
@@ -550,10 +561,10 @@ def _forward_response(request: HttpRequest, trace: ForwardTrace, fmt: str, name:
     summary="Forward trace of a lot",
 )
 def lot_forward(
-    request: HttpRequest, lot_id: int, format: Literal["json", "csv", "xlsx"] = "json"
+    request: HttpRequest, lot_id: Id, format: Literal["json", "csv", "xlsx", "pdf"] = "json"
 ) -> Any:
     """Every unit of the lot with its consignees, end user, location and contacts; lot-tracked
-    sales of the lot. `format=csv|xlsx` downloads the same rows (perm trace.export_trace)."""
+    sales of the lot. `format=csv|xlsx|pdf` downloads the same rows (perm trace.export_trace)."""
     require_perm(request, "trace.view_unit")
     lot = api_get_object(request, Lot, "view", pk=lot_id)
     trace = forward_trace(
@@ -754,7 +765,7 @@ def create_sale(request: HttpRequest, payload: SaleIn) -> Any:
 
 
 @router.get("/sales/{sale_id}", response={200: SaleOut, **error_responses(403, 404)})
-def get_sale(request: HttpRequest, sale_id: int) -> Any:
+def get_sale(request: HttpRequest, sale_id: Id) -> Any:
     sale = api_get_object(
         request, Sale.objects.select_related("seller", "buyer"), "view", pk=sale_id
     )

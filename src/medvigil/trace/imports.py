@@ -29,9 +29,10 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import prefetch_related_objects
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from medvigil.core.i18n import gettext_msg as _
+from medvigil.core.i18n import validation_messages
 from medvigil.core.imports import (
     Column,
     Importer,
@@ -117,19 +118,15 @@ def customer_column(name: str, en: str, zh: str, *, required: bool, aliases=(), 
 
 
 def _field_errors(row: Row, exc: ValidationError, columns: dict[str, str]) -> None:
-    """Put a model ValidationError on the row: field errors on their column."""
-    if hasattr(exc, "error_dict"):
-        by_field = exc.message_dict
-        on_fields = {m for f, msgs in by_field.items() if f != "__all__" for m in msgs}
-        for fname, msgs in by_field.items():
-            col = columns.get(fname, fname if fname in row.values else None)
-            for m in msgs:
-                if fname == "__all__" and m in on_fields:
-                    continue  # the model's clean() repeating a field validator
-                row.error(col, m)
-    else:
-        for m in exc.messages:
-            row.error(None, m)
+    """Put a model ValidationError on the row: field errors on their column (each message
+    kept translatable, see core.i18n)."""
+    found = validation_messages(exc)
+    on_fields = {str(m) for f, m in found if f is not None}
+    for fname, m in found:
+        if fname is None and str(m) in on_fields:
+            continue  # the model's clean() repeating a field validator
+        col = columns.get(fname, fname if fname in row.values else None) if fname else None
+        row.error(col, m)
 
 
 def _present(row: Row, names: Iterable[str]) -> dict[str, Any]:

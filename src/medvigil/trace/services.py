@@ -30,10 +30,11 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from medvigil.core.audit import audit_context
+from medvigil.core.i18n import gettext_msg as _
+from medvigil.core.models import ANY_VERSION
 from medvigil.core.permissions import can, scope_for_user
 
 from .models import (
@@ -214,7 +215,11 @@ def withdraw_licence(licence: Licence, *, by: Any = None, reason: str) -> Licenc
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Give the reason for withdrawing the licence.")})
     return _update(
-        licence, {"withdrawn": True, "withdrawn_reason": reason}, by=by, version=None, reason=reason
+        licence,
+        {"withdrawn": True, "withdrawn_reason": reason},
+        by=by,
+        version=ANY_VERSION,  # a withdrawal changes no field the user edited
+        reason=reason,
     )
 
 

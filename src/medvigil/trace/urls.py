@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_sales, views_trace
+from . import views, views_documents, views_sales, views_trace
 
 app_name = "trace"
 
@@ -61,4 +61,7 @@ urlpatterns = [
     path("drills/<int:pk>/history/", views_trace.drill_history, name="drill_history"),
     path("drills/<int:pk>/rerun/", views_trace.drill_rerun, name="drill_rerun"),
     path("drills/<int:pk>/complete/", views_trace.drill_complete, name="drill_complete"),
+    # PDF documents of the trace (TRC-7) and of a drill (TRC-8)
+    path("trace/forward/pdf/", views_documents.trace_forward_pdf, name="trace_forward_pdf"),
+    path("drills/<int:pk>/pdf/", views_documents.drill_report_pdf, name="drill_report_pdf"),
 ]

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ..records.hooks import hook
 
@@ -27,7 +28,7 @@ class AuditFilter:
     record_type: str = ""  # "app_label.model", e.g. "accounts.department"
     object_id: str = ""  # exact record id
     record: str = ""  # record id (exact) or name (contains)
-    user: str = ""  # user name (exact) or the frozen actor name (contains)
+    user: str = ""  # user name (exact), display name or the frozen actor name (contains)
     actor_id: int | None = None
     action: str = ""
     source: str = ""  # ui, api, admin, shell, command:<name>, task:<name>, ...
@@ -45,6 +46,29 @@ class AuditFilter:
                 continue
             out[key] = value.isoformat() if hasattr(value, "isoformat") else str(value)
         return out
+
+
+SOURCE_LABELS = {
+    "ui": gettext_lazy("web"),
+    "api": gettext_lazy("API"),
+    "admin": gettext_lazy("administration"),
+    "import": gettext_lazy("import"),
+    "shell": gettext_lazy("shell"),
+    "defaults": gettext_lazy("setup"),
+    "system": gettext_lazy("system"),
+}
+
+
+def source_label(source: str) -> str:
+    """ "ui" -> "web", "task:send_alerts" -> "system job (send_alerts)"; unknown as is."""
+    if source in SOURCE_LABELS:
+        return str(SOURCE_LABELS[source])
+    kind, _sep, name = source.partition(":")
+    if kind == "task" and name:
+        return _("system job (%(name)s)") % {"name": name}
+    if kind == "command" and name:
+        return _("command (%(name)s)") % {"name": name}
+    return source
 
 
 def content_type_for(label: str) -> ContentType | None:
@@ -74,12 +98,22 @@ def record_types() -> list[tuple[str, str]]:
     return sorted(out, key=lambda x: x[1].lower())
 
 
-def _start_of_day(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+def _start_of_day(day: dt.date, plus_days: int = 0) -> dt.datetime | None:
+    """Start of the day (company time) in UTC; None when out of the representable range."""
+    try:
+        return _aware(dt.datetime.combine(day + dt.timedelta(days=plus_days), dt.time.min))
+    except OverflowError:
+        return None
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
-    return timezone.make_aware(value) if timezone.is_naive(value) else value
+def _aware(value: dt.datetime) -> dt.datetime | None:
+    """The instant in UTC (naive values are company time); None when out of range. In UTC
+    because PostgreSQL refuses offsets beyond ±15:59 that Python accepts."""
+    try:
+        aware = timezone.make_aware(value) if timezone.is_naive(value) else value
+        return aware.astimezone(dt.UTC)
+    except (OverflowError, ValueError):
+        return None
 
 
 def search_entries(f: AuditFilter, qs: models.QuerySet | None = None) -> models.QuerySet:
@@ -105,7 +139,11 @@ def search_entries(f: AuditFilter, qs: models.QuerySet | None = None) -> models.
         qs = qs.filter(Q(object_id=text) | Q(object_repr__icontains=text))
     if f.user:
         text = f.user.strip()
-        qs = qs.filter(Q(actor__username__iexact=text) | Q(actor_name__icontains=text))
+        qs = qs.filter(
+            Q(actor__username__iexact=text)
+            | Q(actor__display_name__icontains=text)
+            | Q(actor_name__icontains=text)
+        )
     if f.actor_id is not None:
         qs = qs.filter(actor_id=f.actor_id)
     if f.action:
@@ -121,16 +159,22 @@ def search_entries(f: AuditFilter, qs: models.QuerySet | None = None) -> models.
         qs = qs.filter(request_id=f.request_id.strip())
     if f.date_from and f.date_to and f.date_from > f.date_to:
         errors.setdefault("date_to", []).append(_("The end date is before the start date."))
-    if f.date_from:
-        qs = qs.filter(timestamp__gte=_start_of_day(f.date_from))
-    if f.date_to:
-        qs = qs.filter(timestamp__lt=_start_of_day(f.date_to + dt.timedelta(days=1)))
-    if f.since and f.until and _aware(f.since) >= _aware(f.until):
+    bounds = {
+        "date_from": (f.date_from and _start_of_day(f.date_from), "timestamp__gte"),
+        "date_to": (f.date_to and _start_of_day(f.date_to, plus_days=1), "timestamp__lt"),
+        "since": (f.since and _aware(f.since), "timestamp__gte"),
+        "until": (f.until and _aware(f.until), "timestamp__lt"),
+    }
+    for name, (instant, lookup) in bounds.items():
+        if getattr(f, name) is None:
+            continue
+        if instant is None:
+            errors.setdefault(name, []).append(_("This date is out of range."))
+        else:
+            qs = qs.filter(**{lookup: instant})
+    since, until = bounds["since"][0], bounds["until"][0]
+    if since and until and since >= until:
         errors.setdefault("until", []).append(_("'until' must be after 'since'."))
-    if f.since:
-        qs = qs.filter(timestamp__gte=_aware(f.since))
-    if f.until:
-        qs = qs.filter(timestamp__lt=_aware(f.until))
     if errors:
         raise ValidationError(errors)
     return qs.select_related("actor", "content_type").order_by("-id")

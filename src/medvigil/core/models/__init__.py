@@ -3,6 +3,7 @@
 from ..calendar.models import CalendarYear, MarketCalendar
 from .attachments import Attachment
 from .audit import (
+    ANY_VERSION,
     AuditChain,
     AuditedModel,
     AuditedQuerySet,
@@ -18,6 +19,7 @@ from .retention import DestructionRequest, RetentionRule
 from .signatures import Signature
 
 __all__ = [
+    "ANY_VERSION",
     "Attachment",
     "AuditChain",
     "AuditEntry",

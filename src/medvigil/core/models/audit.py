@@ -28,6 +28,16 @@ class ConflictError(Exception):
         )
 
 
+class _AnyVersion:
+    def __repr__(self) -> str:
+        return "ANY_VERSION"
+
+
+ANY_VERSION: Any = _AnyVersion()
+"""`version=ANY_VERSION`: a service call that is not a user's edit of what they read (a
+system action, a withdrawal that touches no edited field) skips the optimistic version check."""
+
+
 class RegulatedDeleteError(PermissionDenied):
     """Regulated records are never hard-deleted outside the retention destruction process."""
 
@@ -328,11 +338,18 @@ class AuditedModel(RecordHooks, models.Model):
             recorder.record_change(self, old, None, created=False, deleted=True, pk=pk)
         return result
 
-    def check_version(self, expected: int | str | None) -> None:
-        """Raise ConflictError if the version the user edited is not the current one."""
-        if expected in (None, ""):
+    def check_version(self, expected: Any) -> None:
+        """Raise ConflictError unless `expected` is the current version: the one the user
+        read before editing. A missing, empty or malformed version is a conflict too — an
+        edit that does not say which version it changes must not overwrite a newer save.
+        Code that changes a record without a user's edit passes ANY_VERSION."""
+        if expected is ANY_VERSION:
             return
-        if int(expected) != self.version:
+        try:
+            given = int(expected)
+        except (TypeError, ValueError, OverflowError):
+            raise ConflictError() from None
+        if given != self.version:
             raise ConflictError()
 
 

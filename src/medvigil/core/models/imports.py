@@ -54,6 +54,9 @@ class ImportBatch(NumberedMixin, AuditedModel):
     created_rows = models.PositiveIntegerField(_("records created"), default=0)
     error_count = models.PositiveIntegerField(_("errors"), default=0)
     message = models.TextField(_("message"), blank=True)
+    # The same note as a message id and parameters, shown in each reader's language (see
+    # core.i18n); empty for batches stored before, whose message is shown as written.
+    message_data = models.JSONField(null=True, blank=True, editable=False)
     # The first errors, for display; the full list is in error_report (CSV).
     errors_preview = models.JSONField(default=list, blank=True)
     error_report = models.FileField(
@@ -68,7 +71,7 @@ class ImportBatch(NumberedMixin, AuditedModel):
     # (core.imports.fail_lost_imports). Not a regulated value: not audited.
     heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
 
-    audit_exclude = ("processed_rows", "errors_preview", "heartbeat_at")
+    audit_exclude = ("processed_rows", "errors_preview", "heartbeat_at", "message_data")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -80,12 +83,31 @@ class ImportBatch(NumberedMixin, AuditedModel):
     def __str__(self) -> str:
         return self.number
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("import_detail", args=[self.pk])
+
     @classmethod
     def visible_to(cls, user: Any, qs: models.QuerySet) -> models.QuerySet:
         """Object rule (see core.permissions): one's own batches, or all with view_all."""
         if user.has_perm("core.view_all_importbatch"):
             return qs
         return qs.filter(uploaded_by=user)
+
+    @property
+    def message_text(self) -> str:
+        """The note in the reader's (active) language."""
+        from ..i18n import render
+
+        return render(self.message_data) if self.message_data else self.message
+
+    @property
+    def errors_shown(self) -> list[dict[str, Any]]:
+        """The first errors, each message in the reader's language."""
+        from ..imports import error_dicts
+
+        return error_dicts(self.errors_preview or [])
 
     @property
     def is_running(self) -> bool:

@@ -15,6 +15,10 @@ class Notification(models.Model):
     )
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("message"), blank=True)
+    # Title and body as message ids and parameters (core.i18n), shown in the language the
+    # user reads in *now*; empty for plain text and for rows stored before.
+    title_data = models.JSONField(null=True, blank=True, editable=False)
+    body_data = models.JSONField(null=True, blank=True, editable=False)
     url = models.CharField(max_length=300, blank=True)
     level = models.CharField(max_length=16, default="info")  # info, warning, danger
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -29,6 +33,18 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def title_text(self) -> str:
+        from ..i18n import render
+
+        return render(self.title_data)[:200] if self.title_data else self.title
+
+    @property
+    def body_text(self) -> str:
+        from ..i18n import render
+
+        return render(self.body_data) if self.body_data else self.body
 
 
 class DeadlineAlert(models.Model):

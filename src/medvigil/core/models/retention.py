@@ -85,3 +85,8 @@ class DestructionRequest(NumberedMixin, AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.number} {self.object_repr}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("destruction_detail", args=[self.pk])

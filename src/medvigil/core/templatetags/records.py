@@ -31,7 +31,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..audit.search import hidden_fields, hide, ordered_changes
+from ..audit.search import hidden_fields, hide, ordered_changes, source_label
 
 register = template.Library()
 
@@ -66,6 +66,51 @@ EVENT_LABELS = {
     "record": gettext_lazy("record"),
     "dependent_rows": gettext_lazy("dependent rows deleted with it"),
 }
+
+
+# Values of signature and event entries that are codes, shown by their label.
+OUTCOME_LABELS = {
+    "wrong password": gettext_lazy("wrong password"),
+    "locked out": gettext_lazy("locked out"),
+    "not allowed": gettext_lazy("not allowed"),
+}
+
+
+def _event_value(name: str, value: Any, users: dict[str, str]) -> Any:
+    """A signature or event value as a reader wants it: labels for codes, names for users."""
+    if not isinstance(value, str) or not value:
+        return value
+    if name == "meaning":
+        from ..models import Signature
+
+        return str(Signature.Meaning(value).label) if value in Signature.Meaning.values else value
+    if name == "outcome" and value in OUTCOME_LABELS:
+        return str(OUTCOME_LABELS[value])
+    if name == "signer":
+        return users.get(value, value)
+    return value
+
+
+def _users_named(entries: list[Any]) -> dict[str, str]:
+    """Usernames recorded in signature/event entries -> printed names (one query)."""
+    from django.contrib.auth import get_user_model
+
+    names = {
+        v
+        for e in entries
+        if e.action in ("event", "sign")
+        for key, pair in (e.changes or {}).items()
+        if key == "signer" and isinstance(pair, list)
+        for v in pair
+        if isinstance(v, str) and v
+    }
+    if not names:
+        return {}
+    User = get_user_model()
+    return {
+        u.get_username(): getattr(u, "printed_name", "") or u.get_username()
+        for u in User._base_manager.filter(username__in=names)
+    }
 
 
 def _format(value: Any, field: Any, related: dict[tuple[Any, str], str]) -> str:
@@ -138,6 +183,7 @@ def history_rows(
 ) -> list[dict[str, Any]]:
     fields = _fields_by_name(model)
     related = _resolve_related(entries, fields)
+    users = _users_named(entries)
     hidden = hidden_fields(model, user)
     out = []
     for e in entries:
@@ -156,6 +202,7 @@ def history_rows(
             else:
                 label = str(EVENT_LABELS.get(name, name.replace("_", " ")))
                 f = None
+                old, new = _event_value(name, old, users), _event_value(name, new, users)
             if name in hidden:
                 old, new = hide(old), hide(new)
             rows.append(
@@ -166,7 +213,7 @@ def history_rows(
                     "old_empty": old in (None, ""),
                 }
             )
-        out.append({"entry": e, "summary": summary, "rows": rows})
+        out.append({"entry": e, "summary": summary, "rows": rows, "source": source_label(e.source)})
     return out
 
 

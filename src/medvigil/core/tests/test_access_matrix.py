@@ -89,6 +89,7 @@ PUBLIC = {
     "admin:logout",
     "api:openapi-json",
     "api:openapi-view",
+    "favicon",  # a redirect to the icon in the static files
 }
 # Generated documentation views of the framework: they answer any method with the same page.
 FRAMEWORK_DOCS = {"api:openapi-json", "api:openapi-view"}

@@ -230,7 +230,7 @@ def test_void_needs_a_reason_keeps_the_file_and_is_audited(quality_user, client_
     with pytest.raises(PermissionDenied):
         att.delete()
     with pytest.raises(ValidationError):
-        void_attachment(att, quality_user, "again")
+        void_attachment(att, quality_user, "again", version=att.version)
 
 
 def test_void_with_a_stale_version_is_a_conflict(quality_user, client_for, record):
@@ -263,7 +263,7 @@ def test_panel_tag_lists_files_and_offers_upload_only_to_those_who_may(
 ):
     attach(record, uploaded_file=pdf("a.pdf"), by=quality_user)
     v = attach(record, uploaded_file=pdf("b.pdf", PDF + b" "), by=quality_user)
-    void_attachment(v, quality_user, "duplicate")
+    void_attachment(v, quality_user, "duplicate", version=v.version)
     tpl = Template("{% load attachments %}{% attachments_panel obj %}")
 
     def render(user):

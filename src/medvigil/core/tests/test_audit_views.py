@@ -266,3 +266,51 @@ def test_changes_are_shown_in_the_models_field_order_whatever_the_storage_order(
     expected = [f.attname for f in Department._meta.concrete_fields if f.attname in entry.changes]
     assert [name for name, _pair in ordered_changes(entry.changes, Department)] == expected
     assert [row["field"] for row in change_rows(entry, None)] == expected
+
+
+def test_search_by_request_id_and_by_display_name(client_for, auditor, make_user, records):
+    li = make_user("lina", "quality", display_name="李娜 Li Na")
+    with audit_context(actor=li, source="import", request_id="IMP-2026-00042"):
+        imported = Department.objects.create(code="imp", name_zh="导入部", name_en="Imported")
+    c = client_for(auditor)
+    r = c.get(URL, {"request_id": "IMP-2026-00042"})
+    assert r.status_code == 200
+    assert entry_ids(r) == [e.id for e in entries_of(imported)]
+    assert 'name="request_id"' in r.content.decode()
+    r = c.get(URL, {"user": "李娜"})
+    assert entry_ids(r) == [e.id for e in entries_of(imported)]
+
+
+def test_record_link_opens_the_record_or_else_its_history(
+    client_for, auditor, records, settings, tmp_path
+):
+    from django.core.files.base import ContentFile
+
+    from medvigil.core.models import ImportBatch
+    from medvigil.core.views_audit import record_urls
+
+    settings.MEDIA_ROOT = tmp_path
+    c = client_for(auditor)
+    r = c.get(URL, {"record_type": "accounts.department"})
+    # a department has no page of its own: the link is the record's history in the trail
+    row = r.context["rows"][0]
+    assert row.record_url == ""
+    assert f'href="{row.history_url}"'.replace("&", "&amp;") in r.content.decode()
+    assert f"object_id={row.entry.object_id}" in row.history_url
+    # an import batch has a page: the link goes there
+    with audit_context(actor=records["wang"], source="ui"):
+        batch = ImportBatch(
+            kind="x", number="IMP-T-1", original_name="a.csv", uploaded_by=records["wang"]
+        )
+        batch.file.save("a.csv", ContentFile(b"x"), save=False)
+        batch.save()
+    r = c.get(URL, {"record_type": "core.importbatch"})
+    row = r.context["rows"][0]
+    assert row.record_url == f"/imports/{batch.pk}/"
+    assert f'href="/imports/{batch.pk}/"' in r.content.decode()
+    # one query per record type on the page, not one per row
+    entries = list(AuditEntry.objects.select_related("content_type"))
+    assert len(entries) > 3
+    with CaptureQueriesContext(connection) as ctx:
+        record_urls(entries)
+    assert len(ctx.captured_queries) <= 3  # departments, users, batches

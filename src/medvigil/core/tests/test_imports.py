@@ -27,9 +27,11 @@ from medvigil.core.imports import (
     Lookup,
     create_batch,
     decode_text,
+    error_report_csv,
     read_table,
     register,
     run_importer,
+    stored_errors,
 )
 from medvigil.core.models import AuditEntry, ImportBatch
 
@@ -192,7 +194,7 @@ def test_one_bad_row_changes_nothing_and_reports_row_and_column(importer_user):
     }
     assert batch.error_count == 4
     # the downloadable report: row, column, value, message
-    report = batch.error_report.open("rb").read().decode("utf-8-sig")
+    report = b"".join(error_report_csv(stored_errors(batch))).decode("utf-8-sig")
     lines = list(csv.reader(io.StringIO(report)))
     assert lines[0] == ["row", "column", "value", "message"]
     assert ["3", "Active", "maybe", "Enter yes or no (是/否)."] in lines

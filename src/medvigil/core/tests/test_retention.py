@@ -397,8 +397,8 @@ def test_lockout_through_the_dialog_logs_the_user_out(
     req = request_destruction(old_dept, by=quality_user, reason="retention expired")
     c = client_for(approver)
     url = reverse("destruction_approve", args=[req.pk])
-    c.post(url, {"password": "wrong-1"})
-    c.post(url, {"password": "wrong-2"})
+    c.post(url, {"password": "wrong-1", "version": req.version})
+    c.post(url, {"password": "wrong-2", "version": req.version})
     assert "_auth_user_id" not in c.session
     fresh = Client()
     fresh.post(reverse("login"), {"username": approver.username, "password": PASSWORD})

@@ -314,3 +314,27 @@ def test_history_panel_resolves_foreign_keys_and_users_are_named(quality_user, m
     new_values = re.findall(r'history-new">([^<]*)<', html)
     assert any(v in ("售后服务部", "After-sales service") for v in new_values)
     assert f"#{Department.objects.get(code='service').pk}" not in new_values
+
+
+@pytest.mark.req("PLAT-2", "PLAT-6")
+def test_history_in_chinese_shows_labels_and_names_not_codes(make_user, dept):
+    from django.utils import translation
+
+    signer = make_user("zhangwei", "quality", display_name="张伟", department="quality")
+    with pytest.raises(SignatureError):
+        sign(dept, user=signer, password="wrong", meaning="approved", request=_request(signer))
+    sign(dept, user=signer, password=PASSWORD, meaning="approved", request=_request(signer))
+    request = RequestFactory().get("/")
+    request.user = signer
+    with translation.override("zh-hans"):
+        html = Template("{% load records %}{% history_panel obj %}").render(
+            Context({"obj": dept, "request": request})
+        )
+    import re
+
+    new_values = re.findall(r'history-new">([^<]*)<', html)
+    assert "批准" in new_values and "approved" not in new_values  # meaning: its label
+    assert "张伟" in new_values and "zhangwei" not in new_values  # signer: the name
+    assert "密码错误" in new_values and "wrong password" not in new_values  # outcome
+    sources = re.findall(r'history-source"[^>]*>([^<]*)<', html)
+    assert sources and "ui" not in sources

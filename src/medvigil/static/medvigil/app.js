@@ -4,6 +4,28 @@ document.addEventListener("htmx:configRequest", function (evt) {
   if (!el) return;
   try { Object.assign(evt.detail.headers, JSON.parse(el.getAttribute("hx-headers"))); } catch (e) {}
 });
+// No inline scripts (the Content-Security-Policy allows scripts from our own files only):
+// page behaviour is declared with data attributes and wired here.
+document.addEventListener("DOMContentLoaded", function () {
+  // Open a dialog the server marked to show at once (e.g. a signature dialog with errors).
+  document.querySelectorAll(".modal[data-autoshow]").forEach(function (modal) {
+    if (window.bootstrap) { bootstrap.Modal.getOrCreateInstance(modal).show(); }
+  });
+  // <datalist data-options-url>: inputs using it get suggestions from that URL as you type.
+  document.querySelectorAll("datalist[data-options-url]").forEach(function (list) {
+    document.querySelectorAll('input[list="' + list.id + '"]').forEach(function (input) {
+      var timer;
+      input.addEventListener("input", function () {
+        clearTimeout(timer);
+        timer = setTimeout(function () {
+          if (!window.htmx) return;
+          var url = list.dataset.optionsUrl + "?q=" + encodeURIComponent(input.value);
+          htmx.ajax("GET", url, {target: "#" + list.id, swap: "innerHTML"});
+        }, 250);
+      });
+    });
+  });
+});
 document.body.addEventListener("htmx:beforeRequest", function () {
   document.getElementById("htmx-progress")?.classList.add("htmx-request");
 });
@@ -15,3 +37,78 @@ document.body.addEventListener("htmx:afterSwap", function (evt) {
   var modal = evt.detail.target.querySelector(".modal[data-autoshow]");
   if (modal) { bootstrap.Modal.getOrCreateInstance(modal).show(); }
 });
+
+// Phones: list tables read as stacked cards. Every table directly in a card (the list
+// pages' shape) gets .table-stack and each cell the text of its column head as data-label;
+// app.css lays them out below the md breakpoint. A table can opt out with data-no-stack.
+function medvigilStackTables(root) {
+  root.querySelectorAll(".card > .table-responsive > table, .card > table").forEach(function (table) {
+    if (table.hasAttribute("data-no-stack") || !table.tHead) return;
+    var heads = Array.prototype.map.call(table.tHead.rows[0].cells, function (th) {
+      return th.innerText.trim();
+    });
+    if (heads.length < 2) return;
+    Array.prototype.forEach.call(table.tBodies, function (body) {
+      Array.prototype.forEach.call(body.rows, function (row) {
+        var col = 0;
+        Array.prototype.forEach.call(row.cells, function (cell) {
+          if (!cell.hasAttribute("data-label")) cell.setAttribute("data-label", heads[col] || "");
+          col += cell.colSpan || 1;
+        });
+      });
+    });
+    table.classList.add("table-stack");
+  });
+}
+
+// Filter forms fold on phones: a GET form in the page with three or more fields gets a
+// "Filters" button; folded, only its search box and submit button stay (or nothing, when it
+// has no search box). Forms with errors stay open.
+function medvigilFoldFilters(root) {
+  var phone = window.matchMedia("(max-width: 767.98px)").matches;
+  var label = document.body.getAttribute("data-filters-label") || "Filters";
+  root.querySelectorAll("main form").forEach(function (form, n) {
+    if ((form.getAttribute("method") || "get").toLowerCase() !== "get") return;
+    if (form.classList.contains("filter-form")) return;
+    var fields = form.querySelectorAll("input:not([type=hidden]):not([type=submit]):not([type=button]), select, textarea");
+    if (fields.length < 3) return;
+    form.classList.add("filter-form");
+    if (!form.id) form.id = "filters-" + n;
+    var search = form.querySelector("input[type=search], input[name=q]");
+    var submit = form.querySelector("button:not([type=button]), input[type=submit]");
+    if (search) {
+      var row = form.classList.contains("row") ? form : form.querySelector(".row");
+      Array.prototype.forEach.call(row ? row.children : [], function (cell) {
+        if (cell.contains(search) || (submit && cell.contains(submit))) return;
+        if (cell.matches("input[type=hidden]")) return;
+        cell.classList.add("filter-hide");
+      });
+    } else {
+      form.classList.add("filter-all");
+    }
+    var active = 0;
+    fields.forEach(function (f) {
+      if (f === search) return;
+      if (f.type === "checkbox" || f.type === "radio") { if (f.checked) active += 1; }
+      else if (f.tagName === "SELECT") { if (f.selectedIndex > 0) active += 1; }
+      else if (f.value) active += 1;
+    });
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "btn btn-sm btn-outline-secondary mb-2 filter-toggle";
+    button.setAttribute("aria-controls", form.id);
+    button.textContent = active ? label + " (" + active + ")" : label;
+    form.parentNode.insertBefore(button, form);
+    var collapsed = phone && !form.querySelector(".is-invalid, .invalid-feedback, .alert-danger");
+    form.classList.toggle("filters-collapsed", collapsed);
+    button.setAttribute("aria-expanded", collapsed ? "false" : "true");
+    button.addEventListener("click", function () {
+      var nowCollapsed = form.classList.toggle("filters-collapsed");
+      button.setAttribute("aria-expanded", nowCollapsed ? "false" : "true");
+    });
+  });
+}
+
+medvigilStackTables(document);
+medvigilFoldFilters(document);
+document.body.addEventListener("htmx:afterSwap", function () { medvigilStackTables(document); });

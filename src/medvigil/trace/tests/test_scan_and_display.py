@@ -18,7 +18,7 @@ from django.utils.functional import Promise
 from openpyxl import load_workbook
 
 from medvigil.accounts.models import APIToken
-from medvigil.core.imports import create_batch
+from medvigil.core.imports import create_batch, error_message
 from medvigil.core.models import ImportBatch
 from medvigil.core.registry import work_for
 from medvigil.trace import services
@@ -154,7 +154,9 @@ def test_import_error_report_has_no_biip_english(scan_world, make_user):
         uploaded=SimpleUploadedFile("u.csv", buf.getvalue().encode()),
     )
     assert batch.status == ImportBatch.Status.FAILED
-    shown = " ".join(str(e["msg"]) for e in batch.errors_preview)
+    # Stored language-neutral and read in the reader's language (PLAT-6): a Chinese reader.
+    with translation.override("zh-hans"):
+        shown = " ".join(error_message(e) for e in batch.errors_preview)
     assert "校验位错误" in shown and not any(word in shown for word in BIIP_WORDS)
 
 

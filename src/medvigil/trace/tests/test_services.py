@@ -271,8 +271,8 @@ def test_acceptance_starts_the_warranty(stock):
     assert inst.warranty_end is None
     assert Unit.objects.get(pk=u1.pk).status == UnitStatus.INSTALLED
     with pytest.raises(ValidationError, match="before installation"):
-        services.accept_installation(inst, accepted_on=dt.date(2026, 2, 1))
-    inst = services.accept_installation(inst, accepted_on=dt.date(2026, 3, 2))
+        services.accept_installation(inst, accepted_on=dt.date(2026, 2, 1), version=inst.version)
+    inst = services.accept_installation(inst, accepted_on=dt.date(2026, 3, 2), version=inst.version)
     assert pump.warranty_months == 24
     assert inst.warranty_end == dt.date(2028, 3, 2)
 
@@ -322,7 +322,9 @@ def test_return_record_fields_and_unit_state(stock, quality_user):
     assert Unit.objects.get(pk=u1.pk).status == UnitStatus.RETURNED
     with pytest.raises(ValidationError, match="awaits a disposition"):
         services.create_sale(seller=None, buyer=h, sale_date=DAY, lines=[L(unit=u1)])
-    services.set_return_disposition(ret, disposition=Disposition.SCRAP, note="报废")
+    services.set_return_disposition(
+        ret, disposition=Disposition.SCRAP, note="报废", version=ret.version
+    )
     assert Unit.objects.get(pk=u1.pk).status == UnitStatus.SCRAPPED
     with pytest.raises(ValidationError, match="scrapped"):
         services.create_sale(seller=None, buyer=h, sale_date=DAY, lines=[L(unit=u1)])

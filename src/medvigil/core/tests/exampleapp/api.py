@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from medvigil.core.api import api_get_object, api_user, error_responses
+from medvigil.core.api import Id, api_get_object, api_user, error_responses
 from medvigil.core.permissions import scope_for_user
 
 from .models import Inspection
@@ -28,5 +28,5 @@ def list_inspections(request: HttpRequest) -> Any:
 
 
 @router.get("/inspections/{pk}", response={200: InspectionOut, **error_responses(403, 404)})
-def get_inspection(request: HttpRequest, pk: int) -> Any:
+def get_inspection(request: HttpRequest, pk: Id) -> Any:
     return api_get_object(request, Inspection, pk=pk)

@@ -1,0 +1,94 @@
+"""The page shell: every asset a page links is served as `make run` serves it, the favicon,
+and the Administration menu (PLAT-1, PLAT-6)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+pytestmark = [pytest.mark.django_db]
+
+ASSET = re.compile(r'(?:href|src)="(/static/[^"]+)"')
+
+
+def assets(html: str) -> list[str]:
+    return sorted(set(ASSET.findall(html)))
+
+
+@pytest.mark.req("PLAT-6")
+def test_every_linked_asset_is_served_with_the_production_static_setup(
+    settings, make_user, client_for
+):
+    """`medvigil serve` runs with DEBUG off, WhiteNoise in finders mode and the compressed
+    storage, and nothing collected into STATIC_ROOT: what a fresh `make run` has."""
+    settings.DEBUG = False
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    }
+    assert settings.WHITENOISE_USE_FINDERS
+    user = make_user("qe", "quality", department="quality")
+    c = client_for(user)  # a new client: WhiteNoise scans the finders with these settings
+    found: set[str] = set()
+    for url in (reverse("login"), reverse("home"), reverse("import_list")):
+        page = (Client() if url == reverse("login") else c).get(url)
+        assert page.status_code == 200, url
+        found.update(assets(page.content.decode()))
+    wanted = {
+        "/static/medvigil/app.css",
+        "/static/medvigil/app.js",
+        "/static/medvigil/favicon.svg",
+        "/static/bootstrap/css/bootstrap.min.css",
+        "/static/bootstrap/js/bootstrap.bundle.min.js",
+    }
+    assert wanted <= found
+    for url in sorted(found):
+        r = c.get(url)
+        assert r.status_code == 200, url
+        body = b"".join(r.streaming_content) if r.streaming else r.content
+        assert body, url
+
+
+@pytest.mark.req("PLAT-6")
+def test_favicon_is_linked_and_favicon_ico_leads_to_it(client):
+    html = client.get(reverse("login")).content.decode()
+    assert '<link rel="icon" href="/static/medvigil/favicon.svg"' in html
+    r = client.get("/favicon.ico")
+    assert r.status_code == 301 and r["Location"] == "/static/medvigil/favicon.svg"
+    r = client.get(r["Location"])
+    assert r.status_code == 200
+    body = b"".join(r.streaming_content) if r.streaming else r.content
+    assert body.startswith(b"<svg")
+
+
+def admin_menu(html: str) -> list[str]:
+    menu = html.split(">Administration<", 1)
+    if len(menu) < 2:
+        return []
+    return re.findall(r'class="dropdown-item" href="([^"]+)"', menu[1].split("</ul>", 1)[0])
+
+
+@pytest.mark.req("PLAT-1", "PLAT-4", "PLAT-5")
+def test_administration_menu_holds_numbering_retention_users_and_the_admin(
+    admin_user, make_user, client_for
+):
+    links = admin_menu(client_for(admin_user).get(reverse("home")).content.decode())
+    for name in (
+        "admin:core_numberingscheme_changelist",
+        "admin:core_retentionrule_changelist",
+        "admin:accounts_user_changelist",
+        "admin:accounts_role_changelist",
+        "admin:index",
+        "destruction_list",
+    ):
+        assert reverse(name) in links, name
+    for url in links:
+        assert client_for(admin_user).get(url).status_code == 200, url
+    # a quality engineer (not staff) sees record destruction, not the Django admin's pages
+    qe = make_user("qe", "quality", department="quality")
+    links = admin_menu(client_for(qe).get(reverse("home")).content.decode())
+    assert reverse("destruction_list") in links
+    assert not [u for u in links if u.startswith("/admin/")]
