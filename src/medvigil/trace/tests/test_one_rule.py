@@ -401,3 +401,17 @@ def test_customer_pages_list_licences_only_to_licence_readers(world, make_user, 
     licence_reader = user_with(make_user, "lic", "trace.view_customer", "trace.view_licence")
     r = client_for(licence_reader).get(reverse("trace:customer_detail", args=[world.hospital.pk]))
     assert number in r.content.decode()
+
+
+@pytest.mark.req("TRC-4", "PLAT-10")
+def test_a_sale_rule_refusal_in_an_import_is_read_in_the_readers_language(world, quality_user):
+    from django.utils import translation
+
+    from medvigil.core.imports import error_message
+
+    rows = [["销售日期", "购买方", "出厂编号"], [SALE_DAY.isoformat(), "H-2", "A1"]]
+    batch = upload(quality_user, "sales", csv_bytes(rows))  # checked in English
+    assert "already sold by us" in import_messages(batch)[0]
+    with translation.override("zh-hans"):
+        shown = error_message(batch.errors_preview[0])
+    assert "already sold by us" not in shown and "A1" in shown
