@@ -41,9 +41,16 @@ from ninja.security.apikey import APIKeyCookie
 from ninja.utils import check_csrf
 
 from .audit.context import set_actor
-from .audit.search import AuditFilter, change_rows, record_type_label, record_types, search_entries
+from .audit.search import (
+    AuditFilter,
+    change_rows,
+    content_type_for,
+    record_type_label,
+    record_types,
+    search_entries,
+)
 from .models import AuditEntry
-from .permissions import get_object_for_user, require
+from .permissions import check_history_access, get_object_for_user, require
 
 __all__ = [
     "ERROR_RESPONSES",
@@ -356,15 +363,20 @@ def get_entry(request: HttpRequest, entry_id: Id) -> Any:
 
 @router.get(
     "/records/{record_type}/{object_id}/history",
-    response={200: list[AuditEntryOut], **error_responses(403)},
+    response={200: list[AuditEntryOut], **error_responses(403, 404)},
     summary="A record's history",
 )
 @paginate(Pagination)
 def record_history(request: HttpRequest, record_type: str, object_id: str) -> Any:
     """The record's entries in chain order (oldest first). An unknown record type is a 422;
-    a record without entries gives an empty list."""
+    a record without entries gives an empty list. Besides core.view_auditentry, the user
+    needs access to the record, as for the history panel of its page
+    (core.permissions.check_history_access): 404 for a record the user may not see."""
     require_perm(request, AUDIT_PERM)
     qs = search_entries(AuditFilter(record_type=record_type, object_id=object_id))
+    ct = content_type_for(record_type)
+    if ct is not None:
+        check_history_access(api_user(request), ct, object_id)
     return qs.order_by("seq")
 
 

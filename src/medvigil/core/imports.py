@@ -50,7 +50,7 @@ from .audit import audit_context
 from .i18n import gettext_msg as _
 from .i18n import render, to_data, validation_messages
 from .models import ImportBatch
-from .permissions import require
+from .permissions import require, scope_for_user
 
 log = logging.getLogger(__name__)
 
@@ -90,21 +90,25 @@ class Lookup:
     """Resolve a natural key to a record: the first of ``keys`` that matches wins. A key is a
     field name, or (field name, normaliser) where the normaliser turns the cell text into the
     stored form (or raises ValueError: that key does not apply). ``queryset`` restricts and
-    shapes what is loaded (e.g. ``.select_related(...)``)."""
+    shapes what is loaded (e.g. ``.select_related(...)``). ``scoped``: only the records the
+    importing user may see are found (core.permissions.scope_for_user, ARCHITECTURE rule 6)."""
 
     model: type[models.Model]
     keys: tuple[Any, ...]
     queryset: Callable[[], models.QuerySet] | None = None
     what: Any = ""  # a noun for messages ("product"); default: the model's verbose name
+    scoped: bool = True
 
-    def base(self) -> models.QuerySet:
-        if self.queryset is not None:
-            return self.queryset()
-        return self.model._default_manager.all()
+    def base(self, user: Any = None) -> models.QuerySet:
+        qs = self.queryset() if self.queryset is not None else self.model._default_manager.all()
+        if self.scoped and user is not None:
+            qs = scope_for_user(user, qs)
+        return qs
 
-    def resolve(self, values: Iterable[str]) -> dict[str, Any]:
-        """{value: record} for the values found; AMBIGUOUS where a key matches several.
-        One query per key and chunk of values, whatever the number of rows."""
+    def resolve(self, values: Iterable[str], user: Any = None) -> dict[str, Any]:
+        """{value: record} for the values found (among those `user` may see, if given);
+        AMBIGUOUS where a key matches several. One query per key and chunk of values,
+        whatever the number of rows."""
         pending = {v for v in values if v}
         found: dict[str, Any] = {}
         for key in self.keys:
@@ -119,7 +123,7 @@ class Lookup:
                     continue
                 by_norm.setdefault(n, []).append(v)
             hits: dict[str, Any] = {}
-            for qs in filter_in(self.base(), name, by_norm):
+            for qs in filter_in(self.base(user), name, by_norm):
                 for obj in qs:
                     k = str(getattr(obj, name))
                     hits[k] = AMBIGUOUS if k in hits else obj
@@ -761,7 +765,7 @@ def run_importer(
     for col in {c for c in mapping.values() if c.type == "lookup"}:
         assert col.lookup is not None
         wanted = {r.values[col.name] for r in rows if r.values.get(col.name)}
-        found = col.lookup.resolve(wanted)
+        found = col.lookup.resolve(wanted, importer.user)
         for r in rows:
             key = r.values.get(col.name)
             if not key:

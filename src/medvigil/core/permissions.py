@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import wraps
 from typing import Any, TypeVar
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404
 
@@ -57,6 +57,35 @@ def get_object_for_user(user: Any, qs_or_model: Any, action: str = "view", **loo
     if action != "view" and not can(user, qs.model, action):
         raise PermissionDenied
     return obj
+
+
+def check_history_access(user: Any, content_type: Any, object_id: Any) -> None:
+    """Whether `user` may read the history (audit entries) of one record, for the history
+    panel and the API alike: a user who may view the record (get_object_for_user: 404 or
+    403 otherwise); the trail of a destroyed record only to users who may view that record
+    type and the destruction requests or the audit trail (404 otherwise)."""
+    from .models import AuditEntry
+
+    model_class = content_type.model_class()
+    if model_class is None:
+        raise Http404
+    try:
+        exists = model_class._base_manager.filter(pk=object_id).exists()
+    except (ValueError, TypeError, ValidationError):
+        raise Http404
+    if exists:
+        get_object_for_user(user, model_class, "view", pk=object_id)
+        return
+    allowed = can(user, model_class, "view") and (
+        user.has_perm("core.view_destructionrequest") or user.has_perm("core.view_auditentry")
+    )
+    if (
+        not allowed
+        or not AuditEntry.objects.filter(
+            content_type=content_type, object_id=str(object_id)
+        ).exists()
+    ):
+        raise Http404
 
 
 def permission_required(perm: str) -> Any:

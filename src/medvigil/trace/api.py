@@ -8,7 +8,7 @@ trace.view_contact_data (PLAT-11), as on the pages."""
 import datetime as dt
 from typing import Any, Literal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
 from django.http import HttpRequest, JsonResponse
@@ -573,53 +573,42 @@ def lot_forward(
     return _forward_response(request, trace, format, f"forward-trace-{lot.lot_number}")
 
 
+FORWARD_FIELDS = {"lots": "lot", "serials": "serial", "product": "product_id"}
+
+
 @router.get(
     "/forward",
     response={200: ForwardOut, **error_responses(403)},
     summary="Forward trace by lots, serials, UDI-DI or production dates",
 )
 def forward(request: HttpRequest, filters: Query[ForwardQuery]) -> Any:
+    """Validated as on the trace page (services.validate_trace_criteria): the same messages
+    and limits, e.g. a production date range without a product, lot or UDI-DI covers at most
+    a year."""
     require_perm(request, "trace.view_unit")
     user = api_user(request)
-    lots = list(Lot.objects.filter(Q(lot_number__in=filters.lot) | Q(pk__in=filters.lot_id)))
-    serials: list[str] = []
-    udis: list[tuple[str, str]] = []
-    for text in filters.serial:
-        if looks_like_udi(text):
-            try:
-                udi = parse_udi(text)
-            except UdiError as exc:
-                raise ValidationError({"serial": [exc.message]})
-            udis.append((udi.gtin, udi.serial))
-        else:
-            serials.append(text)
-    gtin = filters.gtin.strip()
-    if gtin:
-        from .models import normalize_gtin
-
-        gtin = normalize_gtin(gtin)
-    missing = set(filters.lot) - {lot.lot_number for lot in lots}
-    if missing:
-        raise ValidationError(
-            {"lot": [_("Unknown lot(s): %(l)s") % {"l": ", ".join(sorted(missing))}]}
-        )
-    product = Product.objects.filter(pk=filters.product_id).first() if filters.product_id else None
-    if not (lots or serials or udis or gtin or filters.produced_from or filters.produced_to):
-        raise ValidationError(
-            {"lot": [_("Give lots, serial numbers, a UDI-DI or a production date range.")]}
-        )
-    trace = forward_trace(
-        lots=lots,
-        serials=serials,
-        udis=udis,
-        gtin=gtin or None,
-        product=product,
-        produced_from=filters.produced_from,
-        produced_to=filters.produced_to,
-        units_qs=scope_for_user(user, Unit),
-        limit=FORWARD_LIMIT,
-    )
+    given: dict[str, Any] = {
+        "lot_numbers": filters.lot,
+        "lot_ids": filters.lot_id,
+        "serials": filters.serial,
+        "gtin": filters.gtin,
+        "product": filters.product_id,
+        "produced_from": filters.produced_from,
+        "produced_to": filters.produced_to,
+    }
+    try:
+        criteria = services.validate_trace_criteria(user=user, **given)
+    except ValidationError as exc:
+        raise _renamed(exc, FORWARD_FIELDS)
+    trace = forward_trace(units_qs=scope_for_user(user, Unit), limit=FORWARD_LIMIT, **criteria)
     return _forward_response(request, trace, filters.format, "forward-trace")
+
+
+def _renamed(exc: ValidationError, names: dict[str, str]) -> ValidationError:
+    """A service's ValidationError with its fields named as this API's input fields."""
+    if not hasattr(exc, "error_dict"):
+        return exc
+    return ValidationError({names.get(k, k): v for k, v in exc.error_dict.items()})
 
 
 # --- products and customers ----------------------------------------------------------------
@@ -694,20 +683,17 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> Any:
     require_perm(request, "trace.add_customer")
     user = api_user(request)
     data = payload.dict()
-    allowed = can_view_contacts(user)
-    if not allowed and any(data.get(f) for f in Customer.CONTACT_FIELDS):
-        raise PermissionDenied(_("Your role may not record customer contact data."))
     if data["kind"] not in CustomerKind.values:  # pragma: no cover
         raise ValidationError({"kind": [_("Unknown customer type.")]})
-    customer = services.create_customer(by=user, **data)
-    return Status(201, _customer(customer, allowed))
+    customer = services.create_customer(by=user, **data)  # contact-data guard: a 403
+    return Status(201, _customer(customer, can_view_contacts(user)))
 
 
 # --- sales ---------------------------------------------------------------------------------
 
 
-def _customer_by_code(code: str, field: str) -> Customer:
-    customer = Customer.objects.filter(code=code.strip()).first()
+def _customer_by_code(user: Any, code: str, field: str) -> Customer:
+    customer = scope_for_user(user, Customer).filter(code=code.strip()).first()
     if customer is None:
         raise ValidationError({field: [_("No customer with code %(c)s.") % {"c": code}]})
     return customer
@@ -725,31 +711,41 @@ def create_sale(request: HttpRequest, payload: SaleIn) -> Any:
     require_perm(request, "trace.add_sale")
     user = api_user(request)
     errors: dict[str, list[str]] = {}
-    seller = _customer_by_code(payload.seller_code, "seller_code") if payload.seller_code else None
-    buyer = _customer_by_code(payload.buyer_code, "buyer_code")
+    seller = (
+        _customer_by_code(user, payload.seller_code, "seller_code") if payload.seller_code else None
+    )
+    buyer = _customer_by_code(user, payload.buyer_code, "buyer_code")
     lines: list[services.LineInput] = []
-    for text in payload.units:
-        try:
-            lines.append(services.LineInput(unit=find_unit(text, user)))
-        except UdiError as exc:
-            errors.setdefault("units", []).append(f"{text}: {exc.message}")
+    for text, unit in zip(
+        payload.units, services.resolve_units(payload.units, user=user), strict=True
+    ):
+        if isinstance(unit, UdiError):
+            errors.setdefault("units", []).append(f"{text}: {unit}")
+        else:
+            lines.append(services.LineInput(unit=unit))
     for item in payload.lots:
-        qs = Lot.objects.select_related("product")
+        found: Lot | UdiError | str
         if item.lot_id:
-            qs = qs.filter(pk=item.lot_id)
+            found = services.lots_for(user).select_related("product").filter(
+                pk=item.lot_id
+            ).first() or _("No lot %(lot)s.") % {"lot": item.lot_id}
         elif item.lot_number:
-            qs = qs.filter(lot_number=item.lot_number)
+            product = None
             if item.product_code:
-                qs = qs.filter(product__code=item.product_code)
+                product = scope_for_user(user, Product).filter(code=item.product_code).first()
+                if product is None:
+                    errors.setdefault("lots", []).append(
+                        _("No product with code %(c)s.") % {"c": item.product_code}
+                    )
+                    continue
+            [found] = services.resolve_lots([item.lot_number], user=user, products=[product])
         else:
             errors.setdefault("lots", []).append(_("Give lot_id or lot_number."))
             continue
-        found = list(qs[:2])
-        if len(found) != 1:
-            why = _("not found") if not found else _("ambiguous; give product_code")
-            errors.setdefault("lots", []).append(f"{item.lot_id or item.lot_number}: {why}")
-            continue
-        lines.append(services.LineInput(lot=found[0], quantity=item.quantity))
+        if isinstance(found, UdiError | str):
+            errors.setdefault("lots", []).append(f"{item.lot_id or item.lot_number}: {found}")
+        else:
+            lines.append(services.LineInput(lot=found, quantity=item.quantity))
     if errors:
         raise ValidationError(errors)
     try:
@@ -764,13 +760,7 @@ def create_sale(request: HttpRequest, payload: SaleIn) -> Any:
             notes=payload.notes,
         )
     except ValidationError as exc:
-        if hasattr(exc, "error_dict"):
-            renamed = {
-                {"buyer": "buyer_code", "seller": "seller_code", "lines": "units"}.get(k, k): v
-                for k, v in exc.error_dict.items()
-            }
-            raise ValidationError(renamed)
-        raise
+        raise _renamed(exc, {"buyer": "buyer_code", "seller": "seller_code", "lines": "units"})
     return Status(201, _sale(sale))
 
 

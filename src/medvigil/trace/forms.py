@@ -1,20 +1,24 @@
 """Forms of the traceability pages. They only collect and shape input; the services validate
-the business rules and change state."""
+the business rules and change state. Every record a form looks up (customers typed by code,
+lots, units, the product choices) comes through the user's scope (core.permissions), so a
+form is no side door to records the user may not see."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from medvigil.core.permissions import scope_for_user
+
+from . import services
 from .models import (
     Customer,
     CustomerKind,
@@ -25,8 +29,7 @@ from .models import (
     Product,
     normalize_gtin,
 )
-from .privacy import can_view_contacts
-from .udi import UdiError, find_lot, find_unit, label_problems, looks_like_udi, parse_udi
+from .udi import UdiError, label_problems, looks_like_udi, parse_udi
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -130,13 +133,26 @@ class CustomerForm(VersionedModelForm):
         self.fields["owner"].queryset = (
             get_user_model().objects.filter(is_active=True).order_by("username")
         )
-        if not can_view_contacts(user):
-            # Without trace.view_contact_data the contact fields are neither shown nor changed.
-            for name in Customer.CONTACT_FIELDS:
-                self.fields.pop(name, None)
+        drop_contact_fields(self, user, Customer)
 
     def changed_values(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in self.fields if name != "version"}
+
+
+def drop_contact_fields(form: forms.BaseForm, user: Any, model: Any) -> None:
+    """Without the right to write contact data (services.may_write_contacts, PLAT-11) the
+    contact fields are neither shown nor changed; the services refuse them anyway."""
+    if not services.may_write_contacts(user):
+        for name in model.CONTACT_FIELDS:
+            form.fields.pop(name, None)
+
+
+def scope_customer_fields(form: forms.BaseForm, user: Any) -> None:
+    """Customers typed into the form's CustomerFields are looked up among those `user` may
+    see."""
+    for field in form.fields.values():
+        if isinstance(field, CustomerField):
+            field.user = user
 
 
 class LicenceForm(VersionedModelForm):
@@ -283,6 +299,7 @@ class CustomerField(forms.CharField):
 
     def __init__(self, *args: Any, kinds: tuple[str, ...] | None = None, **kwargs: Any) -> None:
         self.kinds = kinds
+        self.user: Any = None  # set by the form (scope_customer_fields)
         kwargs.setdefault("max_length", 200)
         super().__init__(*args, **kwargs)
         self.widget.attrs.update({"list": "customer-options", "autocomplete": "off"})
@@ -297,7 +314,11 @@ class CustomerField(forms.CharField):
         if not text:
             return None
         code = text.split(" — ", 1)[0].strip()
-        qs = Customer.objects.filter(active=True)
+        qs: QuerySet[Customer]
+        if self.user is None:  # a form that did not say whose lookup this is finds nothing
+            qs = Customer.objects.none()
+        else:
+            qs = scope_for_user(self.user, Customer).filter(active=True)
         if self.kinds:
             qs = qs.filter(kind__in=self.kinds)
         found = list(qs.filter(Q(code=code) | Q(name=text.strip()))[:2])
@@ -356,17 +377,17 @@ class SaleForm(BootstrapMixin, forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        scope_customer_fields(self, user)
         if not self.is_bound:
             self.initial.setdefault("sale_date", timezone.localdate())
         self._style()
 
     def clean_units(self) -> list[Any]:
         units, errors, seen = [], [], set()
-        for line in scan_lines(self.cleaned_data.get("units", "")):
-            try:
-                unit = find_unit(line, self.user)
-            except UdiError as exc:
-                errors.append(f"{line[:60]}: {exc.message}")
+        lines = scan_lines(self.cleaned_data.get("units", ""))
+        for line, unit in zip(lines, services.resolve_units(lines, user=self.user), strict=True):
+            if isinstance(unit, UdiError):
+                errors.append(f"{line[:60]}: {unit}")
                 continue
             if unit.pk in seen:
                 errors.append(_("Unit %(s)s is listed twice.") % {"s": unit.serial})
@@ -406,20 +427,7 @@ def parse_lot_line(line: str, user: Any) -> tuple[Lot, int]:
     ident, qty = m.group(1).strip(), int(m.group(2))
     if qty < 1:
         raise ValidationError(_("“%(l)s”: the quantity must be at least 1.") % {"l": text[:60]})
-    if looks_like_udi(ident):
-        try:
-            return find_lot(ident, user), qty
-        except UdiError as exc:
-            raise ValidationError(f"{text[:60]}: {exc.message}")
-    lots = list(Lot.objects.select_related("product").filter(lot_number=ident)[:2])
-    if not lots:
-        raise ValidationError(_("No lot %(lot)s.") % {"lot": ident})
-    if len(lots) > 1:
-        raise ValidationError(
-            _("Lot number %(lot)s exists for several products; scan the UDI instead.")
-            % {"lot": ident}
-        )
-    return lots[0], qty
+    return services.resolve_lot(ident, user=user), qty
 
 
 class InstallationForm(BootstrapMixin, forms.ModelForm):
@@ -444,8 +452,10 @@ class InstallationForm(BootstrapMixin, forms.ModelForm):
 
     field_order = ["customer"]
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        scope_customer_fields(self, user)
+        drop_contact_fields(self, user, Installation)
         if not self.is_bound:
             self.initial.setdefault("installed_on", timezone.localdate())
         self._style()
@@ -497,6 +507,7 @@ class ReturnForm(BootstrapMixin, forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        scope_customer_fields(self, user)
         if not self.is_bound:
             self.initial.setdefault("return_date", timezone.localdate())
         self._style()
@@ -506,7 +517,7 @@ class ReturnForm(BootstrapMixin, forms.Form):
         if not text:
             return None
         try:
-            return find_unit(text, self.user)
+            return services.resolve_unit(text, user=self.user)
         except UdiError as exc:
             raise ValidationError(exc.message)
 
@@ -534,6 +545,9 @@ class DispositionForm(BootstrapMixin, forms.Form):
 
 
 class TraceForm(BootstrapMixin, forms.Form):
+    """Forward-trace criteria; validated by services.validate_trace_criteria, the validator of
+    the API's forward trace too."""
+
     lots = forms.CharField(
         label=gettext_lazy("Lot numbers"),
         required=False,
@@ -546,104 +560,46 @@ class TraceForm(BootstrapMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
         help_text=gettext_lazy("One per line; scanning works here too."),
     )
-    gtin = forms.CharField(label=gettext_lazy("UDI-DI (GTIN)"), required=False, max_length=20)
+    gtin = forms.CharField(label=gettext_lazy("UDI-DI (GTIN)"), required=False, max_length=200)
     product = forms.ModelChoiceField(
-        label=gettext_lazy("Product"), queryset=Product.objects.all(), required=False
+        label=gettext_lazy("Product"), queryset=Product.objects.none(), required=False
     )
     produced_from = forms.DateField(
         label=gettext_lazy("Produced from"), required=False, widget=DATE
     )
     produced_to = forms.DateField(label=gettext_lazy("Produced to"), required=False, widget=DATE)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["product"].queryset = scope_for_user(user, Product)  # type: ignore[attr-defined]
+        self._criteria: dict[str, Any] = {}
         self._style()
-
-    def clean_lots(self) -> list[Lot]:
-        numbers = scan_lines(self.cleaned_data.get("lots", ""))
-        if not numbers:
-            return []
-        lots = list(Lot.objects.filter(lot_number__in=numbers).select_related("product"))
-        missing = sorted(set(numbers) - {lot.lot_number for lot in lots})
-        if missing:
-            raise ValidationError(_("Unknown lot(s): %(l)s") % {"l": ", ".join(missing[:20])})
-        return lots
-
-    def clean_serials(self) -> tuple[list[str], list[tuple[str, str]]]:
-        serials: list[str] = []
-        udis: list[tuple[str, str]] = []
-        errors = []
-        for line in scan_lines(self.cleaned_data.get("serials", "")):
-            if looks_like_udi(line):
-                try:
-                    udi = parse_udi(line)
-                except UdiError as exc:
-                    errors.append(f"{line[:60]}: {exc.message}")
-                    continue
-                if not udi.serial:
-                    errors.append(_("%(l)s: the UDI has no serial (21).") % {"l": line[:60]})
-                    continue
-                udis.append((udi.gtin, udi.serial))
-            else:
-                serials.append(line)
-        if errors:
-            raise ValidationError(errors)
-        return serials, udis
-
-    def clean_gtin(self) -> str:
-        value = (self.cleaned_data.get("gtin") or "").strip()
-        if not value:
-            return ""
-        if looks_like_udi(value):
-            try:
-                return parse_udi(value).gtin
-            except UdiError as exc:
-                raise ValidationError(exc.message)
-        return normalize_gtin(value)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if self.errors:
             return data
-        serials, udis = data.get("serials") or ([], [])
-        if not (
-            data.get("lots")
-            or serials
-            or udis
-            or data.get("gtin")
-            or data.get("produced_from")
-            or data.get("produced_to")
-        ):
-            raise ValidationError(
-                _("Give lots, serial numbers, a UDI-DI or a production date range.")
+        try:
+            self._criteria = services.validate_trace_criteria(
+                user=self.user,
+                lot_numbers=scan_lines(data.get("lots", "")),
+                serials=scan_lines(data.get("serials", "")),
+                gtin=data.get("gtin", ""),
+                product=data.get("product"),
+                produced_from=data.get("produced_from"),
+                produced_to=data.get("produced_to"),
             )
-        start, end = data.get("produced_from"), data.get("produced_to")
-        if start and end and end < start:
-            self.add_error("produced_to", _("The end is before the start."))
-        narrowed = data.get("product") or data.get("gtin") or data.get("lots")
-        if (
-            (start or end)
-            and not narrowed
-            and (not (start and end) or (end - start) > dt.timedelta(days=366))
-        ):
-            self.add_error(
-                "produced_to",
-                _("A date range without a product may cover at most one year."),
-            )
+        except ValidationError as exc:
+            if not hasattr(exc, "error_dict"):
+                raise
+            for name, errors in exc.error_dict.items():
+                self.add_error(name if name in self.fields else None, errors)
         return data
 
     def criteria(self) -> dict[str, Any]:
-        data = self.cleaned_data
-        serials, udis = data.get("serials") or ([], [])
-        return {
-            "lots": data.get("lots") or None,
-            "serials": serials or None,
-            "udis": udis or None,
-            "gtin": data.get("gtin") or None,
-            "product": data.get("product"),
-            "produced_from": data.get("produced_from"),
-            "produced_to": data.get("produced_to"),
-        }
+        """The keyword arguments of queries.forward_trace (after is_valid())."""
+        return dict(self._criteria)
 
 
 class DrillForm(BootstrapMixin, forms.Form):
@@ -662,9 +618,7 @@ class DrillForm(BootstrapMixin, forms.Form):
         self._style()
 
     def clean_lot(self) -> Lot:
-        text = self.cleaned_data["lot"].strip()
-        lot, _qty = parse_lot_line(f"{text} 1", self.user)
-        return lot
+        return services.resolve_lot(self.cleaned_data["lot"].strip(), user=self.user)
 
 
 class ConclusionForm(BootstrapMixin, forms.Form):

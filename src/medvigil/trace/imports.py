@@ -1,12 +1,17 @@
 """Importers of traceability data (PLAT-10 × TRC-1 … TRC-5): products, customers, licences,
 lots, units, sales (one row per line, grouped into sales) and installations.
 
-The rules are the UI services' (trace.services): master data goes through the same
-``build_*`` functions (GTIN check digit, licence dates, lot expiry from shelf life); units,
-sales and installations are checked set-based — lookups loaded once per file, never one query
-per row — with the services' own rule functions (``licence_problems``, ``_unit_sale_problem``,
-``compose_udi_pi``, ``warranty_end_for``) so that an imported sale is refused exactly when the
-sale form would refuse it (TRC-2 licence check, double sale, expired units).
+Every rule is trace.services' — the same public functions the forms and the API call:
+master data through the ``build_*`` functions (GTIN check digit, licence dates, lot expiry
+from shelf life), units through ``UnitBuilder`` and ``recorded_serials``, units and lots named
+by serial, UDI or lot number through ``resolve_units``/``resolve_lots``, sales through
+``check_sale`` with one ``SaleLedger`` for the file (so an imported sale is refused exactly
+when the sale form would refuse it) and ``record_sales``, installations through
+``build_installation`` and ``save_installations``, contact data through
+``check_contact_write`` (PLAT-11). The importers only read the file's shape (natural keys,
+grouping rows into sales), load what the checks need set-based — lookups loaded once per
+file, never one query per row, only records the importing user may see — and save nothing
+themselves.
 
 Natural keys: a product by UDI-DI (GTIN), product code or model; a customer by code, unified
 social credit code or name; a lot by product + lot number; a unit by serial number, or by a
@@ -24,7 +29,6 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import prefetch_related_objects
-from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from medvigil.core.i18n import gettext_msg as _
@@ -36,10 +40,10 @@ from medvigil.core.imports import (
     Row,
     RowError,
     chunked,
-    filter_in,
     flatten,
     register,
 )
+from medvigil.core.permissions import scope_for_user
 
 from . import services
 from .models import (
@@ -52,13 +56,11 @@ from .models import (
     Product,
     RiskClass,
     Sale,
-    SaleLine,
     Tracking,
     Unit,
-    UnitStatus,
     normalize_gtin,
 )
-from .udi import UdiError, label_problems, looks_like_udi, parse_udi
+from .udi import UdiError, label_problems, parse_udi
 
 CHUNK = 2000
 
@@ -82,6 +84,7 @@ USER_LOOKUP = Lookup(
     keys=("username", "email"),
     queryset=lambda: get_user_model()._default_manager.filter(is_active=True),
     what=gettext_lazy("user"),
+    scoped=False,  # a person named in the file (installer), not a record read
 )
 
 
@@ -129,6 +132,18 @@ def _field_errors(row: Row, exc: ValidationError, columns: dict[str, str]) -> No
 def _present(row: Row, names: Iterable[str]) -> dict[str, Any]:
     """Values of the named columns that are filled in (empty cells keep the model default)."""
     return {n: row.values[n] for n in names if row.values.get(n) is not None}
+
+
+def _contacts_allowed(row: Row, user: Any, model: Any, values: dict[str, Any]) -> bool:
+    """services.check_contact_write on the row: a refusal is an error on each contact column
+    given (PLAT-11)."""
+    try:
+        services.check_contact_write(user, model, values)
+    except services.ContactDataRefused as exc:
+        for name in exc.fields:
+            row.error(name, exc.message)
+        return False
+    return True
 
 
 class _Duplicates:
@@ -365,8 +380,11 @@ class CustomerImporter(Importer):
         self.codes = _Duplicates()
 
     def validate_row(self, row: Row) -> Any:
+        values = _present(row, (c.name for c in self.columns))
+        if not _contacts_allowed(row, self.user, Customer, values):
+            return None
         try:
-            customer = services.build_customer(**_present(row, (c.name for c in self.columns)))
+            customer = services.build_customer(**values)
         except ValidationError as exc:
             _field_errors(row, exc, {})
             return None
@@ -479,15 +497,33 @@ class LotImporter(Importer):
         return lot
 
 
-def _load_lots(pairs: set[tuple[int, str]]) -> dict[tuple[int, str], Lot]:
-    """Lots by (product id, lot number), a query per chunk of lot numbers."""
-    out: dict[tuple[int, str], Lot] = {}
-    products = {p for p, _n in pairs}
-    for qs in filter_in(
-        Lot.objects.filter(product_id__in=products), "lot_number", (n for _p, n in pairs)
-    ):
-        for lot in qs:
-            out[(lot.product_id, lot.lot_number)] = lot
+def _resolve_lots(rows: list[Row], user: Any, number_column: str = "lot_number") -> dict[int, Lot]:
+    """The lot of each row that names one (lot number, narrowed by the row's product), through
+    services.resolve_lots — once per distinct (lot number, product). Errors go on the rows."""
+    keys = {
+        (r.values[number_column], r.values.get("product"))
+        for r in rows
+        if r.ok and r.values.get(number_column)
+    }
+    ordered = sorted(keys, key=lambda k: (k[0], k[1].pk if k[1] is not None else 0))
+    found = dict(
+        zip(
+            ordered,
+            services.resolve_lots(
+                [n for n, _p in ordered], user=user, products=[p for _n, p in ordered]
+            ),
+            strict=True,
+        )
+    )
+    out: dict[int, Lot] = {}
+    for r in rows:
+        if not r.ok or not r.values.get(number_column):
+            continue
+        lot = found[(r.values[number_column], r.values.get("product"))]
+        if isinstance(lot, UdiError):
+            r.error(number_column, lot.lazy_text)
+        else:
+            out[r.number] = lot
     return out
 
 
@@ -555,9 +591,8 @@ class UnitImporter(Importer):
             gtins.add(udi.gtin)
         by_gtin: dict[str, Product] = {}
         if gtins:
-            by_gtin = {p.gtin: p for p in Product.objects.filter(gtin__in=gtins) if p.gtin}
-        pairs: set[tuple[int, str]] = set()
-        serials: set[str] = set()
+            products = scope_for_user(self.user, Product) if self.user else Product.objects
+            by_gtin = {p.gtin: p for p in products.filter(gtin__in=gtins) if p.gtin}
         for row in rows:
             if not row.ok:
                 continue
@@ -584,16 +619,13 @@ class UnitImporter(Importer):
                     row.values["lot_number"] = parsed.lot
             if product is None:
                 row.error("product", _("Give the product or the unit's full UDI."))
-                continue
-            serials.add(row.values["serial"])
-            if row.values.get("lot_number"):
-                pairs.add((product.pk, row.values["lot_number"]))
-        self.lots = _load_lots(pairs)
-        self.existing: set[tuple[int, str]] = set()
-        for qs in filter_in(Unit.objects.all(), "serial", serials):
-            self.existing.update(qs.values_list("product_id", "serial"))
+        ok = [r for r in rows if r.ok]
+        self.lots = _resolve_lots(ok, self.user)
+        self.existing = services.recorded_serials(
+            (r.values["product"].pk, r.values["serial"]) for r in ok
+        )
         self.seen = _Duplicates()
-        self.build = _UnitFactory()
+        self.build = services.UnitBuilder()
         # Units already recorded in each lot with a quantity produced, and those the file adds.
         self.recorded = services.recorded_units(lot.pk for lot in self.lots.values())
         self.in_file: dict[int, int] = defaultdict(int)
@@ -601,22 +633,9 @@ class UnitImporter(Importer):
     def validate_row(self, row: Row) -> Any:
         product: Product = row.values["product"]
         serial: str = row.values["serial"]
-        lot_number = row.values.get("lot_number")
-        lot = None
-        if lot_number:
-            lot = self.lots.get((product.pk, lot_number))
-            if lot is None:
-                row.error(
-                    "lot_number",
-                    _("No lot %(lot)s of product %(product)s; import the lot first.")
-                    % {"lot": lot_number, "product": product.code},
-                )
+        lot = self.lots.get(row.number)
         if (product.pk, serial) in self.existing:
-            row.error(
-                "serial",
-                _("Unit %(serial)s of product %(product)s exists already.")
-                % {"serial": serial, "product": product.code},
-            )
+            row.error("serial", services.serial_recorded_message(serial, product))
         self.seen.check(row, (product.pk, serial), "serial")
         if lot is not None and lot.pk in self.recorded:
             self.in_file[lot.pk] += 1
@@ -642,25 +661,26 @@ class UnitImporter(Importer):
             production_date = production_date or udi.production_date
         if not row.ok:
             return None
-        # The rules of services.build_unit, without its per-row database checks (the
-        # uniqueness of (product, serial) was checked above for the whole file at once).
-        if lot is not None:
-            production_date = production_date or lot.production_date
-            expiry_date = expiry_date or lot.expiry_date
-        if expiry_date is None and product.shelf_life_months:
-            expiry_date = product.expiry_for(production_date)
-        if production_date and expiry_date and expiry_date < production_date:
-            row.error("expiry_date", _("The expiry date is before the production date."))
+        try:
+            return self.build(
+                product=product,
+                lot=lot,
+                serial=serial,
+                production_date=production_date,
+                expiry_date=expiry_date,
+                production_record=row.values.get("production_record") or "",
+            )
+        except ValidationError as exc:
+            _field_errors(row, exc, {"lot": "lot_number"})
             return None
-        return self.build(
-            product=product,
-            lot=lot,
-            serial=serial,
-            production_date=production_date,
-            expiry_date=expiry_date,
-            production_record=row.values.get("production_record")
-            or (lot.production_record if lot is not None else ""),
-        )
+
+    def save_rows(self, items: list[Any], progress: Callable[[int], None]) -> int:
+        done = 0
+        for chunk in chunked(items, self.batch_size):
+            services.create_units(chunk, by=self.user)
+            done += len(chunk)
+            progress(done)
+        return done
 
     def recheck(self, items: list[Any]) -> list[RowError]:
         """Units another user or import recorded meanwhile may have filled a lot up."""
@@ -674,114 +694,29 @@ class UnitImporter(Importer):
         return [RowError(None, "", numbers[pk], str(msg)) for pk, msg in problems.items()]
 
 
-class _UnitFactory:
-    """Unsaved units for a bulk insert, built the way services.build_unit builds them (UDI-DI
-    from the product, UDI-PI by services.compose_udi_pi) but fast: Django's positional
-    constructor (the one Model.from_db uses) instead of keyword FK assignment, and the
-    UDI-PI prefix composed once per (production date, expiry, lot) — checked against
-    compose_udi_pi on the first unit of each, so a change there cannot go unnoticed."""
-
-    def __init__(self) -> None:
-        fields = Unit._meta.concrete_fields
-        self.index = {f.attname: i for i, f in enumerate(fields)}
-        self.template = [f.get_default() for f in fields]
-        self.prefix: dict[Any, str | None] = {}
-
-    def __call__(
-        self,
-        *,
-        product: Product,
-        lot: Lot | None,
-        serial: str,
-        production_date: dt.date | None,
-        expiry_date: dt.date | None,
-        production_record: str,
-    ) -> Unit:
-        values = list(self.template)
-        ix = self.index
-        values[ix["product_id"]] = product.pk
-        values[ix["lot_id"]] = lot.pk if lot is not None else None
-        values[ix["serial"]] = serial
-        values[ix["udi_di"]] = product.gtin or ""
-        values[ix["production_date"]] = production_date
-        values[ix["expiry_date"]] = expiry_date
-        values[ix["production_record"]] = production_record
-        unit = Unit(*values)
-        unit._state.fields_cache["product"] = product
-        unit._state.fields_cache["lot"] = lot
-        key = (production_date, expiry_date, lot.pk if lot is not None else None)
-        prefix = self.prefix.get(key, "")
-        if prefix == "":
-            full = services.compose_udi_pi(unit)
-            tail = f"(21){serial}"
-            self.prefix[key] = full[: -len(tail)] if full.endswith(tail) else None
-            unit.udi_pi = full
-        elif prefix is None:  # compose_udi_pi does not end with the serial: no shortcut
-            unit.udi_pi = services.compose_udi_pi(unit)
-        else:
-            unit.udi_pi = f"{prefix}(21){serial}"
-        return unit
-
-
 # --- shared: units named by serial or UDI ----------------------------------------------------
 
 
 def resolve_units(
-    rows: list[Row], column: str = "serial", product_column_name: str = "product"
+    rows: list[Row], user: Any, column: str = "serial", product_column_name: str = "product"
 ) -> dict[int, Unit]:
     """The unit of each row (by row number), from a serial or a GS1 UDI, narrowed by the
-    product column when given. Units are loaded in chunks with product, lot and holder; a unit
-    named on several rows is the same object, so callers can follow its state through the
-    file. Errors go on the rows."""
-    wanted: dict[int, tuple[str, str | None]] = {}
-    serials: set[str] = set()
-    for row in rows:
-        text = row.values.get(column)
-        if not text or not row.ok:
-            continue
-        gtin = None
-        serial = text
-        if looks_like_udi(text):
-            try:
-                udi = parse_udi(text)
-            except UdiError as exc:
-                row.error(column, exc.lazy_text)
-                continue
-            if not udi.serial:
-                row.error(column, _("The UDI has no serial number (21)."))
-                continue
-            gtin, serial = udi.gtin, udi.serial
-        wanted[row.number] = (serial, gtin)
-        serials.add(serial)
-    index: dict[str, list[Unit]] = defaultdict(list)
-    for qs in filter_in(Unit.objects.select_related("product", "lot", "holder"), "serial", serials):
-        for unit in qs:
-            index[unit.serial].append(unit)
-    found: dict[int, Unit] = {}
-    for row in rows:
-        if row.number not in wanted:
-            continue
-        serial, gtin = wanted[row.number]
-        candidates = index.get(serial, [])
-        if gtin:
-            candidates = [u for u in candidates if gtin in (u.udi_di, u.product.gtin)]
-        product = row.values.get(product_column_name)
-        if product is not None:
-            candidates = [u for u in candidates if u.product_id == product.pk]
-        if len(candidates) == 1:
-            found[row.number] = candidates[0]
-        elif not candidates:
-            row.error(column, _("No unit with serial number %(serial)s.") % {"serial": serial})
+    product column when given: services.resolve_units, once for the whole file. A unit named
+    on several rows is the same object, so callers can follow its state through the file.
+    Errors go on the rows."""
+    named = [r for r in rows if r.ok and r.values.get(column)]
+    found = services.resolve_units(
+        [r.values[column] for r in named],
+        user=user,
+        products=[r.values.get(product_column_name) for r in named],
+    )
+    out: dict[int, Unit] = {}
+    for row, unit in zip(named, found, strict=True):
+        if isinstance(unit, UdiError):
+            row.error(column, unit.lazy_text)
         else:
-            row.error(
-                column,
-                _(
-                    "Serial number %(serial)s exists for several products; give the product "
-                    "or the full UDI."
-                )
-                % {"serial": serial},
-            )
-    return found
+            out[row.number] = unit
+    return out
 
 
 def _versions_changed(units: Iterable[Unit], versions: dict[int, int]) -> set[int]:
@@ -799,6 +734,10 @@ def _versions_changed(units: Iterable[Unit], versions: dict[int, int]) -> set[in
 
 # --- sales (TRC-4) -------------------------------------------------------------------------
 
+SALE_COLUMNS = ("sale_date", "seller", "buyer")
+# check_sale's line fields → this file's columns
+LINE_COLUMNS = {"unit": "serial", "lot": "lot_number", "quantity": "quantity", "buyer": "buyer"}
+
 
 @dataclass
 class _SaleDraft:
@@ -810,7 +749,7 @@ class _SaleDraft:
     reference: str
     handler_name: str
     notes: str
-    lines: list[tuple[Row, SaleLine]] = field(default_factory=list)
+    lines: list[tuple[Row, services.LineInput]] = field(default_factory=list)
 
 
 @register
@@ -868,7 +807,7 @@ class SaleImporter(Importer):
 
     def prepare(self, rows: list[Row]) -> None:
         ok_rows = [r for r in rows if r.ok]
-        self.units = resolve_units(ok_rows)
+        self.units = resolve_units(ok_rows, self.user)
         self.versions = {u.pk: u.version for u in self.units.values()}
         self._resolve_lots(ok_rows)
         customers = [
@@ -876,56 +815,20 @@ class SaleImporter(Importer):
         ]
         prefetch_related_objects(list({id(c): c for c in customers}.values()), "licences")
         self._group([r for r in ok_rows if r.ok])
-        self._simulate()
+        self._check()
         self.has_errors = any(not r.ok for r in rows)
 
     def _resolve_lots(self, rows: list[Row]) -> None:
-        """Lot lines: the lot by product + lot number (or by lot number alone if unique)."""
-        self.lot_of: dict[int, Lot] = {}
+        """Lot lines: the lot by lot number (narrowed by the product), and a quantity."""
         need = [r for r in rows if not r.values.get("serial") and r.ok]
-        pairs = {
-            (r.values["product"].pk, r.values["lot_number"])
-            for r in need
-            if r.values.get("product") and r.values.get("lot_number")
-        }
-        by_pair = _load_lots(pairs)
-        bare = sorted({r.values["lot_number"] for r in need if r.values.get("lot_number")})
-        by_number: dict[str, list[Lot]] = defaultdict(list)
-        for qs in filter_in(Lot.objects.select_related("product"), "lot_number", bare):
-            for lot in qs:
-                by_number[lot.lot_number].append(lot)
         for r in need:
-            number = r.values.get("lot_number")
-            product = r.values.get("product")
-            if not number:
+            if not r.values.get("lot_number"):
                 r.error("serial", _("Give a serial number (or UDI), or a lot number."))
-                continue
-            if product is not None:
-                lot = by_pair.get((product.pk, number))
-                if lot is None:
-                    r.error(
-                        "lot_number",
-                        _("No lot %(lot)s of product %(product)s.")
-                        % {"lot": number, "product": product.code},
-                    )
-                    continue
-                lot.product = product
-            else:
-                lots = by_number.get(number, [])
-                if len(lots) != 1:
-                    r.error(
-                        "lot_number",
-                        _("No lot %(lot)s.") % {"lot": number}
-                        if not lots
-                        else _("Lot number %(lot)s exists for several products; give the product.")
-                        % {"lot": number},
-                    )
-                    continue
-                lot = lots[0]
-            if r.values.get("quantity") is None:
+        self.lot_of = _resolve_lots(need, self.user)
+        for r in need:
+            if r.number in self.lot_of and r.values.get("quantity") is None:
                 r.error("quantity", _("Give the quantity of the lot line."))
-                continue
-            self.lot_of[r.number] = lot
+                del self.lot_of[r.number]
 
     @staticmethod
     def _key(row: Row) -> Any:
@@ -977,133 +880,62 @@ class SaleImporter(Importer):
             self.rows_of[key].append(r)
         self.drafts = sorted(drafts.values(), key=lambda d: (d.sale_date, d.first_row.number))
 
-    def _simulate(self) -> None:
-        """Check every sale in date order, applying each to the in-memory units and lot
-        balances, so a later sale (a dealer's onward sale) sees the earlier ones."""
-        today = timezone.localdate()
-        lot_base: dict[tuple[int, int | None], int | None] = {}
-        lot_delta: dict[tuple[int, int | None], int] = defaultdict(int)
-        licence_cache: dict[tuple[int, int, dt.date], list[str]] = {}
-        self.line_of: dict[int, tuple[_SaleDraft, SaleLine, int]] = {}
-        for draft in self.drafts:
-            seller, buyer, on = draft.seller, draft.buyer, draft.sale_date
-            rows = self.rows_of[draft.key]
-            head = draft.first_row
-            problems_sale: list[tuple[str, str]] = []
-            if on > today + dt.timedelta(days=1):
-                problems_sale.append(("sale_date", _("The sale date is in the future.")))
-            if seller is not None:
-                if seller.kind != CustomerKind.DEALER:
-                    problems_sale.append(
-                        (
-                            "seller",
-                            _("Only a dealer can sell on; %(name)s is not a dealer.")
-                            % {"name": seller.name},
-                        )
-                    )
-                if seller.pk == buyer.pk:
-                    problems_sale.append(
-                        ("buyer", _("The buyer and the seller are the same customer."))
-                    )
-            for col, msg in problems_sale:
-                head.error(col, msg)
-            seen_units: set[int] = set()
-            applied: list[tuple[Row, Unit | None, Lot | None, int]] = []
-            for row in rows:
-                if not row.ok:
-                    continue
-                unit = self.units.get(row.number)
-                lot = self.lot_of.get(row.number)
-                if unit is not None:
-                    product = unit.product
-                    if unit.pk in seen_units:
-                        row.error(
-                            "serial",
-                            _("Unit %(serial)s is listed twice.") % {"serial": unit.serial},
-                        )
-                        continue
-                    seen_units.add(unit.pk)
-                    lot_number = row.values.get("lot_number")
-                    if lot_number and (unit.lot is None or unit.lot.lot_number != lot_number):
-                        row.error(
-                            "lot_number",
-                            _("Unit %(serial)s is not in lot %(lot)s.")
-                            % {"serial": unit.serial, "lot": lot_number},
-                        )
-                        continue
-                    qty = row.values.get("quantity") or 1
-                    if qty != 1:
-                        row.error("quantity", _("A line with a serial number has quantity 1."))
-                        continue
-                    problem = services._unit_sale_problem(unit, seller, on)
-                    if problem:
-                        row.error("serial", problem)
-                        continue
-                elif lot is not None:
-                    product = lot.product
-                    qty = row.values["quantity"]
-                    if lot.expiry_date and lot.expiry_date < on:
-                        row.error(
-                            "lot_number",
-                            _("Lot %(lot)s expired on %(expiry)s and may not be sold.")
-                            % {"lot": lot.lot_number, "expiry": lot.expiry_date.isoformat()}
-                            + f" ({services.CITATION_EXPIRED_PRODUCT})",
-                        )
-                        continue
-                    key = (lot.pk, seller.pk if seller else None)
-                    if key not in lot_base:
-                        lot_base[key] = services._lot_available(lot, seller)
-                    base = lot_base[key]
-                    if base is not None and qty > base + lot_delta[key]:
-                        row.error(
-                            "quantity",
-                            _(
-                                "Only %(available)s of lot %(lot)s are available to this seller; "
-                                "%(qty)s asked."
-                            )
-                            % {
-                                "available": max(base + lot_delta[key], 0),
-                                "lot": lot.lot_number,
-                                "qty": qty,
-                            },
-                        )
-                        continue
-                else:
-                    continue
-                ck = (buyer.pk, product.pk, on)
-                if ck not in licence_cache:
-                    licence_cache[ck] = services.licence_problems(buyer, product, on)
-                for p in licence_cache[ck]:
-                    row.error("buyer", _("Sale refused: %(why)s") % {"why": p})
-                if row.ok:
-                    applied.append((row, unit, lot, 1 if unit is not None else qty))
-            if any(not r.ok for r in rows) or not head.ok:
+    def _lines(self, rows: list[Row]) -> list[tuple[Row, services.LineInput]]:
+        """The sale lines of a document's rows; what only a file can get wrong (a serial with
+        another lot number or a quantity) is an error here, every rule is check_sale's."""
+        out: list[tuple[Row, services.LineInput]] = []
+        for row in rows:
+            if not row.ok:
                 continue
-            # apply the sale to the in-memory state
-            for row, unit, lot, qty in applied:
-                if unit is not None:
-                    unit.status = UnitStatus.SOLD if seller is None else UnitStatus.SOLD_ON
-                    unit.holder = buyer
-                    line = SaleLine(
-                        product=unit.product,
-                        unit=unit,
-                        lot=unit.lot,
-                        quantity=1,
-                        seller=seller,
-                        buyer=buyer,
+            unit = self.units.get(row.number)
+            lot = self.lot_of.get(row.number)
+            if unit is not None:
+                lot_number = row.values.get("lot_number")
+                if lot_number and (unit.lot is None or unit.lot.lot_number != lot_number):
+                    row.error(
+                        "lot_number",
+                        _("Unit %(serial)s is not in lot %(lot)s.")
+                        % {"serial": unit.serial, "lot": lot_number},
                     )
+                elif (row.values.get("quantity") or 1) != 1:
+                    row.error("quantity", _("A line with a serial number has quantity 1."))
                 else:
-                    assert lot is not None
-                    lot_delta[(lot.pk, seller.pk if seller else None)] -= qty
-                    lot_delta[(lot.pk, buyer.pk)] += qty
-                    line = SaleLine(
-                        product=lot.product,
-                        lot=lot,
-                        quantity=qty,
-                        seller=seller,
-                        buyer=buyer,
-                    )
-                draft.lines.append((row, line))
+                    out.append((row, services.LineInput(unit=unit)))
+            elif lot is not None:
+                out.append((row, services.LineInput(lot=lot, quantity=row.values["quantity"])))
+        return out
+
+    def _check(self) -> None:
+        """check_sale on every sale in date order, with one SaleLedger for the file: each
+        checked sale is applied to it, so a later sale (a dealer's onward sale) sees the
+        earlier ones."""
+        ledger = services.SaleLedger()
+        self.line_of: dict[int, tuple[_SaleDraft, services.LineInput, int]] = {}
+        for draft in self.drafts:
+            rows = self.rows_of[draft.key]
+            lines = self._lines(rows)
+            if not lines:
+                continue
+            check = services.check_sale(
+                seller=draft.seller,
+                buyer=draft.buyer,
+                sale_date=draft.sale_date,
+                lines=[line for _row, line in lines],
+                ledger=ledger,
+            )
+            for name, messages in check.errors.items():
+                for message in messages:
+                    draft.first_row.error(name if name in SALE_COLUMNS else None, message)
+            for (row, _line), errs in zip(lines, check.line_errors, strict=True):
+                for name, message in errs:
+                    row.error(LINE_COLUMNS.get(name, name), message)
+            if not draft.first_row.ok or any(not r.ok for r in rows):
+                continue
+            ledger.apply(draft.seller, draft.buyer, check.prepared)
+            draft.lines = [
+                (row, line) for (row, _in), line in zip(lines, check.prepared, strict=True)
+            ]
+            for row, line in draft.lines:
                 self.line_of[row.number] = (draft, line, row.number)
 
     def validate_row(self, row: Row) -> Any:
@@ -1128,37 +960,24 @@ class SaleImporter(Importer):
         ]
 
     def save_rows(self, items: list[Any], progress: Callable[[int], None]) -> int:
-        drafts: list[_SaleDraft] = []
-        seen: set[int] = set()
-        for draft, _line, _n in items:
-            if id(draft) not in seen:
-                seen.add(id(draft))
-                drafts.append(draft)
-        sales = [
-            Sale(
-                number=Sale.next_number(),
-                seller=d.seller,
-                buyer=d.buyer,
-                sale_date=d.sale_date,
-                handler=None if d.handler_name else self.user,
-                handler_name=d.handler_name,
-                reference=d.reference,
-                notes=d.notes,
-            )
-            for d in drafts
-        ]
-        Sale.objects.bulk_create(sales, batch_size=1000)
-        lines: list[SaleLine] = []
-        for d, sale in zip(drafts, sales, strict=True):
-            for _row, line in d.lines:
-                line.sale = sale
-                lines.append(line)
-        for chunk in chunked(lines, 2000):
-            SaleLine.objects.bulk_create(chunk)
-        moved = list({line.unit.pk: line.unit for line in lines if line.unit is not None}.values())
-        for chunk in chunked(moved, 2000):
-            Unit.objects.bulk_update(chunk, ["status", "holder"])
-        return len(sales) + len(lines)
+        saving = {id(d) for d, _line, _n in items}
+        drafts = [d for d in self.drafts if id(d) in saving]  # in date order
+        sales = services.record_sales(
+            [
+                services.SaleDraft(
+                    seller=d.seller,
+                    buyer=d.buyer,
+                    sale_date=d.sale_date,
+                    lines=[line for _row, line in d.lines],
+                    handler_name=d.handler_name,
+                    reference=d.reference,
+                    notes=d.notes,
+                )
+                for d in drafts
+            ],
+            by=self.user,
+        )
+        return len(sales) + len(items)
 
 
 # --- installed base (TRC-5) ----------------------------------------------------------------
@@ -1210,7 +1029,7 @@ class InstallationImporter(Importer):
     ]
 
     def prepare(self, rows: list[Row]) -> None:
-        self.units = resolve_units([r for r in rows if r.ok])
+        self.units = resolve_units([r for r in rows if r.ok], self.user)
         self.versions = {u.pk: u.version for u in self.units.values()}
         self.seen = _Duplicates()
 
@@ -1218,50 +1037,27 @@ class InstallationImporter(Importer):
         unit = self.units.get(row.number)
         if unit is None:
             return None
-        customer: Customer = row.values["customer"]
-        installed_on: dt.date = row.values["installed_on"]
-        accepted_on: dt.date | None = row.values.get("accepted_on")
         self.seen.check(row, unit.pk, "serial")
-        if unit.status not in services.INSTALLABLE:
-            row.error(
-                "serial",
-                _("Unit %(serial)s is %(status)s; only a sold unit can be installed.")
-                % {"serial": unit.serial, "status": unit.get_status_display()},
-            )
-        elif unit.holder_id != customer.pk:
-            row.error(
-                "customer",
-                _(
-                    "Unit %(serial)s is held by %(holder)s, not by %(customer)s; record the "
-                    "sale to %(customer)s first."
-                )
-                % {
-                    "serial": unit.serial,
-                    "holder": unit.holder.name if unit.holder else _("us"),
-                    "customer": customer.name,
-                },
-            )
-        if installed_on > timezone.localdate() + dt.timedelta(days=1):
-            row.error("installed_on", _("The installation date is in the future."))
-        if accepted_on is not None and accepted_on < installed_on:
-            row.error("accepted_on", _("Acceptance cannot be before installation."))
-        if not row.ok:
+        values = row.values
+        if not row.ok or not _contacts_allowed(row, self.user, Installation, values):
             return None
-        return Installation(
-            unit=unit,
-            customer=customer,
-            department=row.values.get("department") or "",
-            address=row.values.get("address") or customer.address,
-            contact_person=row.values.get("contact_person") or "",
-            contact_phone=row.values.get("contact_phone") or "",
-            installed_on=installed_on,
-            installed_by=row.values.get("installed_by") or self.user,
-            accepted_on=accepted_on,
-            warranty_end=services.warranty_end_for(unit.product, accepted_on)
-            if accepted_on
-            else None,
-            notes=row.values.get("notes") or "",
-        )
+        try:
+            return services.build_installation(
+                unit,
+                customer=values["customer"],
+                installed_on=values["installed_on"],
+                by=self.user,
+                installed_by=values.get("installed_by"),
+                department=values.get("department") or "",
+                address=values.get("address") or "",
+                contact_person=values.get("contact_person") or "",
+                contact_phone=values.get("contact_phone") or "",
+                accepted_on=values.get("accepted_on"),
+                notes=values.get("notes") or "",
+            )
+        except ValidationError as exc:
+            _field_errors(row, exc, {"unit": "serial"})
+            return None
 
     def recheck(self, items: list[Any]) -> list[RowError]:
         changed = _versions_changed([i.unit for i in items], self.versions)
@@ -1278,18 +1074,7 @@ class InstallationImporter(Importer):
         ]
 
     def save_rows(self, items: list[Any], progress: Callable[[int], None]) -> int:
-        unit_ids = [i.unit.pk for i in items]
-        for chunk in chunked(unit_ids, CHUNK):
-            # the unit leaves its previous location (as install_unit does)
-            Installation.objects.filter(unit_id__in=chunk, current=True).update(current=False)
-        for chunk in chunked(items, 2000):
-            Installation.objects.bulk_create(chunk)
-        moving = [i.unit for i in items if i.unit.status != UnitStatus.INSTALLED]
-        for u in moving:
-            u.status = UnitStatus.INSTALLED
-        for chunk in chunked(moving, 2000):
-            Unit.objects.bulk_update(chunk, ["status"])
-        return len(items)
+        return len(services.save_installations(items, by=self.user))
 
 
 __all__ = [

@@ -2,8 +2,14 @@
 
 Each change is one function: it validates, locks the rows it changes (select_for_update),
 changes them, and relies on AuditedModel for the audit trail. Validation is exposed apart from
-saving (`build_*`, `check_*`, `validate_sale`) so that the bulk import can validate every row
+saving (`build_*`, `check_*`, `validate_*`) so that the bulk import can validate every row
 first and then save the whole file in one transaction with the same functions.
+
+This module is the one place of every traceability rule. Forms, API endpoints and importers
+call these public functions (bulk variants where an importer needs set-based checks:
+`resolve_units`, `resolve_lots`, `recorded_serials`, `UnitBuilder`, `check_sale` with a
+`SaleLedger`, `build_installation`, `record_sales`, `save_installations`); none of them
+repeats a check or writes records on its own.
 
 Errors are django ValidationError with user-facing messages (field errors where there is a
 field), never a crash.
@@ -19,16 +25,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from medvigil.core.audit import audit_context
+from medvigil.core.i18n import gettext_msg as _
 from medvigil.core.models import ANY_VERSION
+from medvigil.core.permissions import can, scope_for_user
 
 from .models import (
     Customer,
@@ -47,8 +54,9 @@ from .models import (
     UnitStatus,
     add_months,
 )
+from .privacy import can_view_contacts
 from .rules import CITATION_EXPIRED_PRODUCT, licence_rule
-from .udi import lazy_message
+from .udi import UdiError, UdiResult, lazy_message, looks_like_udi, normalize, parse_udi
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise
@@ -90,6 +98,50 @@ def _update(obj: M, fields: dict[str, Any], *, by: Any, version: Any, reason: st
         return locked
 
 
+# --- contact data (PLAT-11) ------------------------------------------------------------------
+
+
+class ContactDataRefused(PermissionDenied):
+    """A write of contact fields by a user without trace.view_contact_data (an API 403)."""
+
+    def __init__(self, fields: Sequence[str]) -> None:
+        self.fields = tuple(fields)
+        self.message = str(CONTACT_REFUSED)
+        super().__init__(self.message)
+
+
+CONTACT_REFUSED = gettext_lazy("Your role may not record customer contact data.")
+
+
+def may_write_contacts(user: Any) -> bool:
+    """Whether `user` may record addresses, phones, e-mails and contact persons (the same
+    permission that shows them, PLAT-11). No user (shell, system task): yes."""
+    return user is None or can_view_contacts(user)
+
+
+def contact_fields_written(
+    model: type[models.Model], values: dict[str, Any], instance: Any = None
+) -> list[str]:
+    """The contact fields of `model` that `values` would set: filled in on a new record,
+    changed on an existing one."""
+    fields = getattr(model, "CONTACT_FIELDS", ())
+    if instance is None:
+        return [f for f in fields if values.get(f)]
+    return [f for f in fields if f in values and (values[f] or "") != (getattr(instance, f) or "")]
+
+
+def check_contact_write(
+    user: Any, model: type[models.Model], values: dict[str, Any], instance: Any = None
+) -> None:
+    """The contact-data write guard (PLAT-11), for forms, the API and imports alike: raise
+    ContactDataRefused if `user` may not write contact data and `values` would."""
+    if may_write_contacts(user):
+        return
+    written = contact_fields_written(model, values, instance)
+    if written:
+        raise ContactDataRefused(written)
+
+
 # Products (TRC-1)
 
 
@@ -119,6 +171,8 @@ def build_customer(**fields: Any) -> Customer:
 
 
 def create_customer(*, by: Any = None, **fields: Any) -> Customer:
+    """Record a customer; contact fields only by a user allowed to (check_contact_write)."""
+    check_contact_write(by, Customer, fields)
     with transaction.atomic(), _acting(by):
         customer = build_customer(**fields)
         customer.save()
@@ -133,6 +187,7 @@ def update_customer(
     reason: str | None = None,
     **fields: Any,
 ) -> Customer:
+    check_contact_write(by, Customer, fields, instance=customer)
     return _update(customer, fields, by=by, version=version, reason=reason)
 
 
@@ -258,44 +313,83 @@ def lot_quantity_problems(adding: dict[int, int], *, lock: bool = False) -> dict
     return out
 
 
-def build_unit(
-    *,
-    product: Product,
-    serial: str,
-    lot: Lot | None = None,
-    production_date: dt.date | None = None,
-    expiry_date: dt.date | None = None,
-    production_record: str = "",
-    udi_pi: str = "",
-) -> Unit:
-    """A validated, unsaved unit: UDI-DI copied from the product, dates and production record
-    inherited from the lot when not given, UDI-PI composed when not given."""
-    serial = (serial or "").strip()
-    errors: dict[str, list[str]] = {}
-    if not serial:
-        errors.setdefault("serial", []).append(_("The serial number is required."))
-    if lot is not None and lot.product_id != product.pk:
-        errors.setdefault("lot", []).append(
-            _("Lot %(lot)s belongs to another product.") % {"lot": lot.lot_number}
-        )
-    if errors:
-        raise ValidationError(errors)
-    if lot is not None:
-        production_date = production_date or lot.production_date
-        expiry_date = expiry_date or lot.expiry_date
-        production_record = production_record or lot.production_record
-    if expiry_date is None and product.shelf_life_months:
-        expiry_date = product.expiry_for(production_date)
-    unit = Unit(
-        product=product,
-        lot=lot,
-        serial=serial,
-        udi_di=product.gtin or "",
-        production_date=production_date,
-        expiry_date=expiry_date,
-        production_record=production_record,
-    )
-    unit.udi_pi = udi_pi or compose_udi_pi(unit)
+class UnitBuilder:
+    """Builds validated, unsaved units — the one place of the unit rules (TRC-3): serial
+    required, the lot of the same product, dates and production record inherited from the
+    lot, expiry from the product's shelf life, expiry not before production, UDI-DI copied
+    from the product, UDI-PI composed (compose_udi_pi). No database query: one builder serves
+    a whole batch (the import, the "Add units" page), so it is fast — Django's positional
+    constructor (the one Model.from_db uses) and the UDI-PI prefix composed once per
+    (production date, expiry, lot), checked against compose_udi_pi on the first unit of each.
+    Raises ValidationError (fields: serial, lot, expiry_date)."""
+
+    def __init__(self) -> None:
+        fields = Unit._meta.concrete_fields
+        self.index = {f.attname: i for i, f in enumerate(fields)}
+        self.template = [f.get_default() for f in fields]
+        self.prefix: dict[Any, str | None] = {}
+
+    def __call__(
+        self,
+        *,
+        product: Product,
+        serial: str,
+        lot: Lot | None = None,
+        production_date: dt.date | None = None,
+        expiry_date: dt.date | None = None,
+        production_record: str = "",
+        udi_pi: str = "",
+    ) -> Unit:
+        serial = (serial or "").strip()
+        errors: dict[str, list[str]] = {}
+        if not serial:
+            errors["serial"] = [_("The serial number is required.")]
+        if lot is not None and lot.product_id != product.pk:
+            errors["lot"] = [_("Lot %(lot)s belongs to another product.") % {"lot": lot.lot_number}]
+        if errors:
+            raise ValidationError(errors)
+        if lot is not None:
+            production_date = production_date or lot.production_date
+            expiry_date = expiry_date or lot.expiry_date
+            production_record = production_record or lot.production_record
+        if expiry_date is None and product.shelf_life_months:
+            expiry_date = product.expiry_for(production_date)
+        if production_date and expiry_date and expiry_date < production_date:
+            raise ValidationError(
+                {"expiry_date": [_("The expiry date is before the production date.")]}
+            )
+        values = list(self.template)
+        ix = self.index
+        values[ix["product_id"]] = product.pk
+        values[ix["lot_id"]] = lot.pk if lot is not None else None
+        values[ix["serial"]] = serial
+        values[ix["udi_di"]] = product.gtin or ""
+        values[ix["production_date"]] = production_date
+        values[ix["expiry_date"]] = expiry_date
+        values[ix["production_record"]] = production_record or ""
+        unit = Unit(*values)
+        unit._state.fields_cache["product"] = product
+        unit._state.fields_cache["lot"] = lot
+        if udi_pi:
+            unit.udi_pi = udi_pi
+            return unit
+        key = (production_date, expiry_date, lot.pk if lot is not None else None)
+        prefix = self.prefix.get(key, "")
+        if prefix == "":
+            full = compose_udi_pi(unit)
+            tail = f"(21){serial}"
+            self.prefix[key] = full[: -len(tail)] if full.endswith(tail) else None
+            unit.udi_pi = full
+        elif prefix is None:  # compose_udi_pi does not end with the serial: no shortcut
+            unit.udi_pi = compose_udi_pi(unit)
+        else:
+            unit.udi_pi = f"{prefix}(21){serial}"
+        return unit
+
+
+def build_unit(**fields: Any) -> Unit:
+    """One validated, unsaved unit (UnitBuilder's rules, then the model's field checks)."""
+    unit = UnitBuilder()(**fields)
     unit.full_clean(exclude=["holder"])
     return unit
 
@@ -312,6 +406,39 @@ def compose_udi_pi(unit: Unit) -> str:
     return "".join(parts)
 
 
+def recorded_serials(pairs: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
+    """The serial-already-recorded check, set-based: which (product id, serial) pairs exist
+    (one query per chunk of serials, whatever the number of units)."""
+    from medvigil.core.imports import filter_in
+
+    pairs = set(pairs)
+    found: set[tuple[int, str]] = set()
+    products = {p for p, _s in pairs}
+    for qs in filter_in(
+        Unit.objects.filter(product_id__in=products), "serial", {s for _p, s in pairs}
+    ):
+        found.update(qs.values_list("product_id", "serial"))
+    return found & pairs
+
+
+def serial_recorded_message(serial: str, product: Product) -> str:
+    return _("Unit %(serial)s of product %(product)s exists already.") % {
+        "serial": serial,
+        "product": product.code,
+    }
+
+
+def check_serials_not_recorded(product: Product, serials: Sequence[str]) -> None:
+    """Raise ValidationError (field serial) naming the serials of `product` already recorded
+    (at most 20 named)."""
+    existing = sorted(s for _p, s in recorded_serials((product.pk, s) for s in serials))
+    if existing:
+        messages = [serial_recorded_message(s, product) for s in existing[:20]]
+        if len(existing) > 20:
+            messages.append(_("… and %(n)s more.") % {"n": len(existing) - 20})
+        raise ValidationError({"serial": messages})
+
+
 def create_unit(*, by: Any = None, **fields: Any) -> Unit:
     with transaction.atomic(), _acting(by):
         unit = build_unit(**fields)
@@ -324,8 +451,8 @@ def create_unit(*, by: Any = None, **fields: Any) -> Unit:
 
 
 def create_units(units: Iterable[Unit], *, by: Any = None) -> list[Unit]:
-    """Save many units built with build_unit (audited bulk create). Refused when a lot would
-    then hold more units than its quantity produced."""
+    """Save many units built with UnitBuilder / build_unit (audited bulk create; COPY on
+    PostgreSQL). Refused when a lot would then hold more units than its quantity produced."""
     units = list(units)
     adding: dict[int, int] = defaultdict(int)
     for unit in units:
@@ -336,6 +463,273 @@ def create_units(units: Iterable[Unit], *, by: Any = None) -> list[Unit]:
         if problems:
             raise ValidationError(list(problems.values()))
         return Unit.objects.bulk_create(units, batch_size=1000)
+
+
+def add_units(lot: Lot, serials: Sequence[str], *, by: Any = None) -> list[Unit]:
+    """Add serialised units to a lot (the "Add units" page): refused if a serial is already
+    recorded for the product; dates and production record from the lot."""
+    with transaction.atomic(), _acting(by):
+        check_serials_not_recorded(lot.product, serials)
+        build = UnitBuilder()
+        return create_units([build(product=lot.product, lot=lot, serial=s) for s in serials])
+
+
+# --- resolving units and lots from scans and typed numbers (TRC-3, TRC-4) ---------------------
+
+
+def units_for(user: Any) -> models.QuerySet:
+    """The units `user` may see (through scope_for_user); all for no user (system)."""
+    if user is None:
+        return Unit.objects.all()
+    if not can(user, Unit, "view"):
+        raise PermissionDenied
+    return scope_for_user(user, Unit)
+
+
+def lots_for(user: Any) -> models.QuerySet:
+    """The lots `user` may see (through scope_for_user); all for no user (system)."""
+    if user is None:
+        return Lot.objects.all()
+    if not can(user, Lot, "view"):
+        raise PermissionDenied
+    return scope_for_user(user, Lot)
+
+
+def resolve_units(
+    texts: Sequence[str], *, user: Any, products: Sequence[Product | None] | None = None
+) -> list[Unit | UdiError]:
+    """The unit each text designates — a typed serial number, a scanned GS1 element string or
+    the "(01)…(21)…" text — among the units `user` may see, narrowed by the product given for
+    that text (if any): a Unit, or the UdiError saying why there is none (its message lazy,
+    for an import's error report). Set-based: one query per chunk of serial numbers, whatever
+    the number of texts. A serial typed as printed is tried first; a UDI's lot (10) must
+    agree with the unit's lot."""
+    from medvigil.core.imports import filter_in
+
+    scope = units_for(user)
+    values = [normalize(t) for t in texts]
+    wanted_products = list(products) if products is not None else [None] * len(values)
+    parsed: list[UdiResult | UdiError | None] = []
+    serials: set[str] = set()
+    for value in values:
+        if not value:
+            parsed.append(None)
+            continue
+        serials.add(value)
+        if not looks_like_udi(value):
+            parsed.append(None)
+            continue
+        try:
+            result = parse_udi(value)
+        except UdiError as exc:
+            parsed.append(exc)
+            continue
+        parsed.append(result)
+        if result.serial:
+            serials.add(result.serial)
+    index: dict[str, list[Unit]] = defaultdict(list)
+    for qs in filter_in(scope.select_related("product", "lot", "holder"), "serial", serials):
+        for unit in qs:
+            index[unit.serial].append(unit)
+    out: list[Unit | UdiError] = []
+    unknown_gtin: dict[int, str] = {}
+    for i, (value, udi, product) in enumerate(zip(values, parsed, wanted_products, strict=True)):
+        if not value:
+            out.append(
+                UdiError(
+                    gettext_lazy("Scan or paste a UDI, or type a serial number."),
+                    code="required",
+                )
+            )
+            continue
+        found = [u for u in index.get(value, []) if product is None or u.product_id == product.pk]
+        if len(found) == 1:
+            out.append(found[0])
+            continue
+        if len(found) > 1:
+            out.append(
+                UdiError(
+                    gettext_lazy(
+                        "Serial number %(serial)s exists for several products; give the "
+                        "product or scan the full UDI to choose the unit."
+                    ),
+                    {"serial": value},
+                    code="ambiguous",
+                )
+            )
+            continue
+        if udi is None:
+            out.append(
+                UdiError(
+                    gettext_lazy("No unit with serial number %(serial)s."),
+                    {"serial": value},
+                    code="not_found",
+                )
+            )
+            continue
+        if isinstance(udi, UdiError):
+            out.append(udi)
+            continue
+        if not udi.serial:
+            if udi.lot:
+                out.append(
+                    UdiError(
+                        gettext_lazy(
+                            "The UDI has no serial number (21), so it does not name a single "
+                            "unit (lot %(lot)s: use a lot line for lot-tracked products)."
+                        ),
+                        {"lot": udi.lot},
+                        code="no_serial",
+                    )
+                )
+            else:
+                out.append(
+                    UdiError(
+                        gettext_lazy(
+                            "The UDI has no serial number (21), so it does not name a single unit."
+                        ),
+                        code="no_serial",
+                    )
+                )
+            continue
+        candidates = [
+            u for u in index.get(udi.serial, []) if product is None or u.product_id == product.pk
+        ]
+        # by the unit's UDI-DI; units made before the product had its GTIN: the product's
+        unit = next((u for u in candidates if u.udi_di == udi.gtin), None) or next(
+            (u for u in candidates if u.product.gtin == udi.gtin), None
+        )
+        if unit is None:
+            unknown_gtin[i] = udi.gtin
+            out.append(
+                UdiError(
+                    gettext_lazy("No unit with serial number %(serial)s of UDI-DI %(gtin)s."),
+                    {"serial": udi.serial, "gtin": udi.gtin},
+                    code="not_found",
+                )
+            )
+        elif udi.lot and unit.lot is not None and unit.lot.lot_number != udi.lot:
+            out.append(
+                UdiError(
+                    gettext_lazy(
+                        "The label says lot %(label)s but unit %(serial)s is recorded in lot "
+                        "%(lot)s; check the label."
+                    ),
+                    {"label": udi.lot, "serial": unit.serial, "lot": unit.lot.lot_number},
+                    code="lot_mismatch",
+                )
+            )
+        else:
+            out.append(unit)
+    if unknown_gtin:
+        known = set(
+            Product.objects.filter(gtin__in=set(unknown_gtin.values())).values_list(
+                "gtin", flat=True
+            )
+        )
+        for i, gtin in unknown_gtin.items():
+            if gtin not in known:
+                out[i] = UdiError(
+                    gettext_lazy("No product with UDI-DI %(gtin)s in the catalogue."),
+                    {"gtin": gtin},
+                    code="not_found",
+                )
+    return out
+
+
+def resolve_unit(text: str, *, user: Any, product: Product | None = None) -> Unit:
+    """resolve_units for one text; raises UdiError with the reason when there is no unit."""
+    [found] = resolve_units([text], user=user, products=[product])
+    if isinstance(found, UdiError):
+        raise found
+    return found
+
+
+def resolve_lots(
+    idents: Sequence[str], *, user: Any, products: Sequence[Product | None] | None = None
+) -> list[Lot | UdiError]:
+    """The lot each text designates — a lot number (of the product given for it, if any), or
+    a scanned UDI with (01) and (10) — among the lots `user` may see: a Lot, or the UdiError
+    saying why there is none. One query per chunk of lot numbers."""
+    from medvigil.core.imports import filter_in
+
+    scope = lots_for(user)
+    wanted_products = list(products) if products is not None else [None] * len(idents)
+    keys: list[tuple[str, str | None] | UdiError] = []  # (lot number, GTIN or None) or why not
+    for ident in idents:
+        text = (ident or "").strip()
+        if not text:
+            keys.append(UdiError(gettext_lazy("Give a lot number (or UDI)."), code="required"))
+        elif looks_like_udi(text):
+            try:
+                udi = parse_udi(text)
+            except UdiError as exc:
+                keys.append(exc)
+                continue
+            keys.append(
+                (udi.lot, udi.gtin)
+                if udi.lot
+                else UdiError(gettext_lazy("The UDI has no lot number (10)."), code="no_lot")
+            )
+        else:
+            keys.append((text, None))
+    numbers = {k[0] for k in keys if isinstance(k, tuple)}
+    index: dict[str, list[Lot]] = defaultdict(list)
+    for qs in filter_in(scope.select_related("product"), "lot_number", numbers):
+        for lot in qs:
+            index[lot.lot_number].append(lot)
+    out: list[Lot | UdiError] = []
+    for key, product in zip(keys, wanted_products, strict=True):
+        if isinstance(key, UdiError):
+            out.append(key)
+            continue
+        number, gtin = key
+        found = [
+            lot
+            for lot in index.get(number, [])
+            if (product is None or lot.product_id == product.pk)
+            and (gtin is None or lot.product.gtin == gtin)
+        ]
+        if len(found) == 1:
+            out.append(found[0])
+        elif gtin is not None:
+            out.append(
+                UdiError(
+                    gettext_lazy("No lot %(lot)s of UDI-DI %(gtin)s."),
+                    {"lot": number, "gtin": gtin},
+                    code="not_found",
+                )
+            )
+        elif found:
+            out.append(
+                UdiError(
+                    gettext_lazy(
+                        "Lot number %(lot)s exists for several products; give the product or "
+                        "scan the UDI."
+                    ),
+                    {"lot": number},
+                    code="ambiguous",
+                )
+            )
+        elif product is not None:
+            out.append(
+                UdiError(
+                    gettext_lazy("No lot %(lot)s of product %(product)s."),
+                    {"lot": number, "product": product.code},
+                    code="not_found",
+                )
+            )
+        else:
+            out.append(UdiError(gettext_lazy("No lot %(lot)s."), {"lot": number}, code="not_found"))
+    return out
+
+
+def resolve_lot(ident: str, *, user: Any, product: Product | None = None) -> Lot:
+    """resolve_lots for one text; raises ValidationError with the reason."""
+    [found] = resolve_lots([ident], user=user, products=[product])
+    if isinstance(found, UdiError):
+        raise found.validation_error()
+    return found
 
 
 # --- licence check (TRC-2) -------------------------------------------------------------------
@@ -429,7 +823,7 @@ class LineInput:
     product: Product | None = None
 
 
-def _lot_available(
+def lot_available(
     lot: Lot, seller: Customer | None, exclude_sale: Sale | None = None
 ) -> int | None:
     """Quantity of `lot` the seller still has (None: not tracked, lot quantity unknown)."""
@@ -458,7 +852,55 @@ def _lot_available(
     return bought - sold - gave_back + got_back
 
 
-def _unit_sale_problem(unit: Unit, seller: Customer | None, on: dt.date) -> str | None:
+class SaleLedger:
+    """The stock that the sale checks read: lot balances per holder, who sold which unit,
+    the buyers' licence problems. Read from the database and kept; `apply` adds a checked
+    sale, so that a file of sales (the import) is checked in date order with each sale
+    seeing the earlier ones — a dealer's onward sale of units it bought in the same file."""
+
+    def __init__(self) -> None:
+        self._lot_base: dict[tuple[int, int | None], int | None] = {}
+        self._lot_delta: dict[tuple[int, int | None], int] = defaultdict(int)
+        self._licences: dict[tuple[int, int, dt.date], list[str]] = {}
+        self._sold_by: set[tuple[int, int]] = set()
+
+    def lot_available(self, lot: Lot, seller: Customer | None) -> int | None:
+        key = (lot.pk, seller.pk if seller else None)
+        if key not in self._lot_base:
+            self._lot_base[key] = lot_available(lot, seller)
+        base = self._lot_base[key]
+        return None if base is None else base + self._lot_delta[key]
+
+    def licence_problems(self, buyer: Customer, product: Product, on: dt.date) -> list[str]:
+        key = (buyer.pk, product.pk, on)
+        if key not in self._licences:
+            self._licences[key] = licence_problems(buyer, product, on)
+        return self._licences[key]
+
+    def sold_by(self, unit: Unit, seller: Customer) -> bool:
+        """Whether `seller` sold `unit` and it did not come back (an open sale line)."""
+        return (unit.pk, seller.pk) in self._sold_by or SaleLine.objects.filter(
+            unit=unit, seller=seller, open=True
+        ).exists()
+
+    def apply(self, seller: Customer | None, buyer: Customer, lines: Sequence[LineInput]) -> None:
+        """Move the units and lot quantities of a checked sale (in memory)."""
+        for line in lines:
+            if line.unit is not None:
+                line.unit.status = UnitStatus.SOLD if seller is None else UnitStatus.SOLD_ON
+                line.unit.holder = buyer
+                if seller is not None:
+                    self._sold_by.add((line.unit.pk, seller.pk))
+            elif line.lot is not None:
+                self._lot_delta[(line.lot.pk, seller.pk if seller else None)] -= line.quantity
+                self._lot_delta[(line.lot.pk, buyer.pk)] += line.quantity
+
+
+def unit_sale_problem(
+    unit: Unit, seller: Customer | None, on: dt.date, ledger: SaleLedger | None = None
+) -> str | None:
+    """Why `seller` (None: we) may not sell `unit` on `on`: scrapped, expired, awaiting a
+    return disposition, already sold without a return in between, held by someone else."""
     params = {"serial": unit.serial, "product": unit.product.code}
     if unit.status == UnitStatus.SCRAPPED:
         return _("Unit %(serial)s (%(product)s) was scrapped.") % params
@@ -490,7 +932,7 @@ def _unit_sale_problem(unit: Unit, seller: Customer | None, on: dt.date) -> str 
     params["seller"] = seller.name
     if unit.holder_id == seller.pk and unit.status == UnitStatus.SOLD:
         return None
-    if SaleLine.objects.filter(unit=unit, seller=seller, open=True).exists():
+    if (ledger or SaleLedger()).sold_by(unit, seller):
         return (
             _(
                 "Unit %(serial)s was already sold by %(seller)s; it cannot be sold again "
@@ -502,15 +944,10 @@ def _unit_sale_problem(unit: Unit, seller: Customer | None, on: dt.date) -> str 
     return _("Unit %(serial)s is not held by %(seller)s (held by %(holder)s).") % params
 
 
-def validate_sale(
-    *,
-    seller: Customer | None,
-    buyer: Customer,
-    sale_date: dt.date,
-    lines: Sequence[LineInput],
-) -> list[LineInput]:
-    """Check a sale without saving it; returns the lines with their product filled in.
-    Raises ValidationError (fields: seller, buyer, sale_date, lines)."""
+def sale_header_problems(
+    seller: Customer | None, buyer: Customer, sale_date: dt.date | None
+) -> dict[str, list[str]]:
+    """Problems of a sale as a whole (fields sale_date, seller, buyer)."""
     errors: dict[str, list[str]] = defaultdict(list)
     if sale_date is None:
         errors["sale_date"].append(_("The sale date is required."))
@@ -523,62 +960,211 @@ def validate_sale(
             )
         if seller.pk == buyer.pk:
             errors["buyer"].append(_("The buyer and the seller are the same customer."))
+    return dict(errors)
+
+
+@dataclass
+class SaleCheck:
+    """What check_sale found: errors of the sale as a whole, errors of each input line as
+    (field, message) with field unit, lot, quantity or buyer, and the lines to save."""
+
+    errors: dict[str, list[str]]
+    line_errors: list[list[tuple[str, str]]]
+    prepared: list[LineInput]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not any(self.line_errors)
+
+
+def check_sale(
+    *,
+    seller: Customer | None,
+    buyer: Customer,
+    sale_date: dt.date | None,
+    lines: Sequence[LineInput],
+    ledger: SaleLedger | None = None,
+) -> SaleCheck:
+    """Every rule of a sale (TRC-4, TRC-2), line by line, without saving: the sale date, a
+    dealer as the seller, each unit sellable by the seller (unit_sale_problem) and listed
+    once, lot quantities within what the seller holds, no expired lot, and the buyer's
+    licence for every product on the sale date (licence_problems)."""
+    ledger = ledger or SaleLedger()
+    errors = sale_header_problems(seller, buyer, sale_date)
     if not lines:
-        errors["lines"].append(_("Add at least one unit or lot."))
+        errors.setdefault("lines", []).append(_("Add at least one unit or lot."))
+    line_errors: list[list[tuple[str, str]]] = [[] for _line in lines]
     prepared: list[LineInput] = []
+    products: list[Product | None] = []
     seen_units: set[int] = set()
-    lot_qty: dict[int, int] = defaultdict(int)
-    products: dict[int, Product] = {}
-    for line in lines:
+    asked: dict[int, int] = defaultdict(int)
+    short: set[int] = set()
+    for line, errs in zip(lines, line_errors, strict=True):
+        product: Product | None = None
         if line.unit is not None:
             unit = line.unit
             if unit.pk in seen_units:
-                errors["lines"].append(
-                    _("Unit %(serial)s is listed twice.") % {"serial": unit.serial}
+                errs.append(
+                    ("unit", _("Unit %(serial)s is listed twice.") % {"serial": unit.serial})
                 )
+                products.append(None)
                 continue
             seen_units.add(unit.pk)
             if sale_date is not None:
-                problem = _unit_sale_problem(unit, seller, sale_date)
+                problem = unit_sale_problem(unit, seller, sale_date, ledger)
                 if problem:
-                    errors["lines"].append(problem)
-            products[unit.product_id] = unit.product
-            prepared.append(LineInput(unit=unit, lot=unit.lot, quantity=1, product=unit.product))
+                    errs.append(("unit", problem))
+            product = unit.product
+            prepared.append(LineInput(unit=unit, lot=unit.lot, quantity=1, product=product))
         elif line.lot is not None:
-            lot = line.lot
-            qty = line.quantity
+            lot, qty = line.lot, line.quantity
             if not isinstance(qty, int) or qty < 1:
-                errors["lines"].append(
-                    _("The quantity of lot %(lot)s must be at least 1.") % {"lot": lot.lot_number}
+                errs.append(
+                    (
+                        "quantity",
+                        _("The quantity of lot %(lot)s must be at least 1.")
+                        % {"lot": lot.lot_number},
+                    )
                 )
+                products.append(None)
                 continue
             if lot.expiry_date and sale_date is not None and lot.expiry_date < sale_date:
-                errors["lines"].append(
-                    _("Lot %(lot)s expired on %(expiry)s and may not be sold.")
-                    % {"lot": lot.lot_number, "expiry": _d(lot.expiry_date)}
-                    + f" ({CITATION_EXPIRED_PRODUCT})"
+                errs.append(
+                    (
+                        "lot",
+                        _("Lot %(lot)s expired on %(expiry)s and may not be sold.")
+                        % {"lot": lot.lot_number, "expiry": _d(lot.expiry_date)}
+                        + f" ({CITATION_EXPIRED_PRODUCT})",
+                    )
                 )
-            lot_qty[lot.pk] += qty
-            products[lot.product_id] = lot.product
-            prepared.append(LineInput(lot=lot, quantity=qty, product=lot.product))
+            asked[lot.pk] += qty
+            available = ledger.lot_available(lot, seller)
+            if available is not None and asked[lot.pk] > available and lot.pk not in short:
+                short.add(lot.pk)
+                errs.append(
+                    (
+                        "quantity",
+                        _(
+                            "Only %(available)s of lot %(lot)s are available to this seller; "
+                            "%(qty)s asked."
+                        )
+                        % {
+                            "available": max(available, 0),
+                            "lot": lot.lot_number,
+                            "qty": asked[lot.pk],
+                        },
+                    )
+                )
+            product = lot.product
+            prepared.append(LineInput(lot=lot, quantity=qty, product=product))
         else:
-            errors["lines"].append(_("A line needs a unit or a lot."))
-    for lot_id, qty in lot_qty.items():
-        lot = next(p.lot for p in prepared if p.lot is not None and p.lot.pk == lot_id)
-        assert lot is not None
-        available = _lot_available(lot, seller)
-        if available is not None and qty > available:
-            errors["lines"].append(
-                _("Only %(available)s of lot %(lot)s are available to this seller; %(qty)s asked.")
-                % {"available": max(available, 0), "lot": lot.lot_number, "qty": qty}
-            )
+            errs.append(("unit", _("A line needs a unit or a lot.")))
+        products.append(product)
     if sale_date is not None and not errors.get("buyer"):
-        for product in products.values():
-            for problem in licence_problems(buyer, product, sale_date):
-                errors["buyer"].append(_("Sale refused: %(why)s") % {"why": problem})
-    if errors:
-        raise ValidationError(dict(errors))
-    return prepared
+        for product, errs in zip(products, line_errors, strict=True):
+            if product is not None:
+                for problem in ledger.licence_problems(buyer, product, sale_date):
+                    errs.append(("buyer", _("Sale refused: %(why)s") % {"why": problem}))
+    return SaleCheck(errors, line_errors, prepared)
+
+
+def validate_sale(
+    *,
+    seller: Customer | None,
+    buyer: Customer,
+    sale_date: dt.date,
+    lines: Sequence[LineInput],
+    ledger: SaleLedger | None = None,
+) -> list[LineInput]:
+    """check_sale as one ValidationError (fields: seller, buyer, sale_date, lines); returns
+    the lines with their product filled in."""
+    check = check_sale(seller=seller, buyer=buyer, sale_date=sale_date, lines=lines, ledger=ledger)
+    if check.ok:
+        return check.prepared
+    errors: dict[str, list[str]] = defaultdict(list)
+    for name, messages in check.errors.items():
+        errors[name].extend(messages)
+    for errs in check.line_errors:
+        for name, message in errs:
+            key = "buyer" if name == "buyer" else "lines"
+            if message not in errors[key]:
+                errors[key].append(message)
+    raise ValidationError(dict(errors))
+
+
+@dataclass
+class SaleDraft:
+    """A checked sale to save with record_sales."""
+
+    seller: Customer | None
+    buyer: Customer
+    sale_date: dt.date
+    lines: list[LineInput]
+    handler: Any = None
+    handler_name: str = ""
+    reference: str = ""
+    notes: str = ""
+
+
+def record_sales(drafts: Sequence[SaleDraft], *, by: Any = None) -> list[Sale]:
+    """Save sales checked by check_sale/validate_sale, any number at once, in date order
+    (create_sale, the import): a number each, the sales and their lines, and the units moved
+    to their buyers (in stock → sold; sold → sold on). A unit already sold by the same seller
+    without a return is refused by the database constraints too (ValidationError)."""
+    from medvigil.core.imports import chunked
+
+    with transaction.atomic(), _acting(by):
+        sales = []
+        for d in drafts:
+            sale = Sale(
+                number=Sale.next_number(),
+                seller=d.seller,
+                buyer=d.buyer,
+                sale_date=d.sale_date,
+                handler=d.handler if d.handler is not None else by,
+                handler_name=d.handler_name,
+                reference=d.reference,
+                notes=d.notes,
+            )
+            # foreign keys are records already loaded; the number is unique by numbering
+            sale.full_clean(
+                exclude=["number", "seller", "buyer", "handler"],
+                validate_unique=False,
+                validate_constraints=False,
+            )
+            sales.append(sale)
+        Sale.objects.bulk_create(sales, batch_size=1000)
+        new_lines: list[SaleLine] = []
+        moved: dict[int, Unit] = {}
+        for d, sale in zip(drafts, sales, strict=True):
+            status = UnitStatus.SOLD if d.seller is None else UnitStatus.SOLD_ON
+            for line in d.lines:
+                new_lines.append(
+                    SaleLine(
+                        sale=sale,
+                        product=line.product,
+                        unit=line.unit,
+                        lot=line.lot,
+                        quantity=line.quantity,
+                        seller=d.seller,
+                        buyer=d.buyer,
+                    )
+                )
+                if line.unit is not None:  # in date order: the last sale places the unit
+                    line.unit.status, line.unit.holder = status, d.buyer
+                    moved[line.unit.pk] = line.unit
+        try:
+            with transaction.atomic():
+                for chunk in chunked(new_lines, 2000):
+                    SaleLine.objects.bulk_create(chunk)
+        except IntegrityError:
+            raise ValidationError(
+                {"lines": [_("A unit of this sale was sold by the same seller meanwhile.")]}
+            )
+        units = [moved[pk] for pk in sorted(moved)]
+        for chunk in chunked(units, 2000):
+            Unit.objects.bulk_update(chunk, ["status", "holder"])
+        return sales
 
 
 def create_sale(
@@ -593,9 +1179,8 @@ def create_sale(
     reference: str = "",
     notes: str = "",
 ) -> Sale:
-    """Record a sale: validate, lock the units, save the sale and its lines, move the units
-    (in stock → sold; sold → sold on) to the buyer. A unit already sold by the same seller
-    without a return is refused here and by the database constraints."""
+    """Record a sale: lock the units (and lots), validate (validate_sale), save
+    (record_sales)."""
     with transaction.atomic(), _acting(by):
         unit_ids = sorted(line.unit.pk for line in lines if line.unit is not None)
         locked = {
@@ -619,40 +1204,21 @@ def create_sale(
                 .order_by("pk")
             )
         prepared = validate_sale(seller=seller, buyer=buyer, sale_date=sale_date, lines=fresh)
-        sale = Sale(
-            number=Sale.next_number(),
-            seller=seller,
-            buyer=buyer,
-            sale_date=sale_date,
-            handler=handler if handler is not None else by,
-            handler_name=handler_name,
-            reference=reference,
-            notes=notes,
+        [sale] = record_sales(
+            [
+                SaleDraft(
+                    seller=seller,
+                    buyer=buyer,
+                    sale_date=sale_date,
+                    lines=prepared,
+                    handler=handler,
+                    handler_name=handler_name,
+                    reference=reference,
+                    notes=notes,
+                )
+            ],
+            by=by,
         )
-        sale.full_clean(exclude=["number"])
-        sale.save()
-        new_lines = [
-            SaleLine(
-                sale=sale,
-                product=line.product,
-                unit=line.unit,
-                lot=line.lot,
-                quantity=line.quantity,
-                seller=seller,
-                buyer=buyer,
-            )
-            for line in prepared
-        ]
-        try:
-            with transaction.atomic():
-                SaleLine.objects.bulk_create(new_lines)
-        except IntegrityError:
-            raise ValidationError(
-                {"lines": [_("A unit of this sale was sold by the same seller meanwhile.")]}
-            )
-        if unit_ids:
-            status = UnitStatus.SOLD if seller is None else UnitStatus.SOLD_ON
-            Unit.objects.filter(pk__in=unit_ids).update(status=status, holder=buyer)
         return sale
 
 
@@ -699,7 +1265,43 @@ def warranty_end_for(product: Product, accepted_on: dt.date) -> dt.date:
 INSTALLABLE = (UnitStatus.SOLD, UnitStatus.SOLD_ON, UnitStatus.INSTALLED)
 
 
-def install_unit(
+def check_installation(
+    unit: Unit,
+    customer: Customer,
+    installed_on: dt.date | None,
+    accepted_on: dt.date | None = None,
+) -> dict[str, list[str]]:
+    """The installation checks (TRC-5): a sold unit, held by the end user it is installed
+    at, an installation date not in the future, acceptance not before installation.
+    Errors by field (unit, customer, installed_on, accepted_on); empty: allowed."""
+    errors: dict[str, list[str]] = defaultdict(list)
+    if unit.status not in INSTALLABLE:
+        errors["unit"].append(
+            _("Unit %(serial)s is %(status)s; only a sold unit can be installed.")
+            % {"serial": unit.serial, "status": unit.get_status_display()}
+        )
+    elif unit.holder_id != customer.pk:
+        errors["customer"].append(
+            _(
+                "Unit %(serial)s is held by %(holder)s, not by %(customer)s; record the "
+                "sale to %(customer)s first."
+            )
+            % {
+                "serial": unit.serial,
+                "holder": unit.holder.name if unit.holder else _("us"),
+                "customer": customer.name,
+            }
+        )
+    if installed_on is None:
+        errors["installed_on"].append(_("The installation date is required."))
+    elif installed_on > timezone.localdate() + dt.timedelta(days=1):
+        errors["installed_on"].append(_("The installation date is in the future."))
+    if accepted_on is not None and installed_on is not None and accepted_on < installed_on:
+        errors["accepted_on"].append(_("Acceptance cannot be before installation."))
+    return dict(errors)
+
+
+def build_installation(
     unit: Unit,
     *,
     customer: Customer,
@@ -713,59 +1315,72 @@ def install_unit(
     accepted_on: dt.date | None = None,
     notes: str = "",
 ) -> Installation:
+    """A validated, unsaved installation (no query): the contact-data guard for `by`,
+    check_installation, the address defaulting to the customer's, the warranty from the
+    acceptance date. Raises ContactDataRefused or ValidationError."""
+    check_contact_write(
+        by,
+        Installation,
+        {"address": address, "contact_person": contact_person, "contact_phone": contact_phone},
+    )
+    errors = check_installation(unit, customer, installed_on, accepted_on)
+    if errors:
+        raise ValidationError(errors)
+    inst = Installation(
+        unit=unit,
+        customer=customer,
+        department=department or "",
+        address=address or customer.address,
+        contact_person=contact_person or "",
+        contact_phone=contact_phone or "",
+        installed_on=installed_on,
+        installed_by=installed_by if installed_by is not None else by,
+        accepted_on=accepted_on,
+        warranty_end=warranty_end_for(unit.product, accepted_on) if accepted_on else None,
+        notes=notes or "",
+    )
+    # foreign keys are records already loaded
+    inst.full_clean(
+        exclude=["unit", "customer", "installed_by"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
+    return inst
+
+
+def save_installations(insts: Sequence[Installation], *, by: Any = None) -> list[Installation]:
+    """Save installations built with build_installation, any number at once (install_unit,
+    the import): each unit leaves its previous location and becomes installed."""
+    from medvigil.core.imports import chunked
+
+    with transaction.atomic(), _acting(by):
+        unit_ids = sorted({i.unit_id for i in insts})
+        for chunk in chunked(unit_ids, 2000):
+            Installation.objects.filter(unit_id__in=chunk, current=True).update(current=False)
+        created: list[Installation] = []
+        for part in chunked(list(insts), 2000):
+            created += Installation.objects.bulk_create(part)
+        moving = {i.unit_id: i.unit for i in insts if i.unit.status != UnitStatus.INSTALLED}
+        for i in insts:
+            i.unit.status = UnitStatus.INSTALLED
+        units = [moving[pk] for pk in sorted(moving)]
+        for chunk in chunked(units, 2000):
+            Unit.objects.bulk_update(chunk, ["status"])
+        return created
+
+
+def install_unit(unit: Unit, *, by: Any = None, **fields: Any) -> Installation:
     """Record where a sold unit is installed (moving it if it was installed elsewhere);
-    with accepted_on, acceptance starts the warranty."""
+    with accepted_on, acceptance starts the warranty. `fields`: those of
+    build_installation (customer, installed_on, department, address, contact_person,
+    contact_phone, accepted_on, installed_by, notes)."""
     with transaction.atomic(), _acting(by):
         unit = (
             Unit.objects.select_for_update(of=("self",))
             .select_related("product", "holder")
             .get(pk=unit.pk)
         )
-        errors: dict[str, list[str]] = defaultdict(list)
-        if unit.status not in INSTALLABLE:
-            errors["unit"].append(
-                _("Unit %(serial)s is %(status)s; only a sold unit can be installed.")
-                % {"serial": unit.serial, "status": unit.get_status_display()}
-            )
-        elif unit.holder_id != customer.pk:
-            errors["customer"].append(
-                _(
-                    "Unit %(serial)s is held by %(holder)s, not by %(customer)s; record the "
-                    "sale to %(customer)s first."
-                )
-                % {
-                    "serial": unit.serial,
-                    "holder": unit.holder.name if unit.holder else _("us"),
-                    "customer": customer.name,
-                }
-            )
-        if installed_on is None:
-            errors["installed_on"].append(_("The installation date is required."))
-        elif installed_on > timezone.localdate() + dt.timedelta(days=1):
-            errors["installed_on"].append(_("The installation date is in the future."))
-        if accepted_on is not None and installed_on is not None and accepted_on < installed_on:
-            errors["accepted_on"].append(_("Acceptance cannot be before installation."))
-        if errors:
-            raise ValidationError(dict(errors))
-        Installation.objects.filter(unit=unit, current=True).update(current=False)
-        inst = Installation(
-            unit=unit,
-            customer=customer,
-            department=department,
-            address=address or customer.address,
-            contact_person=contact_person,
-            contact_phone=contact_phone,
-            installed_on=installed_on,
-            installed_by=installed_by if installed_by is not None else by,
-            accepted_on=accepted_on,
-            warranty_end=warranty_end_for(unit.product, accepted_on) if accepted_on else None,
-            notes=notes,
-        )
-        inst.full_clean()
-        inst.save()
-        if unit.status != UnitStatus.INSTALLED:
-            unit.status = UnitStatus.INSTALLED
-            unit.save(update_fields=["status"])
+        [inst] = save_installations([build_installation(unit, by=by, **fields)], by=by)
         return inst
 
 
@@ -869,7 +1484,7 @@ def record_return(
             if not isinstance(quantity, int) or quantity < 1:
                 errors["quantity"].append(_("The quantity must be at least 1."))
             else:
-                held = _lot_available(lot, returned_by)
+                held = lot_available(lot, returned_by)
                 if held is not None and quantity > held:
                     errors["quantity"].append(
                         _("%(customer)s holds only %(held)s of lot %(lot)s.")
@@ -954,6 +1569,105 @@ def set_return_disposition(
         return ret
 
 
+# --- forward-trace input (TRC-7) -------------------------------------------------------------
+
+TRACE_RANGE_WITHOUT_PRODUCT = dt.timedelta(days=366)
+
+
+def validate_trace_criteria(
+    *,
+    user: Any,
+    lot_numbers: Sequence[str] = (),
+    lot_ids: Sequence[int] = (),
+    serials: Sequence[str] = (),
+    gtin: str = "",
+    product: Product | int | None = None,
+    produced_from: dt.date | None = None,
+    produced_to: dt.date | None = None,
+) -> dict[str, Any]:
+    """The one validator of forward-trace input, for the trace page and the API: lots among
+    those `user` may see, serial numbers or UDIs (a UDI needs its serial), a UDI-DI (or a UDI
+    giving it), a product, a production date range (at most a year without a product, lot or
+    UDI-DI). Returns the keyword arguments of queries.forward_trace; raises ValidationError
+    with the fields lots, serials, gtin, product, produced_to and __all__."""
+    from .models import normalize_gtin
+
+    errors: dict[str, list[str]] = defaultdict(list)
+    numbers = [n.strip() for n in lot_numbers if n and n.strip()]
+    lots: list[Lot] = []
+    if numbers or lot_ids:
+        lots = list(
+            lots_for(user)
+            .filter(models.Q(lot_number__in=numbers) | models.Q(pk__in=list(lot_ids)))
+            .select_related("product")
+        )
+        missing = sorted(set(numbers) - {lot.lot_number for lot in lots})
+        missing += sorted(str(i) for i in set(lot_ids) - {lot.pk for lot in lots})
+        if missing:
+            errors["lots"].append(_("Unknown lot(s): %(l)s") % {"l": ", ".join(missing[:20])})
+    plain: list[str] = []
+    udis: list[tuple[str, str]] = []
+    for line in serials:
+        text = (line or "").strip()
+        if not text:
+            continue
+        if not looks_like_udi(text):
+            plain.append(text)
+            continue
+        try:
+            udi = parse_udi(text)
+        except UdiError as exc:
+            errors["serials"].append(f"{text[:60]}: {exc.message}")
+            continue
+        if not udi.serial:
+            errors["serials"].append(_("%(l)s: the UDI has no serial (21).") % {"l": text[:60]})
+            continue
+        udis.append((udi.gtin, udi.serial))
+    di = (gtin or "").strip()
+    if di:
+        try:
+            di = parse_udi(di).gtin if looks_like_udi(di) else normalize_gtin(di)
+        except UdiError as exc:
+            errors["gtin"].append(exc.message)
+        except ValidationError as exc:
+            errors["gtin"].extend(exc.messages)
+    if isinstance(product, int):
+        found = scope_for_user(user, Product).filter(pk=product).first() if user else None
+        if found is None and user is None:
+            found = Product.objects.filter(pk=product).first()
+        if found is None:
+            errors["product"].append(_("Unknown product."))
+        product = found
+    if errors:
+        raise ValidationError(dict(errors))
+    if not (lots or plain or udis or di or produced_from or produced_to):
+        raise ValidationError(_("Give lots, serial numbers, a UDI-DI or a production date range."))
+    if produced_from and produced_to and produced_to < produced_from:
+        errors["produced_to"].append(_("The end is before the start."))
+    elif (
+        (produced_from or produced_to)
+        and not (product or di or lots)
+        and (
+            not (produced_from and produced_to)
+            or produced_to - produced_from > TRACE_RANGE_WITHOUT_PRODUCT
+        )
+    ):
+        errors["produced_to"].append(
+            _("A date range without a product may cover at most one year.")
+        )
+    if errors:
+        raise ValidationError(dict(errors))
+    return {
+        "lots": lots or None,
+        "serials": plain or None,
+        "udis": udis or None,
+        "gtin": di or None,
+        "product": product,
+        "produced_from": produced_from,
+        "produced_to": produced_to,
+    }
+
+
 # --- traceability drill (TRC-8) --------------------------------------------------------------
 
 
@@ -1033,16 +1747,31 @@ def complete_drill(
 
 
 __all__ = [
+    "CONTACT_REFUSED",
+    "ContactDataRefused",
+    "INSTALLABLE",
     "LineInput",
+    "SaleCheck",
+    "SaleDraft",
+    "SaleLedger",
+    "UnitBuilder",
     "accept_installation",
     "add_licence",
+    "add_units",
     "build_customer",
+    "build_installation",
     "build_licence",
     "build_lot",
     "build_product",
     "build_unit",
+    "check_contact_write",
     "check_customer_may_buy",
+    "check_installation",
+    "check_sale",
+    "check_serials_not_recorded",
     "complete_drill",
+    "compose_udi_pi",
+    "contact_fields_written",
     "create_customer",
     "create_lot",
     "create_product",
@@ -1051,18 +1780,34 @@ __all__ = [
     "create_units",
     "install_unit",
     "licence_problems",
+    "lot_available",
     "lot_quantity_problems",
+    "lots_for",
+    "may_write_contacts",
     "over_quantity",
     "recorded_units",
     "record_return",
+    "record_sales",
+    "recorded_serials",
+    "resolve_lot",
+    "resolve_lots",
+    "resolve_unit",
+    "resolve_units",
     "run_drill",
+    "sale_header_problems",
+    "save_installations",
+    "serial_recorded_message",
     "set_return_disposition",
     "start_drill",
+    "unit_sale_problem",
+    "units_for",
     "update_customer",
     "update_licence",
     "update_lot",
     "update_product",
     "validate_sale",
+    "validate_trace_criteria",
     "void_sale",
+    "warranty_end_for",
     "withdraw_licence",
 ]

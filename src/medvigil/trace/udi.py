@@ -28,11 +28,11 @@ from typing import TYPE_CHECKING, Any
 
 import biip
 from biip.gs1_messages import GS1Message
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
-from medvigil.core.permissions import can, scope_for_user
+from medvigil.core.permissions import can
 
 from .models import Lot, Product, Unit
 
@@ -302,100 +302,24 @@ def parse_udi(text: str) -> UdiResult:
     )
 
 
-def _units_for(user: Any) -> Any:
-    if user is None:
-        return Unit.objects.all()
-    if not can(user, Unit, "view"):
-        raise PermissionDenied
-    return scope_for_user(user, Unit)
-
-
 def find_unit(text: str, user: Any) -> Unit:
     """The unit a scan or a typed serial designates, among the units `user` may see.
-    Raises UdiError with the reason when there is none (or more than one)."""
-    value = normalize(text)
-    units = _units_for(user).select_related("product", "lot", "holder")
-    if not value:
-        raise UdiError(_("Scan or paste a UDI, or type a serial number."), code="required")
-    # A typed or printed serial first (one indexed query); then the GS1 forms.
-    matches = list(units.filter(serial=value)[:2])
-    if len(matches) == 1:
-        return matches[0]
-    if len(matches) > 1:
-        raise UdiError(
-            _(
-                "Serial number %(serial)s exists for several products; scan the full UDI "
-                "to choose the unit."
-            ),
-            {"serial": value},
-            code="ambiguous",
-        )
-    if not looks_like_udi(value):
-        raise UdiError(
-            _("No unit with serial number %(serial)s."), {"serial": value}, code="not_found"
-        )
-    udi = parse_udi(value)
-    if not udi.serial:
-        if udi.lot:
-            raise UdiError(
-                _(
-                    "The UDI has no serial number (21), so it does not name a single unit "
-                    "(lot %(lot)s: use a lot line for lot-tracked products)."
-                ),
-                {"lot": udi.lot},
-                code="no_serial",
-            )
-        raise UdiError(
-            _("The UDI has no serial number (21), so it does not name a single unit."),
-            code="no_serial",
-        )
-    unit = units.filter(udi_di=udi.gtin, serial=udi.serial).first()
-    if unit is None:
-        # Units made before the product had its GTIN on file: match by the product's GTIN.
-        unit = units.filter(product__gtin=udi.gtin, serial=udi.serial).first()
-    if unit is None:
-        if not Product.objects.filter(gtin=udi.gtin).exists():
-            raise UdiError(
-                _("No product with UDI-DI %(gtin)s in the catalogue."),
-                {"gtin": udi.gtin},
-                code="not_found",
-            )
-        raise UdiError(
-            _("No unit with serial number %(serial)s of UDI-DI %(gtin)s."),
-            {"serial": udi.serial, "gtin": udi.gtin},
-            code="not_found",
-        )
-    if udi.lot and unit.lot_id and unit.lot and unit.lot.lot_number != udi.lot:
-        raise UdiError(
-            _(
-                "The label says lot %(label)s but unit %(serial)s is recorded in lot %(lot)s; "
-                "check the label."
-            ),
-            {"label": udi.lot, "serial": unit.serial, "lot": unit.lot.lot_number},
-            code="lot_mismatch",
-        )
-    return unit
+    Raises UdiError with the reason when there is none (or more than one). The rules are
+    trace.services.resolve_units' (one place for the form, the API and the import)."""
+    from .services import resolve_unit
+
+    return resolve_unit(text, user=user)
 
 
 def find_lot(text: str, user: Any) -> Lot:
-    """The lot a scanned UDI with (01) and (10) designates (for lot-tracked products)."""
-    if user is not None and not can(user, Lot, "view"):
-        raise PermissionDenied
-    udi = parse_udi(text)
-    if not udi.lot:
-        raise UdiError(_("The UDI has no lot number (10)."), code="no_lot")
-    lot = (
-        Lot.objects.select_related("product")
-        .filter(product__gtin=udi.gtin, lot_number=udi.lot)
-        .first()
-    )
-    if lot is None:
-        raise UdiError(
-            _("No lot %(lot)s of UDI-DI %(gtin)s."),
-            {"lot": udi.lot, "gtin": udi.gtin},
-            code="not_found",
-        )
-    return lot
+    """The lot a scanned UDI with (01) and (10) designates (for lot-tracked products), among
+    the lots `user` may see; trace.services.resolve_lots' rules."""
+    from .services import resolve_lots
+
+    [found] = resolve_lots([text], user=user)
+    if isinstance(found, UdiError):
+        raise found
+    return found
 
 
 def find_unit_or_lot(text: str, user: Any) -> Unit | Lot:

@@ -38,6 +38,7 @@ from .models import (
     Lot,
     Product,
     RiskClass,
+    Sale,
     SaleLine,
     Unit,
     UnitStatus,
@@ -176,12 +177,14 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     product = get_object_for_user(request.user, Product, "view", pk=pk)
     lots = paginate(
         request,
-        Lot.objects.filter(product=product)
+        scope_for_user(request.user, Lot)
+        .filter(product=product)
         .annotate(unit_count=Count("units"))
         .order_by("-production_date", "lot_number"),
     )
     status_counts = dict(
-        Unit.objects.filter(product=product)
+        scope_for_user(request.user, Unit)
+        .filter(product=product)
         .values_list("status")
         .annotate(n=Count("id"))
         .values_list("status", "n")
@@ -268,7 +271,10 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     if mine:
         qs = qs.filter(owner=request.user)
     qs = qs.select_related("owner").prefetch_related(
-        Prefetch("licences", queryset=Licence.objects.order_by("kind", "-expires_on"))
+        Prefetch(
+            "licences",
+            queryset=scope_for_user(request.user, Licence).order_by("kind", "-expires_on"),
+        )
     )
     page = paginate(request, qs.order_by("name", "pk"))
     today = timezone.localdate()
@@ -307,15 +313,20 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     allowed = can_view_contacts(request.user)
     today = timezone.localdate()
-    licences = [(lic, licence_state(lic, today)) for lic in customer.licences.all()]
+    licences = [
+        (lic, licence_state(lic, today))
+        for lic in scope_for_user(request.user, Licence).filter(customer=customer)
+    ]
     purchases = paginate(
         request,
-        customer.purchases.select_related("seller")
+        scope_for_user(request.user, Sale)
+        .filter(buyer=customer)
+        .select_related("seller")
         .annotate(n=Count("lines"))
         .order_by("-sale_date", "-id"),
         10,
     )
-    held = Unit.objects.filter(holder=customer).count()
+    held = scope_for_user(request.user, Unit).filter(holder=customer).count()
     return render(
         request,
         "trace/customer_detail.html",
@@ -326,7 +337,9 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "licences": licences,
             "purchases": purchases,
             "held": held,
-            "sales_made": customer.sales_made.count() if customer.is_dealer else None,
+            "sales_made": scope_for_user(request.user, Sale).filter(seller=customer).count()
+            if customer.is_dealer
+            else None,
             "can_change": can(request.user, Customer, "change"),
             "can_add_licence": can(request.user, Licence, "add"),
             "can_change_licence": can(request.user, Licence, "change"),
@@ -489,7 +502,9 @@ def lot_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "q": q,
             "product_id": product_id,
-            "products": Product.objects.order_by("code").only("pk", "code", "name"),
+            "products": scope_for_user(request.user, Product)
+            .order_by("code")
+            .only("pk", "code", "name"),
             "qs": querystring(request),
         },
     )
@@ -500,10 +515,17 @@ def lot_list(request: HttpRequest) -> HttpResponse:
 def lot_detail(request: HttpRequest, pk: int) -> HttpResponse:
     lot = get_object_for_user(request.user, Lot.objects.select_related("product"), "view", pk=pk)
     units = paginate(
-        request, Unit.objects.filter(lot=lot).select_related("holder").order_by("serial"), 50
+        request,
+        scope_for_user(request.user, Unit)
+        .filter(lot=lot)
+        .select_related("holder")
+        .order_by("serial"),
+        50,
     )
     lot_lines = (
-        SaleLine.objects.filter(lot=lot, unit__isnull=True)
+        SaleLine.objects.filter(
+            lot=lot, unit__isnull=True, sale__in=scope_for_user(request.user, Sale)
+        )
         .select_related("sale", "buyer", "seller")
         .order_by("sale__sale_date", "id")[:200]
     )
@@ -584,31 +606,17 @@ def units_add(request: HttpRequest, pk: int) -> HttpResponse:
             "Lot %(lot)s has no quantity produced on record (%(recorded)s units recorded)."
         ) % {"lot": lot.lot_number, "recorded": recorded}
     if request.method == "POST" and form.is_valid():
-        serials = form.cleaned_data["serials"]
-        existing = set(
-            Unit.objects.filter(product=lot.product, serial__in=serials).values_list(
-                "serial", flat=True
-            )
-        )
-        if existing:
-            form.add_error(
-                "serials",
-                _("Already recorded for this product: %(s)s")
-                % {"s": ", ".join(sorted(existing)[:20])},
-            )
+        try:
+            built = services.add_units(lot, form.cleaned_data["serials"], by=request.user)
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict") and "serial" in exc.error_dict:
+                exc.error_dict["serials"] = exc.error_dict.pop("serial")
+            apply_errors(form, exc)
         else:
-            try:
-                built = [
-                    services.build_unit(product=lot.product, lot=lot, serial=s) for s in serials
-                ]
-                services.create_units(built, by=request.user)
-            except ValidationError as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(
-                    request, _("%(n)s units added to lot %(l)s.") % {"n": len(built), "l": lot}
-                )
-                return redirect(lot)
+            messages.success(
+                request, _("%(n)s units added to lot %(l)s.") % {"n": len(built), "l": lot}
+            )
+            return redirect(lot)
     return render(
         request,
         "trace/form.html",
@@ -661,7 +669,9 @@ def unit_list(request: HttpRequest) -> HttpResponse:
             "holder": holder,
             "product_id": product_id,
             "statuses": UnitStatus.choices,
-            "products": Product.objects.order_by("code").only("pk", "code", "name"),
+            "products": scope_for_user(request.user, Product)
+            .order_by("code")
+            .only("pk", "code", "name"),
             "qs": querystring(request),
         },
     )

@@ -26,7 +26,7 @@ def trace_forward_pdf(request: HttpRequest) -> HttpResponse:
     CSV/XLSX exports). Invalid criteria go back to the trace page, which shows the errors."""
     if not request.user.has_perm(EXPORT_PERM):
         raise PermissionDenied
-    form = TraceForm(request.GET or None)
+    form = TraceForm(request.GET or None, user=request.user)
     if not form.is_valid():
         query = request.GET.urlencode()
         return redirect(reverse("trace:trace_forward") + (f"?{query}" if query else ""))

@@ -127,7 +127,12 @@ def sale_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def sale_create(request: HttpRequest) -> HttpResponse:
     initial: dict[str, Any] = {}
     if int_param(request.GET.get("unit")):
-        unit = Unit.objects.filter(pk=int_param(request.GET.get("unit"))).first()
+        unit = (
+            scope_for_user(request.user, Unit)
+            .select_related("holder")
+            .filter(pk=int_param(request.GET.get("unit")))
+            .first()
+        )
         if unit is not None:
             initial["units"] = unit.serial
             if unit.holder_id and unit.holder and unit.holder.is_dealer:
@@ -229,10 +234,7 @@ def installation_create(request: HttpRequest, unit_pk: int) -> HttpResponse:
                 contact_person=unit.holder.contact_person,
                 contact_phone=unit.holder.phone,
             )
-    form = InstallationForm(request.POST or None, initial=initial)
-    if not can_view_contacts(request.user):
-        for name in Installation.CONTACT_FIELDS:
-            form.fields.pop(name, None)
+    form = InstallationForm(request.POST or None, initial=initial, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -363,7 +365,8 @@ def return_create(request: HttpRequest) -> HttpResponse:
     initial: dict[str, Any] = {}
     unit_pk = int_param(request.GET.get("unit"))
     if unit_pk:
-        unit = Unit.objects.select_related("holder").filter(pk=unit_pk).first()
+        units = scope_for_user(request.user, Unit).select_related("holder")
+        unit = units.filter(pk=unit_pk).first()
         if unit is not None:
             initial["unit"] = unit.serial
             if unit.holder:

@@ -114,7 +114,7 @@ def trace_backward(request: HttpRequest) -> HttpResponse:
 @require_GET
 def trace_forward(request: HttpRequest) -> HttpResponse:
     """Forward trace from lots, serials/UDIs, a UDI-DI or a production date range."""
-    form = TraceForm(request.GET or None)
+    form = TraceForm(request.GET or None, user=request.user)
     trace = None
     page = None
     if request.GET and form.is_valid():
@@ -204,7 +204,7 @@ def drill_create(request: HttpRequest) -> HttpResponse:
     if int_param(request.GET.get("lot")):
         from .models import Lot
 
-        lot = Lot.objects.filter(pk=int_param(request.GET.get("lot"))).first()
+        lot = scope_for_user(request.user, Lot).filter(pk=int_param(request.GET.get("lot"))).first()
         if lot is not None:
             initial["lot"] = lot.lot_number
     form = DrillForm(request.POST or None, user=request.user, initial=initial)

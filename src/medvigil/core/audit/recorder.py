@@ -771,7 +771,10 @@ def audited_bulk_update(
         for o in objs:
             o.version = (before[o.pk].version if o.pk in before else o.version) + 1
         fields = list({*fields, "version"})
-        count = do_update(objs, fields, *args, **kwargs)
+        # Django's bulk_update writes through QuerySet.update: on a plain queryset, or each
+        # object would be audited twice (here and by audited_update)
+        plain = models.QuerySet(model=model, using=qs.db)
+        count = plain.bulk_update(objs, fields, *args, **kwargs)
         items = []
         for o in objs:
             if o.pk in before:

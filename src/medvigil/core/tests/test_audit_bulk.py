@@ -59,3 +59,17 @@ def test_bulk_entries_hash_exactly_like_single_entries(quality_user):
         e = AuditEntry.objects.get(content_type=ct, object_id=str(d.pk))
         assert e.hash == entry_hash(e, "accounts.department")
     assert verify_trail().ok
+
+
+def test_bulk_update_writes_one_entry_per_changed_record(quality_user):
+    with audit_context(actor=quality_user, source="test"):
+        a, b = (Department.objects.create(code=c, name_zh=c, name_en=c) for c in ("bu-a", "bu-b"))
+        ct = ContentType.objects.get_for_model(Department)
+        before = AuditEntry.objects.filter(content_type=ct).count()
+        a.name_en, b.name_en = "A2", "B2"
+        Department.objects.bulk_update([a, b], ["name_en"])
+    updates = AuditEntry.objects.filter(content_type=ct, action="update")
+    assert AuditEntry.objects.filter(content_type=ct).count() - before == 2
+    assert updates.filter(object_id=str(a.pk)).count() == 1
+    assert updates.get(object_id=str(b.pk)).changes == {"name_en": ["bu-b", "B2"]}
+    assert verify_trail().ok
