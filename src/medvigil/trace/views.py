@@ -122,11 +122,18 @@ def licence_state(lic: Licence, today: Any) -> str:
     return "valid"
 
 
+# Ids are positive 64-bit integers in every database; a number outside that range can name no
+# record (and would overflow the database's integer), so it is treated like any non-id.
+_ID_MAX = 2**63 - 1
+
+
 def int_param(value: Any) -> int | None:
+    """An id from a query parameter, or None when the value is not one."""
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if 0 < number <= _ID_MAX else None
 
 
 # --- products (TRC-1) ----------------------------------------------------------------------

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from medvigil.core.models.audit import AuditedModel
@@ -59,7 +60,13 @@ class MarketCalendar(AuditedModel):
         verbose_name_plural = _("market calendars")
 
     def __str__(self) -> str:
-        return f"{self.code} · {self.name}"
+        return f"{self.code} · {self.display_name}"
+
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's language (the built-in calendars' names are translated;
+        a name an administrator typed is shown as typed)."""
+        return gettext(self.name)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -116,5 +123,5 @@ class CalendarYear(AuditedModel):
     @property
     def loaded_by_name(self) -> str:
         if self.loaded_by is None:
-            return "system"
+            return str(_("the system (seeded from a library)"))
         return str(getattr(self.loaded_by, "printed_name", "") or self.loaded_by)
