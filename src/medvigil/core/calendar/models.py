@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -61,6 +62,9 @@ class MarketCalendar(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.code} · {self.display_name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("calendar_list")
 
     @property
     def display_name(self) -> str:
@@ -119,6 +123,11 @@ class CalendarYear(AuditedModel):
 
     def entries(self) -> list[dict[str, Any]]:
         return sorted(self.days or [], key=lambda d: d["date"])
+
+    url_related = ("calendar",)
+
+    def get_absolute_url(self) -> str:
+        return reverse("calendar_year", args=[self.calendar.code, self.year])
 
     @property
     def loaded_by_name(self) -> str:

@@ -51,6 +51,10 @@ class RecordHooks:
     #: False: records of this type are never destroyed, not even by the retention process
     #: (the destruction requests and the retention rules themselves).
     retention_destroyable: ClassVar[bool] = True
+    #: Forward relations ``get_absolute_url`` reads, fetched with the records wherever many
+    #: records' pages are linked at once (the audit trail), so a page of links costs one
+    #: query per record type.
+    url_related: ClassVar[tuple[str, ...]] = ()
 
     def audit_repr(self) -> str:
         """The record's name in the audit trail. Keep it language-neutral and free of
@@ -85,6 +89,7 @@ HOOKS: dict[str, Any] = {
         "audit_view_perms",
         "signature_exclude",
         "retention_destroyable",
+        "url_related",
         "audit_repr",
         "signature_content",
         "retention_dates",

@@ -92,10 +92,25 @@ def test_each_row_expands_to_show_field_changes_and_reason(client_for, auditor, 
     assert "质量二部" in html and "质量管理二部" in html  # old and new value
     assert "reorganisation" in html
     row = r.context["rows"][0]
-    assert [(c["field"], c["old"], c["new"]) for c in row.changes] == [
-        ("name_zh", "质量二部", "质量管理二部")
-    ]
+    assert [(c["old_text"], c["new_text"]) for c in row.changes] == [("质量二部", "质量管理二部")]
     assert row.changes[0]["label"] != "name_zh"  # the field's verbose name
+
+
+@pytest.mark.req("PLAT-2", "PLAT-6")
+def test_trail_values_read_as_on_the_record_page(client_for, auditor, quality_user):
+    """The trail shows values as the history panel does (one renderer): times in the company
+    zone, related records by name, choices by label; never a UTC timestamp or a raw id."""
+    from medvigil.core.calendar.models import CalendarYear
+
+    year = CalendarYear.objects.select_related("calendar").first()
+    assert year is not None
+    r = client_for(auditor).get(URL, {"record_type": "core.calendaryear"})
+    assert r.status_code == 200
+    texts = [c["new_text"] for row in r.context["rows"] for c in row.changes]
+    assert texts
+    assert not any("+00:00" in str(t) for t in texts), texts
+    assert str(year.calendar) in texts or year.calendar.code in " ".join(map(str, texts))
+    assert f"/calendars/{year.calendar.code}/{year.year}/" in r.content.decode()  # record link
 
 
 def test_history_link_filters_one_record(client_for, auditor, records):
