@@ -7,7 +7,14 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from medvigil.core.api import Id, Versioned, api_get_object, api_user, error_responses
+from medvigil.core.api import (
+    Id,
+    Versioned,
+    api_get_object,
+    api_user,
+    auth_with_perm,
+    error_responses,
+)
 from medvigil.core.permissions import scope_for_user
 
 from . import services
@@ -38,7 +45,11 @@ def get_inspection(request: HttpRequest, pk: Id) -> Any:
     return api_get_object(request, Inspection, pk=pk)
 
 
-@router.patch("/inspections/{pk}", response={200: InspectionOut, **error_responses(403, 404, 409)})
+@router.patch(
+    "/inspections/{pk}",
+    response={200: InspectionOut, **error_responses(403, 404, 409)},
+    auth=auth_with_perm("exampleapp.change_inspection"),
+)
 def update_inspection(request: HttpRequest, pk: Id, payload: InspectionPatch) -> Any:
     obj = api_get_object(request, Inspection, "change", pk=pk)
     return services.update_inspection(
