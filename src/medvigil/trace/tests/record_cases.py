@@ -16,6 +16,7 @@ from medvigil.trace.models import (
     LicenceKind,
     Lot,
     Product,
+    ReturnRecord,
     RiskClass,
     Sale,
     TraceDrill,
@@ -91,6 +92,17 @@ def make_sale(user: Any) -> Sale:
         buyer=make_customer(user, CustomerKind.DEALER),
         sale_date=dt.date(2026, 1, 10),
         lines=[services.LineInput(unit=unit)],
+        by=user,
+    )
+
+
+def make_return(user: Any) -> ReturnRecord:
+    sale = make_sale(user)
+    return services.record_return(
+        returned_by=sale.buyer,
+        unit=sale.lines.get().unit,
+        return_date=dt.date(2026, 2, 1),
+        reason="Kit return",
         by=user,
     )
 
@@ -183,6 +195,16 @@ CASES = [
         detail_url="trace:sale_detail",
         api_detail=lambda o: f"{API}/sales/{o.pk}",
         reqs=("TRC-4",),
+    ),
+    RecordCase(
+        id="trace.return",
+        model=ReturnRecord,
+        make=make_return,
+        owner_role="logistics",
+        other_role="finance",
+        list_url="trace:return_list",
+        detail_url="trace:return_detail",
+        reqs=("TRC-6",),
     ),
     RecordCase(
         id="trace.drill",
