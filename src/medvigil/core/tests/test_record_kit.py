@@ -16,14 +16,18 @@ import datetime as dt
 import decimal
 import json
 import os
+from dataclasses import replace
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
+from django.http import HttpResponse
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import path, reverse
 
 from medvigil.core.models import AuditEntry
 
@@ -270,22 +274,22 @@ def _baselines() -> dict[str, int]:
     return json.loads(BASELINES.read_text(encoding="utf-8")) if BASELINES.exists() else {}
 
 
-@pytest.mark.parametrize("case", cases())
-def test_list_queries_do_not_grow_with_rows_and_stay_within_the_baseline(case, people, client_for):
-    owner = people(case)["owner"]
-    c = client_for(owner)
+def list_query_problems(
+    case: RecordCase, client: Any, owner: Any, baselines: dict[str, int], update: bool = False
+) -> list[str]:
+    """Count the queries of the case's list page (and API list) with 2 and with 6 records of
+    `owner`; what is wrong, as messages. With `update`, good counts go into `baselines`."""
     urls = {"page": reverse(case.list_url)}
     if case.api_list:
         urls["api"] = case.api_list
     for _ in range(2):
         case.make(owner)
     for url in urls.values():
-        c.get(url)  # the session and per-process caches
-    small = {kind: _count(c, url) for kind, url in urls.items()}
+        client.get(url)  # the session and per-process caches
+    small = {kind: _count(client, url) for kind, url in urls.items()}
     for _ in range(4):
         case.make(owner)
-    large = {kind: _count(c, url) for kind, url in urls.items()}
-    baselines = _baselines()
+    large = {kind: _count(client, url) for kind, url in urls.items()}
     how = (
         "UPDATE_QUERY_BASELINES=1 .venv/bin/python -m pytest "
         "src/medvigil/core/tests/test_record_kit.py -k list_queries -p no:xdist"
@@ -298,7 +302,7 @@ def test_list_queries_do_not_grow_with_rows_and_stay_within_the_baseline(case, p
                 f"{url}: {small[kind]} queries with 2 records, {large[kind]} with 6 (an N+1: "
                 "select_related/prefetch_related the rows' relations)"
             )
-        elif UPDATE:
+        elif update:
             baselines[key] = large[kind]
         elif key not in baselines:
             problems.append(f"{url}: no baseline for {key!r} ({large[kind]} queries); run {how}")
@@ -307,6 +311,14 @@ def test_list_queries_do_not_grow_with_rows_and_stay_within_the_baseline(case, p
                 f"{url}: {large[kind]} queries, baseline {baselines[key]} "
                 f"({BASELINES.name}); find the new queries, or if they are needed run {how}"
             )
+    return problems
+
+
+@pytest.mark.parametrize("case", cases())
+def test_list_queries_do_not_grow_with_rows_and_stay_within_the_baseline(case, people, client_for):
+    owner = people(case)["owner"]
+    baselines = _baselines()
+    problems = list_query_problems(case, client_for(owner), owner, baselines, update=UPDATE)
     if UPDATE and not problems:
         BASELINES.write_text(
             json.dumps(dict(sorted(baselines.items())), indent=2) + "\n", encoding="utf-8"
@@ -314,9 +326,51 @@ def test_list_queries_do_not_grow_with_rows_and_stay_within_the_baseline(case, p
     assert not problems, "\n".join(problems)
 
 
-def test_every_record_page_of_an_app_is_registered():
-    """The kit covers what apps register: each case names a real model and list page."""
-    assert {c.id for c in CASES} >= {"exampleapp.inspection", "trace.product", "trace.sale"}
+def _n_plus_one_list(request: Any) -> HttpResponse:
+    """A list page with an N+1: each row fetches its owner."""
+    from .exampleapp.models import Inspection
+
+    return HttpResponse(", ".join(str(i.owner) for i in Inspection.objects.all()))
+
+
+# the project's URLs and one page with an N+1 (used with pytest.mark.urls below)
+urlpatterns = [
+    path("kit/n-plus-one/", _n_plus_one_list, name="kit_n_plus_one"),
+    *import_module(django_settings.ROOT_URLCONF).urlpatterns,
+]
+
+
+@pytest.mark.urls(__name__)
+def test_the_query_check_catches_an_n_plus_one_and_a_count_over_the_baseline(make_user, client_for):
+    [example] = [c for c in CASES if c.id == "exampleapp.inspection"]
+    owner = make_user("kit-owner", example.owner_role)
+    bad = replace(example, id="kit.n-plus-one", list_url="kit_n_plus_one", api_list=None)
+    problems = list_query_problems(bad, client_for(owner), owner, {"kit.n-plus-one page": 99})
+    assert len(problems) == 1 and "an N+1" in problems[0], problems
+    grown = replace(example, id="kit.grown")
+    baselines = {"kit.grown page": 1, "kit.grown api": 1}
+    problems = list_query_problems(grown, client_for(owner), owner, baselines)
+    assert len(problems) == 2 and all("baseline 1" in p for p in problems), problems
+
+
+def test_every_regulated_record_is_registered():
+    """A regulated record (core.records.contract.RegulatedRecord) of any installed app has a
+    record case, so the kit's tests run on it: a new app gets them by registering."""
+    from django.apps import apps
+
+    from medvigil.core.records.contract import RegulatedRecord
+
+    registered = {c.model for c in CASES}
+    missing = [
+        m._meta.label
+        for m in apps.get_models()
+        if issubclass(m, RegulatedRecord) and m not in registered
+    ]
+    assert not missing, (
+        f"regulated records without a record case: {missing}; add them to "
+        "<app>/tests/record_cases.py (docs/development/domain-app.md)"
+    )
+    assert {"exampleapp.inspection", "trace.product", "trace.sale"} <= {c.id for c in CASES}
     for c in CASES:
-        assert reverse(c.list_url)
+        assert reverse(c.list_url), c.id
         assert c.owner_role != c.other_role, c.id
