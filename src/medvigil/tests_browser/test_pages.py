@@ -133,7 +133,12 @@ PHONE_CHECKS = """() => {
   const pills = [...document.querySelectorAll('.nav-pills .nav-link')]
       .filter(a => a.getBoundingClientRect().height > 40).map(a => a.innerText);
   const form = document.querySelector('form.filter-form');
+  const offscreenTabs = [...document.querySelectorAll('.nav-pills .nav-link.active')]
+      .filter(a => { const r = a.getBoundingClientRect();
+                     return r.left < 0 || r.right > doc.clientWidth; })
+      .map(a => a.innerText);
   return {
+    offscreenTabs: offscreenTabs,
     overflow: doc.scrollWidth - doc.clientWidth,
     wide: wide,
     tallPills: pills,
@@ -170,7 +175,7 @@ def _check_phone_pages(new_page: Any, screenshots: Any, language: str) -> None:
         visit(page, url)
         assert page.locator("html").get_attribute("lang") == language
         found = page.evaluate(PHONE_CHECKS)
-        bad = {k: found[k] for k in ("wide", "tallPills") if found[k]}
+        bad = {k: found[k] for k in ("wide", "tallPills", "offscreenTabs") if found[k]}
         if found["overflow"] > 0:
             bad["overflow"] = found["overflow"]
         if found["filterForm"]:
