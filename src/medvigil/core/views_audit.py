@@ -141,11 +141,13 @@ def record_urls(entries: list[AuditEntry]) -> dict[tuple[int, str], str]:
     """(content type id, object id) -> the record's own page, for the entries' records whose
     model has get_absolute_url and that still exist; one query per record type."""
     wanted: dict[int, set[str]] = {}
+    types: dict[int, ContentType] = {}
     for e in entries:
         wanted.setdefault(e.content_type_id, set()).add(e.object_id)
+        types[e.content_type_id] = e.content_type  # loaded with the entries: no lookup
     urls: dict[tuple[int, str], str] = {}
     for ct_id, ids in wanted.items():
-        model = ContentType.objects.get_for_id(ct_id).model_class()
+        model = types[ct_id].model_class()
         if model is None or not hasattr(model, "get_absolute_url"):
             continue
         try:

@@ -332,6 +332,7 @@ def test_record_link_opens_the_record_or_else_its_history(
         if hasattr(e.content_type.model_class(), "get_absolute_url")
     }
     assert len(entries) > 2 * len(linked_types)
+    ContentType.objects.clear_cache()  # as in a fresh process: no content-type lookups either
     with CaptureQueriesContext(connection) as ctx:
         record_urls(entries)
     # at most one per record type with a page (batches, users, calendars, calendar years …)
