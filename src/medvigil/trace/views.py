@@ -6,19 +6,18 @@ trace.services (rule 1); a refused change shows the service's message on the for
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from medvigil.core.models import ConflictError
@@ -28,9 +27,18 @@ from medvigil.core.permissions import (
     permission_required,
     scope_for_user,
 )
+from medvigil.core.records.forms import ReasonForm
+from medvigil.core.records.lists import Column, Filter, RecordList
+from medvigil.core.records.views import (
+    apply_errors,
+    edit_record,
+    int_param,
+    paginate,
+    querystring,
+)
 
 from . import services
-from .forms import CustomerForm, LicenceForm, LotForm, ProductForm, ReasonForm, UnitsForm
+from .forms import CustomerForm, LicenceForm, LotForm, ProductForm, UnitsForm
 from .models import (
     Customer,
     CustomerKind,
@@ -47,67 +55,7 @@ from .privacy import can_view_contacts, masked_contacts
 from .rules import licence_warning_days, registration_warning_days
 from .udi import UdiError, find_unit, find_unit_or_lot, looks_like_udi
 
-PER_PAGE = 25
-
-
 # --- helpers -------------------------------------------------------------------------------
-
-
-def paginate(request: HttpRequest, qs: Any, per_page: int = PER_PAGE) -> Any:
-    return Paginator(qs, per_page).get_page(request.GET.get("page"))
-
-
-def querystring(request: HttpRequest, **drop: Any) -> str:
-    """The current GET parameters without `page` (for pagination links)."""
-    params = request.GET.copy()
-    params.pop("page", None)
-    for key in drop:
-        params.pop(key, None)
-    return params.urlencode()
-
-
-def apply_errors(form: Any, exc: ValidationError | ConflictError) -> None:
-    """Show a service's ValidationError (or a version conflict) on the form."""
-    if isinstance(exc, ConflictError):
-        form.add_error(None, str(exc))
-        return
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            target = name if name in form.fields else None
-            for err in errors:
-                form.add_error(target, err.messages)
-        return
-    form.add_error(None, exc.messages)
-
-
-def edit_record(
-    request: HttpRequest,
-    record: Any,
-    form: Any,
-    update: Any,
-    saved: Callable[[Any], str],
-    title: str,
-) -> HttpResponse:
-    """The edit page of a record: a valid POST goes through its `update` service with the
-    posted version (conflict → field error), then a message and the record page."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            record = update(
-                record,
-                by=request.user,
-                version=form.cleaned_data.get("version"),
-                **form.changed_values(),
-            )
-        except (ValidationError, ConflictError) as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, saved(record))
-            return redirect(record)
-    return render(
-        request,
-        "trace/form.html",
-        {"form": form, "title": title, "cancel": record.get_absolute_url(), "record": record},
-    )
 
 
 def licence_state(lic: Licence, today: Any) -> str:
@@ -122,53 +70,67 @@ def licence_state(lic: Licence, today: Any) -> str:
     return "valid"
 
 
-def int_param(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 # --- products (TRC-1) ----------------------------------------------------------------------
 
 
-@permission_required("trace.view_product")
-@require_GET
-def product_list(request: HttpRequest) -> HttpResponse:
-    qs = scope_for_user(request.user, Product)
-    q = request.GET.get("q", "").strip()
-    if q:
-        qs = qs.filter(
-            Q(code__icontains=q)
-            | Q(name__icontains=q)
-            | Q(name_en__icontains=q)
-            | Q(model_spec__icontains=q)
-            | Q(registration_number__icontains=q)
-            | Q(gtin__contains=q)
-        )
-    risk = request.GET.get("risk_class", "")
-    if risk in RiskClass.values:
-        qs = qs.filter(risk_class=risk)
-    active = request.GET.get("active", "1")
-    if active in ("0", "1"):
-        qs = qs.filter(active=active == "1")
-    page = paginate(request, qs.order_by("code"))
-    today = timezone.localdate()
-    return render(
-        request,
-        "trace/product_list.html",
-        {
-            "page": page,
-            "q": q,
-            "risk": risk,
-            "active": active,
-            "risk_classes": RiskClass.choices,
-            "qs": querystring(request),
+class ProductList(RecordList):
+    """The catalogue (TRC-1): search, class and active filters, sortable, CSV/XLSX export."""
+
+    model = Product
+    template = "trace/product_list.html"
+    table_template = "trace/_product_table.html"
+    search_fields = ("code", "name", "name_en", "model_spec", "registration_number", "gtin")
+    filters = (
+        Filter(
+            "risk_class",
+            gettext_lazy("Risk class"),
+            [("", gettext_lazy("All classes")), *RiskClass.choices],
+        ),
+        Filter(
+            "active",
+            gettext_lazy("Active"),
+            [
+                ("1", gettext_lazy("Active")),
+                ("0", gettext_lazy("Inactive")),
+                ("all", gettext_lazy("All")),
+            ],
+            default="1",
+            apply=lambda qs, v: qs.filter(active=v == "1"),
+        ),
+    )
+    columns = {
+        "code": Column(gettext_lazy("Code"), lambda p: p.code, sort="code"),
+        "name": Column(gettext_lazy("Name"), lambda p: p.name, sort="name"),
+        "name_en": Column(gettext_lazy("English name"), lambda p: p.name_en),
+        "model_spec": Column(gettext_lazy("Model / specification"), lambda p: p.model_spec),
+        "manufacturer": Column(
+            gettext_lazy("Manufacturer"), lambda p: p.manufacturer, sort="manufacturer"
+        ),
+        "risk_class": Column(gettext_lazy("Class"), lambda p: p.risk_class, sort="risk_class"),
+        "gtin": Column(gettext_lazy("UDI-DI (GTIN)"), lambda p: p.gtin or ""),
+        "registration_number": Column(
+            gettext_lazy("Registration number"), lambda p: p.registration_number
+        ),
+        "registration_expiry": Column(
+            gettext_lazy("Registration expires"),
+            lambda p: p.registration_expiry.isoformat() if p.registration_expiry else "",
+            sort="registration_expiry",
+        ),
+        "active": Column(gettext_lazy("Active"), lambda p: _("yes") if p.active else _("no")),
+    }
+    default_sort = "code"
+    export_name = "products"
+
+    def extra_context(self, page: Any) -> dict[str, Any]:
+        today = timezone.localdate()
+        return {
             "today": today,
             "warn_before": today + dt.timedelta(days=registration_warning_days()),
-            "can_add": can(request.user, Product, "add"),
-        },
-    )
+            "can_add": can(self.user, Product, "add"),
+        }
+
+
+product_list = ProductList.as_view()
 
 
 @permission_required("trace.view_product")
@@ -243,6 +205,7 @@ def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
         services.update_product,
         lambda p: _("Product %(p)s saved.") % {"p": p},
         _("Edit product %(p)s") % {"p": product},
+        template="trace/form.html",
     )
 
 
@@ -379,6 +342,7 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
         services.update_customer,
         lambda c: _("Customer %(c)s saved.") % {"c": c},
         _("Edit customer %(c)s") % {"c": customer},
+        template="trace/form.html",
     )
 
 
@@ -581,6 +545,7 @@ def lot_edit(request: HttpRequest, pk: int) -> HttpResponse:
         services.update_lot,
         lambda lo: _("Lot %(l)s saved.") % {"l": lo.lot_number},
         _("Edit lot %(l)s") % {"l": lot.lot_number},
+        template="trace/form.html",
     )
 
 

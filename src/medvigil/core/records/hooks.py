@@ -51,6 +51,9 @@ class RecordHooks:
     #: False: records of this type are never destroyed, not even by the retention process
     #: (the destruction requests and the retention rules themselves).
     retention_destroyable: ClassVar[bool] = True
+    #: True: the record page shows the timeline every app adds to through its timeline
+    #: providers (core.registry.timeline_for; the life of a unit, TRC-7).
+    record_timeline: ClassVar[bool] = False
 
     def audit_repr(self) -> str:
         """The record's name in the audit trail. Keep it language-neutral and free of
@@ -85,6 +88,7 @@ HOOKS: dict[str, Any] = {
         "audit_view_perms",
         "signature_exclude",
         "retention_destroyable",
+        "record_timeline",
         "audit_repr",
         "signature_content",
         "retention_dates",
