@@ -56,7 +56,7 @@ class Column:
 @dataclass(frozen=True)
 class Filter:
     """A filter read from ``?<name>=``: one of `choices` (value, label), else `default`.
-    ``apply(qs, value)`` narrows the list; default ``qs.filter(<field or name>=value)``.
+    ``apply(qs, value, user)`` narrows the list; default ``qs.filter(<field or name>=value)``.
     The value "all" (or empty) applies nothing."""
 
     name: str
@@ -64,23 +64,23 @@ class Filter:
     choices: Sequence[tuple[str, Any]]
     default: str = ""
     field: str = ""
-    apply: Callable[[QuerySet, str], QuerySet] | None = None
+    apply: Callable[[QuerySet, str, Any], QuerySet] | None = None
 
     def value(self, request: HttpRequest) -> str:
         raw = request.GET.get(self.name, self.default)
         return raw if raw in {str(v) for v, _label in self.choices} else self.default
 
-    def narrow(self, qs: QuerySet, value: str) -> QuerySet:
+    def narrow(self, qs: QuerySet, value: str, user: Any) -> QuerySet:
         if value in ("", "all"):
             return qs
         if self.apply is not None:
-            return self.apply(qs, value)
+            return self.apply(qs, value, user)
         return qs.filter(**{self.field or self.name: value})
 
 
 class RecordList:
     """A record list page. Declare the class attributes; override :meth:`queryset`,
-    :meth:`search` or :meth:`extra_context` only when the page needs more."""
+    :meth:`search`, :meth:`cell` or :meth:`extra_context` only when the page needs more."""
 
     model: ClassVar[type[Model]]
     template: ClassVar[str]
@@ -135,7 +135,7 @@ class RecordList:
         if self.q:
             qs = self.search(qs, self.q)
         for f in self.filters:
-            qs = f.narrow(qs, self.values[f.name])
+            qs = f.narrow(qs, self.values[f.name], self.user)
         return qs.order_by(*self.ordering())
 
     def extra_context(self, page: Any) -> dict[str, Any]:
@@ -148,9 +148,16 @@ class RecordList:
             not self.export_perm or self.user.has_perm(self.export_perm)
         )
 
+    def cell(self, key: str, column: Column, obj: Any) -> Any:
+        """A cell of the export: the column's value (override to mask what the user may not
+        read, as the page does)."""
+        return column.value(obj)
+
     def export(self, fmt: str) -> HttpResponse:
         header = [str(c.label) for c in self.columns.values()]
-        rows = ([c.value(obj) for c in self.columns.values()] for obj in self.filtered())
+        rows = (
+            [self.cell(key, c, obj) for key, c in self.columns.items()] for obj in self.filtered()
+        )
         return export_response(fmt, self.export_name, header, rows)
 
     def sort_links(self) -> dict[str, dict[str, Any]]:

@@ -128,3 +128,35 @@ def test_trace_catalogue_is_a_kit_list(db: Any, quality_user: Any, client_for: A
     assert "P-11" in text and "P-13" in text and "P-12" not in text
     r = c.get(url, {"q": "monitor"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="product-list")
     assert "Beta monitor" in body(r) and "<html" not in body(r)
+
+
+@pytest.mark.req("TRC-2", "PLAT-10", "PLAT-11")
+def test_trace_customers_are_a_kit_list_with_contacts_masked(
+    db: Any, make_user: Any, quality_user: Any, client_for: Any
+) -> None:
+    from medvigil.trace.tests.conftest import dealer, hospital
+
+    reader = make_user("fin", "finance")  # reads customers, not their contacts
+    assert not reader.has_perm("trace.view_contact_data")
+    assert quality_user.has_perm("trace.view_contact_data")
+    hospital("H-1", name="First hospital", owner=quality_user)
+    dealer("D-1", name="Second dealer", phone="021-7777-0000")
+    url = reverse("trace:customer_list")
+
+    def csv(user: Any, **params: Any) -> str:
+        r = client_for(user).get(url, {**params, "format": "csv"})
+        return b"".join(r.streaming_content).decode("utf-8-sig")
+
+    assert "021-7777-0000" in csv(quality_user)
+    assert "021-7777-0000" not in csv(reader) and "***" in csv(reader)
+    # searching a phone number works only for who may read it
+    assert "Second dealer" in csv(quality_user, q="7777")
+    assert "Second dealer" not in csv(reader, q="7777")
+    mine = csv(quality_user, mine="1")
+    assert "First hospital" in mine and "Second dealer" not in mine
+    only = csv(quality_user, kind="dealer", sort="-name")
+    assert "Second dealer" in only and "First hospital" not in only
+    r = client_for(reader).get(
+        url, {"q": "First"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="customer-list"
+    )
+    assert "First hospital" in body(r) and "<html" not in body(r) and "***" in body(r)
