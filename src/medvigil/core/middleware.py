@@ -49,14 +49,18 @@ class RejectNulMiddleware:
         return self.get_response(request)
 
     @staticmethod
-    def _has_nul(request: HttpRequest) -> bool:
+    def _has_nul_in_cookies(request: HttpRequest) -> bool:
+        return _has_nul(request.COOKIES.keys()) or _has_nul(request.COOKIES.values())
+
+    @classmethod
+    def _has_nul(cls, request: HttpRequest) -> bool:
         if NUL in request.path or NUL in request.META.get("QUERY_STRING", ""):
             return True
         if _has_nul(request.GET.keys()) or _has_nul(
             v for _k, vs in request.GET.lists() for v in vs
         ):
             return True
-        if _has_nul(request.COOKIES.keys()) or _has_nul(request.COOKIES.values()):
+        if cls._has_nul_in_cookies(request):
             return True
         if _has_nul(v for k, v in request.META.items() if k.startswith("HTTP_")):
             return True  # headers end up in the database too (user agent of a failed login)
@@ -86,6 +90,18 @@ class RejectNulMiddleware:
 
             return json_error(400, "bad_request", message)
         return HttpResponseBadRequest(render_to_string("400.html", {"message": message}, request))
+
+
+class RejectNulCookieMiddleware(RejectNulMiddleware):
+    """The cookies' part of RejectNulMiddleware, placed before the session middleware: the
+    session and CSRF cookies are looked up in the database before any view runs. The full
+    check runs after the user's language and account are known, so its refusal page is in
+    the reader's language and has the usual navigation."""
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self._has_nul_in_cookies(request):
+            return self.refuse(request)
+        return self.get_response(request)
 
 
 class AuditContextMiddleware:

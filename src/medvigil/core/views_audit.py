@@ -26,9 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from .audit.search import (
     ACTIONS,
     AuditFilter,
-    change_rows,
     content_type_for,
-    display_value,
     iter_export_rows,
     record_type_label,
     record_types,
@@ -37,6 +35,7 @@ from .audit.search import (
 )
 from .models import AuditEntry
 from .permissions import permission_required
+from .records.hooks import hook
 
 logger = logging.getLogger("medvigil.audit")
 
@@ -150,7 +149,8 @@ def record_urls(entries: list[AuditEntry]) -> dict[tuple[int, str], str]:
         if model is None or not hasattr(model, "get_absolute_url"):
             continue
         try:
-            objects = model._base_manager.in_bulk(list(ids))
+            related = hook(model, "url_related")
+            objects = model._base_manager.select_related(*related).in_bulk(list(ids))
         except (ValueError, TypeError, ValidationError):  # ids not of the key's type
             continue
         for pk, obj in objects.items():
@@ -164,7 +164,13 @@ def record_urls(entries: list[AuditEntry]) -> dict[tuple[int, str], str]:
 class _Row:
     """An entry prepared for the template."""
 
-    def __init__(self, entry: AuditEntry, user: Any, urls: dict[tuple[int, str], str]) -> None:
+    def __init__(
+        self,
+        entry: AuditEntry,
+        user: Any,
+        urls: dict[tuple[int, str], str],
+        changes: list[dict[str, Any]],
+    ) -> None:
         self.entry = entry
         self.record_type = record_type_label(entry.content_type)
         # the record's own page, or (no page, or the record is gone) its history in the trail
@@ -179,15 +185,49 @@ class _Row:
             if entry.content_type.model_class()
             else self.record_type
         )
-        self.changes = [
-            {**c, "old_text": display_value(c["old"]), "new_text": display_value(c["new"])}
-            for c in change_rows(entry, user)
-        ]
+        self.changes = changes
+
+
+def readable_changes(entries: list[AuditEntry], user: Any) -> dict[int, list[dict[str, Any]]]:
+    """Each entry's changes as the record's history panel shows them (one renderer for both):
+    choice labels, related records by name, times in the company's zone, masked where
+    `user` may not see them. Keyed by entry id."""
+    from .templatetags.records import history_rows
+
+    by_type: dict[int, list[AuditEntry]] = {}
+    for e in entries:
+        by_type.setdefault(e.content_type_id, []).append(e)
+    out: dict[int, list[dict[str, Any]]] = {}
+    for group in by_type.values():
+        model = group[0].content_type.model_class()
+        for row in history_rows(group, model, user):
+            changes = [
+                {
+                    "field": r["field"],
+                    "label": r["field"],
+                    "old_text": r["old"],
+                    "new_text": r["new"],
+                }
+                for r in row["rows"]
+            ]
+            if row["summary"]:
+                changes.insert(
+                    0,
+                    {
+                        "field": "event",
+                        "label": _("event"),
+                        "old_text": "",
+                        "new_text": row["summary"],
+                    },
+                )
+            out[row["entry"].pk] = changes
+    return out
 
 
 def _rows(entries: list[AuditEntry], user: Any) -> list[_Row]:
     urls = record_urls(entries)
-    return [_Row(e, user, urls) for e in entries]
+    changes = readable_changes(entries, user)
+    return [_Row(e, user, urls, changes.get(e.pk, [])) for e in entries]
 
 
 @require_GET

@@ -133,7 +133,12 @@ PHONE_CHECKS = """() => {
   const pills = [...document.querySelectorAll('.nav-pills .nav-link')]
       .filter(a => a.getBoundingClientRect().height > 40).map(a => a.innerText);
   const form = document.querySelector('form.filter-form');
+  const offscreenTabs = [...document.querySelectorAll('.nav-pills .nav-link.active')]
+      .filter(a => { const r = a.getBoundingClientRect();
+                     return r.left < 0 || r.right > doc.clientWidth; })
+      .map(a => a.innerText);
   return {
+    offscreenTabs: offscreenTabs,
     overflow: doc.scrollWidth - doc.clientWidth,
     wide: wide,
     tallPills: pills,
@@ -170,7 +175,7 @@ def _check_phone_pages(new_page: Any, screenshots: Any, language: str) -> None:
         visit(page, url)
         assert page.locator("html").get_attribute("lang") == language
         found = page.evaluate(PHONE_CHECKS)
-        bad = {k: found[k] for k in ("wide", "tallPills") if found[k]}
+        bad = {k: found[k] for k in ("wide", "tallPills", "offscreenTabs") if found[k]}
         if found["overflow"] > 0:
             bad["overflow"] = found["overflow"]
         if found["filterForm"]:
@@ -188,3 +193,17 @@ def _check_phone_pages(new_page: Any, screenshots: Any, language: str) -> None:
     page.locator(".filter-toggle").click()
     assert page.locator("#id_record_type").is_visible()
     page.screenshot(path=str(screenshots / f"phone-audit-filters-open-{short}.png"))
+
+
+@pytest.mark.req("PLAT-6", "TRC-7")
+def test_forward_trace_exports_stay_in_reach_on_a_phone(new_page, demo, screenshots):
+    """On a phone the trace criteria fold away, but running the trace and its exports do not
+    (they used to be folded with the criteria)."""
+    page = new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+    login(page, "quality", DEMO_PASSWORD)
+    visit(page, "/trace/trace/forward/?lots=25070100")
+    assert page.locator("#unit-count").is_visible()
+    assert page.locator("#export-pdf").is_visible()
+    assert page.locator("#trace-form .filter-keep").is_visible()
+    assert page.locator(".filter-toggle").is_visible()
+    page.screenshot(path=str(screenshots / "phone-forward-trace-en.png"))

@@ -80,3 +80,30 @@ def test_phone_viewport_shows_the_collapsed_menu(new_page, engineer, screenshots
     page.wait_for_timeout(400)  # let the collapse animation finish before the picture
     page.screenshot(path=str(screenshots / "home-phone-menu.png"))
     assert menu.is_visible()
+
+
+@pytest.mark.req("PLAT-8")
+def test_an_overdue_item_on_my_work_is_red(new_page, engineer, monkeypatch):
+    """The due cell's colour as the browser computes it: Bootstrap's table colours win over a
+    plain `color` on a cell, which once left overdue items black."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from medvigil.core import registry
+
+    def overdue(user: Any) -> list[registry.WorkItem]:
+        due = timezone.now() - dt.timedelta(days=2)
+        return [registry.WorkItem(title="Overdue probe", url="/", due=due)]
+
+    monkeypatch.setattr(registry, "_work", [*registry._work, overdue])
+    page = new_page()
+    login(page, "zhangwei", PASSWORD)
+    cell = page.locator("td.due-overdue").first
+    assert cell.is_visible()
+    colour = cell.evaluate("el => getComputedStyle(el).color")
+    danger = page.evaluate(
+        "() => { const s = document.createElement('span'); s.className = 'text-danger';"
+        " document.body.append(s); const c = getComputedStyle(s).color; s.remove(); return c; }"
+    )
+    assert colour == danger, (colour, danger)

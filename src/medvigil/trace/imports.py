@@ -455,7 +455,7 @@ class LotImporter(Importer):
     kind = "lots"
     label = gettext_lazy("Production lots")
     description = gettext_lazy(
-        "Lots (批号) of catalogue products (TRC-3); the expiry defaults to the production "
+        "Lots (批号) of catalogue products; the expiry defaults to the production "
         "date plus the product's shelf life."
     )
     permission = "trace.add_lot"
@@ -532,7 +532,7 @@ class UnitImporter(Importer):
     kind = "units"
     label = gettext_lazy("Units (serial numbers)")
     description = gettext_lazy(
-        "Serialised units of a product and lot (TRC-3). Dates and the production record are "
+        "Serialised units of a product and lot. Dates and the production record are "
         "taken from the lot when empty. A full UDI may be given instead of or besides the "
         "product: its check digit, serial, lot and dates must agree with the row."
     )

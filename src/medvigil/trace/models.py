@@ -295,7 +295,7 @@ class Lot(AuditedModel):
         _("production record reference"),
         max_length=200,
         blank=True,
-        help_text=_("Batch record / device history record number (QMS-6)."),
+        help_text=_("Batch record / device history record number."),
     )
     released_on = models.DateField(_("released on"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from medvigil.core.models.audit import AuditedModel
@@ -59,7 +61,16 @@ class MarketCalendar(AuditedModel):
         verbose_name_plural = _("market calendars")
 
     def __str__(self) -> str:
-        return f"{self.code} · {self.name}"
+        return f"{self.code} · {self.display_name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("calendar_list")
+
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's language (the built-in calendars' names are translated;
+        a name an administrator typed is shown as typed)."""
+        return gettext(self.name)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -113,8 +124,13 @@ class CalendarYear(AuditedModel):
     def entries(self) -> list[dict[str, Any]]:
         return sorted(self.days or [], key=lambda d: d["date"])
 
+    url_related = ("calendar",)
+
+    def get_absolute_url(self) -> str:
+        return reverse("calendar_year", args=[self.calendar.code, self.year])
+
     @property
     def loaded_by_name(self) -> str:
         if self.loaded_by is None:
-            return "system"
+            return str(_("the system (seeded from a library)"))
         return str(getattr(self.loaded_by, "printed_name", "") or self.loaded_by)

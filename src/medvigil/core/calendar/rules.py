@@ -36,6 +36,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .working import CalendarNotFound, YearNotLoaded, get_calendar
 
@@ -80,6 +81,16 @@ class DeadlineRule:
     @property
     def unit_label(self) -> Any:
         return Unit(self.unit).label
+
+    @property
+    def amount_text(self) -> str:
+        """ "1 calendar day", "5 working days", "24 hours" in the reader's language."""
+        n = self.amount
+        if self.unit == Unit.HOURS:
+            return ngettext("%(n)d hour", "%(n)d hours", n) % {"n": n}
+        if self.unit == Unit.CALENDAR_DAYS:
+            return ngettext("%(n)d calendar day", "%(n)d calendar days", n) % {"n": n}
+        return ngettext("%(n)d working day", "%(n)d working days", n) % {"n": n}
 
     def company_amount(self) -> int | None:
         """The company's tighter amount, if its setting holds one (else None)."""

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from .models import HOLIDAY, WORKDAY, CalendarYear, MarketCalendar
 
@@ -22,9 +23,9 @@ US_LAST_SEEDED_YEAR = 2030
 
 # code: (name, zone). EU: for Union-wide rules counted in calendar days (no holidays).
 BUILT_IN = {
-    "CN": ("China (statutory holidays and make-up working days)", "Asia/Shanghai"),
-    "US": ("United States (federal holidays)", "America/New_York"),
-    "EU": ("European Union (calendar days only)", "Europe/Brussels"),
+    "CN": (gettext_noop("China (statutory holidays and make-up working days)"), "Asia/Shanghai"),
+    "US": (gettext_noop("United States (federal holidays)"), "America/New_York"),
+    "EU": (gettext_noop("European Union (calendar days only)"), "Europe/Brussels"),
 }
 
 # Member states of the EU, with the zone of the capital.

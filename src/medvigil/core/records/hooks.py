@@ -54,6 +54,10 @@ class RecordHooks:
     #: True: the record page shows the timeline every app adds to through its timeline
     #: providers (core.registry.timeline_for; the life of a unit, TRC-7).
     record_timeline: ClassVar[bool] = False
+    #: Forward relations ``get_absolute_url`` reads, fetched with the records wherever many
+    #: records' pages are linked at once (the audit trail), so a page of links costs one
+    #: query per record type.
+    url_related: ClassVar[tuple[str, ...]] = ()
 
     def audit_repr(self) -> str:
         """The record's name in the audit trail. Keep it language-neutral and free of
@@ -89,6 +93,7 @@ HOOKS: dict[str, Any] = {
         "signature_exclude",
         "retention_destroyable",
         "record_timeline",
+        "url_related",
         "audit_repr",
         "signature_content",
         "retention_dates",

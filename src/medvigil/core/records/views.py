@@ -33,12 +33,18 @@ def querystring(request: HttpRequest, **drop: Any) -> str:
     return params.urlencode()
 
 
+# Ids are positive 64-bit integers in every database; a number outside that range can name no
+# record (and would overflow the database's integer), so it is treated like any non-id.
+_ID_MAX = 2**63 - 1
+
+
 def int_param(value: Any) -> int | None:
-    """A query parameter as an int, or None when it is not one."""
+    """An id from a query parameter, or None when the value is not one."""
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if 0 < number <= _ID_MAX else None
 
 
 def apply_errors(form: Any, exc: ValidationError | ConflictError) -> None:

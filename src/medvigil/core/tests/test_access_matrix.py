@@ -16,7 +16,9 @@ Then:
 
 Self-service endpoints (sign-in, language, one's own API tokens and notifications) may change
 the user's own account and nothing else; they are named below. Patterns that could not be
-exercised with a real object are listed in test-artifacts/access-matrix.txt and in a warning.
+exercised with a real object are listed in test-artifacts/access-matrix.txt, and the test
+fails for each of them (`test_every_url_pattern_is_exercised`) unless a registered record case
+(core/tests/record_kit.py) covers its URL name, or NOT_EXERCISED names it with the reason.
 """
 
 from __future__ import annotations
@@ -91,6 +93,10 @@ PUBLIC = {
     "api:openapi-view",
     "favicon",  # a redirect to the icon in the static files
 }
+# URL names (or routes, for unnamed patterns) the walk cannot fill with a real object, each
+# with the reason (kept honest: an
+# entry whose pattern is gone or now exercised fails the test too).
+NOT_EXERCISED: dict[str, str] = {}
 # Generated documentation views of the framework: they answer any method with the same page.
 FRAMEWORK_DOCS = {"api:openapi-json", "api:openapi-view"}
 # Framework or infrastructure apps whose rows are not business records.
@@ -726,6 +732,42 @@ def test_the_walk_covers_pages_admin_and_api(matrix):
     assert sum(t.real for t in with_params) >= len(with_params) // 2, [
         (t.pattern.route, t.note) for t in with_params if not t.real
     ]
+
+
+def test_every_url_pattern_is_exercised(matrix):
+    """A URL the walk could not fill with real objects is never really checked: it fails here
+    unless a record case covers it (its pages are tested per role in test_record_kit) or
+    NOT_EXERCISED gives the reason."""
+    from .record_kit import registered_cases
+
+    covered = {
+        name
+        for case in registered_cases()
+        for name in (case.list_url, case.detail_url, case.edit_url)
+        if name
+    }
+
+    def key(t: Target) -> str:
+        return t.pattern.name or t.pattern.route
+
+    keys = {key(t) for t in matrix["targets"]}
+    problems = [
+        f"never exercised: {t.pattern.route} [{t.pattern.name or 'unnamed'}] {t.note}"
+        for t in matrix["targets"]
+        if not (t.path and t.real) and key(t) not in covered and key(t) not in NOT_EXERCISED
+    ]
+    exercised = {key(t) for t in matrix["targets"] if t.path and t.real}
+    problems += [
+        f"NOT_EXERCISED names {name!r}, which is {'now exercised' if name in exercised else 'gone'}"
+        for name in NOT_EXERCISED
+        if name in exercised or name not in keys
+    ]
+    assert not problems, (
+        "\n".join(problems)
+        + "\nGive the walk an object for the URL parameter (a model it can build, or demo data), "
+        "register the record in <app>/tests/record_cases.py, or add the URL name to "
+        "NOT_EXERCISED with the reason."
+    )
 
 
 def test_auditor_cannot_write_anywhere(matrix):

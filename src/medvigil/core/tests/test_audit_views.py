@@ -92,10 +92,25 @@ def test_each_row_expands_to_show_field_changes_and_reason(client_for, auditor, 
     assert "质量二部" in html and "质量管理二部" in html  # old and new value
     assert "reorganisation" in html
     row = r.context["rows"][0]
-    assert [(c["field"], c["old"], c["new"]) for c in row.changes] == [
-        ("name_zh", "质量二部", "质量管理二部")
-    ]
+    assert [(c["old_text"], c["new_text"]) for c in row.changes] == [("质量二部", "质量管理二部")]
     assert row.changes[0]["label"] != "name_zh"  # the field's verbose name
+
+
+@pytest.mark.req("PLAT-2", "PLAT-6")
+def test_trail_values_read_as_on_the_record_page(client_for, auditor, quality_user):
+    """The trail shows values as the history panel does (one renderer): times in the company
+    zone, related records by name, choices by label; never a UTC timestamp or a raw id."""
+    from medvigil.core.calendar.models import CalendarYear
+
+    year = CalendarYear.objects.select_related("calendar").first()
+    assert year is not None
+    r = client_for(auditor).get(URL, {"record_type": "core.calendaryear"})
+    assert r.status_code == 200
+    texts = [c["new_text"] for row in r.context["rows"] for c in row.changes]
+    assert texts
+    assert not any("+00:00" in str(t) for t in texts), texts
+    assert str(year.calendar) in texts or year.calendar.code in " ".join(map(str, texts))
+    assert f"/calendars/{year.calendar.code}/{year.year}/" in r.content.decode()  # record link
 
 
 def test_history_link_filters_one_record(client_for, auditor, records):
@@ -311,6 +326,13 @@ def test_record_link_opens_the_record_or_else_its_history(
     # one query per record type on the page, not one per row
     entries = list(AuditEntry.objects.select_related("content_type"))
     assert len(entries) > 3
+    linked_types = {
+        e.content_type_id
+        for e in entries
+        if hasattr(e.content_type.model_class(), "get_absolute_url")
+    }
+    assert len(entries) > 2 * len(linked_types)
     with CaptureQueriesContext(connection) as ctx:
         record_urls(entries)
-    assert len(ctx.captured_queries) <= 3  # departments, users, batches
+    # at most one per record type with a page (batches, users, calendars, calendar years …)
+    assert len(ctx.captured_queries) <= len(linked_types)

@@ -180,3 +180,20 @@ def test_rules_page_in_chinese_and_refused_to_outsiders(client_for, auditor, out
     assert client_for(outsider).get(reverse("deadline_rules")).status_code == 403
     service = make_user("cs", "customer_service", department="customer-service")
     assert client_for(service).get(reverse("deadline_rules")).status_code == 403
+
+
+def test_amounts_read_as_words_in_both_languages_and_calendars_are_named_in_chinese(
+    client_for, make_user
+):
+    from django.utils import translation
+
+    one_day = next(r for r in all_rules() if r.amount == 1 and r.unit == "calendar_days")
+    with translation.override("en"):
+        assert one_day.amount_text == "1 calendar day"
+    with translation.override("zh-hans"):
+        assert one_day.amount_text == "1 个自然日"
+    itadmin = make_user("itadmin", "admin", department="it")
+    c = client_for(itadmin)
+    c.post("/language/", {"language": "zh-hans", "next": "/"})
+    html = c.get(reverse("calendar_list")).content.decode()
+    assert "中国（法定节假日与调休工作日）" in html and "United States" not in html

@@ -209,3 +209,22 @@ def test_audit_search_dates_out_of_range_are_field_errors_not_500(auditor):
         else:
             assert r.status_code == 422, (query, r.content)
             assert field in r.json()["error"]["fields"]
+
+
+def test_the_nul_refusal_page_is_in_the_readers_language_with_the_navigation(quality_user):
+    """A signed-in zh-Hans reader gets the refusal in Chinese, inside the usual page (the
+    check runs once the user's language and account are known)."""
+    quality_user.language = "zh-hans"
+    quality_user.save()
+    client = Client()
+    client.force_login(quality_user)
+    r = client.get("/trace/units/?q=%00", HTTP_ACCEPT_LANGUAGE="en")
+    assert r.status_code == 400
+    page = r.content.decode()
+    assert "请求中含有空字符" in page and NUL_MESSAGE not in page
+    assert 'id="user-menu"' in page  # the signed-in navigation
+
+
+def test_a_nul_in_the_session_cookie_is_refused_before_the_session_is_read():
+    r = Client().get("/", HTTP_COOKIE="sessionid=ab\x00cd")
+    assert r.status_code == 400

@@ -112,3 +112,15 @@ function medvigilFoldFilters(root) {
 medvigilStackTables(document);
 medvigilFoldFilters(document);
 document.body.addEventListener("htmx:afterSwap", function () { medvigilStackTables(document); });
+
+// A tab row that scrolls sideways on a phone (flex-nowrap overflow-auto) shows its current
+// tab: without this, the highlighted tab of the later trace pages sits off-screen.
+function medvigilShowCurrentTabs(root) {
+  root.querySelectorAll(".nav.overflow-auto").forEach(function (row) {
+    var current = row.querySelector(".nav-link.active, [aria-current]");
+    if (!current || row.scrollWidth <= row.clientWidth) return;
+    var box = row.getBoundingClientRect(), tab = current.getBoundingClientRect();
+    row.scrollLeft += tab.left - box.left - (box.width - tab.width) / 2;
+  });
+}
+medvigilShowCurrentTabs(document);

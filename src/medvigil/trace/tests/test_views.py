@@ -390,3 +390,15 @@ def test_unit_and_trace_pages_query_counts(
     c.get(url)
     with django_assert_max_num_queries(40):
         c.get(url)
+
+
+@pytest.mark.req("TRC-3")
+def test_list_filters_with_numbers_beyond_any_id_are_ignored_not_500(
+    world, client_for, quality_user
+):
+    c = client_for(quality_user)
+    for name in ("trace:unit_list", "trace:lot_list"):
+        for value in ("99999999999999999999999", str(2**63), "-" + "9" * 30, "0"):
+            for param in ("product", "holder"):
+                r = c.get(reverse(name), {param: value})
+                assert r.status_code == 200, (name, param, value, r.status_code)

@@ -7,9 +7,17 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from medvigil.core.api import Id, api_get_object, api_user, error_responses
+from medvigil.core.api import (
+    Id,
+    Versioned,
+    api_get_object,
+    api_user,
+    auth_with_perm,
+    error_responses,
+)
 from medvigil.core.permissions import scope_for_user
 
+from . import services
 from .models import Inspection
 
 router = Router(tags=["example"])
@@ -20,6 +28,11 @@ class InspectionOut(Schema):
     number: str
     title: str
     status: str
+    version: int
+
+
+class InspectionPatch(Versioned):
+    title: str
 
 
 @router.get("/inspections", response=list[InspectionOut])
@@ -30,3 +43,15 @@ def list_inspections(request: HttpRequest) -> Any:
 @router.get("/inspections/{pk}", response={200: InspectionOut, **error_responses(403, 404)})
 def get_inspection(request: HttpRequest, pk: Id) -> Any:
     return api_get_object(request, Inspection, pk=pk)
+
+
+@router.patch(
+    "/inspections/{pk}",
+    response={200: InspectionOut, **error_responses(403, 404, 409)},
+    auth=auth_with_perm("exampleapp.change_inspection"),
+)
+def update_inspection(request: HttpRequest, pk: Id, payload: InspectionPatch) -> Any:
+    obj = api_get_object(request, Inspection, "change", pk=pk)
+    return services.update_inspection(
+        obj, by=api_user(request), version=payload.version, title=payload.title
+    )

@@ -30,6 +30,19 @@ def create_inspection(*, by: Any, title: str, owner: Any = None, **fields: Any) 
     return obj
 
 
+def update_inspection(obj: Inspection, *, by: Any, version: Any, **fields: Any) -> Inspection:
+    """Change the editable fields of the version the user read (a stale one: ConflictError)."""
+    require(by, "exampleapp.change_inspection")
+    with transaction.atomic(), audit_context(actor=by):
+        obj = Inspection.objects.select_for_update().get(pk=obj.pk)
+        obj.check_version(version)
+        for name, value in fields.items():
+            setattr(obj, name, value)
+        obj.full_clean()
+        obj.save()
+    return obj
+
+
 def close_inspection(obj: Inspection, *, by: Any, conclusion: str) -> Inspection:
     require(by, "exampleapp.change_inspection")
     with transaction.atomic(), audit_context(actor=by, reason=conclusion):
