@@ -8,18 +8,16 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import logout
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .models import ConflictError, DestructionRequest
+from .models import DestructionRequest
 from .permissions import can, get_object_for_user, permission_required, scope_for_user
 from .registry import NavItem, WorkItem, register_nav, register_work
 from .retention import (
@@ -34,7 +32,6 @@ from .retention import (
     request_destruction,
     target_of,
 )
-from .signatures import SignatureError, SignatureForm
 from .templatetags.records import signature_dialog_context
 
 PER_PAGE = 25
@@ -268,69 +265,41 @@ def destruction_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "core/retention/detail.html", ctx)
 
 
-def _go(request: HttpRequest, url: str) -> HttpResponse:
-    """Redirect; for htmx, ask the browser to load the page (not swap it into the dialog)."""
-    if getattr(request, "htmx", False):
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
-    return redirect(url)
-
-
 def _decide(request: HttpRequest, pk: int, *, approving: bool) -> HttpResponse:
+    from django.middleware.csrf import get_token
+
+    from .records.views import signed_action
+
     if not request.user.is_authenticated:
         raise PermissionDenied
     req = get_object_for_user(request.user, DestructionRequest, "approve", pk=pk)
-    form = SignatureForm(request.POST, comment_required=not approving)
-    if form.is_valid():
-        try:
-            req.check_version(request.POST.get("version"))
-            service = approve_destruction if approving else reject_destruction
-            req = service(
-                req,
-                by=request.user,
-                password=form.cleaned_data["password"],
-                request=request,
-                note=form.cleaned_data["comment"],
-            )
-        except SignatureError as exc:
-            form.add_signature_error(exc)
-            if exc.code == "locked_out":
-                # A locked account also loses its session: whoever is at the keyboard has to
-                # log in again once an administrator (or the cool-off time) unlocks it.
-                logout(request)
-                return _go(request, reverse("login"))
-        except ConflictError as exc:
-            form.add_error(None, str(exc))
-        except ValidationError as exc:
-            form.add_signature_error(exc)
-        else:
-            if approving:
-                messages.success(
-                    request,
-                    _("%(number)s approved: the record was destroyed.") % {"number": req.number},
-                )
-            else:
-                messages.info(request, _("%(number)s rejected.") % {"number": req.number})
-            return _go(request, reverse("destruction_detail", args=[req.pk]))
-    # Errors: shown in the dialog, nothing changed.
-    req.refresh_from_db()
-    from django.middleware.csrf import get_token
+    service = approve_destruction if approving else reject_destruction
+    make_dialog = _approve_dialog if approving else _reject_dialog
 
-    token = get_token(request)
-    dialog = (_approve_dialog if approving else _reject_dialog)(req, token, form)
-    if getattr(request, "htmx", False):
-        html = render_to_string("core/_signature_dialog.html", dialog, request=request)
-        return HttpResponse(html)
-    ctx = _detail_context(request, req)
-    _dialogs(
+    def perform(password: str, comment: str) -> DestructionRequest:
+        return service(req, by=request.user, password=password, request=request, note=comment)
+
+    def success(done: DestructionRequest) -> str:
+        if approving:
+            return _("%(number)s approved: the record was destroyed.") % {"number": done.number}
+        return _("%(number)s rejected.") % {"number": done.number}
+
+    def page(dialog: dict[str, Any]) -> HttpResponse:
+        ctx = _detail_context(request, req)
+        _dialogs(request, req, ctx)
+        ctx["approve_dialog" if approving else "reject_dialog"] = dialog
+        return render(request, "core/retention/detail.html", ctx)
+
+    return signed_action(
         request,
         req,
-        ctx,
-        approve_form=form if approving else None,
-        reject_form=None if approving else form,
+        meaning="approved" if approving else "reviewed",
+        perform=perform,
+        dialog=lambda form: make_dialog(req, get_token(request), form),
+        page=page,
+        success=success,
+        comment_required=not approving,
     )
-    return render(request, "core/retention/detail.html", ctx, status=400)
 
 
 @require_POST

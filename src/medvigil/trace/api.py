@@ -31,9 +31,10 @@ from medvigil.core.api import (
 from medvigil.core.api import require_perm as _require_perm
 from medvigil.core.api_errors import error_body
 from medvigil.core.permissions import scope_for_user
+from medvigil.core.records.exports import export_response
 
 from . import services
-from .exports import EXPORT_PERM, export_response, forward_header, forward_rows
+from .exports import EXPORT_PERM, forward_header, forward_rows
 from .models import Customer, CustomerKind, Lot, Product, RiskClass, Sale, Unit
 from .privacy import can_view_contacts, mask
 from .queries import ForwardTrace, UnitTrace, backward_trace, forward_trace

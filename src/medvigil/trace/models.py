@@ -373,6 +373,8 @@ class Unit(AuditedModel):
         verbose_name=_("current holder"),
     )
 
+    record_timeline = True  # the life of the unit on its page (TRC-7)
+
     class Meta:
         ordering = ["product_id", "serial"]
         verbose_name = _("unit")

@@ -6,19 +6,18 @@ trace.services (rule 1); a refused change shows the service's message on the for
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from medvigil.core.models import ConflictError
@@ -28,9 +27,18 @@ from medvigil.core.permissions import (
     permission_required,
     scope_for_user,
 )
+from medvigil.core.records.forms import ReasonForm
+from medvigil.core.records.lists import Column, Filter, RecordList
+from medvigil.core.records.views import (
+    apply_errors,
+    edit_record,
+    int_param,
+    paginate,
+    querystring,
+)
 
 from . import services
-from .forms import CustomerForm, LicenceForm, LotForm, ProductForm, ReasonForm, UnitsForm
+from .forms import CustomerForm, LicenceForm, LotForm, ProductForm, UnitsForm
 from .models import (
     Customer,
     CustomerKind,
@@ -43,71 +51,11 @@ from .models import (
     Unit,
     UnitStatus,
 )
-from .privacy import can_view_contacts, masked_contacts
+from .privacy import can_view_contacts, mask, masked_contacts
 from .rules import licence_warning_days, registration_warning_days
 from .udi import UdiError, find_unit, find_unit_or_lot, looks_like_udi
 
-PER_PAGE = 25
-
-
 # --- helpers -------------------------------------------------------------------------------
-
-
-def paginate(request: HttpRequest, qs: Any, per_page: int = PER_PAGE) -> Any:
-    return Paginator(qs, per_page).get_page(request.GET.get("page"))
-
-
-def querystring(request: HttpRequest, **drop: Any) -> str:
-    """The current GET parameters without `page` (for pagination links)."""
-    params = request.GET.copy()
-    params.pop("page", None)
-    for key in drop:
-        params.pop(key, None)
-    return params.urlencode()
-
-
-def apply_errors(form: Any, exc: ValidationError | ConflictError) -> None:
-    """Show a service's ValidationError (or a version conflict) on the form."""
-    if isinstance(exc, ConflictError):
-        form.add_error(None, str(exc))
-        return
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            target = name if name in form.fields else None
-            for err in errors:
-                form.add_error(target, err.messages)
-        return
-    form.add_error(None, exc.messages)
-
-
-def edit_record(
-    request: HttpRequest,
-    record: Any,
-    form: Any,
-    update: Any,
-    saved: Callable[[Any], str],
-    title: str,
-) -> HttpResponse:
-    """The edit page of a record: a valid POST goes through its `update` service with the
-    posted version (conflict → field error), then a message and the record page."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            record = update(
-                record,
-                by=request.user,
-                version=form.cleaned_data.get("version"),
-                **form.changed_values(),
-            )
-        except (ValidationError, ConflictError) as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, saved(record))
-            return redirect(record)
-    return render(
-        request,
-        "trace/form.html",
-        {"form": form, "title": title, "cancel": record.get_absolute_url(), "record": record},
-    )
 
 
 def licence_state(lic: Licence, today: Any) -> str:
@@ -122,60 +70,66 @@ def licence_state(lic: Licence, today: Any) -> str:
     return "valid"
 
 
-# Ids are positive 64-bit integers in every database; a number outside that range can name no
-# record (and would overflow the database's integer), so it is treated like any non-id.
-_ID_MAX = 2**63 - 1
-
-
-def int_param(value: Any) -> int | None:
-    """An id from a query parameter, or None when the value is not one."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number <= _ID_MAX else None
-
-
 # --- products (TRC-1) ----------------------------------------------------------------------
 
 
-@permission_required("trace.view_product")
-@require_GET
-def product_list(request: HttpRequest) -> HttpResponse:
-    qs = scope_for_user(request.user, Product)
-    q = request.GET.get("q", "").strip()
-    if q:
-        qs = qs.filter(
-            Q(code__icontains=q)
-            | Q(name__icontains=q)
-            | Q(name_en__icontains=q)
-            | Q(model_spec__icontains=q)
-            | Q(registration_number__icontains=q)
-            | Q(gtin__contains=q)
-        )
-    risk = request.GET.get("risk_class", "")
-    if risk in RiskClass.values:
-        qs = qs.filter(risk_class=risk)
-    active = request.GET.get("active", "1")
-    if active in ("0", "1"):
-        qs = qs.filter(active=active == "1")
-    page = paginate(request, qs.order_by("code"))
-    today = timezone.localdate()
-    return render(
-        request,
-        "trace/product_list.html",
-        {
-            "page": page,
-            "q": q,
-            "risk": risk,
-            "active": active,
-            "risk_classes": RiskClass.choices,
-            "qs": querystring(request),
+ACTIVE_FILTER = Filter(
+    "active",
+    gettext_lazy("Active"),
+    [("1", gettext_lazy("Active")), ("0", gettext_lazy("Inactive")), ("all", gettext_lazy("All"))],
+    default="1",
+    apply=lambda qs, v, user: qs.filter(active=v == "1"),
+)
+
+
+class ProductList(RecordList):
+    """The catalogue (TRC-1): search, class and active filters, sortable, CSV/XLSX export."""
+
+    model = Product
+    template = "trace/product_list.html"
+    table_template = "trace/_product_table.html"
+    search_fields = ("code", "name", "name_en", "model_spec", "registration_number", "gtin")
+    filters = (
+        Filter(
+            "risk_class",
+            gettext_lazy("Risk class"),
+            [("", gettext_lazy("All classes")), *RiskClass.choices],
+        ),
+        ACTIVE_FILTER,
+    )
+    columns = {
+        "code": Column(gettext_lazy("Code"), lambda p: p.code, sort="code"),
+        "name": Column(gettext_lazy("Name"), lambda p: p.name, sort="name"),
+        "name_en": Column(gettext_lazy("English name"), lambda p: p.name_en),
+        "model_spec": Column(gettext_lazy("Model / specification"), lambda p: p.model_spec),
+        "manufacturer": Column(
+            gettext_lazy("Manufacturer"), lambda p: p.manufacturer, sort="manufacturer"
+        ),
+        "risk_class": Column(gettext_lazy("Class"), lambda p: p.risk_class, sort="risk_class"),
+        "gtin": Column(gettext_lazy("UDI-DI (GTIN)"), lambda p: p.gtin or ""),
+        "registration_number": Column(
+            gettext_lazy("Registration number"), lambda p: p.registration_number
+        ),
+        "registration_expiry": Column(
+            gettext_lazy("Registration expires"),
+            lambda p: p.registration_expiry.isoformat() if p.registration_expiry else "",
+            sort="registration_expiry",
+        ),
+        "active": Column(gettext_lazy("Active"), lambda p: _("yes") if p.active else _("no")),
+    }
+    default_sort = "code"
+    export_name = "products"
+
+    def extra_context(self, page: Any) -> dict[str, Any]:
+        today = timezone.localdate()
+        return {
             "today": today,
             "warn_before": today + dt.timedelta(days=registration_warning_days()),
-            "can_add": can(request.user, Product, "add"),
-        },
-    )
+            "can_add": can(self.user, Product, "add"),
+        }
+
+
+product_list = ProductList.as_view()
 
 
 @permission_required("trace.view_product")
@@ -250,66 +204,96 @@ def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
         services.update_product,
         lambda p: _("Product %(p)s saved.") % {"p": p},
         _("Edit product %(p)s") % {"p": product},
+        template="trace/form.html",
     )
 
 
 # --- customers and licences (TRC-2) --------------------------------------------------------
 
 
-@permission_required("trace.view_customer")
-@require_GET
-def customer_list(request: HttpRequest) -> HttpResponse:
-    qs = scope_for_user(request.user, Customer)
-    q = request.GET.get("q", "").strip()
-    allowed = can_view_contacts(request.user)
-    if q:
+class CustomerList(RecordList):
+    """Customers and their licences (TRC-2): search, type/active/my accounts filters,
+    sortable, CSV/XLSX export; contact data masked without trace.view_contact_data (PLAT-11),
+    on the page and in the export alike."""
+
+    model = Customer
+    template = "trace/customer_list.html"
+    table_template = "trace/_customer_table.html"
+    filters = (
+        Filter(
+            "kind", gettext_lazy("Type"), [("", gettext_lazy("All types")), *CustomerKind.choices]
+        ),
+        ACTIVE_FILTER,
+        Filter(
+            "mine",
+            gettext_lazy("My accounts"),
+            [("", gettext_lazy("All")), ("1", gettext_lazy("My accounts"))],
+            apply=lambda qs, v, user: qs.filter(owner=user),
+        ),
+    )
+    columns = {
+        "code": Column(gettext_lazy("Code"), lambda c: c.code, sort="code"),
+        "name": Column(gettext_lazy("Name"), lambda c: c.name, sort="name"),
+        "kind": Column(gettext_lazy("Type"), lambda c: c.get_kind_display(), sort="kind"),
+        "credit_code": Column(gettext_lazy("Unified social credit code"), lambda c: c.credit_code),
+        "province": Column(gettext_lazy("Province"), lambda c: c.province),
+        "city": Column(gettext_lazy("City"), lambda c: c.city, sort="city"),
+        "address": Column(gettext_lazy("Address"), lambda c: c.address),
+        "contact_person": Column(gettext_lazy("Contact person"), lambda c: c.contact_person),
+        "phone": Column(gettext_lazy("Phone"), lambda c: c.phone),
+        "email": Column(gettext_lazy("E-mail"), lambda c: c.email),
+        "owner": Column(gettext_lazy("Account owner"), lambda c: str(c.owner or "")),
+        "active": Column(gettext_lazy("Active"), lambda c: _("yes") if c.active else _("no")),
+    }
+    default_sort = "name"
+    export_name = "customers"
+
+    def __init__(self, request: HttpRequest) -> None:
+        super().__init__(request)
+        self.allowed = can_view_contacts(self.user)
+
+    def queryset(self) -> Any:
+        return (
+            super()
+            .queryset()
+            .select_related("owner")
+            .prefetch_related(
+                Prefetch(
+                    "licences",
+                    queryset=scope_for_user(self.user, Licence).order_by("kind", "-expires_on"),
+                )
+            )
+        )
+
+    def search(self, qs: Any, q: str) -> Any:
         cond = Q(code__icontains=q) | Q(name__icontains=q) | Q(credit_code__icontains=q)
         cond |= Q(city__icontains=q) | Q(province__icontains=q)
-        if allowed:
+        if self.allowed:
             cond |= Q(contact_person__icontains=q) | Q(phone__contains=q)
-        qs = qs.filter(cond)
-    kind = request.GET.get("kind", "")
-    if kind in CustomerKind.values:
-        qs = qs.filter(kind=kind)
-    active = request.GET.get("active", "1")
-    if active in ("0", "1"):
-        qs = qs.filter(active=active == "1")
-    mine = request.GET.get("mine") == "1"
-    if mine:
-        qs = qs.filter(owner=request.user)
-    qs = qs.select_related("owner").prefetch_related(
-        Prefetch(
-            "licences",
-            queryset=scope_for_user(request.user, Licence).order_by("kind", "-expires_on"),
-        )
-    )
-    page = paginate(request, qs.order_by("name", "pk"))
-    today = timezone.localdate()
-    rows = []
-    for c in page:
-        states = [(lic, licence_state(lic, today)) for lic in c.licences.all()]
-        rows.append(
+        return qs.filter(cond)
+
+    def cell(self, key: str, column: Column, obj: Any) -> Any:
+        value = super().cell(key, column, obj)
+        return mask(value, self.allowed) if key in Customer.CONTACT_FIELDS else value
+
+    def extra_context(self, page: Any) -> dict[str, Any]:
+        today = timezone.localdate()
+        rows = [
             {
                 "customer": c,
-                "licences": states,
-                "contacts": masked_contacts(c, Customer.CONTACT_FIELDS, allowed),
+                "licences": [(lic, licence_state(lic, today)) for lic in c.licences.all()],
+                "contacts": masked_contacts(c, Customer.CONTACT_FIELDS, self.allowed),
             }
-        )
-    return render(
-        request,
-        "trace/customer_list.html",
-        {
-            "page": page,
+            for c in page
+        ]
+        return {
             "rows": rows,
-            "q": q,
-            "kind": kind,
-            "active": active,
-            "mine": mine,
             "kinds": CustomerKind.choices,
-            "qs": querystring(request),
-            "can_add": can(request.user, Customer, "add"),
-        },
-    )
+            "can_add": can(self.user, Customer, "add"),
+        }
+
+
+customer_list = CustomerList.as_view()
 
 
 @permission_required("trace.view_customer")
@@ -386,6 +370,7 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
         services.update_customer,
         lambda c: _("Customer %(c)s saved.") % {"c": c},
         _("Edit customer %(c)s") % {"c": customer},
+        template="trace/form.html",
     )
 
 
@@ -588,6 +573,7 @@ def lot_edit(request: HttpRequest, pk: int) -> HttpResponse:
         services.update_lot,
         lambda lo: _("Lot %(l)s saved.") % {"l": lo.lot_number},
         _("Edit lot %(l)s") % {"l": lot.lot_number},
+        template="trace/form.html",
     )
 
 

@@ -16,13 +16,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from medvigil.core.models import ConflictError
 from medvigil.core.permissions import can, get_object_for_user, permission_required, scope_for_user
+from medvigil.core.records.forms import ReasonForm
+from medvigil.core.records.views import apply_errors, int_param, paginate, querystring
 
 from . import services
 from .forms import (
     AcceptForm,
     DispositionForm,
     InstallationForm,
-    ReasonForm,
     ReturnForm,
     SaleForm,
     parse_lot_line,
@@ -38,7 +39,6 @@ from .models import (
 )
 from .privacy import can_view_contacts, masked_contacts
 from .udi import UdiError, find_unit
-from .views import apply_errors, int_param, paginate, querystring
 
 
 def _date(value: str) -> dt.date | None:

@@ -16,9 +16,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from medvigil.core.models import ConflictError, Signature
+from medvigil.core.models import Signature
 from medvigil.core.permissions import can, get_object_for_user, permission_required, scope_for_user
-from medvigil.core.signatures import SignatureError, SignatureForm
+from medvigil.core.records.exports import export_response
+from medvigil.core.records.views import (
+    apply_errors,
+    int_param,
+    paginate,
+    querystring,
+    signed_action,
+)
 from medvigil.core.templatetags.records import signature_dialog_context
 
 from . import services
@@ -27,7 +34,6 @@ from .exports import (
     EXPORT_PERM,
     backward_header,
     backward_rows,
-    export_response,
     forward_header,
     forward_rows,
 )
@@ -35,9 +41,7 @@ from .forms import AcceptForm, ConclusionForm, DrillForm, TraceForm
 from .models import DrillStatus, Installation, ReturnRecord, TraceDrill, Unit, UnitStatus
 from .privacy import can_view_contacts, mask
 from .queries import backward_trace, forward_trace
-from .timeline import unit_timeline
 from .udi import UdiError, find_unit_or_lot
-from .views import apply_errors, int_param, paginate, querystring
 
 UI_LIMIT = 20_000  # units per trace on a page (exports take up to the query default)
 
@@ -56,7 +60,6 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "unit": trace.unit,
             "trace": trace,
-            "timeline": unit_timeline(trace.unit, request.user),
             "current": current,
             "current_contacts": {
                 name: mask(getattr(current, name), allowed) for name in Installation.CONTACT_FIELDS
@@ -231,6 +234,23 @@ def drill_create(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _drill_dialog(request: HttpRequest, drill: TraceDrill, form: Any = None) -> dict[str, Any]:
+    """The dialog that completes and signs the drill (its conclusion is the comment)."""
+    return signature_dialog_context(
+        form_action=reverse("trace:drill_complete", args=[drill.pk]),
+        meaning=Signature.Meaning.CLOSED,
+        csrf_token=get_token(request),
+        dialog_id="drill-sign",
+        title=_("Complete and sign the drill"),
+        button=_("Complete and sign"),
+        form=form,
+        comment_required=True,
+        comment_label=_("Conclusion"),
+        submit_label=_("Sign and complete"),
+        version=drill.version,
+    )
+
+
 def _drill_context(request: HttpRequest, drill: TraceDrill, **extra: Any) -> dict[str, Any]:
     rows = readable_rows(drill.result.get("rows", []) if isinstance(drill.result, dict) else [])
     missing = [r for r in rows if not r.get("located")]
@@ -244,19 +264,7 @@ def _drill_context(request: HttpRequest, drill: TraceDrill, **extra: Any) -> dic
         "can_change": can_change and drill.status == DrillStatus.OPEN,
         "history": drill_history_context(request, drill, request.GET.get("history_page")),
         "conclusion_form": extra.pop("conclusion_form", None) or ConclusionForm(),
-        "dialog": extra.pop("dialog", None)
-        or signature_dialog_context(
-            form_action=reverse("trace:drill_complete", args=[drill.pk]),
-            meaning=Signature.Meaning.CLOSED,
-            csrf_token=get_token(request),
-            dialog_id="drill-sign",
-            title=_("Complete and sign the drill"),
-            button=_("Complete and sign"),
-            comment_required=True,
-            comment_label=_("Conclusion"),
-            submit_label=_("Sign and complete"),
-            version=drill.version,
-        ),
+        "dialog": extra.pop("dialog", None) or _drill_dialog(request, drill),
     }
     ctx.update(extra)
     return ctx
@@ -306,41 +314,21 @@ def drill_complete(request: HttpRequest, pk: int) -> HttpResponse:
         "change",
         pk=pk,
     )
-    form = SignatureForm(request.POST, comment_required=True)
-    if form.is_valid():
-        try:
-            drill.check_version(request.POST.get("version"))
-            services.complete_drill(
-                drill,
-                by=request.user,
-                conclusion=form.cleaned_data["comment"],
-                password=form.cleaned_data["password"],
-                request=request,
-            )
-        except SignatureError as exc:
-            form.add_signature_error(exc)
-        except ValidationError as exc:
-            form.add_error(None, exc.messages)
-        except ConflictError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("Drill completed and signed."))
-            if request.htmx:  # type: ignore[attr-defined]
-                response = HttpResponse(status=204)
-                response["HX-Redirect"] = drill.get_absolute_url()
-                return response
-            return redirect(drill)
-    dialog = signature_dialog_context(
-        form_action=reverse("trace:drill_complete", args=[drill.pk]),
+
+    def perform(password: str, comment: str) -> TraceDrill:
+        return services.complete_drill(
+            drill, by=request.user, conclusion=comment, password=password, request=request
+        )
+
+    return signed_action(
+        request,
+        drill,
         meaning=Signature.Meaning.CLOSED,
-        csrf_token=get_token(request),
-        dialog_id="drill-sign",
-        title=_("Complete and sign the drill"),
-        button=_("Complete and sign"),
-        form=form,
+        perform=perform,
+        dialog=lambda form: _drill_dialog(request, drill, form),
+        page=lambda dialog: render(
+            request, "trace/drill_detail.html", _drill_context(request, drill, dialog=dialog)
+        ),
+        success=lambda done: _("Drill completed and signed."),
         comment_required=True,
-        comment_label=_("Conclusion"),
-        submit_label=_("Sign and complete"),
-        version=drill.version,
     )
-    return render(request, "trace/drill_detail.html", _drill_context(request, drill, dialog=dialog))

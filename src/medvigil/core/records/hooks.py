@@ -51,6 +51,9 @@ class RecordHooks:
     #: False: records of this type are never destroyed, not even by the retention process
     #: (the destruction requests and the retention rules themselves).
     retention_destroyable: ClassVar[bool] = True
+    #: True: the record page shows the timeline every app adds to through its timeline
+    #: providers (core.registry.timeline_for; the life of a unit, TRC-7).
+    record_timeline: ClassVar[bool] = False
     #: Forward relations ``get_absolute_url`` reads, fetched with the records wherever many
     #: records' pages are linked at once (the audit trail), so a page of links costs one
     #: query per record type.
@@ -89,6 +92,7 @@ HOOKS: dict[str, Any] = {
         "audit_view_perms",
         "signature_exclude",
         "retention_destroyable",
+        "record_timeline",
         "url_related",
         "audit_repr",
         "signature_content",

@@ -13,6 +13,12 @@
   ``submit_label``, ``version`` (posted back for the optimistic version check), ``text``
   (a sentence saying what is being signed).
 - ``{% destruction_button obj %}`` — "Request destruction" link for users who may ask.
+- ``{% record_panels obj %}`` — all of the above that apply, in one place, so no record page
+  misses one: the unit timeline (when the record declares ``record_timeline``), the
+  destruction button, signatures, attachments and history. ``history=`` takes a prepared
+  history context (a record whose trail needs its own rendering, e.g. a drill's result).
+- ``{% sort_header "key" label %}`` — a sortable column head of a list page
+  (core.records.lists).
 
 These tags are used inside record pages that have already checked the user's access to the
 record; they do not check it again (the htmx history view does).
@@ -361,3 +367,38 @@ def destruction_button(context: Any, obj: Any) -> dict[str, Any]:
         ct = ContentType.objects.get_for_model(obj, for_concrete_model=True)
         url = f"{reverse('destruction_new')}?type={ct.app_label}.{ct.model}&id={obj.pk}"
     return {"show": show, "url": url}
+
+
+# --- every panel of a record page ---------------------------------------------------------
+
+
+@register.inclusion_tag("records/_panels.html", takes_context=True)
+def record_panels(context: Any, obj: Any, history: Any = None) -> dict[str, Any]:
+    """The panels of a record page (history, attachments, signatures, destruction request,
+    the timeline where the record has one), each only when it applies and the user may see
+    it. The page has checked the user's access to `obj`."""
+    from ..records.hooks import hook
+    from ..registry import timeline_for
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    timeline = None
+    if hook(obj, "record_timeline"):
+        timeline = timeline_for(obj, user)
+    return {
+        "request": request,
+        "obj": obj,
+        "timeline": timeline,
+        "history": history,
+    }
+
+
+# --- list pages (core.records.lists) ------------------------------------------------------
+
+
+@register.inclusion_tag("records/_sort_header.html", takes_context=True)
+def sort_header(context: Any, key: str, label: Any) -> dict[str, Any]:
+    """A column head of a RecordList page: a link that sorts by the column (again: the other
+    way), with the current direction for screen readers (aria-sort)."""
+    info = (context.get("sorts") or {}).get(key)
+    return {"label": label, "info": info}

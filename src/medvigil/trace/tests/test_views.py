@@ -10,9 +10,18 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
+from medvigil.conftest import PASSWORD
 from medvigil.core.registry import work_for
 from medvigil.trace import services
-from medvigil.trace.models import Customer, LicenceKind, Product, Sale, Unit, UnitStatus
+from medvigil.trace.models import (
+    Customer,
+    LicenceKind,
+    Product,
+    Sale,
+    TraceDrill,
+    Unit,
+    UnitStatus,
+)
 from medvigil.trace.work import deadline_source
 
 from .conftest import customer, dealer, hospital, lot, make_gtin, product, units
@@ -266,8 +275,16 @@ def test_drill_pages(world, client_for, quality_user):
     assert r.status_code == 302
     page = c.get(r["Location"]).content.decode()
     assert "75.00 %" in page and "A3" in page
-    r = c.post(r["Location"] + "complete/", {"password": "wrong", "comment": "x", "version": 1})
-    assert r.status_code == 200
+    url = r["Location"] + "complete/"
+    # the one signed_action: refused → 400 page with the dialog open, htmx → the dialog (200)
+    r = c.post(url, {"password": "wrong", "comment": "x", "version": 1})
+    assert r.status_code == 400 and "data-autoshow" in r.content.decode()
+    r = c.post(url, {"password": "wrong", "comment": "x", "version": 1}, HTTP_HX_REQUEST="true")
+    assert r.status_code == 200 and "drill-sign-form" in r.content.decode()
+    drill = TraceDrill.objects.get()
+    data = {"password": PASSWORD, "comment": "done", "version": drill.version}
+    r = c.post(url, data, HTTP_HX_REQUEST="true")
+    assert r.status_code == 204 and r["HX-Redirect"] == url.removesuffix("complete/")
 
 
 # --- My work (TRC-1, TRC-2) ------------------------------------------------------------------

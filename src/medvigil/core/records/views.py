@@ -1,0 +1,180 @@
+"""View helpers every record page shares (docs/development/domain-app.md, "The record view
+kit"): pagination, the edit page with the version-conflict message, service errors on a form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from medvigil.core.models import ConflictError
+
+PER_PAGE = 25
+
+
+def paginate(request: HttpRequest, qs: Any, per_page: int = PER_PAGE) -> Any:
+    """The page of `qs` named by `?page=` (a bad or too large number gives the last page)."""
+    return Paginator(qs, per_page).get_page(request.GET.get("page"))
+
+
+def querystring(request: HttpRequest, **drop: Any) -> str:
+    """The current GET parameters without `page` (for pagination links)."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    for key in drop:
+        params.pop(key, None)
+    return params.urlencode()
+
+
+# Ids are positive 64-bit integers in every database; a number outside that range can name no
+# record (and would overflow the database's integer), so it is treated like any non-id.
+_ID_MAX = 2**63 - 1
+
+
+def int_param(value: Any) -> int | None:
+    """An id from a query parameter, or None when the value is not one."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number <= _ID_MAX else None
+
+
+def apply_errors(form: Any, exc: ValidationError | ConflictError) -> None:
+    """Show a service's ValidationError (or a version conflict) on the form."""
+    if isinstance(exc, ConflictError):
+        form.add_error(None, str(exc))
+        return
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            target = name if name in form.fields else None
+            for err in errors:
+                form.add_error(target, err.messages)
+        return
+    form.add_error(None, exc.messages)
+
+
+def edit_record(
+    request: HttpRequest,
+    record: Any,
+    form: Any,
+    update: Any,
+    saved: Callable[[Any], str],
+    title: str,
+    *,
+    template: str = "records/form.html",
+) -> HttpResponse:
+    """The edit page of a record: a valid POST goes through its `update` service with the
+    posted version (conflict → form error), then a message and the record page. `template`
+    extends ``records/form.html`` when an app adds its own navigation."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            record = update(
+                record,
+                by=request.user,
+                version=form.cleaned_data.get("version"),
+                **form.changed_values(),
+            )
+        except (ValidationError, ConflictError) as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, saved(record))
+            return redirect(record)
+    return render(
+        request,
+        template,
+        {"form": form, "title": title, "cancel": record.get_absolute_url(), "record": record},
+    )
+
+
+# --- signed transitions -------------------------------------------------------------------
+
+
+def htmx_redirect(request: HttpRequest, url: str) -> HttpResponse:
+    """Redirect; for htmx, 204 with HX-Redirect so the browser loads the page (instead of
+    swapping it into the dialog)."""
+    if getattr(request, "htmx", False):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+def signed_action(
+    request: HttpRequest,
+    obj: Any,
+    *,
+    meaning: Any,
+    perform: Callable[[str, str], Any],
+    dialog: Callable[[Any], dict[str, Any]],
+    page: Callable[[dict[str, Any]], HttpResponse],
+    success: Callable[[Any], str],
+    next_url: Callable[[Any], str] | None = None,
+    comment_required: bool = False,
+) -> HttpResponse:
+    """One signed transition of `obj` (a POST from ``{% signature_dialog %}``), the same on
+    every page:
+
+    - the password (+ comment) comes from :class:`~medvigil.core.signatures.SignatureForm`;
+      the posted ``version`` is checked first (a stale page gets the conflict message);
+    - ``perform(password, comment)`` is the service: it re-checks the password through
+      ``core.signatures`` (axes counts a wrong one like a failed login) with `meaning`, makes
+      the change and signs it, and returns the changed record;
+    - success: the message ``success(result)``, then the record page (``next_url(result)``,
+      default ``result.get_absolute_url()``): 302, or for htmx 204 + ``HX-Redirect``;
+    - refused (wrong password, missing comment, a rule, a version conflict): nothing changed,
+      the dialog again with the error — for htmx 200 with the dialog alone (``dialog(form)``,
+      the context of :func:`~medvigil.core.templatetags.records.signature_dialog_context`),
+      else 400 with the whole page (``page(dialog_context)``) and the dialog open;
+    - locked out (too many wrong passwords): the user is logged out and sent to the login
+      page: 302, or for htmx 204 + ``HX-Redirect``.
+    """
+    from django.contrib.auth import logout
+    from django.template.loader import render_to_string
+    from django.urls import reverse
+
+    from medvigil.core.signatures import SignatureError, SignatureForm
+
+    form = SignatureForm(request.POST, comment_required=comment_required)
+    posted_meaning = request.POST.get("meaning")
+    meaning_value = str(getattr(meaning, "value", meaning))
+    if posted_meaning not in (None, "", meaning_value):
+        form.add_error(None, _("The signature meaning does not match this action."))
+    elif form.is_valid():
+        try:
+            if hasattr(obj, "check_version"):
+                obj.check_version(request.POST.get("version"))
+            result = perform(form.cleaned_data["password"], form.cleaned_data["comment"])
+        except SignatureError as exc:
+            if exc.code == "locked_out":
+                # A locked account also loses its session: whoever is at the keyboard has to
+                # log in again once an administrator (or the cool-off time) unlocks it.
+                messages.error(request, " ".join(exc.messages))
+                logout(request)
+                return htmx_redirect(request, reverse("login"))
+            form.add_signature_error(exc)
+        except ConflictError as exc:
+            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            form.add_signature_error(exc)
+        else:
+            messages.success(request, success(result))
+            url = next_url(result) if next_url else result.get_absolute_url()
+            return htmx_redirect(request, url)
+    if hasattr(obj, "refresh_from_db"):
+        obj.refresh_from_db()
+    context = dialog(form)
+    if getattr(request, "htmx", False):
+        return HttpResponse(
+            render_to_string("core/_signature_dialog.html", context, request=request)
+        )
+    response = page(context)
+    response.status_code = 400
+    return response
