@@ -56,3 +56,30 @@ def test_kit_table_reads_as_cards_on_a_phone(new_page: Any, demo: Any) -> None:
     assert "table-stack" in (page.locator("#product-table").get_attribute("class") or "")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"] + 1
+
+
+@pytest.mark.req("PLAT-10", "PLAT-6")
+def test_after_filtering_in_place_the_export_and_the_phone_cards_follow(
+    new_page: Any, demo: Any
+) -> None:
+    """Found by a walk-through: after an in-place filter the export links still downloaded
+    the whole list, and on a phone the swapped table lost its card layout."""
+    from medvigil.trace.models import Product
+
+    products = list(Product.objects.filter(active=True).order_by("code"))
+    wanted, other = products[0], products[1]
+    page = new_page(locale="en-US", viewport=PHONE)
+    login(page, "quality", DEMO_PASSWORD)
+    page.goto("/trace/products/")
+    page.locator(".filter-toggle").click()  # folded on a phone
+    page.fill("form.record-list-filters input[name=q]", wanted.code)
+    page.press("form.record-list-filters input[name=q]", "Enter")
+    page.locator("#product-list").get_by_text(other.code, exact=True).wait_for(state="detached")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(100)  # past htmx's settle delay
+    assert "table-stack" in (page.locator("#product-table").get_attribute("class") or "")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
+    with page.expect_download() as download:
+        page.locator(".export-links a[data-format=csv]").click()
+    text = open(download.value.path(), encoding="utf-8-sig").read()
+    assert wanted.code in text and other.code not in text

@@ -64,6 +64,19 @@ function medvigilStackTables(root) {
 // Filter forms fold on phones: a GET form in the page with three or more fields gets a
 // "Filters" button; folded, only its search box and submit button stay (or nothing, when it
 // has no search box). Forms with errors stay open.
+// The "Filters (n)" button: how many filters other than the search box are set.
+function medvigilCountFilters(form, button, label) {
+  var search = form.querySelector("input[type=search], input[name=q]");
+  var active = 0;
+  form.querySelectorAll("input:not([type=hidden]):not([type=submit]):not([type=button]), select, textarea").forEach(function (f) {
+    if (f === search) return;
+    if (f.type === "checkbox" || f.type === "radio") { if (f.checked) active += 1; }
+    else if (f.tagName === "SELECT") { if (f.selectedIndex > 0) active += 1; }
+    else if (f.value) active += 1;
+  });
+  button.textContent = active ? label + " (" + active + ")" : label;
+}
+
 function medvigilFoldFilters(root) {
   var phone = window.matchMedia("(max-width: 767.98px)").matches;
   var label = document.body.getAttribute("data-filters-label") || "Filters";
@@ -86,18 +99,11 @@ function medvigilFoldFilters(root) {
     } else {
       form.classList.add("filter-all");
     }
-    var active = 0;
-    fields.forEach(function (f) {
-      if (f === search) return;
-      if (f.type === "checkbox" || f.type === "radio") { if (f.checked) active += 1; }
-      else if (f.tagName === "SELECT") { if (f.selectedIndex > 0) active += 1; }
-      else if (f.value) active += 1;
-    });
     var button = document.createElement("button");
     button.type = "button";
     button.className = "btn btn-sm btn-outline-secondary mb-2 filter-toggle";
     button.setAttribute("aria-controls", form.id);
-    button.textContent = active ? label + " (" + active + ")" : label;
+    medvigilCountFilters(form, button, label);
     form.parentNode.insertBefore(button, form);
     var collapsed = phone && !form.querySelector(".is-invalid, .invalid-feedback, .alert-danger");
     form.classList.toggle("filters-collapsed", collapsed);
@@ -111,7 +117,27 @@ function medvigilFoldFilters(root) {
 
 medvigilStackTables(document);
 medvigilFoldFilters(document);
-document.body.addEventListener("htmx:afterSwap", function () { medvigilStackTables(document); });
+// After htmx has settled (not merely swapped: settling puts back the new elements' own
+// attributes, which would drop the card layout's class from a table keeping its id).
+document.body.addEventListener("htmx:afterSettle", function () {
+  medvigilStackTables(document);
+  var label = document.body.getAttribute("data-filters-label") || "Filters";
+  document.querySelectorAll(".filter-toggle[aria-controls]").forEach(function (button) {
+    var form = document.getElementById(button.getAttribute("aria-controls"));
+    if (form) medvigilCountFilters(form, button, label);
+  });
+});
+
+// Export links download what the list shows now: a filter applied in place (htmx) has
+// changed the address, not the links rendered with the page.
+document.addEventListener("click", function (evt) {
+  var link = evt.target.closest ? evt.target.closest(".export-links a[data-format]") : null;
+  if (!link) return;
+  var params = new URLSearchParams(window.location.search);
+  params.delete("page");
+  params.set("format", link.getAttribute("data-format"));
+  link.setAttribute("href", window.location.pathname + "?" + params.toString());
+});
 
 // A tab row that scrolls sideways on a phone (flex-nowrap overflow-auto) shows its current
 // tab: without this, the highlighted tab of the later trace pages sits off-screen.
