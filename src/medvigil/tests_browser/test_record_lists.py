@@ -4,6 +4,7 @@ phone (PLAT-1, PLAT-6)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -81,5 +82,5 @@ def test_after_filtering_in_place_the_export_and_the_phone_cards_follow(
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
     with page.expect_download() as download:
         page.locator(".export-links a[data-format=csv]").click()
-    text = open(download.value.path(), encoding="utf-8-sig").read()
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert wanted.code in text and other.code not in text
