@@ -67,6 +67,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "core.add_numberingscheme",
         "core.change_retentionrule",
         "core.add_retentionrule",
+        # Market calendars (PLAT-7): administrators enter each year's holidays (audited).
+        "core.add_marketcalendar",
+        "core.change_marketcalendar",
     ],
 }
 
@@ -76,10 +79,6 @@ def role_patterns(code: str) -> list[str]:
     from medvigil.core.records.domain import role_grants
 
     return [*ROLE_PERMISSIONS.get(code, []), *role_grants().get(code, [])]
-
-
-# Market calendars (PLAT-7): administrators enter each year's holidays (audited).
-ROLE_PERMISSIONS["admin"] += ["core.add_marketcalendar", "core.change_marketcalendar"]
 
 
 def matches(perm: str, patterns: list[str], sensitive: Collection[str] = ()) -> bool:
