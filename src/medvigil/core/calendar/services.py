@@ -184,7 +184,7 @@ def unregister_deadline_model(model: type[models.Model]) -> None:
 
 
 def deadline_models() -> list[type[models.Model]]:
-    from medvigil.core.clock import DeadlineFields
+    from medvigil.core.calendar.clock import DeadlineFields
 
     found = [m for m in apps.get_models() if issubclass(m, DeadlineFields) and not m._meta.abstract]
     return found + [m for m in _extra_models if m not in found]
