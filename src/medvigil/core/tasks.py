@@ -115,7 +115,7 @@ def send_notification_email(notification_id: int) -> None:
 
 @audited_task(periodic=crontab(minute="*/5"))
 def check_deadlines() -> None:
-    """Every 5 minutes: due-soon, overdue and escalation alerts (core.deadlines)."""
+    """Every 5 minutes: due-soon, overdue and escalation alerts (core.calendar.deadlines)."""
     from .calendar.deadlines import check_deadlines as run_checks
 
     result = run_checks()

@@ -150,7 +150,8 @@ def registration_items(user: Any) -> Iterable[WorkItem]:
 
 
 def deadline_source(now: dt.datetime) -> Iterable[Any]:
-    """Deadlines for core.deadlines: registrations (quality) and licences (account owner)."""
+    """Deadlines for core.calendar.deadlines: registrations (quality) and licences (account
+    owner)."""
     from medvigil.core.calendar.deadlines import Deadline
 
     today = timezone.localtime(now).date()

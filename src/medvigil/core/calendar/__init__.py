@@ -9,5 +9,5 @@
 * ``seed``: years loaded from chinesecalendar and holidays on migrate.
 * ``views``: the calendars pages, the deadline-rules page, the administrators' My-work item.
 
-The older settings-based clock (``core/clock.py``) reads its working days from here too.
+The older settings-based clock (``core/calendar/clock.py``) reads its working days from here too.
 """
