@@ -26,6 +26,7 @@ from ..audit import audit_context
 from ..audit.recorder import record_event
 from ..models import Attachment, AuditedModel
 from ..permissions import require, scope_for_user
+from ..types import UserLike
 from .models import attachment_path
 
 logger = logging.getLogger(__name__)
@@ -197,11 +198,11 @@ def is_attachable(model: type[models.Model]) -> bool:
     return issubclass(model, AuditedModel) and not issubclass(model, Attachment)
 
 
-def user_can_view(user: Any, record: models.Model) -> bool:
+def user_can_view(user: UserLike, record: models.Model) -> bool:
     return scope_for_user(user, type(record)).filter(pk=record.pk).exists()
 
 
-def can_upload(user: Any, record: models.Model) -> bool:
+def can_upload(user: UserLike, record: models.Model) -> bool:
     return bool(
         user.is_authenticated
         and user.has_perm("core.add_attachment")
@@ -209,7 +210,7 @@ def can_upload(user: Any, record: models.Model) -> bool:
     )
 
 
-def can_void(user: Any, att: Attachment) -> bool:
+def can_void(user: UserLike, att: Attachment) -> bool:
     """Holders of core.change_attachment, and the uploader (who may still upload)."""
     if att.voided or not user.is_authenticated:
         return False
@@ -236,7 +237,7 @@ def attach(
     record: models.Model,
     *,
     uploaded_file: Any,
-    by: Any,
+    by: UserLike,
     description: str = "",
     check_access: bool = True,
 ) -> Attachment:
@@ -286,7 +287,9 @@ def attach(
     return att
 
 
-def void_attachment(att: Attachment, by: Any, reason: str, *, version: Any = None) -> Attachment:
+def void_attachment(
+    att: Attachment, by: UserLike, reason: str, *, version: Any = None
+) -> Attachment:
     """Withdraw an attachment with a reason. It stays listed (struck through) and in the
     audit trail; the file is kept for the record's retention period."""
     reason = (reason or "").strip()

@@ -10,7 +10,6 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
@@ -22,6 +21,7 @@ from django.utils.translation import gettext as _
 from medvigil.core.audit import audit_context
 from medvigil.core.permissions import require
 
+from ..types import Actor
 from .models import HOLIDAY, WORKDAY, CalendarYear, MarketCalendar
 from .working import invalidate
 
@@ -120,7 +120,7 @@ def enter_year(
     year: int,
     days_text: str,
     *,
-    by: Any,
+    by: Actor,
     reason: str,
     source: str,
 ) -> YearResult:

@@ -22,6 +22,7 @@ from ..audit import audit_context
 from ..i18n import gettext_msg as _
 from ..i18n import validation_messages
 from ..permissions import require
+from ..types import UserLike
 from .leases import Heartbeat, _beat, _Lost, _plain, lease_seconds
 from .models import ImportBatch
 from .reading import ALLOWED_EXTENSIONS, ImportFileError, read_table
@@ -58,7 +59,7 @@ def check_upload(kind: str, uploaded: Any) -> type[Importer]:
     return importer
 
 
-def create_batch(*, user: Any, kind: str, uploaded: Any, run: bool = True) -> ImportBatch:
+def create_batch(*, user: UserLike, kind: str, uploaded: Any, run: bool = True) -> ImportBatch:
     """Store an uploaded file as a new import batch and start processing it (inline for a
     small file, as a Huey task for a large one). Raises PermissionDenied / ValidationError."""
     importer = get_importer(kind)
@@ -142,7 +143,7 @@ def process_batch(batch_id: int) -> ImportBatch | None:
             return batch
 
 
-def _process(batch: ImportBatch, user: Any) -> ImportBatch:
+def _process(batch: ImportBatch, user: UserLike) -> ImportBatch:
     cls = get_importer(batch.kind)
     if cls is None:
         _fail(batch, [], _("Unknown import kind %(kind)s.") % {"kind": batch.kind})

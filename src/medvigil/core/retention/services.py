@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -80,6 +80,10 @@ from ..models import AuditedModel, AuditEntry, DestructionRequest, RetentionRule
 from ..permissions import require
 from ..records.hooks import RetentionDates, hook
 from ..signatures.services import apply_signature, check_signer
+from ..types import UserLike
+
+if TYPE_CHECKING:
+    from medvigil.accounts.models import User
 
 __all__ = [
     "APPROVE_PERM",
@@ -285,7 +289,7 @@ def is_destroyable_type(model: type[models.Model]) -> bool:
     )
 
 
-def destroyable_models(user: Any = None) -> list[type[models.Model]]:
+def destroyable_models(user: UserLike | None = None) -> list[type[models.Model]]:
     """Regulated record types that can go through destruction (that `user` may view)."""
     from django.apps import apps
 
@@ -389,7 +393,7 @@ def _notify(users: Any, title: Any, url: str, body: str = "") -> None:
 # --- services -----------------------------------------------------------------------------
 
 
-def request_destruction(record: models.Model, *, by: Any, reason: str) -> DestructionRequest:
+def request_destruction(record: models.Model, *, by: UserLike, reason: str) -> DestructionRequest:
     """Ask for `record` to be destroyed. Refused (ValidationError, nothing changed) before
     its retention date, for a permanent record, for a record type that is never destroyed,
     without a reason, or when a request for it is already open."""
@@ -436,7 +440,7 @@ def request_destruction(record: models.Model, *, by: Any, reason: str) -> Destru
     return req
 
 
-def _guard_decision(req: DestructionRequest, by: Any, *, approving: bool) -> None:
+def _guard_decision(req: DestructionRequest, by: UserLike, *, approving: bool) -> None:
     require(by, APPROVE_PERM)
     _check_open(req)
     if approving and four_eyes() and req.requested_by_id == by.pk:
@@ -449,7 +453,7 @@ def _guard_decision(req: DestructionRequest, by: Any, *, approving: bool) -> Non
         )
 
 
-def _destroy(target: models.Model, req: DestructionRequest, by: Any) -> int:
+def _destroy(target: models.Model, req: DestructionRequest, by: UserLike) -> int:
     """Delete `target` and whatever would be deleted with it, each with a delete entry in
     its audit trail. Returns the number of dependent rows. Refused if anything protects it."""
     using = target._state.db or "default"
@@ -488,7 +492,7 @@ def _destroy(target: models.Model, req: DestructionRequest, by: Any) -> int:
 def approve_destruction(
     req: DestructionRequest,
     *,
-    by: Any,
+    by: UserLike,
     password: str,
     request: HttpRequest | None,
     note: str = "",
@@ -516,7 +520,7 @@ def approve_destruction(
         note = (note or "").strip()
         with audit_context(actor=by, reason=note or req.reason):
             req.status = Status.APPROVED
-            req.decided_by = by
+            req.decided_by = cast("User", by)  # checked by check_signer
             req.decided_at = timezone.now()
             req.decision_note = note
             req.save()
@@ -539,7 +543,7 @@ def approve_destruction(
 def reject_destruction(
     req: DestructionRequest,
     *,
-    by: Any,
+    by: UserLike,
     password: str,
     request: HttpRequest | None,
     note: str,
@@ -557,7 +561,7 @@ def reject_destruction(
         _guard_decision(req, by, approving=False)
         with audit_context(actor=by, reason=note):
             req.status = Status.REJECTED
-            req.decided_by = by
+            req.decided_by = cast("User", by)  # checked by check_signer
             req.decided_at = timezone.now()
             req.decision_note = note
             req.save()

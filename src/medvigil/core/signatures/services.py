@@ -59,6 +59,7 @@ from ..audit.recorder import append, record_event
 from ..audit.values import snapshot
 from ..models import Signature
 from ..records.hooks import hook
+from ..types import UserLike
 
 __all__ = [
     "SignatureError",
@@ -188,7 +189,7 @@ class SignerCheck:
     """Proof that `user` re-entered the password to sign `record key` with `meaning`.
     Good for one :func:`apply_signature` within CHECK_VALID_FOR."""
 
-    user: Any
+    user: UserLike
     meaning: str
     record_key: tuple[int, str]
     checked_at: datetime
@@ -230,7 +231,7 @@ def _validate_meaning(meaning: Any) -> str:
 def check_signer(
     record: models.Model,
     *,
-    user: Any,
+    user: UserLike,
     password: str,
     request: HttpRequest | None,
     meaning: Any,
@@ -338,7 +339,7 @@ def apply_signature(record: models.Model, check: SignerCheck, *, reason: str = "
 def sign(
     record: models.Model,
     *,
-    user: Any,
+    user: UserLike,
     password: str,
     meaning: Any,
     request: HttpRequest | None,

@@ -12,6 +12,7 @@ from django.db import models, transaction
 from django.utils.formats import date_format
 
 from medvigil.core.audit import audit_context
+from medvigil.core.types import Actor
 
 if TYPE_CHECKING:
     pass
@@ -21,7 +22,7 @@ M = TypeVar("M", bound=models.Model)
 
 
 @contextmanager
-def _acting(by: Any, reason: str | None = None) -> Iterator[None]:
+def _acting(by: Actor, reason: str | None = None) -> Iterator[None]:
     """Audit context for `by` (a user) if given; otherwise the caller's context stands."""
     if by is None and reason is None:
         yield
@@ -43,7 +44,7 @@ def _build(model: type[M], fields: dict[str, Any], exclude: Sequence[str] = ()) 
     return obj
 
 
-def _update(obj: M, fields: dict[str, Any], *, by: Any, version: Any, reason: str | None) -> M:
+def _update(obj: M, fields: dict[str, Any], *, by: Actor, version: Any, reason: str | None) -> M:
     with transaction.atomic(), _acting(by, reason):
         locked = type(obj)._default_manager.select_for_update(of=("self",)).get(pk=obj.pk)
         locked.check_version(version)  # type: ignore[attr-defined]

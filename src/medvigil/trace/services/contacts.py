@@ -10,6 +10,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils.translation import gettext_lazy
 
+from medvigil.core.types import Actor
+
 from ..privacy import can_view_contacts
 
 if TYPE_CHECKING:
@@ -31,7 +33,7 @@ class ContactDataRefused(PermissionDenied):
 CONTACT_REFUSED = gettext_lazy("Your role may not record customer contact data.")
 
 
-def may_write_contacts(user: Any) -> bool:
+def may_write_contacts(user: Actor) -> bool:
     """Whether `user` may record addresses, phones, e-mails and contact persons (the same
     permission that shows them, PLAT-11). No user (shell, system task): yes."""
     return user is None or can_view_contacts(user)
@@ -49,7 +51,7 @@ def contact_fields_written(
 
 
 def check_contact_write(
-    user: Any, model: type[models.Model], values: dict[str, Any], instance: Any = None
+    user: Actor, model: type[models.Model], values: dict[str, Any], instance: Any = None
 ) -> None:
     """The contact-data write guard (PLAT-11), for forms, the API and imports alike: raise
     ContactDataRefused if `user` may not write contact data and `values` would."""

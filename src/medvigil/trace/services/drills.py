@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from medvigil.core.i18n import gettext_msg as _
+from medvigil.core.types import Actor, UserLike
 
 from ..models import (
     DrillStatus,
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 # --- traceability drill (TRC-8) --------------------------------------------------------------
 
 
-def start_drill(lot: Lot, *, by: Any, target_percent: Decimal | int = 100) -> TraceDrill:
+def start_drill(lot: Lot, *, by: Actor, target_percent: Decimal | int = 100) -> TraceDrill:
     """Create a drill for `lot` and run its forward trace at once."""
     with transaction.atomic(), _acting(by):
         drill = TraceDrill(
@@ -38,7 +39,7 @@ def start_drill(lot: Lot, *, by: Any, target_percent: Decimal | int = 100) -> Tr
         return run_drill(drill, by=by)
 
 
-def run_drill(drill: TraceDrill, *, by: Any = None) -> TraceDrill:
+def run_drill(drill: TraceDrill, *, by: Actor = None) -> TraceDrill:
     """(Re-)run the forward trace of the drill's lot and keep the result."""
     import time
 
@@ -68,7 +69,7 @@ def run_drill(drill: TraceDrill, *, by: Any = None) -> TraceDrill:
 def complete_drill(
     drill: TraceDrill,
     *,
-    by: Any,
+    by: UserLike,
     conclusion: str,
     password: str | None = None,
     request: Any = None,

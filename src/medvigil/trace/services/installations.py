@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from medvigil.core.i18n import gettext_msg as _
+from medvigil.core.types import Actor
 
 from ..models import (
     Customer,
@@ -80,7 +81,7 @@ def build_installation(
     *,
     customer: Customer,
     installed_on: dt.date,
-    by: Any = None,
+    by: Actor = None,
     installed_by: Any = None,
     department: str = "",
     address: str = "",
@@ -122,7 +123,7 @@ def build_installation(
     return inst
 
 
-def save_installations(insts: Sequence[Installation], *, by: Any = None) -> list[Installation]:
+def save_installations(insts: Sequence[Installation], *, by: Actor = None) -> list[Installation]:
     """Save installations built with build_installation, any number at once (install_unit,
     the import): each unit leaves its previous location and becomes installed."""
     from medvigil.core.imports import chunked
@@ -143,7 +144,7 @@ def save_installations(insts: Sequence[Installation], *, by: Any = None) -> list
         return created
 
 
-def install_unit(unit: Unit, *, by: Any = None, **fields: Any) -> Installation:
+def install_unit(unit: Unit, *, by: Actor = None, **fields: Any) -> Installation:
     """Record where a sold unit is installed (moving it if it was installed elsewhere);
     with accepted_on, acceptance starts the warranty. `fields`: those of
     build_installation (customer, installed_on, department, address, contact_person,
@@ -159,7 +160,7 @@ def install_unit(unit: Unit, *, by: Any = None, **fields: Any) -> Installation:
 
 
 def accept_installation(
-    inst: Installation, *, accepted_on: dt.date, by: Any = None, version: Any = None
+    inst: Installation, *, accepted_on: dt.date, by: Actor = None, version: Any = None
 ) -> Installation:
     """Acceptance (验收) starts the warranty: warranty_end = accepted + product warranty."""
     with transaction.atomic(), _acting(by):

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from medvigil.core.i18n import gettext_msg as _
 from medvigil.core.models import ANY_VERSION
+from medvigil.core.types import Actor
 
 from ..models import (
     Customer,
@@ -34,7 +35,7 @@ def build_product(**fields: Any) -> Product:
     return _build(Product, fields)
 
 
-def create_product(*, by: Any = None, **fields: Any) -> Product:
+def create_product(*, by: Actor = None, **fields: Any) -> Product:
     with transaction.atomic(), _acting(by):
         product = build_product(**fields)
         product.save()
@@ -42,7 +43,7 @@ def create_product(*, by: Any = None, **fields: Any) -> Product:
 
 
 def update_product(
-    product: Product, *, by: Any = None, version: Any = None, reason: str | None = None, **fields
+    product: Product, *, by: Actor = None, version: Any = None, reason: str | None = None, **fields
 ) -> Product:
     return _update(product, fields, by=by, version=version, reason=reason)
 
@@ -54,7 +55,7 @@ def build_customer(**fields: Any) -> Customer:
     return _build(Customer, fields)
 
 
-def create_customer(*, by: Any = None, **fields: Any) -> Customer:
+def create_customer(*, by: Actor = None, **fields: Any) -> Customer:
     """Record a customer; contact fields only by a user allowed to (check_contact_write)."""
     check_contact_write(by, Customer, fields)
     with transaction.atomic(), _acting(by):
@@ -66,7 +67,7 @@ def create_customer(*, by: Any = None, **fields: Any) -> Customer:
 def update_customer(
     customer: Customer,
     *,
-    by: Any = None,
+    by: Actor = None,
     version: Any = None,
     reason: str | None = None,
     **fields: Any,
@@ -82,7 +83,7 @@ def build_licence(**fields: Any) -> Licence:
     return licence
 
 
-def add_licence(*, by: Any = None, **fields: Any) -> Licence:
+def add_licence(*, by: Actor = None, **fields: Any) -> Licence:
     with transaction.atomic(), _acting(by):
         licence = build_licence(**fields)
         licence.save()
@@ -90,12 +91,12 @@ def add_licence(*, by: Any = None, **fields: Any) -> Licence:
 
 
 def update_licence(
-    licence: Licence, *, by: Any = None, version: Any = None, reason: str | None = None, **fields
+    licence: Licence, *, by: Actor = None, version: Any = None, reason: str | None = None, **fields
 ) -> Licence:
     return _update(licence, fields, by=by, version=version, reason=reason)
 
 
-def withdraw_licence(licence: Licence, *, by: Any = None, reason: str) -> Licence:
+def withdraw_licence(licence: Licence, *, by: Actor = None, reason: str) -> Licence:
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Give the reason for withdrawing the licence.")})
     return _update(

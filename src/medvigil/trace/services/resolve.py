@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils.translation import gettext_lazy
 
 from medvigil.core.permissions import can, scope_for_user
+from medvigil.core.types import UserLike
 
 from ..models import (
     Lot,
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 # --- resolving units and lots from scans and typed numbers (TRC-3, TRC-4) ---------------------
 
 
-def units_for(user: Any) -> models.QuerySet:
+def units_for(user: UserLike) -> models.QuerySet:
     """The units `user` may see (through scope_for_user); all for no user (system)."""
     if user is None:
         return Unit.objects.all()
@@ -36,7 +37,7 @@ def units_for(user: Any) -> models.QuerySet:
     return scope_for_user(user, Unit)
 
 
-def lots_for(user: Any) -> models.QuerySet:
+def lots_for(user: UserLike) -> models.QuerySet:
     """The lots `user` may see (through scope_for_user); all for no user (system)."""
     if user is None:
         return Lot.objects.all()
@@ -46,7 +47,7 @@ def lots_for(user: Any) -> models.QuerySet:
 
 
 def resolve_units(
-    texts: Sequence[str], *, user: Any, products: Sequence[Product | None] | None = None
+    texts: Sequence[str], *, user: UserLike, products: Sequence[Product | None] | None = None
 ) -> list[Unit | UdiError]:
     """The unit each text designates — a typed serial number, a scanned GS1 element string or
     the "(01)…(21)…" text — among the units `user` may see, narrowed by the product given for
@@ -187,7 +188,7 @@ def resolve_units(
     return out
 
 
-def resolve_unit(text: str, *, user: Any, product: Product | None = None) -> Unit:
+def resolve_unit(text: str, *, user: UserLike, product: Product | None = None) -> Unit:
     """resolve_units for one text; raises UdiError with the reason when there is no unit."""
     [found] = resolve_units([text], user=user, products=[product])
     if isinstance(found, UdiError):
@@ -196,7 +197,7 @@ def resolve_unit(text: str, *, user: Any, product: Product | None = None) -> Uni
 
 
 def resolve_lots(
-    idents: Sequence[str], *, user: Any, products: Sequence[Product | None] | None = None
+    idents: Sequence[str], *, user: UserLike, products: Sequence[Product | None] | None = None
 ) -> list[Lot | UdiError]:
     """The lot each text designates — a lot number (of the product given for it, if any), or
     a scanned UDI with (01) and (10) — among the lots `user` may see: a Lot, or the UdiError
@@ -274,7 +275,7 @@ def resolve_lots(
     return out
 
 
-def resolve_lot(ident: str, *, user: Any, product: Product | None = None) -> Lot:
+def resolve_lot(ident: str, *, user: UserLike, product: Product | None = None) -> Lot:
     """resolve_lots for one text; raises ValidationError with the reason."""
     [found] = resolve_lots([ident], user=user, products=[product])
     if isinstance(found, UdiError):

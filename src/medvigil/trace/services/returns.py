@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from medvigil.core.i18n import gettext_msg as _
+from medvigil.core.types import Actor
 
 from ..models import (
     Customer,
@@ -53,7 +54,7 @@ def record_return(
     disposition: str = Disposition.PENDING,
     disposition_note: str = "",
     supplier: str = "",
-    by: Any = None,
+    by: Actor = None,
 ) -> ReturnRecord:
     """Record a return (退货) of a unit or a lot quantity. A unit goes back to the party it
     was sold by (returned_to, or us): the open sale lines are closed, so it can be sold again,
@@ -156,7 +157,7 @@ def set_return_disposition(
     *,
     disposition: str,
     note: str = "",
-    by: Any = None,
+    by: Actor = None,
     version: Any = None,
 ) -> ReturnRecord:
     """Decide what happens to returned goods; a unit returned to us follows the decision

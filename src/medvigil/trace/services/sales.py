@@ -15,6 +15,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from medvigil.core.i18n import gettext_msg as _
+from medvigil.core.types import Actor
 
 from ..models import (
     Customer,
@@ -332,7 +333,7 @@ class SaleDraft:
     notes: str = ""
 
 
-def record_sales(drafts: Sequence[SaleDraft], *, by: Any = None) -> list[Sale]:
+def record_sales(drafts: Sequence[SaleDraft], *, by: Actor = None) -> list[Sale]:
     """Save sales checked by check_sale/validate_sale, any number at once, in date order
     (create_sale, the import): a number each, the sales and their lines, and the units moved
     to their buyers (in stock → sold; sold → sold on). A unit already sold by the same seller
@@ -399,7 +400,7 @@ def create_sale(
     buyer: Customer,
     sale_date: dt.date,
     lines: Sequence[LineInput],
-    by: Any = None,
+    by: Actor = None,
     handler: Any = None,
     handler_name: str = "",
     reference: str = "",
@@ -448,7 +449,7 @@ def create_sale(
         return sale
 
 
-def void_sale(sale: Sale, *, by: Any = None, reason: str) -> Sale:
+def void_sale(sale: Sale, *, by: Actor = None, reason: str) -> Sale:
     """Void a sale entered in error: its lines close and the units go back to the seller.
     Refused when a unit has moved on since (sold on, installed, returned)."""
     if not (reason or "").strip():

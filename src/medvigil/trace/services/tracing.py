@@ -13,6 +13,7 @@ from django.db import models
 
 from medvigil.core.i18n import gettext_msg as _
 from medvigil.core.permissions import scope_for_user
+from medvigil.core.types import UserLike
 
 from ..models import (
     Lot,
@@ -32,7 +33,7 @@ TRACE_RANGE_WITHOUT_PRODUCT = dt.timedelta(days=366)
 
 def validate_trace_criteria(
     *,
-    user: Any,
+    user: UserLike,
     lot_numbers: Sequence[str] = (),
     lot_ids: Sequence[int] = (),
     serials: Sequence[str] = (),

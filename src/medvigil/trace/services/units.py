@@ -13,6 +13,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext_lazy
 
 from medvigil.core.i18n import gettext_msg as _
+from medvigil.core.types import Actor
 
 from ..models import (
     Lot,
@@ -36,7 +37,7 @@ def build_lot(**fields: Any) -> Lot:
     return lot
 
 
-def create_lot(*, by: Any = None, **fields: Any) -> Lot:
+def create_lot(*, by: Actor = None, **fields: Any) -> Lot:
     with transaction.atomic(), _acting(by):
         lot = build_lot(**fields)
         lot.save()
@@ -44,7 +45,7 @@ def create_lot(*, by: Any = None, **fields: Any) -> Lot:
 
 
 def update_lot(
-    lot: Lot, *, by: Any = None, version: Any = None, reason: str | None = None, **fields: Any
+    lot: Lot, *, by: Actor = None, version: Any = None, reason: str | None = None, **fields: Any
 ) -> Lot:
     if fields.get("quantity"):
         recorded = Unit.objects.filter(lot=lot).count()
@@ -242,7 +243,7 @@ def check_serials_not_recorded(product: Product, serials: Sequence[str]) -> None
         raise ValidationError({"serial": messages})
 
 
-def create_unit(*, by: Any = None, **fields: Any) -> Unit:
+def create_unit(*, by: Actor = None, **fields: Any) -> Unit:
     with transaction.atomic(), _acting(by):
         unit = build_unit(**fields)
         if unit.lot_id is not None:
@@ -253,7 +254,7 @@ def create_unit(*, by: Any = None, **fields: Any) -> Unit:
         return unit
 
 
-def create_units(units: Iterable[Unit], *, by: Any = None) -> list[Unit]:
+def create_units(units: Iterable[Unit], *, by: Actor = None) -> list[Unit]:
     """Save many units built with UnitBuilder / build_unit (audited bulk create; COPY on
     PostgreSQL). Refused when a lot would then hold more units than its quantity produced."""
     units = list(units)
@@ -268,7 +269,7 @@ def create_units(units: Iterable[Unit], *, by: Any = None) -> list[Unit]:
         return Unit.objects.bulk_create(units, batch_size=1000)
 
 
-def add_units(lot: Lot, serials: Sequence[str], *, by: Any = None) -> list[Unit]:
+def add_units(lot: Lot, serials: Sequence[str], *, by: Actor = None) -> list[Unit]:
     """Add serialised units to a lot (the "Add units" page): refused if a serial is already
     recorded for the product; dates and production record from the lot."""
     with transaction.atomic(), _acting(by):
