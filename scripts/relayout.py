@@ -23,8 +23,13 @@ What is rewritten:
   strings, ``medvigil.core.notify.notify(...)`` after ``import medvigil.core.notify``,
   ``upload_to=medvigil.core.models.attachments.attachment_path`` in migrations).
 
-Attribute access through a module alias (``imports._plain`` after ``from medvigil.core import
-imports``) cannot be followed; ``--check`` lists the files that would change and exits 1.
+* ``alias.name`` where ``alias`` is a split module imported as a module and ``name`` has a
+  ``:name`` entry (``recorder.record_bulk_create`` -> ``bulk.record_bulk_create``, with the
+  import added).
+
+``monkeypatch.setattr(alias, "name", ...)`` of such a name is reported (``CHECK``) but not
+changed: patch the module where the name is looked up. ``--check`` lists the files that would
+change and exits 1. Running it twice changes nothing the second time.
 Run ``make format`` afterwards: rewritten import blocks are not re-sorted here.
 """
 
@@ -81,6 +86,7 @@ class Rewriter:
         self.names = names
         self.known = known | set(modules.values()) | set(names.values())
         self.src = src
+        self.warnings: list[str] = []
         self.reverse = {new: old for old, new in modules.items()}
         self.top = {old.split(".")[0] for old in modules} | {m for m, _n in names}
         alternatives = sorted(modules, key=len, reverse=True)
@@ -255,12 +261,93 @@ class Rewriter:
                 tail = lines[last][node.end_col_offset :].rstrip("\n")
                 names = ", ".join(n if not a else f"{n} as {a}" for n, a in items)
                 edits.append((first, last, f"{indent}import {names}{tail}\n"))
+        attr_edits, added = self.attribute_edits(tree, old_pkg)
         for first, last, new in sorted(edits, reverse=True):
             lines[first : last + 1] = [new]
+        # attribute edits are on lines after every import (they never overlap an edited one)
+        shift = sum(new.count("\n") - (last - first + 1) for first, last, new in edits)
+        for line_no, col, old_text, new_text in sorted(attr_edits, reverse=True):
+            i = line_no - 1 + shift
+            line = lines[i]
+            assert line[col : col + len(old_text)] == old_text, (path, line_no)
+            lines[i] = line[:col] + new_text + line[col + len(old_text) :]
+        if added:
+            at = self.import_end(tree) + shift
+            indent = ""
+            lines[at:at] = [f"{indent}{stmt}\n" for stmt in sorted(added)]
         out = "".join(lines)
         if self.pattern is not None:
             out = self.pattern.sub(self._dotted, out)
         return out
+
+    # -- attributes of an imported module (``recorder.record_bulk_create``) -----------------
+    def module_aliases(self, tree: ast.AST, old_pkg: str | None) -> dict[str, str]:
+        """Names bound to a module that has ``:name`` entries -> that module."""
+        split = {module for module, _name in self.names}
+        aliases: dict[str, str] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    if old_pkg is None:
+                        continue
+                    base = self.resolve(node.level, node.module, old_pkg) or ""
+                for alias in node.names:
+                    if f"{base}.{alias.name}" in split:
+                        aliases[alias.asname or alias.name] = f"{base}.{alias.name}"
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name in split and alias.asname:
+                        aliases[alias.asname] = alias.name
+        return aliases
+
+    def attribute_edits(self, tree: ast.AST, old_pkg: str | None):
+        aliases = self.module_aliases(tree, old_pkg)
+        edits, added = [], set()
+        if not aliases:
+            return edits, added
+        bound = {
+            n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+        }
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and len(node.args) >= 2
+                and isinstance(node.args[0], ast.Name)
+                and node.args[0].id in aliases
+                and isinstance(node.args[1], ast.Constant)
+                and (aliases[node.args[0].id], node.args[1].value) in self.names
+            ):
+                self.warnings.append(
+                    f"line {node.lineno}: patches {node.args[0].id}.{node.args[1].value}, which"
+                    f" now lives in {self.names[(aliases[node.args[0].id], node.args[1].value)]}"
+                    " (patch it where it is looked up)"
+                )
+            if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)):
+                continue
+            alias = node.value.id
+            module = aliases.get(alias)
+            if module is None or (module, node.attr) not in self.names:
+                continue
+            target = self.names[(module, node.attr)]
+            package, _, last = target.rpartition(".")
+            local = last if last not in bound and last not in aliases else f"_{last}_module"
+            edits.append((node.value.lineno, node.value.col_offset, alias, local))
+            added.add(f"from {package} import {last}" + (f" as {local}" if local != last else ""))
+        return edits, added
+
+    @staticmethod
+    def import_end(tree: ast.Module) -> int:  # type: ignore[override]
+        """The line index after the module's leading block of imports."""
+        end = 0
+        for node in tree.body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                end = node.end_lineno or end
+            elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+                end = max(end, node.end_lineno or 0) if end == 0 else end
+            else:
+                break
+        return end
 
     def _dotted(self, match: re.Match[str]) -> str:
         old = match.group(1)
@@ -286,7 +373,10 @@ def main(argv: list[str] | None = None) -> int:
     changed = 0
     for file in files:
         text = file.read_text(encoding="utf-8")
+        rewriter.warnings = []
         new = rewriter.rewrite_text(text, file)
+        for warning in rewriter.warnings:
+            print(f"CHECK {file}: {warning}", file=sys.stderr)
         if new != text:
             changed += 1
             print(("would rewrite " if args.check else "rewrote ") + str(file))
