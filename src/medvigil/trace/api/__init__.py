@@ -154,7 +154,7 @@ def _forward_response(request: HttpRequest, trace: ForwardTrace, fmt: str, name:
         require_perm(request, EXPORT_PERM)
         from medvigil.core.documents import pdf_response
 
-        from .documents import forward_trace_pdf
+        from ..documents import forward_trace_pdf
 
         return pdf_response(forward_trace_pdf(trace, user), name)
     # Serialised here rather than validated item by item against ForwardOut (which is what

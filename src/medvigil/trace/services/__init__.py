@@ -31,6 +31,9 @@ The package, by aggregate (every public name is importable from ``medvigil.trace
 
 from __future__ import annotations
 
+# The services raise django's ValidationError; importable from here as before the split.
+from django.core.exceptions import ValidationError
+
 from .contacts import (
     CONTACT_REFUSED,
     ContactDataRefused,
@@ -115,6 +118,7 @@ from .units import (
 )
 
 __all__ = [
+    "ValidationError",
     "CONTACT_REFUSED",
     "ContactDataRefused",
     "INSTALLABLE",
