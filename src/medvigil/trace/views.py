@@ -28,11 +28,12 @@ from medvigil.core.permissions import (
     scope_for_user,
 )
 from medvigil.core.records.forms import ReasonForm
-from medvigil.core.records.lists import Column, Filter, RecordList
+from medvigil.core.records.exports import FORMATS
+from medvigil.core.records.lists import Column, Filter, RecordList, parse_id
 from medvigil.core.records.views import (
     apply_errors,
     edit_record,
-    int_param,
+    htmx_redirect,
     paginate,
     querystring,
 )
@@ -476,30 +477,63 @@ def customer_options(request: HttpRequest) -> HttpResponse:
 # --- lots and units (TRC-3) ----------------------------------------------------------------
 
 
-@permission_required("trace.view_lot")
-@require_GET
-def lot_list(request: HttpRequest) -> HttpResponse:
-    qs = scope_for_user(request.user, Lot).select_related("product")
-    q = request.GET.get("q", "").strip()
-    if q:
-        qs = qs.filter(Q(lot_number__icontains=q) | Q(production_record__icontains=q))
-    product_id = int_param(request.GET.get("product"))
-    if product_id:
-        qs = qs.filter(product_id=product_id)
-    page = paginate(request, qs.order_by("-production_date", "lot_number"))
-    return render(
-        request,
-        "trace/lot_list.html",
-        {
-            "page": page,
-            "q": q,
-            "product_id": product_id,
-            "products": scope_for_user(request.user, Product)
-            .order_by("code")
-            .only("pk", "code", "name"),
-            "qs": querystring(request),
-        },
+def product_choices(user: Any) -> list[tuple[str, Any]]:
+    """The product filter of the lot and unit lists: the products the user may see."""
+    products = scope_for_user(user, Product).order_by("code").only("pk", "code", "name")
+    return [
+        ("", gettext_lazy("All products")),
+        *((str(p.pk), f"{p.code} {p.name}") for p in products),
+    ]
+
+
+class LotList(RecordList):
+    """Lots (TRC-3): search by lot number or production record, a product filter offering the
+    products the user may see, sortable, CSV/XLSX export of the filtered list."""
+
+    model = Lot
+    template = "trace/lot_list.html"
+    table_template = "trace/_lot_table.html"
+    search_fields = ("lot_number", "production_record")
+    search_placeholder = gettext_lazy("Lot number or production record")
+    search_css = "col-12 col-md-5"
+    filters = (
+        Filter(
+            "product",
+            gettext_lazy("Product"),
+            product_choices,
+            field="product_id",
+            css="col-8 col-md-4",
+        ),
     )
+    columns = {
+        "lot": Column(gettext_lazy("Lot"), lambda lo: lo.lot_number, sort="lot_number"),
+        "product_code": Column(
+            gettext_lazy("Product code"), lambda lo: lo.product.code, sort="product__code"
+        ),
+        "product": Column(gettext_lazy("Product"), lambda lo: lo.product.name),
+        "produced": Column(
+            gettext_lazy("Produced"),
+            lambda lo: lo.production_date.isoformat() if lo.production_date else "",
+            sort="production_date",
+        ),
+        "expiry": Column(
+            gettext_lazy("Expiry"),
+            lambda lo: lo.expiry_date.isoformat() if lo.expiry_date else "",
+            sort="expiry_date",
+        ),
+        "quantity": Column(gettext_lazy("Quantity"), lambda lo: lo.quantity, sort="quantity"),
+        "production_record": Column(
+            gettext_lazy("Production record"), lambda lo: lo.production_record
+        ),
+    }
+    default_sort = ("-production_date", "lot_number")
+    export_name = "lots"
+
+    def queryset(self) -> Any:
+        return super().queryset().select_related("product")
+
+
+lot_list = LotList.as_view()
 
 
 @permission_required("trace.view_lot")
@@ -623,51 +657,92 @@ def units_add(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@permission_required("trace.view_unit")
-@require_GET
-def unit_list(request: HttpRequest) -> HttpResponse:
-    q = request.GET.get("q", "").strip()
-    scan_error = ""
-    qs = scope_for_user(request.user, Unit).select_related("product", "lot", "holder")
-    if q and looks_like_udi(q):
-        # A scanned UDI goes straight to the unit, or to the lot for a lot-tracked label
-        # without a serial; otherwise the reason, and no list (nothing matched the scan).
-        try:
-            return redirect(find_unit_or_lot(q, request.user))
-        except UdiError as exc:
-            scan_error = exc.message
-            qs = qs.none()
-    elif q:
-        qs = qs.filter(serial__startswith=q)
-    product_id = int_param(request.GET.get("product"))
-    if product_id:
-        qs = qs.filter(product_id=product_id)
-    status = request.GET.get("status", "")
-    if status in UnitStatus.values:
-        qs = qs.filter(status=status)
-    holder = int_param(request.GET.get("holder"))
-    if holder:
-        qs = qs.filter(holder_id=holder)
-    page = paginate(request, qs.order_by("product_id", "serial"), 50)
-    if q and page.paginator.count == 1 and not request.GET.get("page"):
-        return redirect(page.object_list[0])
-    return render(
-        request,
-        "trace/unit_list.html",
-        {
-            "page": page,
-            "q": q,
-            "scan_error": scan_error,
-            "status": status,
-            "holder": holder,
-            "product_id": product_id,
-            "statuses": UnitStatus.choices,
-            "products": scope_for_user(request.user, Product)
-            .order_by("code")
-            .only("pk", "code", "name"),
-            "qs": querystring(request),
-        },
+class UnitList(RecordList):
+    """Units (TRC-3): a scanned UDI goes straight to its unit (or to the lot of a lot-tracked
+    label), a bad one says why and lists nothing; a serial prefix that finds one unit opens
+    it. Product (the user's products), status and holder filters, sortable, CSV/XLSX export
+    of the filtered list."""
+
+    model = Unit
+    template = "trace/unit_list.html"
+    table_template = "trace/_unit_table.html"
+    filters = (
+        Filter(
+            "product",
+            gettext_lazy("Product"),
+            product_choices,
+            field="product_id",
+            css="col-6 col-md-3",
+        ),
+        Filter(
+            "status",
+            gettext_lazy("Status"),
+            [("", gettext_lazy("All statuses")), *UnitStatus.choices],
+        ),
+        Filter(
+            "holder", gettext_lazy("Held by"), parse=parse_id, field="holder_id", widget="hidden"
+        ),
     )
+    columns = {
+        "serial": Column(gettext_lazy("Serial number"), lambda u: u.serial, sort="serial"),
+        "product_code": Column(
+            gettext_lazy("Product code"), lambda u: u.product.code, sort="product__code"
+        ),
+        "product": Column(gettext_lazy("Product"), lambda u: u.product.name),
+        "lot": Column(
+            gettext_lazy("Lot"), lambda u: u.lot.lot_number if u.lot else "", sort="lot__lot_number"
+        ),
+        "produced": Column(
+            gettext_lazy("Produced"),
+            lambda u: u.production_date.isoformat() if u.production_date else "",
+            sort="production_date",
+        ),
+        "status": Column(gettext_lazy("Status"), lambda u: u.get_status_display(), sort="status"),
+        "holder": Column(
+            gettext_lazy("Held by"),
+            lambda u: u.holder.name if u.holder else _("us"),
+            sort="holder__name",
+        ),
+    }
+    default_sort = ("product_id", "serial")
+    per_page = 50
+    export_name = "units"
+
+    def __init__(self, request: HttpRequest) -> None:
+        super().__init__(request)
+        self.scan_error = ""
+
+    def queryset(self) -> Any:
+        return super().queryset().select_related("product", "lot", "holder")
+
+    def search(self, qs: Any, q: str) -> Any:
+        if looks_like_udi(q):
+            return qs.none()  # a scan names one unit (respond() goes there), never a list
+        return qs.filter(serial__startswith=q)
+
+    def extra_context(self, page: Any) -> dict[str, Any]:
+        return {"scan_error": self.scan_error}
+
+    def respond(self) -> HttpResponse:
+        if self.q and looks_like_udi(self.q) and self.request.GET.get("format") not in FORMATS:
+            # A scanned UDI goes straight to the unit, or to the lot for a lot-tracked label
+            # without a serial; otherwise the reason, and no list (nothing matched the scan).
+            try:
+                return htmx_redirect(
+                    self.request, find_unit_or_lot(self.q, self.user).get_absolute_url()
+                )
+            except UdiError as exc:
+                self.scan_error = exc.message
+        if self.request.GET.get("format") in FORMATS and self.may_export():
+            return self.export(self.request.GET["format"])
+        context = self.context()
+        page = context["page"]
+        if self.q and page.paginator.count == 1 and not self.request.GET.get("page"):
+            return htmx_redirect(self.request, page.object_list[0].get_absolute_url())
+        return self.render(context)
+
+
+unit_list = UnitList.as_view()
 
 
 @login_required

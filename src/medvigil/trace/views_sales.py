@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -12,11 +11,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from medvigil.core.models import ConflictError
 from medvigil.core.permissions import can, get_object_for_user, permission_required, scope_for_user
 from medvigil.core.records.forms import ReasonForm
+from medvigil.core.records.lists import Column, Filter, RecordList, parse_date
 from medvigil.core.records.views import apply_errors, int_param, paginate, querystring
 
 from . import services
@@ -41,58 +42,74 @@ from .privacy import can_view_contacts, masked_contacts
 from .udi import UdiError, find_unit
 
 
-def _date(value: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 # --- sales (TRC-4) -------------------------------------------------------------------------
 
 
-@permission_required("trace.view_sale")
-@require_GET
-def sale_list(request: HttpRequest) -> HttpResponse:
-    qs = scope_for_user(request.user, Sale).select_related("seller", "buyer", "handler")
-    q = request.GET.get("q", "").strip()
-    if q:
-        qs = qs.filter(
+class SaleList(RecordList):
+    """Sales records (TRC-4): search by number, customer or reference; date range, seller level
+    and status filters; sortable; CSV/XLSX export of the filtered list."""
+
+    model = Sale
+    template = "trace/sale_list.html"
+    table_template = "trace/_sale_table.html"
+    search_placeholder = gettext_lazy("Number, customer or reference")
+    search_css = "col-12 col-md-3"
+    filters = (
+        Filter(
+            "from", gettext_lazy("From"), parse=parse_date, field="sale_date__gte", widget="date"
+        ),
+        Filter("to", gettext_lazy("To"), parse=parse_date, field="sale_date__lte", widget="date"),
+        Filter(
+            "level",
+            gettext_lazy("Seller"),
+            [
+                ("", gettext_lazy("All sellers")),
+                ("ours", gettext_lazy("Our sales")),
+                ("dealer", gettext_lazy("Dealers' sales")),
+            ],
+            apply=lambda qs, v, user: qs.filter(seller__isnull=v == "ours"),
+        ),
+        Filter(
+            "status",
+            gettext_lazy("Status"),
+            [("", gettext_lazy("All")), *SaleStatus.choices],
+            css="col-6 col-md-1",
+        ),
+    )
+    columns = {
+        "number": Column(gettext_lazy("Number"), lambda s: s.number, sort="number"),
+        "date": Column(gettext_lazy("Date"), lambda s: s.sale_date.isoformat(), sort="sale_date"),
+        "seller": Column(gettext_lazy("Seller"), lambda s: s.seller_name, sort="seller__name"),
+        "buyer": Column(gettext_lazy("Buyer"), lambda s: s.buyer.name, sort="buyer__name"),
+        "lines": Column(gettext_lazy("Lines"), lambda s: s.n_lines, sort="n_lines"),
+        "reference": Column(gettext_lazy("Reference"), lambda s: s.reference),
+        "handler": Column(gettext_lazy("Handler"), lambda s: s.handler_display),
+        "status": Column(gettext_lazy("Status"), lambda s: s.get_status_display(), sort="status"),
+    }
+    default_sort = ("-sale_date", "-id")
+    export_name = "sales"
+
+    def queryset(self) -> Any:
+        return (
+            super()
+            .queryset()
+            .select_related("seller", "buyer", "handler")
+            .annotate(n_lines=Count("lines"))
+        )
+
+    def search(self, qs: Any, q: str) -> Any:
+        return qs.filter(
             Q(number__icontains=q)
             | Q(buyer__name__icontains=q)
             | Q(seller__name__icontains=q)
             | Q(reference__icontains=q)
         )
-    start, end = _date(request.GET.get("from", "")), _date(request.GET.get("to", ""))
-    if start:
-        qs = qs.filter(sale_date__gte=start)
-    if end:
-        qs = qs.filter(sale_date__lte=end)
-    level = request.GET.get("level", "")
-    if level == "ours":
-        qs = qs.filter(seller__isnull=True)
-    elif level == "dealer":
-        qs = qs.filter(seller__isnull=False)
-    status = request.GET.get("status", "")
-    if status in SaleStatus.values:
-        qs = qs.filter(status=status)
-    qs = qs.annotate(n_lines=Count("lines"))
-    page = paginate(request, qs.order_by("-sale_date", "-id"))
-    return render(
-        request,
-        "trace/sale_list.html",
-        {
-            "page": page,
-            "q": q,
-            "start": start,
-            "end": end,
-            "level": level,
-            "status": status,
-            "statuses": SaleStatus.choices,
-            "qs": querystring(request),
-            "can_add": can(request.user, Sale, "add"),
-        },
-    )
+
+    def extra_context(self, page: Any) -> dict[str, Any]:
+        return {"can_add": can(self.user, Sale, "add")}
+
+
+sale_list = SaleList.as_view()
 
 
 @permission_required("trace.view_sale")
@@ -298,36 +315,67 @@ def installation_accept(request: HttpRequest, pk: int) -> HttpResponse:
 # --- returns (TRC-6) -----------------------------------------------------------------------
 
 
-@permission_required("trace.view_returnrecord")
-@require_GET
-def return_list(request: HttpRequest) -> HttpResponse:
-    qs = scope_for_user(request.user, ReturnRecord).select_related(
-        "product", "unit", "lot", "returned_by", "returned_to"
+class ReturnList(RecordList):
+    """Returns (TRC-6): search by number, serial, lot or returning party; disposition filter;
+    sortable; CSV/XLSX export of the filtered list."""
+
+    model = ReturnRecord
+    template = "trace/return_list.html"
+    table_template = "trace/_return_table.html"
+    search_placeholder = gettext_lazy("Number, serial, lot or returning party")
+    search_css = "col-12 col-md-5"
+    filters = (
+        Filter(
+            "disposition",
+            gettext_lazy("Disposition"),
+            [("", gettext_lazy("All dispositions")), *Disposition.choices],
+            css="col-8 col-md-3",
+        ),
     )
-    q = request.GET.get("q", "").strip()
-    if q:
-        qs = qs.filter(
+    columns = {
+        "number": Column(gettext_lazy("Number"), lambda r: r.number, sort="number"),
+        "date": Column(
+            gettext_lazy("Date"), lambda r: r.return_date.isoformat(), sort="return_date"
+        ),
+        "product_code": Column(
+            gettext_lazy("Product code"), lambda r: r.product.code, sort="product__code"
+        ),
+        "product": Column(gettext_lazy("Product"), lambda r: r.product.name),
+        "item": Column(
+            gettext_lazy("Serial / lot"),
+            lambda r: r.unit.serial if r.unit else r.lot.lot_number if r.lot else "",
+        ),
+        "quantity": Column(gettext_lazy("Quantity"), lambda r: r.quantity, sort="quantity"),
+        "returned_by": Column(
+            gettext_lazy("Returning party"), lambda r: r.returned_by.name, sort="returned_by__name"
+        ),
+        "disposition": Column(
+            gettext_lazy("Disposition"), lambda r: r.get_disposition_display(), sort="disposition"
+        ),
+    }
+    default_sort = ("-return_date", "-id")
+    export_name = "returns"
+
+    def queryset(self) -> Any:
+        return (
+            super()
+            .queryset()
+            .select_related("product", "unit", "lot", "returned_by", "returned_to")
+        )
+
+    def search(self, qs: Any, q: str) -> Any:
+        return qs.filter(
             Q(number__icontains=q)
             | Q(unit__serial__startswith=q)
             | Q(lot__lot_number__startswith=q)
             | Q(returned_by__name__icontains=q)
         )
-    disposition = request.GET.get("disposition", "")
-    if disposition in Disposition.values:
-        qs = qs.filter(disposition=disposition)
-    page = paginate(request, qs.order_by("-return_date", "-id"))
-    return render(
-        request,
-        "trace/return_list.html",
-        {
-            "page": page,
-            "q": q,
-            "disposition": disposition,
-            "dispositions": Disposition.choices,
-            "qs": querystring(request),
-            "can_add": can(request.user, ReturnRecord, "add"),
-        },
-    )
+
+    def extra_context(self, page: Any) -> dict[str, Any]:
+        return {"can_add": can(self.user, ReturnRecord, "add")}
+
+
+return_list = ReturnList.as_view()
 
 
 @permission_required("trace.view_returnrecord")

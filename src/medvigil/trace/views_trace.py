@@ -14,11 +14,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from medvigil.core.models import Signature
 from medvigil.core.permissions import can, get_object_for_user, permission_required, scope_for_user
 from medvigil.core.records.exports import export_response
+from medvigil.core.records.lists import Column, Filter, RecordList
 from medvigil.core.records.views import (
     apply_errors,
     int_param,
@@ -177,27 +179,50 @@ def trace_forward(request: HttpRequest) -> HttpResponse:
 # --- drills (TRC-8) ------------------------------------------------------------------------
 
 
-@permission_required("trace.view_tracedrill")
-@require_GET
-def drill_list(request: HttpRequest) -> HttpResponse:
-    qs = scope_for_user(request.user, TraceDrill).select_related(
-        "lot", "lot__product", "performed_by"
+class DrillList(RecordList):
+    """Traceability drills (TRC-8): search by number or lot, status filter, sortable, CSV/XLSX
+    export of the filtered list."""
+
+    model = TraceDrill
+    template = "trace/drill_list.html"
+    table_template = "trace/_drill_table.html"
+    search_fields = ("number", "lot__lot_number", "lot__product__code")
+    search_placeholder = gettext_lazy("Number, lot or product code")
+    filters = (
+        Filter(
+            "status",
+            gettext_lazy("Status"),
+            [("", gettext_lazy("All")), *DrillStatus.choices],
+            css="col-6 col-md-3",
+        ),
     )
-    status = request.GET.get("status", "")
-    if status in DrillStatus.values:
-        qs = qs.filter(status=status)
-    page = paginate(request, qs.order_by("-created_at", "-id"))
-    return render(
-        request,
-        "trace/drill_list.html",
-        {
-            "page": page,
-            "status": status,
-            "statuses": DrillStatus.choices,
-            "qs": querystring(request),
-            "can_add": can(request.user, TraceDrill, "add"),
-        },
-    )
+    columns = {
+        "number": Column(gettext_lazy("Number"), lambda d: d.number, sort="number"),
+        "lot": Column(gettext_lazy("Lot"), lambda d: d.lot.lot_number, sort="lot__lot_number"),
+        "product_code": Column(gettext_lazy("Product code"), lambda d: d.lot.product.code),
+        "run_at": Column(
+            gettext_lazy("Traced at"),
+            lambda d: timezone.localtime(d.run_at).strftime("%Y-%m-%d %H:%M") if d.run_at else "",
+            sort="run_at",
+        ),
+        "located": Column(gettext_lazy("Located"), lambda d: d.located_units, sort="located_units"),
+        "total": Column(gettext_lazy("Units in lot"), lambda d: d.total_units),
+        "percent": Column(gettext_lazy("Located %"), lambda d: float(d.located_percent)),
+        "target": Column(gettext_lazy("Target %"), lambda d: float(d.target_percent)),
+        "status": Column(gettext_lazy("Status"), lambda d: d.get_status_display(), sort="status"),
+        "performed_by": Column(gettext_lazy("Performed by"), lambda d: str(d.performed_by or "")),
+    }
+    default_sort = ("-created_at", "-id")
+    export_name = "drills"
+
+    def queryset(self) -> Any:
+        return super().queryset().select_related("lot", "lot__product", "performed_by")
+
+    def extra_context(self, page: Any) -> dict[str, Any]:
+        return {"can_add": can(self.user, TraceDrill, "add")}
+
+
+drill_list = DrillList.as_view()
 
 
 @permission_required("trace.add_tracedrill")

@@ -128,6 +128,25 @@ document.body.addEventListener("htmx:afterSettle", function () {
   });
 });
 
+// A sort or page link of a list swaps the table alone (htmx) and changes the address: the
+// filter form keeps the new order (its hidden "sort"), so filtering next does not undo it.
+function medvigilSyncListForms() {
+  var sort = new URLSearchParams(window.location.search).get("sort") || "";
+  document.querySelectorAll("form.record-list-filters").forEach(function (form) {
+    var input = form.querySelector("input[type=hidden][name=sort]");
+    if (!sort) { if (input) input.remove(); return; }
+    if (!input) {
+      input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "sort";
+      form.insertBefore(input, form.firstChild);
+    }
+    input.value = sort;
+  });
+}
+document.body.addEventListener("htmx:pushedIntoHistory", medvigilSyncListForms);
+window.addEventListener("popstate", function () { setTimeout(medvigilSyncListForms, 0); });
+
 // Export links download what the list shows now: a filter applied in place (htmx) has
 // changed the address, not the links rendered with the page.
 document.addEventListener("click", function (evt) {
