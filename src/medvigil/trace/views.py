@@ -27,11 +27,12 @@ from medvigil.core.permissions import (
     permission_required,
     scope_for_user,
 )
-from medvigil.core.records.forms import ReasonForm
 from medvigil.core.records.exports import FORMATS
+from medvigil.core.records.forms import ReasonForm
 from medvigil.core.records.lists import Column, Filter, RecordList, parse_id
 from medvigil.core.records.views import (
     apply_errors,
+    create_record,
     edit_record,
     htmx_redirect,
     paginate,
@@ -176,20 +177,14 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("trace.add_product")
 @require_http_methods(["GET", "POST"])
 def product_create(request: HttpRequest) -> HttpResponse:
-    form = ProductForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        values = form.changed_values()
-        try:
-            product = services.create_product(by=request.user, **values)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Product %(p)s created.") % {"p": product})
-            return redirect(product)
-    return render(
+    return create_record(
         request,
-        "trace/form.html",
-        {"form": form, "title": _("New product"), "cancel": reverse("trace:product_list")},
+        ProductForm(request.POST or None),
+        services.create_product,
+        lambda p: _("Product %(p)s created.") % {"p": p},
+        _("New product"),
+        cancel=reverse("trace:product_list"),
+        template="trace/form.html",
     )
 
 
@@ -343,19 +338,14 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("trace.add_customer")
 @require_http_methods(["GET", "POST"])
 def customer_create(request: HttpRequest) -> HttpResponse:
-    form = CustomerForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            customer = services.create_customer(by=request.user, **form.changed_values())
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Customer %(c)s created.") % {"c": customer})
-            return redirect(customer)
-    return render(
+    return create_record(
         request,
-        "trace/form.html",
-        {"form": form, "title": _("New customer"), "cancel": reverse("trace:customer_list")},
+        CustomerForm(request.POST or None, user=request.user),
+        services.create_customer,
+        lambda c: _("Customer %(c)s created.") % {"c": c},
+        _("New customer"),
+        cancel=reverse("trace:customer_list"),
+        template="trace/form.html",
     )
 
 
@@ -379,27 +369,15 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def licence_add(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_object_for_user(request.user, Customer, "view", pk=pk)
-    form = LicenceForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        values = form.changed_values()
-        try:
-            lic = services.add_licence(by=request.user, customer=customer, **values)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                _("Licence added. Attach the scanned copy below."),
-            )
-            return redirect("trace:licence_detail", pk=lic.pk)
-    return render(
+    return create_record(
         request,
-        "trace/form.html",
-        {
-            "form": form,
-            "title": _("New licence of %(c)s") % {"c": customer},
-            "cancel": customer.get_absolute_url(),
-        },
+        LicenceForm(request.POST or None),
+        lambda by, **values: services.add_licence(by=by, customer=customer, **values),
+        lambda lic: _("Licence added. Attach the scanned copy below."),
+        _("New licence of %(c)s") % {"c": customer},
+        cancel=customer.get_absolute_url(),
+        template="trace/form.html",
+        next_url=lambda lic: reverse("trace:licence_detail", args=[lic.pk]),
     )
 
 
@@ -575,23 +553,14 @@ def lot_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def lot_create(request: HttpRequest, product_pk: int) -> HttpResponse:
     product = get_object_for_user(request.user, Product, "view", pk=product_pk)
-    form = LotForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            lot = services.create_lot(by=request.user, product=product, **form.changed_values())
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Lot %(l)s created.") % {"l": lot.lot_number})
-            return redirect(lot)
-    return render(
+    return create_record(
         request,
-        "trace/form.html",
-        {
-            "form": form,
-            "title": _("New lot of %(p)s") % {"p": product},
-            "cancel": product.get_absolute_url(),
-        },
+        LotForm(request.POST or None),
+        lambda by, **values: services.create_lot(by=by, product=product, **values),
+        lambda lot: _("Lot %(l)s created.") % {"l": lot.lot_number},
+        _("New lot of %(p)s") % {"p": product},
+        cancel=product.get_absolute_url(),
+        template="trace/form.html",
     )
 
 
@@ -632,25 +601,18 @@ def units_add(request: HttpRequest, pk: int) -> HttpResponse:
         notice = _(
             "Lot %(lot)s has no quantity produced on record (%(recorded)s units recorded)."
         ) % {"lot": lot.lot_number, "recorded": recorded}
-    if request.method == "POST" and form.is_valid():
-        try:
-            built = services.add_units(lot, form.cleaned_data["serials"], by=request.user)
-        except ValidationError as exc:
-            if hasattr(exc, "error_dict") and "serial" in exc.error_dict:
-                exc.error_dict["serials"] = exc.error_dict.pop("serial")
-            apply_errors(form, exc)
-        else:
-            messages.success(
-                request, _("%(n)s units added to lot %(l)s.") % {"n": len(built), "l": lot}
-            )
-            return redirect(lot)
-    return render(
+    return create_record(
         request,
-        "trace/form.html",
-        {
-            "form": form,
-            "title": _("Add units to lot %(l)s") % {"l": lot.lot_number},
-            "cancel": lot.get_absolute_url(),
+        form,
+        lambda by, serials: services.add_units(lot, serials, by=by),
+        lambda built: _("%(n)s units added to lot %(l)s.") % {"n": len(built), "l": lot},
+        _("Add units to lot %(l)s") % {"l": lot.lot_number},
+        cancel=lot.get_absolute_url(),
+        template="trace/form.html",
+        values=lambda f: {"serials": f.cleaned_data["serials"]},
+        next_url=lambda built: lot,
+        rename={"serial": "serials"},
+        context={
             "notice": notice,
             "notice_warning": bool(lot.quantity) and recorded >= lot.quantity,
         },

@@ -18,7 +18,7 @@ from medvigil.core.models import ConflictError
 from medvigil.core.permissions import can, get_object_for_user, permission_required, scope_for_user
 from medvigil.core.records.forms import ReasonForm
 from medvigil.core.records.lists import Column, Filter, RecordList, parse_date
-from medvigil.core.records.views import apply_errors, int_param, paginate, querystring
+from medvigil.core.records.views import create_record, int_param, paginate, querystring
 
 from . import services
 from .forms import (
@@ -40,7 +40,6 @@ from .models import (
 )
 from .privacy import can_view_contacts, masked_contacts
 from .udi import UdiError, find_unit
-
 
 # --- sales (TRC-4) -------------------------------------------------------------------------
 
@@ -155,30 +154,32 @@ def sale_create(request: HttpRequest) -> HttpResponse:
             if unit.holder_id and unit.holder and unit.holder.is_dealer:
                 initial["seller"] = unit.holder.code
     form = SaleForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        lines = [services.LineInput(unit=u) for u in data["units"]] + [
-            services.LineInput(lot=lot, quantity=qty) for lot, qty in data["lot_lines"]
-        ]
-        try:
-            sale = services.create_sale(
-                seller=data.get("seller"),
-                buyer=data["buyer"],
-                sale_date=data["sale_date"],
-                lines=lines,
-                by=request.user,
-                handler_name=data.get("handler_name", ""),
-                reference=data.get("reference", ""),
-                notes=data.get("notes", ""),
-            )
-        except ValidationError as exc:
-            if hasattr(exc, "error_dict") and "lines" in exc.error_dict:
-                exc.error_dict["units"] = exc.error_dict.pop("lines")
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Sale %(n)s recorded.") % {"n": sale.number})
-            return redirect(sale)
-    return render(request, "trace/sale_form.html", {"form": form})
+    return create_record(
+        request,
+        form,
+        services.create_sale,
+        lambda sale: _("Sale %(n)s recorded.") % {"n": sale.number},
+        _("New sale"),
+        cancel=reverse("trace:sale_list"),
+        template="trace/sale_form.html",
+        values=_sale_values,
+        rename={"lines": "units"},
+    )
+
+
+def _sale_values(form: SaleForm) -> dict[str, Any]:
+    """The sale form's input as create_sale takes it: one line per unit, one per lot line."""
+    data = form.cleaned_data
+    return {
+        "seller": data.get("seller"),
+        "buyer": data["buyer"],
+        "sale_date": data["sale_date"],
+        "lines": [services.LineInput(unit=u) for u in data["units"]]
+        + [services.LineInput(lot=lot, quantity=qty) for lot, qty in data["lot_lines"]],
+        "handler_name": data.get("handler_name", ""),
+        "reference": data.get("reference", ""),
+        "notes": data.get("notes", ""),
+    }
 
 
 @permission_required("trace.add_sale")
@@ -252,37 +253,26 @@ def installation_create(request: HttpRequest, unit_pk: int) -> HttpResponse:
                 contact_phone=unit.holder.phone,
             )
     form = InstallationForm(request.POST or None, initial=initial, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.install_unit(
-                unit,
-                customer=data["customer"],
-                installed_on=data["installed_on"],
-                accepted_on=data.get("accepted_on"),
-                department=data.get("department", ""),
-                address=data.get("address", ""),
-                contact_person=data.get("contact_person", ""),
-                contact_phone=data.get("contact_phone", ""),
-                notes=data.get("notes", ""),
-                by=request.user,
-            )
-        except ValidationError as exc:
-            if hasattr(exc, "error_dict") and "unit" in exc.error_dict:
-                exc.error_dict["__all__"] = exc.error_dict.pop("unit")
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Installation of %(u)s recorded.") % {"u": unit.serial})
-            return redirect(unit)
-    return render(
+    return create_record(
         request,
-        "trace/form.html",
-        {
-            "form": form,
-            "title": _("Install unit %(u)s") % {"u": unit},
-            "cancel": unit.get_absolute_url(),
-            "customer_lookup": True,
+        form,
+        lambda by, **values: services.install_unit(unit, by=by, **values),
+        lambda inst: _("Installation of %(u)s recorded.") % {"u": unit.serial},
+        _("Install unit %(u)s") % {"u": unit},
+        cancel=unit.get_absolute_url(),
+        template="trace/form.html",
+        values=lambda f: {
+            "customer": f.cleaned_data["customer"],
+            "installed_on": f.cleaned_data["installed_on"],
+            **{
+                name: f.cleaned_data.get(name, "")
+                for name in ("department", "address", "contact_person", "contact_phone", "notes")
+            },
+            "accepted_on": f.cleaned_data.get("accepted_on"),
         },
+        next_url=lambda inst: unit,
+        rename={"unit": "__all__"},
+        context={"customer_lookup": True},
     )
 
 
@@ -420,39 +410,35 @@ def return_create(request: HttpRequest) -> HttpResponse:
             if unit.holder:
                 initial["returned_by"] = unit.holder.code
     form = ReturnForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        lot_line = data.get("lot_line")
-        try:
-            ret = services.record_return(
-                unit=data.get("unit"),
-                lot=lot_line[0] if lot_line and not data.get("unit") else None,
-                quantity=lot_line[1] if lot_line and not data.get("unit") else 1,
-                returned_by=data["returned_by"],
-                returned_to=data.get("returned_to"),
-                return_date=data["return_date"],
-                reason=data["reason"],
-                disposition=data["disposition"],
-                disposition_note=data.get("disposition_note", ""),
-                by=request.user,
-            )
-        except ValidationError as exc:
-            if hasattr(exc, "error_dict") and "quantity" in exc.error_dict:
-                exc.error_dict["lot_line"] = exc.error_dict.pop("quantity")
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Return %(n)s recorded.") % {"n": ret.number})
-            return redirect(ret)
-    return render(
+    return create_record(
         request,
-        "trace/form.html",
-        {
-            "form": form,
-            "title": _("Record a return"),
-            "cancel": reverse("trace:return_list"),
-            "customer_lookup": True,
-        },
+        form,
+        services.record_return,
+        lambda ret: _("Return %(n)s recorded.") % {"n": ret.number},
+        _("Record a return"),
+        cancel=reverse("trace:return_list"),
+        template="trace/form.html",
+        values=_return_values,
+        rename={"quantity": "lot_line"},
+        context={"customer_lookup": True},
     )
+
+
+def _return_values(form: ReturnForm) -> dict[str, Any]:
+    """The return form's input as record_return takes it: a unit, or a lot and quantity."""
+    data = form.cleaned_data
+    lot_line = data.get("lot_line") if not data.get("unit") else None
+    return {
+        "unit": data.get("unit"),
+        "lot": lot_line[0] if lot_line else None,
+        "quantity": lot_line[1] if lot_line else 1,
+        "returned_by": data["returned_by"],
+        "returned_to": data.get("returned_to"),
+        "return_date": data["return_date"],
+        "reason": data["reason"],
+        "disposition": data["disposition"],
+        "disposition_note": data.get("disposition_note", ""),
+    }
 
 
 @permission_required("trace.change_returnrecord")

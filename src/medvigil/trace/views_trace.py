@@ -22,9 +22,8 @@ from medvigil.core.permissions import can, get_object_for_user, permission_requi
 from medvigil.core.records.exports import export_response
 from medvigil.core.records.lists import Column, Filter, RecordList
 from medvigil.core.records.views import (
-    apply_errors,
+    create_record,
     int_param,
-    paginate,
     querystring,
     signed_action,
 )
@@ -115,25 +114,35 @@ def trace_backward(request: HttpRequest) -> HttpResponse:
     return render(request, "trace/trace_backward.html", {"scan": scan, "error": error})
 
 
+def forward_criteria(request: HttpRequest) -> tuple[TraceForm, dict[str, Any] | None]:
+    """The forward-trace form bound to the request's query, and what ``forward_trace`` takes
+    from it: the validated criteria and the units the user may see (None when nothing was
+    asked or the input is invalid: the form has the errors). The page, its CSV/XLSX exports
+    and the PDF report all read their criteria here."""
+    form = TraceForm(request.GET or None, user=request.user)
+    if not request.GET or not form.is_valid():
+        return form, None
+    return form, {"units_qs": scope_for_user(request.user, Unit), **form.criteria()}
+
+
 @permission_required("trace.view_unit")
 @require_GET
 def trace_forward(request: HttpRequest) -> HttpResponse:
     """Forward trace from lots, serials/UDIs, a UDI-DI or a production date range."""
-    form = TraceForm(request.GET or None, user=request.user)
+    form, criteria = forward_criteria(request)
     trace = None
     page = None
-    if request.GET and form.is_valid():
+    if criteria is not None:
         fmt = request.GET.get("format", "")
-        units_qs = scope_for_user(request.user, Unit)
         if fmt in ("csv", "xlsx"):
             if not request.user.has_perm(EXPORT_PERM):
                 raise PermissionDenied
-            trace = forward_trace(units_qs=units_qs, **form.criteria())
+            trace = forward_trace(**criteria)
             stamp = timezone.localdate().isoformat()
             return export_response(
                 fmt, f"forward-trace-{stamp}", forward_header(), forward_rows(trace, request.user)
             )
-        trace = forward_trace(units_qs=units_qs, limit=UI_LIMIT, **form.criteria())
+        trace = forward_trace(limit=UI_LIMIT, **criteria)
         page = Paginator(trace.units, 100).get_page(request.GET.get("page"))
     allowed = can_view_contacts(request.user)
     rows = []
@@ -236,25 +245,19 @@ def drill_create(request: HttpRequest) -> HttpResponse:
         if lot is not None:
             initial["lot"] = lot.lot_number
     form = DrillForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            drill = services.start_drill(
-                form.cleaned_data["lot"],
-                by=request.user,
-                target_percent=form.cleaned_data["target_percent"],
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Drill %(n)s run.") % {"n": drill.number})
-            return redirect(drill)
-    return render(
+    return create_record(
         request,
-        "trace/form.html",
-        {
-            "form": form,
-            "title": _("New traceability drill"),
-            "cancel": reverse("trace:drill_list"),
+        form,
+        lambda by, lot, target_percent: services.start_drill(
+            lot, by=by, target_percent=target_percent
+        ),
+        lambda drill: _("Drill %(n)s run.") % {"n": drill.number},
+        _("New traceability drill"),
+        cancel=reverse("trace:drill_list"),
+        template="trace/form.html",
+        values=lambda f: {
+            "lot": f.cleaned_data["lot"],
+            "target_percent": f.cleaned_data["target_percent"],
         },
     )
 
