@@ -69,6 +69,7 @@ def test_units_keep_scan_holder_and_status_filters_and_export(
 ) -> None:
     c = client_for(quality_user)
     url = reverse("trace:unit_list")
+
     def shown(r: Any) -> list[str]:
         return [u for u in ("A1", "A2", "A3", "A4", "B1", "B2") if f">{u}</a>" in body(r)]
 
