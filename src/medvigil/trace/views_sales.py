@@ -44,6 +44,9 @@ from .udi import UdiError, find_unit
 # --- sales (TRC-4) -------------------------------------------------------------------------
 
 
+DATE_CSS = "col-12 col-sm-6 col-md-4"  # wide enough for the label and the whole date
+
+
 class SaleList(RecordList):
     """Sales records (TRC-4): search by number, customer or reference; date range, seller level
     and status filters; sortable; CSV/XLSX export of the filtered list."""
@@ -52,12 +55,24 @@ class SaleList(RecordList):
     template = "trace/sale_list.html"
     table_template = "trace/_sale_table.html"
     search_placeholder = gettext_lazy("Number, customer or reference")
-    search_css = "col-12 col-md-3"
+    search_css = "col-12 col-md-4"
     filters = (
         Filter(
-            "from", gettext_lazy("From"), parse=parse_date, field="sale_date__gte", widget="date"
+            "from",
+            gettext_lazy("From"),
+            parse=parse_date,
+            field="sale_date__gte",
+            widget="date",
+            css=DATE_CSS,
         ),
-        Filter("to", gettext_lazy("To"), parse=parse_date, field="sale_date__lte", widget="date"),
+        Filter(
+            "to",
+            gettext_lazy("To"),
+            parse=parse_date,
+            field="sale_date__lte",
+            widget="date",
+            css=DATE_CSS,
+        ),
         Filter(
             "level",
             gettext_lazy("Seller"),
@@ -66,13 +81,13 @@ class SaleList(RecordList):
                 ("ours", gettext_lazy("Our sales")),
                 ("dealer", gettext_lazy("Dealers' sales")),
             ],
+            css="col-6 col-md-3",
             apply=lambda qs, v, user: qs.filter(seller__isnull=v == "ours"),
         ),
         Filter(
             "status",
             gettext_lazy("Status"),
             [("", gettext_lazy("All")), *SaleStatus.choices],
-            css="col-6 col-md-1",
         ),
     )
     columns = {
