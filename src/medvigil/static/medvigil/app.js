@@ -128,6 +128,15 @@ document.body.addEventListener("htmx:afterSettle", function () {
   });
 });
 
+// A list's filter form applies a choice at once: a select, a date or a checkbox changed
+// submits the form (htmx then swaps the table). The search box waits for Enter or the button.
+document.addEventListener("change", function (evt) {
+  var field = evt.target;
+  var form = field.closest ? field.closest("form.record-list-filters") : null;
+  if (!form || field.type === "search" || field.type === "text") return;
+  if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+});
+
 // A sort or page link of a list swaps the table alone (htmx) and changes the address: the
 // filter form keeps the new order (its hidden "sort"), so filtering next does not undo it.
 function medvigilSyncListForms() {
