@@ -121,6 +121,12 @@ medvigilFoldFilters(document);
 // attributes, which would drop the card layout's class from a table keeping its id).
 document.body.addEventListener("htmx:afterSettle", function () {
   medvigilStackTables(document);
+  // A field whose feedback was swapped in (out of band, e.g. the unit list's scan error)
+  // is marked invalid while the feedback shows an error, and no longer once it is gone.
+  document.querySelectorAll("form.record-list-filters [aria-describedby]").forEach(function (field) {
+    var feedback = document.getElementById(field.getAttribute("aria-describedby"));
+    if (feedback) field.classList.toggle("is-invalid", !!feedback.querySelector(".invalid-feedback"));
+  });
   var label = document.body.getAttribute("data-filters-label") || "Filters";
   document.querySelectorAll(".filter-toggle[aria-controls]").forEach(function (button) {
     var form = document.getElementById(button.getAttribute("aria-controls"));
