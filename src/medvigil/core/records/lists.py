@@ -22,8 +22,12 @@ The records come through ``scope_for_user`` (override :meth:`RecordList.queryset
 searches, each filter reads its own parameter (unknown values are ignored), ``?sort=key`` or
 ``-key`` orders by a column's ``sort`` (else ``default_sort``), ``?page=`` pages and
 ``?format=csv|xlsx`` downloads the whole filtered, sorted list with the columns' values.
-An htmx request aimed at the table (``HX-Target: <table_id>``) gets the table alone. On a
-phone the table reads as cards through the central app.js/app.css (a table in a ``.card``).
+A filter's choices may come from the database per user (``Filter("product", _("Product"),
+product_choices)`` with ``product_choices(user)``), or a filter may take a free value with
+``parse=`` (``parse_date``, ``parse_id``). An htmx request aimed at the table
+(``HX-Target: <table_id>``) gets the table alone; sort and page links ask for exactly that
+(and are plain links without JavaScript). On a phone the table reads as cards through the
+central app.js/app.css (a table in a ``.card``).
 """
 
 from __future__ import annotations
