@@ -36,6 +36,17 @@ def _flush_past_the_truncate_guard() -> Any:
 
 
 @pytest.fixture
+def english(settings: Any) -> Any:
+    """Messages in English (the msgids), whatever translations are compiled: tests that read
+    the text of pages and errors use it (the trace tests all do, through their conftest)."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
 def make_user(db: Any) -> Callable[..., Any]:
     from medvigil.accounts.models import Department, Role, User
 

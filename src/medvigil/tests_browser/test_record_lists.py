@@ -84,3 +84,48 @@ def test_after_filtering_in_place_the_export_and_the_phone_cards_follow(
         page.locator(".export-links a[data-format=csv]").click()
     text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert wanted.code in text and other.code not in text
+
+
+@pytest.mark.req("PLAT-1", "PLAT-6")
+def test_sort_and_page_links_swap_the_table_and_the_filters_keep_the_order(
+    new_page: Any, demo: Any
+) -> None:
+    """Sort and page links reload only the table and change the address; filtering next keeps
+    the order the link chose, the filter count follows, and the export is of that list."""
+    page = new_page(locale="en-US")
+    login(page, "quality", DEMO_PASSWORD)
+    page.goto("/trace/units/")
+    page.evaluate("window.__notReloaded = true")
+    page.locator("#unit-table thead a.sort-link", has_text="Serial number").click()
+    page.wait_for_url("**/trace/units/?sort=serial")
+    page.locator("#unit-table thead a.sort-link[aria-current]").wait_for()
+    page.locator("#unit-table thead a.sort-link", has_text="Serial number").click()
+    page.wait_for_url("**/trace/units/?sort=-serial")
+    page.locator("#unit-table thead a.sort-link[aria-current]").wait_for()
+    page.wait_for_load_state("networkidle")
+    serials = page.locator("#unit-table tbody tr td:first-child a").all_inner_texts()
+    assert len(serials) > 1 and serials == sorted(serials, reverse=True)
+    assert page.evaluate("window.__notReloaded === true")
+    # the filter form now carries the new order: filtering keeps it
+    assert page.locator("form.record-list-filters input[name=sort]").get_attribute("value") == (
+        "-serial"
+    )
+    page.select_option("form.record-list-filters select[name=status]", "in_stock")
+    page.wait_for_url("**status=in_stock**")
+    assert "sort=-serial" in page.url
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(100)
+    assert "(1)" in page.locator(".filter-toggle").inner_text()
+    # a page link swaps the table too
+    nxt = page.locator("#unit-list .pagination a", has_text="next")
+    if nxt.count():
+        nxt.click()
+        page.wait_for_url("**page=2**")
+        page.locator("#unit-list .pagination .active", has_text="Page 2").wait_for()
+        assert page.evaluate("window.__notReloaded === true")
+    with page.expect_download() as download:
+        page.locator(".export-links a[data-format=csv]").click()
+    rows = Path(download.value.path()).read_text(encoding="utf-8-sig").strip().splitlines()[1:]
+    exported = [r.split(",")[0] for r in rows]
+    assert exported == sorted(exported, reverse=True)
+    assert rows and all("in stock" in r for r in rows)

@@ -27,12 +27,14 @@ from medvigil.core.permissions import (
     permission_required,
     scope_for_user,
 )
+from medvigil.core.records.exports import FORMATS
 from medvigil.core.records.forms import ReasonForm
-from medvigil.core.records.lists import Column, Filter, RecordList
+from medvigil.core.records.lists import Column, Filter, RecordList, parse_id
 from medvigil.core.records.views import (
     apply_errors,
+    create_record,
     edit_record,
-    int_param,
+    htmx_redirect,
     paginate,
     querystring,
 )
@@ -175,20 +177,14 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("trace.add_product")
 @require_http_methods(["GET", "POST"])
 def product_create(request: HttpRequest) -> HttpResponse:
-    form = ProductForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        values = form.changed_values()
-        try:
-            product = services.create_product(by=request.user, **values)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Product %(p)s created.") % {"p": product})
-            return redirect(product)
-    return render(
+    return create_record(
         request,
-        "trace/form.html",
-        {"form": form, "title": _("New product"), "cancel": reverse("trace:product_list")},
+        ProductForm(request.POST or None),
+        services.create_product,
+        lambda p: _("Product %(p)s created.") % {"p": p},
+        _("New product"),
+        cancel=reverse("trace:product_list"),
+        template="trace/form.html",
     )
 
 
@@ -342,19 +338,14 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("trace.add_customer")
 @require_http_methods(["GET", "POST"])
 def customer_create(request: HttpRequest) -> HttpResponse:
-    form = CustomerForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            customer = services.create_customer(by=request.user, **form.changed_values())
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Customer %(c)s created.") % {"c": customer})
-            return redirect(customer)
-    return render(
+    return create_record(
         request,
-        "trace/form.html",
-        {"form": form, "title": _("New customer"), "cancel": reverse("trace:customer_list")},
+        CustomerForm(request.POST or None, user=request.user),
+        services.create_customer,
+        lambda c: _("Customer %(c)s created.") % {"c": c},
+        _("New customer"),
+        cancel=reverse("trace:customer_list"),
+        template="trace/form.html",
     )
 
 
@@ -378,27 +369,15 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def licence_add(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_object_for_user(request.user, Customer, "view", pk=pk)
-    form = LicenceForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        values = form.changed_values()
-        try:
-            lic = services.add_licence(by=request.user, customer=customer, **values)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                _("Licence added. Attach the scanned copy below."),
-            )
-            return redirect("trace:licence_detail", pk=lic.pk)
-    return render(
+    return create_record(
         request,
-        "trace/form.html",
-        {
-            "form": form,
-            "title": _("New licence of %(c)s") % {"c": customer},
-            "cancel": customer.get_absolute_url(),
-        },
+        LicenceForm(request.POST or None),
+        lambda by, **values: services.add_licence(by=by, customer=customer, **values),
+        lambda lic: _("Licence added. Attach the scanned copy below."),
+        _("New licence of %(c)s") % {"c": customer},
+        cancel=customer.get_absolute_url(),
+        template="trace/form.html",
+        next_url=lambda lic: reverse("trace:licence_detail", args=[lic.pk]),
     )
 
 
@@ -476,30 +455,63 @@ def customer_options(request: HttpRequest) -> HttpResponse:
 # --- lots and units (TRC-3) ----------------------------------------------------------------
 
 
-@permission_required("trace.view_lot")
-@require_GET
-def lot_list(request: HttpRequest) -> HttpResponse:
-    qs = scope_for_user(request.user, Lot).select_related("product")
-    q = request.GET.get("q", "").strip()
-    if q:
-        qs = qs.filter(Q(lot_number__icontains=q) | Q(production_record__icontains=q))
-    product_id = int_param(request.GET.get("product"))
-    if product_id:
-        qs = qs.filter(product_id=product_id)
-    page = paginate(request, qs.order_by("-production_date", "lot_number"))
-    return render(
-        request,
-        "trace/lot_list.html",
-        {
-            "page": page,
-            "q": q,
-            "product_id": product_id,
-            "products": scope_for_user(request.user, Product)
-            .order_by("code")
-            .only("pk", "code", "name"),
-            "qs": querystring(request),
-        },
+def product_choices(user: Any) -> list[tuple[str, Any]]:
+    """The product filter of the lot and unit lists: the products the user may see."""
+    products = scope_for_user(user, Product).order_by("code").only("pk", "code", "name")
+    return [
+        ("", gettext_lazy("All products")),
+        *((str(p.pk), f"{p.code} {p.name}") for p in products),
+    ]
+
+
+class LotList(RecordList):
+    """Lots (TRC-3): search by lot number or production record, a product filter offering the
+    products the user may see, sortable, CSV/XLSX export of the filtered list."""
+
+    model = Lot
+    template = "trace/lot_list.html"
+    table_template = "trace/_lot_table.html"
+    search_fields = ("lot_number", "production_record")
+    search_placeholder = gettext_lazy("Lot number or production record")
+    search_css = "col-12 col-md-5"
+    filters = (
+        Filter(
+            "product",
+            gettext_lazy("Product"),
+            product_choices,
+            field="product_id",
+            css="col-8 col-md-4",
+        ),
     )
+    columns = {
+        "lot": Column(gettext_lazy("Lot"), lambda lo: lo.lot_number, sort="lot_number"),
+        "product_code": Column(
+            gettext_lazy("Product code"), lambda lo: lo.product.code, sort="product__code"
+        ),
+        "product": Column(gettext_lazy("Product"), lambda lo: lo.product.name),
+        "produced": Column(
+            gettext_lazy("Produced"),
+            lambda lo: lo.production_date.isoformat() if lo.production_date else "",
+            sort="production_date",
+        ),
+        "expiry": Column(
+            gettext_lazy("Expiry"),
+            lambda lo: lo.expiry_date.isoformat() if lo.expiry_date else "",
+            sort="expiry_date",
+        ),
+        "quantity": Column(gettext_lazy("Quantity"), lambda lo: lo.quantity, sort="quantity"),
+        "production_record": Column(
+            gettext_lazy("Production record"), lambda lo: lo.production_record
+        ),
+    }
+    default_sort = ("-production_date", "lot_number")
+    export_name = "lots"
+
+    def queryset(self) -> Any:
+        return super().queryset().select_related("product")
+
+
+lot_list = LotList.as_view()
 
 
 @permission_required("trace.view_lot")
@@ -541,23 +553,14 @@ def lot_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def lot_create(request: HttpRequest, product_pk: int) -> HttpResponse:
     product = get_object_for_user(request.user, Product, "view", pk=product_pk)
-    form = LotForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            lot = services.create_lot(by=request.user, product=product, **form.changed_values())
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Lot %(l)s created.") % {"l": lot.lot_number})
-            return redirect(lot)
-    return render(
+    return create_record(
         request,
-        "trace/form.html",
-        {
-            "form": form,
-            "title": _("New lot of %(p)s") % {"p": product},
-            "cancel": product.get_absolute_url(),
-        },
+        LotForm(request.POST or None),
+        lambda by, **values: services.create_lot(by=by, product=product, **values),
+        lambda lot: _("Lot %(l)s created.") % {"l": lot.lot_number},
+        _("New lot of %(p)s") % {"p": product},
+        cancel=product.get_absolute_url(),
+        template="trace/form.html",
     )
 
 
@@ -598,76 +601,110 @@ def units_add(request: HttpRequest, pk: int) -> HttpResponse:
         notice = _(
             "Lot %(lot)s has no quantity produced on record (%(recorded)s units recorded)."
         ) % {"lot": lot.lot_number, "recorded": recorded}
-    if request.method == "POST" and form.is_valid():
-        try:
-            built = services.add_units(lot, form.cleaned_data["serials"], by=request.user)
-        except ValidationError as exc:
-            if hasattr(exc, "error_dict") and "serial" in exc.error_dict:
-                exc.error_dict["serials"] = exc.error_dict.pop("serial")
-            apply_errors(form, exc)
-        else:
-            messages.success(
-                request, _("%(n)s units added to lot %(l)s.") % {"n": len(built), "l": lot}
-            )
-            return redirect(lot)
-    return render(
+    return create_record(
         request,
-        "trace/form.html",
-        {
-            "form": form,
-            "title": _("Add units to lot %(l)s") % {"l": lot.lot_number},
-            "cancel": lot.get_absolute_url(),
+        form,
+        lambda by, serials: services.add_units(lot, serials, by=by),
+        lambda built: _("%(n)s units added to lot %(l)s.") % {"n": len(built), "l": lot},
+        _("Add units to lot %(l)s") % {"l": lot.lot_number},
+        cancel=lot.get_absolute_url(),
+        template="trace/form.html",
+        values=lambda f: {"serials": f.cleaned_data["serials"]},
+        next_url=lambda built: lot,
+        rename={"serial": "serials"},
+        context={
             "notice": notice,
             "notice_warning": bool(lot.quantity) and recorded >= lot.quantity,
         },
     )
 
 
-@permission_required("trace.view_unit")
-@require_GET
-def unit_list(request: HttpRequest) -> HttpResponse:
-    q = request.GET.get("q", "").strip()
-    scan_error = ""
-    qs = scope_for_user(request.user, Unit).select_related("product", "lot", "holder")
-    if q and looks_like_udi(q):
-        # A scanned UDI goes straight to the unit, or to the lot for a lot-tracked label
-        # without a serial; otherwise the reason, and no list (nothing matched the scan).
-        try:
-            return redirect(find_unit_or_lot(q, request.user))
-        except UdiError as exc:
-            scan_error = exc.message
-            qs = qs.none()
-    elif q:
-        qs = qs.filter(serial__startswith=q)
-    product_id = int_param(request.GET.get("product"))
-    if product_id:
-        qs = qs.filter(product_id=product_id)
-    status = request.GET.get("status", "")
-    if status in UnitStatus.values:
-        qs = qs.filter(status=status)
-    holder = int_param(request.GET.get("holder"))
-    if holder:
-        qs = qs.filter(holder_id=holder)
-    page = paginate(request, qs.order_by("product_id", "serial"), 50)
-    if q and page.paginator.count == 1 and not request.GET.get("page"):
-        return redirect(page.object_list[0])
-    return render(
-        request,
-        "trace/unit_list.html",
-        {
-            "page": page,
-            "q": q,
-            "scan_error": scan_error,
-            "status": status,
-            "holder": holder,
-            "product_id": product_id,
-            "statuses": UnitStatus.choices,
-            "products": scope_for_user(request.user, Product)
-            .order_by("code")
-            .only("pk", "code", "name"),
-            "qs": querystring(request),
-        },
+class UnitList(RecordList):
+    """Units (TRC-3): a scanned UDI goes straight to its unit (or to the lot of a lot-tracked
+    label), a bad one says why and lists nothing; a serial prefix that finds one unit opens
+    it. Product (the user's products), status and holder filters, sortable, CSV/XLSX export
+    of the filtered list."""
+
+    model = Unit
+    template = "trace/unit_list.html"
+    table_template = "trace/_unit_table.html"
+    filters = (
+        Filter(
+            "product",
+            gettext_lazy("Product"),
+            product_choices,
+            field="product_id",
+            css="col-6 col-md-3",
+        ),
+        Filter(
+            "status",
+            gettext_lazy("Status"),
+            [("", gettext_lazy("All statuses")), *UnitStatus.choices],
+        ),
+        Filter(
+            "holder", gettext_lazy("Held by"), parse=parse_id, field="holder_id", widget="hidden"
+        ),
     )
+    columns = {
+        "serial": Column(gettext_lazy("Serial number"), lambda u: u.serial, sort="serial"),
+        "product_code": Column(
+            gettext_lazy("Product code"), lambda u: u.product.code, sort="product__code"
+        ),
+        "product": Column(gettext_lazy("Product"), lambda u: u.product.name),
+        "lot": Column(
+            gettext_lazy("Lot"), lambda u: u.lot.lot_number if u.lot else "", sort="lot__lot_number"
+        ),
+        "produced": Column(
+            gettext_lazy("Produced"),
+            lambda u: u.production_date.isoformat() if u.production_date else "",
+            sort="production_date",
+        ),
+        "status": Column(gettext_lazy("Status"), lambda u: u.get_status_display(), sort="status"),
+        "holder": Column(
+            gettext_lazy("Held by"),
+            lambda u: u.holder.name if u.holder else _("us"),
+            sort="holder__name",
+        ),
+    }
+    default_sort = ("product_id", "serial")
+    per_page = 50
+    export_name = "units"
+
+    def __init__(self, request: HttpRequest) -> None:
+        super().__init__(request)
+        self.scan_error = ""
+
+    def queryset(self) -> Any:
+        return super().queryset().select_related("product", "lot", "holder")
+
+    def search(self, qs: Any, q: str) -> Any:
+        if looks_like_udi(q):
+            return qs.none()  # a scan names one unit (respond() goes there), never a list
+        return qs.filter(serial__startswith=q)
+
+    def extra_context(self, page: Any) -> dict[str, Any]:
+        return {"scan_error": self.scan_error}
+
+    def respond(self) -> HttpResponse:
+        if self.q and looks_like_udi(self.q) and self.request.GET.get("format") not in FORMATS:
+            # A scanned UDI goes straight to the unit, or to the lot for a lot-tracked label
+            # without a serial; otherwise the reason, and no list (nothing matched the scan).
+            try:
+                return htmx_redirect(
+                    self.request, find_unit_or_lot(self.q, self.user).get_absolute_url()
+                )
+            except UdiError as exc:
+                self.scan_error = exc.message
+        if self.request.GET.get("format") in FORMATS and self.may_export():
+            return self.export(self.request.GET["format"])
+        context = self.context()
+        page = context["page"]
+        if self.q and page.paginator.count == 1 and not self.request.GET.get("page"):
+            return htmx_redirect(self.request, page.object_list[0].get_absolute_url())
+        return self.render(context)
+
+
+unit_list = UnitList.as_view()
 
 
 @login_required

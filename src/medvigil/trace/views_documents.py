@@ -10,13 +10,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from medvigil.core.documents import pdf_response
-from medvigil.core.permissions import get_object_for_user, permission_required, scope_for_user
+from medvigil.core.permissions import get_object_for_user, permission_required
 
 from .documents import drill_pdf, forward_trace_filename, forward_trace_pdf
 from .exports import EXPORT_PERM
-from .forms import TraceForm
-from .models import TraceDrill, Unit
+from .models import TraceDrill
 from .queries import forward_trace
+from .views_trace import forward_criteria
 
 
 @permission_required("trace.view_unit")
@@ -26,11 +26,11 @@ def trace_forward_pdf(request: HttpRequest) -> HttpResponse:
     CSV/XLSX exports). Invalid criteria go back to the trace page, which shows the errors."""
     if not request.user.has_perm(EXPORT_PERM):
         raise PermissionDenied
-    form = TraceForm(request.GET or None, user=request.user)
-    if not form.is_valid():
+    _form, criteria = forward_criteria(request)
+    if criteria is None:
         query = request.GET.urlencode()
         return redirect(reverse("trace:trace_forward") + (f"?{query}" if query else ""))
-    trace = forward_trace(units_qs=scope_for_user(request.user, Unit), **form.criteria())
+    trace = forward_trace(**criteria)
     return pdf_response(forward_trace_pdf(trace, request.user), forward_trace_filename(trace))
 
 

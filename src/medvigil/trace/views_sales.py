@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -12,12 +11,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from medvigil.core.models import ConflictError
 from medvigil.core.permissions import can, get_object_for_user, permission_required, scope_for_user
 from medvigil.core.records.forms import ReasonForm
-from medvigil.core.records.views import apply_errors, int_param, paginate, querystring
+from medvigil.core.records.lists import Column, Filter, RecordList, parse_date
+from medvigil.core.records.views import create_record, int_param, paginate, querystring
 
 from . import services
 from .forms import (
@@ -40,59 +41,89 @@ from .models import (
 from .privacy import can_view_contacts, masked_contacts
 from .udi import UdiError, find_unit
 
-
-def _date(value: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 # --- sales (TRC-4) -------------------------------------------------------------------------
 
 
-@permission_required("trace.view_sale")
-@require_GET
-def sale_list(request: HttpRequest) -> HttpResponse:
-    qs = scope_for_user(request.user, Sale).select_related("seller", "buyer", "handler")
-    q = request.GET.get("q", "").strip()
-    if q:
-        qs = qs.filter(
+DATE_CSS = "col-12 col-sm-6 col-md-4"  # wide enough for the label and the whole date
+
+
+class SaleList(RecordList):
+    """Sales records (TRC-4): search by number, customer or reference; date range, seller level
+    and status filters; sortable; CSV/XLSX export of the filtered list."""
+
+    model = Sale
+    template = "trace/sale_list.html"
+    table_template = "trace/_sale_table.html"
+    search_placeholder = gettext_lazy("Number, customer or reference")
+    search_css = "col-12 col-md-4"
+    filters = (
+        Filter(
+            "from",
+            gettext_lazy("From"),
+            parse=parse_date,
+            field="sale_date__gte",
+            widget="date",
+            css=DATE_CSS,
+        ),
+        Filter(
+            "to",
+            gettext_lazy("To"),
+            parse=parse_date,
+            field="sale_date__lte",
+            widget="date",
+            css=DATE_CSS,
+        ),
+        Filter(
+            "level",
+            gettext_lazy("Seller"),
+            [
+                ("", gettext_lazy("All sellers")),
+                ("ours", gettext_lazy("Our sales")),
+                ("dealer", gettext_lazy("Dealers' sales")),
+            ],
+            css="col-6 col-md-3",
+            apply=lambda qs, v, user: qs.filter(seller__isnull=v == "ours"),
+        ),
+        Filter(
+            "status",
+            gettext_lazy("Status"),
+            [("", gettext_lazy("All")), *SaleStatus.choices],
+        ),
+    )
+    columns = {
+        "number": Column(gettext_lazy("Number"), lambda s: s.number, sort="number"),
+        "date": Column(gettext_lazy("Date"), lambda s: s.sale_date.isoformat(), sort="sale_date"),
+        "seller": Column(gettext_lazy("Seller"), lambda s: s.seller_name, sort="seller__name"),
+        "buyer": Column(gettext_lazy("Buyer"), lambda s: s.buyer.name, sort="buyer__name"),
+        "lines": Column(gettext_lazy("Lines"), lambda s: s.n_lines, sort="n_lines"),
+        "reference": Column(gettext_lazy("Reference"), lambda s: s.reference),
+        "handler": Column(gettext_lazy("Handler"), lambda s: s.handler_display),
+        "status": Column(gettext_lazy("Status"), lambda s: s.get_status_display(), sort="status"),
+    }
+    default_sort = ("-sale_date", "-id")
+    export_name = "sales"
+
+    def queryset(self) -> Any:
+        return (
+            super()
+            .queryset()
+            .select_related("seller", "buyer", "handler")
+            .annotate(n_lines=Count("lines"))
+        )
+
+    def search(self, qs: Any, q: str) -> Any:
+        return qs.filter(
             Q(number__icontains=q)
             | Q(buyer__name__icontains=q)
             | Q(seller__name__icontains=q)
             | Q(reference__icontains=q)
         )
-    start, end = _date(request.GET.get("from", "")), _date(request.GET.get("to", ""))
-    if start:
-        qs = qs.filter(sale_date__gte=start)
-    if end:
-        qs = qs.filter(sale_date__lte=end)
-    level = request.GET.get("level", "")
-    if level == "ours":
-        qs = qs.filter(seller__isnull=True)
-    elif level == "dealer":
-        qs = qs.filter(seller__isnull=False)
-    status = request.GET.get("status", "")
-    if status in SaleStatus.values:
-        qs = qs.filter(status=status)
-    qs = qs.annotate(n_lines=Count("lines"))
-    page = paginate(request, qs.order_by("-sale_date", "-id"))
-    return render(
-        request,
-        "trace/sale_list.html",
-        {
-            "page": page,
-            "q": q,
-            "start": start,
-            "end": end,
-            "level": level,
-            "status": status,
-            "statuses": SaleStatus.choices,
-            "qs": querystring(request),
-            "can_add": can(request.user, Sale, "add"),
-        },
-    )
+
+    def extra_context(self, page: Any) -> dict[str, Any]:
+        return {"can_add": can(self.user, Sale, "add")}
+
+
+sale_list = SaleList.as_view()
 
 
 @permission_required("trace.view_sale")
@@ -138,30 +169,32 @@ def sale_create(request: HttpRequest) -> HttpResponse:
             if unit.holder_id and unit.holder and unit.holder.is_dealer:
                 initial["seller"] = unit.holder.code
     form = SaleForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        lines = [services.LineInput(unit=u) for u in data["units"]] + [
-            services.LineInput(lot=lot, quantity=qty) for lot, qty in data["lot_lines"]
-        ]
-        try:
-            sale = services.create_sale(
-                seller=data.get("seller"),
-                buyer=data["buyer"],
-                sale_date=data["sale_date"],
-                lines=lines,
-                by=request.user,
-                handler_name=data.get("handler_name", ""),
-                reference=data.get("reference", ""),
-                notes=data.get("notes", ""),
-            )
-        except ValidationError as exc:
-            if hasattr(exc, "error_dict") and "lines" in exc.error_dict:
-                exc.error_dict["units"] = exc.error_dict.pop("lines")
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Sale %(n)s recorded.") % {"n": sale.number})
-            return redirect(sale)
-    return render(request, "trace/sale_form.html", {"form": form})
+    return create_record(
+        request,
+        form,
+        services.create_sale,
+        lambda sale: _("Sale %(n)s recorded.") % {"n": sale.number},
+        _("New sale"),
+        cancel=reverse("trace:sale_list"),
+        template="trace/sale_form.html",
+        values=_sale_values,
+        rename={"lines": "units"},
+    )
+
+
+def _sale_values(form: SaleForm) -> dict[str, Any]:
+    """The sale form's input as create_sale takes it: one line per unit, one per lot line."""
+    data = form.cleaned_data
+    return {
+        "seller": data.get("seller"),
+        "buyer": data["buyer"],
+        "sale_date": data["sale_date"],
+        "lines": [services.LineInput(unit=u) for u in data["units"]]
+        + [services.LineInput(lot=lot, quantity=qty) for lot, qty in data["lot_lines"]],
+        "handler_name": data.get("handler_name", ""),
+        "reference": data.get("reference", ""),
+        "notes": data.get("notes", ""),
+    }
 
 
 @permission_required("trace.add_sale")
@@ -235,37 +268,26 @@ def installation_create(request: HttpRequest, unit_pk: int) -> HttpResponse:
                 contact_phone=unit.holder.phone,
             )
     form = InstallationForm(request.POST or None, initial=initial, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.install_unit(
-                unit,
-                customer=data["customer"],
-                installed_on=data["installed_on"],
-                accepted_on=data.get("accepted_on"),
-                department=data.get("department", ""),
-                address=data.get("address", ""),
-                contact_person=data.get("contact_person", ""),
-                contact_phone=data.get("contact_phone", ""),
-                notes=data.get("notes", ""),
-                by=request.user,
-            )
-        except ValidationError as exc:
-            if hasattr(exc, "error_dict") and "unit" in exc.error_dict:
-                exc.error_dict["__all__"] = exc.error_dict.pop("unit")
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Installation of %(u)s recorded.") % {"u": unit.serial})
-            return redirect(unit)
-    return render(
+    return create_record(
         request,
-        "trace/form.html",
-        {
-            "form": form,
-            "title": _("Install unit %(u)s") % {"u": unit},
-            "cancel": unit.get_absolute_url(),
-            "customer_lookup": True,
+        form,
+        lambda by, **values: services.install_unit(unit, by=by, **values),
+        lambda inst: _("Installation of %(u)s recorded.") % {"u": unit.serial},
+        _("Install unit %(u)s") % {"u": unit},
+        cancel=unit.get_absolute_url(),
+        template="trace/form.html",
+        values=lambda f: {
+            "customer": f.cleaned_data["customer"],
+            "installed_on": f.cleaned_data["installed_on"],
+            **{
+                name: f.cleaned_data.get(name, "")
+                for name in ("department", "address", "contact_person", "contact_phone", "notes")
+            },
+            "accepted_on": f.cleaned_data.get("accepted_on"),
         },
+        next_url=lambda inst: unit,
+        rename={"unit": "__all__"},
+        context={"customer_lookup": True},
     )
 
 
@@ -298,36 +320,67 @@ def installation_accept(request: HttpRequest, pk: int) -> HttpResponse:
 # --- returns (TRC-6) -----------------------------------------------------------------------
 
 
-@permission_required("trace.view_returnrecord")
-@require_GET
-def return_list(request: HttpRequest) -> HttpResponse:
-    qs = scope_for_user(request.user, ReturnRecord).select_related(
-        "product", "unit", "lot", "returned_by", "returned_to"
+class ReturnList(RecordList):
+    """Returns (TRC-6): search by number, serial, lot or returning party; disposition filter;
+    sortable; CSV/XLSX export of the filtered list."""
+
+    model = ReturnRecord
+    template = "trace/return_list.html"
+    table_template = "trace/_return_table.html"
+    search_placeholder = gettext_lazy("Number, serial, lot or returning party")
+    search_css = "col-12 col-md-5"
+    filters = (
+        Filter(
+            "disposition",
+            gettext_lazy("Disposition"),
+            [("", gettext_lazy("All dispositions")), *Disposition.choices],
+            css="col-8 col-md-3",
+        ),
     )
-    q = request.GET.get("q", "").strip()
-    if q:
-        qs = qs.filter(
+    columns = {
+        "number": Column(gettext_lazy("Number"), lambda r: r.number, sort="number"),
+        "date": Column(
+            gettext_lazy("Date"), lambda r: r.return_date.isoformat(), sort="return_date"
+        ),
+        "product_code": Column(
+            gettext_lazy("Product code"), lambda r: r.product.code, sort="product__code"
+        ),
+        "product": Column(gettext_lazy("Product"), lambda r: r.product.name),
+        "item": Column(
+            gettext_lazy("Serial / lot"),
+            lambda r: r.unit.serial if r.unit else r.lot.lot_number if r.lot else "",
+        ),
+        "quantity": Column(gettext_lazy("Quantity"), lambda r: r.quantity, sort="quantity"),
+        "returned_by": Column(
+            gettext_lazy("Returning party"), lambda r: r.returned_by.name, sort="returned_by__name"
+        ),
+        "disposition": Column(
+            gettext_lazy("Disposition"), lambda r: r.get_disposition_display(), sort="disposition"
+        ),
+    }
+    default_sort = ("-return_date", "-id")
+    export_name = "returns"
+
+    def queryset(self) -> Any:
+        return (
+            super()
+            .queryset()
+            .select_related("product", "unit", "lot", "returned_by", "returned_to")
+        )
+
+    def search(self, qs: Any, q: str) -> Any:
+        return qs.filter(
             Q(number__icontains=q)
             | Q(unit__serial__startswith=q)
             | Q(lot__lot_number__startswith=q)
             | Q(returned_by__name__icontains=q)
         )
-    disposition = request.GET.get("disposition", "")
-    if disposition in Disposition.values:
-        qs = qs.filter(disposition=disposition)
-    page = paginate(request, qs.order_by("-return_date", "-id"))
-    return render(
-        request,
-        "trace/return_list.html",
-        {
-            "page": page,
-            "q": q,
-            "disposition": disposition,
-            "dispositions": Disposition.choices,
-            "qs": querystring(request),
-            "can_add": can(request.user, ReturnRecord, "add"),
-        },
-    )
+
+    def extra_context(self, page: Any) -> dict[str, Any]:
+        return {"can_add": can(self.user, ReturnRecord, "add")}
+
+
+return_list = ReturnList.as_view()
 
 
 @permission_required("trace.view_returnrecord")
@@ -372,39 +425,35 @@ def return_create(request: HttpRequest) -> HttpResponse:
             if unit.holder:
                 initial["returned_by"] = unit.holder.code
     form = ReturnForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        lot_line = data.get("lot_line")
-        try:
-            ret = services.record_return(
-                unit=data.get("unit"),
-                lot=lot_line[0] if lot_line and not data.get("unit") else None,
-                quantity=lot_line[1] if lot_line and not data.get("unit") else 1,
-                returned_by=data["returned_by"],
-                returned_to=data.get("returned_to"),
-                return_date=data["return_date"],
-                reason=data["reason"],
-                disposition=data["disposition"],
-                disposition_note=data.get("disposition_note", ""),
-                by=request.user,
-            )
-        except ValidationError as exc:
-            if hasattr(exc, "error_dict") and "quantity" in exc.error_dict:
-                exc.error_dict["lot_line"] = exc.error_dict.pop("quantity")
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Return %(n)s recorded.") % {"n": ret.number})
-            return redirect(ret)
-    return render(
+    return create_record(
         request,
-        "trace/form.html",
-        {
-            "form": form,
-            "title": _("Record a return"),
-            "cancel": reverse("trace:return_list"),
-            "customer_lookup": True,
-        },
+        form,
+        services.record_return,
+        lambda ret: _("Return %(n)s recorded.") % {"n": ret.number},
+        _("Record a return"),
+        cancel=reverse("trace:return_list"),
+        template="trace/form.html",
+        values=_return_values,
+        rename={"quantity": "lot_line"},
+        context={"customer_lookup": True},
     )
+
+
+def _return_values(form: ReturnForm) -> dict[str, Any]:
+    """The return form's input as record_return takes it: a unit, or a lot and quantity."""
+    data = form.cleaned_data
+    lot_line = data.get("lot_line") if not data.get("unit") else None
+    return {
+        "unit": data.get("unit"),
+        "lot": lot_line[0] if lot_line else None,
+        "quantity": lot_line[1] if lot_line else 1,
+        "returned_by": data["returned_by"],
+        "returned_to": data.get("returned_to"),
+        "return_date": data["return_date"],
+        "reason": data["reason"],
+        "disposition": data["disposition"],
+        "disposition_note": data.get("disposition_note", ""),
+    }
 
 
 @permission_required("trace.change_returnrecord")

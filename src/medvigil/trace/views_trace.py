@@ -14,15 +14,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from medvigil.core.models import Signature
 from medvigil.core.permissions import can, get_object_for_user, permission_required, scope_for_user
 from medvigil.core.records.exports import export_response
+from medvigil.core.records.lists import Column, Filter, RecordList
 from medvigil.core.records.views import (
-    apply_errors,
+    create_record,
     int_param,
-    paginate,
     querystring,
     signed_action,
 )
@@ -113,25 +114,35 @@ def trace_backward(request: HttpRequest) -> HttpResponse:
     return render(request, "trace/trace_backward.html", {"scan": scan, "error": error})
 
 
+def forward_criteria(request: HttpRequest) -> tuple[TraceForm, dict[str, Any] | None]:
+    """The forward-trace form bound to the request's query, and what ``forward_trace`` takes
+    from it: the validated criteria and the units the user may see (None when nothing was
+    asked or the input is invalid: the form has the errors). The page, its CSV/XLSX exports
+    and the PDF report all read their criteria here."""
+    form = TraceForm(request.GET or None, user=request.user)
+    if not request.GET or not form.is_valid():
+        return form, None
+    return form, {"units_qs": scope_for_user(request.user, Unit), **form.criteria()}
+
+
 @permission_required("trace.view_unit")
 @require_GET
 def trace_forward(request: HttpRequest) -> HttpResponse:
     """Forward trace from lots, serials/UDIs, a UDI-DI or a production date range."""
-    form = TraceForm(request.GET or None, user=request.user)
+    form, criteria = forward_criteria(request)
     trace = None
     page = None
-    if request.GET and form.is_valid():
+    if criteria is not None:
         fmt = request.GET.get("format", "")
-        units_qs = scope_for_user(request.user, Unit)
         if fmt in ("csv", "xlsx"):
             if not request.user.has_perm(EXPORT_PERM):
                 raise PermissionDenied
-            trace = forward_trace(units_qs=units_qs, **form.criteria())
+            trace = forward_trace(**criteria)
             stamp = timezone.localdate().isoformat()
             return export_response(
                 fmt, f"forward-trace-{stamp}", forward_header(), forward_rows(trace, request.user)
             )
-        trace = forward_trace(units_qs=units_qs, limit=UI_LIMIT, **form.criteria())
+        trace = forward_trace(limit=UI_LIMIT, **criteria)
         page = Paginator(trace.units, 100).get_page(request.GET.get("page"))
     allowed = can_view_contacts(request.user)
     rows = []
@@ -177,27 +188,50 @@ def trace_forward(request: HttpRequest) -> HttpResponse:
 # --- drills (TRC-8) ------------------------------------------------------------------------
 
 
-@permission_required("trace.view_tracedrill")
-@require_GET
-def drill_list(request: HttpRequest) -> HttpResponse:
-    qs = scope_for_user(request.user, TraceDrill).select_related(
-        "lot", "lot__product", "performed_by"
+class DrillList(RecordList):
+    """Traceability drills (TRC-8): search by number or lot, status filter, sortable, CSV/XLSX
+    export of the filtered list."""
+
+    model = TraceDrill
+    template = "trace/drill_list.html"
+    table_template = "trace/_drill_table.html"
+    search_fields = ("number", "lot__lot_number", "lot__product__code")
+    search_placeholder = gettext_lazy("Number, lot or product code")
+    filters = (
+        Filter(
+            "status",
+            gettext_lazy("Status"),
+            [("", gettext_lazy("All")), *DrillStatus.choices],
+            css="col-6 col-md-3",
+        ),
     )
-    status = request.GET.get("status", "")
-    if status in DrillStatus.values:
-        qs = qs.filter(status=status)
-    page = paginate(request, qs.order_by("-created_at", "-id"))
-    return render(
-        request,
-        "trace/drill_list.html",
-        {
-            "page": page,
-            "status": status,
-            "statuses": DrillStatus.choices,
-            "qs": querystring(request),
-            "can_add": can(request.user, TraceDrill, "add"),
-        },
-    )
+    columns = {
+        "number": Column(gettext_lazy("Number"), lambda d: d.number, sort="number"),
+        "lot": Column(gettext_lazy("Lot"), lambda d: d.lot.lot_number, sort="lot__lot_number"),
+        "product_code": Column(gettext_lazy("Product code"), lambda d: d.lot.product.code),
+        "run_at": Column(
+            gettext_lazy("Traced at"),
+            lambda d: timezone.localtime(d.run_at).strftime("%Y-%m-%d %H:%M") if d.run_at else "",
+            sort="run_at",
+        ),
+        "located": Column(gettext_lazy("Located"), lambda d: d.located_units, sort="located_units"),
+        "total": Column(gettext_lazy("Units in lot"), lambda d: d.total_units),
+        "percent": Column(gettext_lazy("Located %"), lambda d: float(d.located_percent)),
+        "target": Column(gettext_lazy("Target %"), lambda d: float(d.target_percent)),
+        "status": Column(gettext_lazy("Status"), lambda d: d.get_status_display(), sort="status"),
+        "performed_by": Column(gettext_lazy("Performed by"), lambda d: str(d.performed_by or "")),
+    }
+    default_sort = ("-created_at", "-id")
+    export_name = "drills"
+
+    def queryset(self) -> Any:
+        return super().queryset().select_related("lot", "lot__product", "performed_by")
+
+    def extra_context(self, page: Any) -> dict[str, Any]:
+        return {"can_add": can(self.user, TraceDrill, "add")}
+
+
+drill_list = DrillList.as_view()
 
 
 @permission_required("trace.add_tracedrill")
@@ -211,25 +245,19 @@ def drill_create(request: HttpRequest) -> HttpResponse:
         if lot is not None:
             initial["lot"] = lot.lot_number
     form = DrillForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            drill = services.start_drill(
-                form.cleaned_data["lot"],
-                by=request.user,
-                target_percent=form.cleaned_data["target_percent"],
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Drill %(n)s run.") % {"n": drill.number})
-            return redirect(drill)
-    return render(
+    return create_record(
         request,
-        "trace/form.html",
-        {
-            "form": form,
-            "title": _("New traceability drill"),
-            "cancel": reverse("trace:drill_list"),
+        form,
+        lambda by, lot, target_percent: services.start_drill(
+            lot, by=by, target_percent=target_percent
+        ),
+        lambda drill: _("Drill %(n)s run.") % {"n": drill.number},
+        _("New traceability drill"),
+        cancel=reverse("trace:drill_list"),
+        template="trace/form.html",
+        values=lambda f: {
+            "lot": f.cleaned_data["lot"],
+            "target_percent": f.cleaned_data["target_percent"],
         },
     )
 

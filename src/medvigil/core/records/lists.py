@@ -22,12 +22,17 @@ The records come through ``scope_for_user`` (override :meth:`RecordList.queryset
 searches, each filter reads its own parameter (unknown values are ignored), ``?sort=key`` or
 ``-key`` orders by a column's ``sort`` (else ``default_sort``), ``?page=`` pages and
 ``?format=csv|xlsx`` downloads the whole filtered, sorted list with the columns' values.
-An htmx request aimed at the table (``HX-Target: <table_id>``) gets the table alone. On a
-phone the table reads as cards through the central app.js/app.css (a table in a ``.card``).
+A filter's choices may come from the database per user (``Filter("product", _("Product"),
+product_choices)`` with ``product_choices(user)``), or a filter may take a free value with
+``parse=`` (``parse_date``, ``parse_id``). An htmx request aimed at the table
+(``HX-Target: <table_id>``) gets the table alone; sort and page links ask for exactly that
+(and are plain links without JavaScript). On a phone the table reads as cards through the
+central app.js/app.css (a table in a ``.card``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import reduce
@@ -40,7 +45,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from .exports import FORMATS, export_response
-from .views import PER_PAGE, paginate, querystring
+from .views import PER_PAGE, int_param, paginate, querystring
 
 
 @dataclass(frozen=True)
@@ -53,29 +58,66 @@ class Column:
     sort: str = ""
 
 
+Choices = Sequence[tuple[str, Any]]
+
+
 @dataclass(frozen=True)
 class Filter:
     """A filter read from ``?<name>=``: one of `choices` (value, label), else `default`.
     ``apply(qs, value, user)`` narrows the list; default ``qs.filter(<field or name>=value)``.
-    The value "all" (or empty) applies nothing."""
+    The value "all" (or empty) applies nothing.
+
+    `choices` may be a function of the user, called once per request, for choices that come
+    from the database (``lambda user: [("", _("All")), *scope_for_user(user, …)…]``): the
+    list offers, and accepts, only what the user may see. A filter with `parse` takes a free
+    value instead (a date, an id): accepted when ``parse(raw)`` is not None, and the parsed
+    value is what narrows the list. `widget` is how ``records/_list_filters.html`` shows it:
+    "select", "date" (with a parse such as :func:`parse_date`) or "hidden" (kept while set,
+    e.g. an id a link put there); `css` its grid cell."""
 
     name: str
     label: Any
-    choices: Sequence[tuple[str, Any]]
+    choices: Choices | Callable[[Any], Choices] = ()
     default: str = ""
     field: str = ""
-    apply: Callable[[QuerySet, str, Any], QuerySet] | None = None
+    apply: Callable[[QuerySet, Any, Any], QuerySet] | None = None
+    parse: Callable[[str], Any] | None = None
+    widget: str = "select"
+    css: str = "col-6 col-md-2"
 
-    def value(self, request: HttpRequest) -> str:
-        raw = request.GET.get(self.name, self.default)
-        return raw if raw in {str(v) for v, _label in self.choices} else self.default
+    def options(self, user: Any = None) -> list[tuple[str, Any]]:
+        """The choices offered to `user` (evaluated now when they come from the database)."""
+        choices = self.choices(user) if callable(self.choices) else self.choices
+        return [(str(v), label) for v, label in choices]
+
+    def value(self, request: HttpRequest, options: Choices | None = None) -> str:
+        raw = str(request.GET.get(self.name, self.default))[:200]
+        if self.parse is not None:
+            return raw if raw and self.parse(raw) is not None else self.default
+        if options is None:
+            options = self.options(getattr(request, "user", None))
+        return raw if raw in {str(v) for v, _label in options} else self.default
 
     def narrow(self, qs: QuerySet, value: str, user: Any) -> QuerySet:
         if value in ("", "all"):
             return qs
+        parsed: Any = self.parse(value) if self.parse is not None else value
         if self.apply is not None:
-            return self.apply(qs, value, user)
-        return qs.filter(**{self.field or self.name: value})
+            return self.apply(qs, parsed, user)
+        return qs.filter(**{self.field or self.name: parsed})
+
+
+def parse_date(raw: str) -> dt.date | None:
+    """A YYYY-MM-DD date of a date filter, or None."""
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def parse_id(raw: str) -> int | None:
+    """A record id of an id filter (a positive 64-bit integer), or None."""
+    return int_param(raw)
 
 
 class RecordList:
@@ -86,9 +128,11 @@ class RecordList:
     template: ClassVar[str]
     table_template: ClassVar[str]
     search_fields: ClassVar[tuple[str, ...]] = ()
+    search_placeholder: ClassVar[Any] = ""  # the search box's hint (empty: "Search")
+    search_css: ClassVar[str] = "col-12 col-md-4"  # its grid cell in the filter form
     filters: ClassVar[tuple[Filter, ...]] = ()
     columns: ClassVar[dict[str, Column]] = {}
-    default_sort: ClassVar[str] = "-pk"
+    default_sort: ClassVar[str | tuple[str, ...]] = "-pk"  # order_by() fields without ?sort=
     per_page: ClassVar[int] = PER_PAGE
     export_name: ClassVar[str] = ""  # empty: no export
     export_perm: ClassVar[str] = ""  # empty: whoever sees the list may download it
@@ -97,7 +141,8 @@ class RecordList:
         self.request = request
         self.user = request.user
         self.q = request.GET.get("q", "").strip()[:200]
-        self.values = {f.name: f.value(request) for f in self.filters}
+        self.options = {f.name: f.options(self.user) for f in self.filters if f.parse is None}
+        self.values = {f.name: f.value(request, self.options.get(f.name)) for f in self.filters}
         self.sort = self._sort_key(request.GET.get("sort", ""))
 
     # --- what to show ----------------------------------------------------------------------
@@ -124,7 +169,8 @@ class RecordList:
 
     def ordering(self) -> list[str]:
         if not self.sort:
-            return [self.default_sort, "pk"]
+            default = self.default_sort
+            return [*((default,) if isinstance(default, str) else default), "pk"]
         key = self.sort.removeprefix("-")
         field = self.columns[key].sort
         desc = self.sort.startswith("-")
@@ -181,7 +227,13 @@ class RecordList:
             "page": page,
             "q": self.q,
             "values": self.values,
-            "filters": [(f, self.values[f.name]) for f in self.filters],
+            "filters": [
+                (f, self.values[f.name], self.options.get(f.name, [])) for f in self.filters
+            ],
+            "searchable": bool(self.search_fields) or type(self).search is not RecordList.search,
+            "search_placeholder": self.search_placeholder,
+            "search_css": self.search_css,
+            "list_path": self.request.path,
             "filtered": bool(self.q)
             or any(v != f.default for f, v in ((f, self.values[f.name]) for f in self.filters)),
             "sort": self.sort,
@@ -194,15 +246,23 @@ class RecordList:
             **self.extra_context(page),
         }
 
+    @property
+    def wants_table(self) -> bool:
+        """An htmx request aimed at the table: it gets the table alone."""
+        htmx = getattr(self.request, "htmx", None)
+        return bool(htmx) and htmx.target == self.table_id
+
+    def render(self, context: dict[str, Any]) -> HttpResponse:
+        """The page, or the table alone for an htmx request aimed at it."""
+        table_only = self.wants_table
+        template = self.table_template if table_only else self.template
+        return render(self.request, template, {**context, "table_only": table_only})
+
     def respond(self) -> HttpResponse:
         fmt = self.request.GET.get("format", "")
         if fmt in FORMATS and self.may_export():
             return self.export(fmt)
-        htmx = getattr(self.request, "htmx", None)
-        template = self.template
-        if htmx and htmx.target == self.table_id:
-            template = self.table_template
-        return render(self.request, template, self.context())
+        return self.render(self.context())
 
     @classmethod
     def as_view(cls) -> Callable[[HttpRequest], HttpResponse]:

@@ -1,10 +1,11 @@
 """View helpers every record page shares (docs/development/domain-app.md, "The record view
-kit"): pagination, the edit page with the version-conflict message, service errors on a form.
+kit"): pagination, the create page, the edit page with the version-conflict message, service
+errors on a form.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.contrib import messages
@@ -47,18 +48,68 @@ def int_param(value: Any) -> int | None:
     return number if 0 < number <= _ID_MAX else None
 
 
-def apply_errors(form: Any, exc: ValidationError | ConflictError) -> None:
-    """Show a service's ValidationError (or a version conflict) on the form."""
+def apply_errors(
+    form: Any, exc: ValidationError | ConflictError, rename: Mapping[str, str] | None = None
+) -> None:
+    """Show a service's ValidationError (or a version conflict) on the form: an error of a
+    model field goes to the form field of that name (or of the name `rename` maps it to,
+    e.g. the service's ``serial`` to the form's ``serials``), any other above the form."""
     if isinstance(exc, ConflictError):
         form.add_error(None, str(exc))
         return
     if hasattr(exc, "error_dict"):
         for name, errors in exc.error_dict.items():
+            name = (rename or {}).get(name, name)
             target = name if name in form.fields else None
             for err in errors:
                 form.add_error(target, err.messages)
         return
     form.add_error(None, exc.messages)
+
+
+def form_values(form: Any) -> dict[str, Any]:
+    """What a create page hands its service: a model form's fields
+    (``VersionedModelForm.changed_values()``), else the cleaned data without ``version``."""
+    if hasattr(form, "changed_values"):
+        return dict(form.changed_values())
+    return {k: v for k, v in form.cleaned_data.items() if k != "version"}
+
+
+def create_record(
+    request: HttpRequest,
+    form: Any,
+    create: Callable[..., Any],
+    created: Callable[[Any], str],
+    title: str,
+    *,
+    cancel: str,
+    template: str = "records/form.html",
+    values: Callable[[Any], dict[str, Any]] | None = None,
+    next_url: Callable[[Any], Any] | None = None,
+    rename: Mapping[str, str] | None = None,
+    context: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The create page of a record, the twin of :func:`edit_record` without a version: a
+    valid POST goes through ``create(by=request.user, **values)`` (`values(form)`, default
+    :func:`form_values`); a refusal (ValidationError) shows on the form as on the edit page
+    (`rename` maps a service field to a form field); success: the message ``created(result)``
+    and the record page (``next_url(result)``: a URL or a model, default the result itself).
+    `cancel` is the Cancel link; `context` adds to the template's context (a notice, a
+    customer look-up, …)."""
+    if request.method == "POST" and form.is_valid():
+        data = values(form) if values is not None else form_values(form)
+        try:
+            result = create(by=request.user, **data)
+        except (ValidationError, ConflictError) as exc:
+            apply_errors(form, exc, rename)
+        else:
+            messages.success(request, created(result))
+            return redirect(next_url(result) if next_url is not None else result)
+    return render(
+        request,
+        template,
+        {"form": form, "title": title, "cancel": cancel, **(context or {})},
+    )
 
 
 def edit_record(

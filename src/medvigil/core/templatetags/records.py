@@ -401,4 +401,9 @@ def sort_header(context: Any, key: str, label: Any) -> dict[str, Any]:
     """A column head of a RecordList page: a link that sorts by the column (again: the other
     way), with the current direction for screen readers (aria-sort)."""
     info = (context.get("sorts") or {}).get(key)
-    return {"label": label, "info": info}
+    return {
+        "label": label,
+        "info": info,
+        "table_id": context.get("table_id", ""),
+        "list_path": context.get("list_path", ""),
+    }

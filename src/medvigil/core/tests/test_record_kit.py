@@ -33,7 +33,7 @@ from medvigil.core.models import AuditEntry
 
 from .record_kit import RecordCase, registered_cases
 
-pytestmark = [pytest.mark.django_db]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]  # messages in English
 
 CASES = registered_cases()
 BASELINES = Path(__file__).with_name("query_baselines.json")
@@ -49,15 +49,6 @@ def cases(*reqs: str, having: str = "", versioned_api: bool = False) -> list[Any
         if (not having or getattr(c, having))
         and (not versioned_api or (c.api_write is not None and c.api_write.versioned))
     ]
-
-
-@pytest.fixture(autouse=True)
-def _english(settings: Any) -> Any:
-    from django.utils import translation
-
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture

@@ -160,3 +160,134 @@ def test_trace_customers_are_a_kit_list_with_contacts_masked(
         url, {"q": "First"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="customer-list"
     )
     assert "First hospital" in body(r) and "<html" not in body(r) and "***" in body(r)
+
+
+@pytest.mark.req("PLAT-1")
+def test_filter_choices_from_the_database_and_free_values(rf: Any, qe: Any) -> None:
+    """A filter's choices may be a function of the user (read once per request: the list
+    offers and accepts only those); a filter with `parse` takes a free value (a date, an id)
+    and narrows by the parsed value; anything else falls back to the default."""
+    from medvigil.core.records.lists import Filter, parse_date, parse_id
+
+    calls: list[Any] = []
+
+    def mine(user: Any) -> list[tuple[Any, str]]:
+        calls.append(user)
+        return [("", "All"), (7, "Seven")]
+
+    owned = Filter("owner", "Owner", mine, field="owner_id")
+    request = rf.get("/", {"owner": "7", "since": "2026-02-30", "id": "12"})
+    request.user = qe
+    options = owned.options(qe)
+    assert options == [("", "All"), ("7", "Seven")] and calls == [qe]
+    assert owned.value(request, options) == "7"
+    assert owned.value(rf.get("/", {"owner": "8"}), options) == ""
+    since = Filter("since", "Since", parse=parse_date, field="due_at__date__gte", widget="date")
+    assert since.value(request) == ""  # 30 February is no date
+    assert since.value(rf.get("/", {"since": "2026-02-28"})) == "2026-02-28"
+    ident = Filter("id", "Id", parse=parse_id, widget="hidden")
+    assert ident.value(request) == "12"
+    assert ident.value(rf.get("/", {"id": "-1"})) == ident.value(rf.get("/", {"id": "x"})) == ""
+    qs = Inspection.objects.all()
+    assert "due_at" in str(since.narrow(qs, "2026-02-28", qe).query)
+    assert since.narrow(qs, "", qe) is qs
+
+
+@pytest.mark.req("PLAT-1")
+def test_a_list_with_a_database_filter_reads_its_choices_once(
+    inspections: Any, qe: Any, client_for: Any, monkeypatch: Any
+) -> None:
+    from medvigil.core.records.lists import Filter
+    from medvigil.core.tests.exampleapp.urls import InspectionList
+
+    seen: list[Any] = []
+
+    def owners(user: Any) -> list[tuple[Any, str]]:
+        seen.append(user)
+        return [("", "Anyone"), (user.pk, "Me")]
+
+    monkeypatch.setattr(
+        InspectionList,
+        "filters",
+        (*InspectionList.filters, Filter("owner", "Owner", owners, field="owner_id")),
+    )
+    r = client_for(qe).get(reverse(URL), {"owner": qe.pk})
+    assert r.status_code == 200 and len(seen) == 1 and seen[0].pk == qe.pk
+    assert f'<option value="{qe.pk}" selected>Me</option>' in body(r)
+    assert "Boiler review" in body(r)
+
+
+@pytest.mark.req("PLAT-1")
+def test_sort_and_page_links_swap_the_table(inspections: Any, qe: Any, client_for: Any) -> None:
+    page = body(client_for(qe).get(reverse(URL), {"status": "open"}))
+    path = reverse(URL)
+    assert 'href="?status=open&amp;sort=title"' in page  # works without JavaScript
+    assert (
+        f'hx-get="{path}?status=open&amp;sort=title" hx-target="#inspection-list" '
+        'hx-push-url="true"' in page
+    )
+    assert f'hx-get="{path}?status=open&amp;page=2" hx-target="#inspection-list"' in page
+
+
+@pytest.mark.req("PLAT-1", "PLAT-2")
+def test_the_create_page_goes_through_the_service(qe: Any, outsider: Any, client_for: Any) -> None:
+    from medvigil.core.models import AuditEntry
+
+    c = client_for(qe)
+    url = reverse("exampleapp:inspection_create")
+    r = c.get(url)
+    assert r.status_code == 200 and 'name="title"' in body(r) and "New inspection" in body(r)
+    assert 'name="version"' in body(r)  # the hidden field is there, and empty: no version
+    before = AuditEntry.objects.count()
+    r = c.post(url, {"title": "Made on the page"}, follow=True)
+    obj = Inspection.objects.get(title="Made on the page")
+    assert r.redirect_chain[-1][0] == obj.get_absolute_url()
+    assert f"Inspection {obj.number} created." in body(r)
+    assert obj.owner == qe and obj.created_by == qe
+    assert AuditEntry.objects.count() == before + 1
+    # invalid input: the form again with the error, nothing saved
+    r = c.post(url, {"title": ""})
+    assert r.status_code == 200 and "is-invalid" in body(r)
+    assert Inspection.objects.count() == 1
+    assert client_for(outsider).get(url).status_code == 403
+    assert client_for(outsider).post(url, {"title": "x"}).status_code == 403
+    # the list offers the page to who may create
+    assert url in body(c.get(reverse(URL)))
+    assert url not in body(client_for(outsider).get(reverse(URL)))
+
+
+@pytest.mark.req("PLAT-1")
+def test_create_record_shows_a_refusal_on_the_form(rf: Any, qe: Any) -> None:
+    """A service's ValidationError shows on the form like the edit page's (a renamed field
+    under its form field, others above the form), and nothing is redirected."""
+    from django import forms
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.core.exceptions import ValidationError
+
+    from medvigil.core.records.views import create_record
+
+    class SerialsForm(forms.Form):
+        serials = forms.CharField()
+
+    def refuse(*, by: Any, serials: str) -> Any:
+        assert by == qe and serials == "S1"
+        raise ValidationError({"serial": "S1 is already recorded.", "lot": "Lot closed."})
+
+    request = rf.post("/", {"serials": "S1"})
+    request.user = qe
+    request.session = {}  # type: ignore[assignment]
+    request._messages = FallbackStorage(request)  # type: ignore[attr-defined]
+    form = SerialsForm(request.POST)
+    r = create_record(
+        request,
+        form,
+        refuse,
+        lambda o: "never",
+        "Add units",
+        cancel="/back/",
+        rename={"serial": "serials"},
+    )
+    assert r.status_code == 200
+    assert form.errors["serials"] == ["S1 is already recorded."]
+    assert form.non_field_errors() == ["Lot closed."]
+    assert 'href="/back/"' in r.content.decode()

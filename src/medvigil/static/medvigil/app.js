@@ -121,12 +121,46 @@ medvigilFoldFilters(document);
 // attributes, which would drop the card layout's class from a table keeping its id).
 document.body.addEventListener("htmx:afterSettle", function () {
   medvigilStackTables(document);
+  // A field whose feedback was swapped in (out of band, e.g. the unit list's scan error)
+  // is marked invalid while the feedback shows an error, and no longer once it is gone.
+  document.querySelectorAll("form.record-list-filters [aria-describedby]").forEach(function (field) {
+    var feedback = document.getElementById(field.getAttribute("aria-describedby"));
+    if (feedback) field.classList.toggle("is-invalid", !!feedback.querySelector(".invalid-feedback"));
+  });
   var label = document.body.getAttribute("data-filters-label") || "Filters";
   document.querySelectorAll(".filter-toggle[aria-controls]").forEach(function (button) {
     var form = document.getElementById(button.getAttribute("aria-controls"));
     if (form) medvigilCountFilters(form, button, label);
   });
 });
+
+// A list's filter form applies a choice at once: a select, a date or a checkbox changed
+// submits the form (htmx then swaps the table). The search box waits for Enter or the button.
+document.addEventListener("change", function (evt) {
+  var field = evt.target;
+  var form = field.closest ? field.closest("form.record-list-filters") : null;
+  if (!form || field.type === "search" || field.type === "text") return;
+  if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+});
+
+// A sort or page link of a list swaps the table alone (htmx) and changes the address: the
+// filter form keeps the new order (its hidden "sort"), so filtering next does not undo it.
+function medvigilSyncListForms() {
+  var sort = new URLSearchParams(window.location.search).get("sort") || "";
+  document.querySelectorAll("form.record-list-filters").forEach(function (form) {
+    var input = form.querySelector("input[type=hidden][name=sort]");
+    if (!sort) { if (input) input.remove(); return; }
+    if (!input) {
+      input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "sort";
+      form.insertBefore(input, form.firstChild);
+    }
+    input.value = sort;
+  });
+}
+document.body.addEventListener("htmx:pushedIntoHistory", medvigilSyncListForms);
+window.addEventListener("popstate", function () { setTimeout(medvigilSyncListForms, 0); });
 
 // Export links download what the list shows now: a filter applied in place (htmx) has
 // changed the address, not the links rendered with the page.

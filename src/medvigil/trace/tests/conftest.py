@@ -25,13 +25,8 @@ TODAY = dt.date(2026, 3, 2)
 
 
 @pytest.fixture(autouse=True)
-def _english(settings: Any) -> Any:
-    """The tests read messages in English (the msgids), whatever translations are compiled."""
-    from django.utils import translation
-
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
+def _english(english: Any) -> None:
+    """The trace tests read messages in English: the shared `english` fixture (conftest.py)."""
 
 
 def make_gtin(n: int) -> str:

@@ -28,9 +28,9 @@ SALE_DAY = dt.date(2026, 3, 1)
 
 
 @pytest.fixture(autouse=True)
-def _english(settings, tmp_path):
+def _media(settings, tmp_path):
+    """Uploads in a scratch folder (English comes from the trace conftest)."""
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.LANGUAGE_CODE = "en"
 
 
 def bearer(user):

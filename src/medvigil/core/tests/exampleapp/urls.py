@@ -1,19 +1,23 @@
 """Place 4 of 5: pages (included at /exampleapp/ automatically). The list page is a
 declaration of the record view kit (search, filters, sort, pages, CSV/XLSX, the htmx table);
-the record page shows the platform's panels (history, attachments, signatures, destruction)
-with one tag, ``{% record_panels obj %}``."""
+the create and edit pages are the kit's ``create_record`` and ``edit_record`` (service errors
+and the version conflict on the form); the record page shows the platform's panels (history,
+attachments, signatures, destruction) with one tag, ``{% record_panels obj %}``."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.shortcuts import render
-from django.urls import path
-from django.views.decorators.http import require_GET
+from django.urls import path, reverse
+from django.views.decorators.http import require_GET, require_http_methods
 
-from medvigil.core.permissions import get_object_for_user
+from medvigil.core.permissions import can, get_object_for_user, permission_required
+from medvigil.core.records.forms import VersionedModelForm
 from medvigil.core.records.lists import Column, Filter, RecordList
+from medvigil.core.records.views import create_record, edit_record
 
+from . import services
 from .models import Inspection
 
 app_name = "exampleapp"
@@ -34,6 +38,9 @@ class InspectionList(RecordList):
     default_sort = "-number"
     export_name = "inspections"
 
+    def extra_context(self, page: Any) -> dict[str, Any]:
+        return {"can_add": can(self.user, Inspection, "add")}
+
 
 inspection_list = InspectionList.as_view()
 
@@ -48,7 +55,42 @@ def inspection_detail(request: Any, pk: int) -> Any:
     return render(request, "exampleapp/inspection.html", {"obj": obj})
 
 
+class InspectionForm(VersionedModelForm):
+    class Meta:
+        model = Inspection
+        fields = ["title"]
+
+
+@permission_required("exampleapp.add_inspection")
+@require_http_methods(["GET", "POST"])
+def inspection_create(request: Any) -> Any:
+    return create_record(
+        request,
+        InspectionForm(request.POST or None),
+        services.create_inspection,
+        lambda obj: f"Inspection {obj.number} created.",
+        "New inspection",
+        cancel=reverse("exampleapp:inspection_list"),
+    )
+
+
+@permission_required("exampleapp.change_inspection")
+@require_http_methods(["GET", "POST"])
+def inspection_edit(request: Any, pk: int) -> Any:
+    obj = get_object_for_user(request.user, Inspection, "change", pk=pk)
+    return edit_record(
+        request,
+        obj,
+        InspectionForm(request.POST or None, instance=obj),
+        services.update_inspection,
+        lambda o: f"Inspection {o.number} saved.",
+        f"Edit inspection {obj.number}",
+    )
+
+
 urlpatterns = [
     path("inspections/", inspection_list, name="inspection_list"),
+    path("inspections/new/", inspection_create, name="inspection_create"),
+    path("inspections/<int:pk>/edit/", inspection_edit, name="inspection_edit"),
     path("inspections/<int:pk>/", inspection_detail, name="inspection_detail"),
 ]
