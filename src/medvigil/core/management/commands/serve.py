@@ -43,14 +43,26 @@ def cores() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def default_workers() -> int:
+def default_workers(engine: str | None = None) -> int:
     """One web process per core on PostgreSQL; one on SQLite (a single writer)."""
-    return 1 if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") else cores()
+    engine = engine or settings.DATABASES["default"]["ENGINE"]
+    return 1 if engine.endswith("sqlite3") else cores()
 
 
-def gunicorn_argv(
-    *, host: str, port: int, workers: int, threads: int, timeout: int
-) -> list[str]:
+def port_in_use(host: str, port: int) -> bool:
+    """Whether another program listens on host:port already (gunicorn would retry binding
+    for several seconds, then exit: tell the user at once instead)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def gunicorn_argv(*, host: str, port: int, workers: int, threads: int, timeout: int) -> list[str]:
     """The command line of the multi-process web server (gunicorn, gthread workers)."""
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     return [
@@ -131,6 +143,8 @@ class Command(BaseCommand):
                 raise CommandError(
                     "--workers above 1 needs gunicorn (Linux, macOS); use --workers 1."
                 ) from exc
+            if port_in_use(host, port):
+                raise CommandError(f"Port {port} on {host} is in use by another program.")
             web = Supervisor(
                 gunicorn_argv(
                     host=host,
@@ -198,9 +212,7 @@ class Command(BaseCommand):
         while time.monotonic() < deadline:
             proc = web.proc
             if web.restarts or (proc is not None and proc.poll() is not None):
-                raise CommandError(
-                    f"The web server exited with code {proc.returncode} (see above)."
-                )
+                raise CommandError("The web server exited at its start (see above).")
             try:
                 with socket.create_connection((addr, port), timeout=1):
                     return
