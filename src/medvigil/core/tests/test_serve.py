@@ -235,7 +235,7 @@ def test_serve_with_workers_runs_that_many_processes_serves_requests_and_stops_t
         )
         assert m.group(1) == "3" and m.group(2) == "4"
         master = int(m.group(3))
-        next_match(lines, r"MedVigil is at http://127.0.0.1:%d/" % port)
+        next_match(lines, rf"MedVigil is at http://127.0.0.1:{port}/")
         assert wait_for(lambda: len(children_of(master)) == 3, timeout=30), children_of(master)
         workers = children_of(master)
         # the app answers: a page, a static file (WhiteNoise), the API
@@ -273,7 +273,7 @@ def test_a_web_server_that_cannot_start_ends_serve_with_an_error(tmp_path):
         proc, lines = start_serve(tmp_path, "--port", str(port), "--workers", "2", "--no-worker")
         try:
             assert proc.wait(timeout=60) != 0
-            next_match(lines, r"Port %d on 127.0.0.1 is in use" % port, timeout=5)
+            next_match(lines, rf"Port {port} on 127.0.0.1 is in use", timeout=5)
         finally:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)

@@ -208,7 +208,8 @@ class Command(BaseCommand):
         """Wait until the web server accepts connections; fail if it exits first (port in
         use, bad settings) rather than restarting it again and again."""
         deadline = time.monotonic() + timeout
-        addr = "127.0.0.1" if host in ("0.0.0.0", "") else "::1" if host == "::" else host
+        wildcard = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}  # noqa: S104
+        addr = wildcard.get(host, host)
         while time.monotonic() < deadline:
             proc = web.proc
             if web.restarts or (proc is not None and proc.poll() is not None):
