@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 PG_SECONDS = 3.0
-CALIBRATION_TABLE = "bench_calibrate"
+CALIBRATION_TABLE = f"bench_calibrate_{os.getpid()}"  # several runs may share a database
 
 
 def python_loop(n: int = 1_000_000, repeat: int = 3) -> float:

@@ -95,6 +95,9 @@ def main() -> None:
     args = parser.parse_args()
     _environment()
     _prepare(args.fresh, args.chains)
+    import _calibrate
+
+    _calibrate.print_calibration(os.environ["DATABASE_URL"])
     from django.db import connection
 
     from medvigil.core.audit.seal import latest_seal, seal, seal_problems
