@@ -230,13 +230,16 @@ def _wrk(
     finally:
         os.unlink(f.name)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    dist = dict(re.findall(r"^\s+(\d+)%\s+(\S+)$", out, re.M))
+    dist = dict(re.findall(r"^\s+(\d+)%\s+(\S+)\s*$", out, re.M))
     n = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = int(bad.group(1)) if bad else 0
     sock = re.search(r"Socket errors: (.*)", out)
     if sock:
         errors += sum(int(x) for x in re.findall(r"\d+", sock.group(1)))
+    if "50" not in dist or "99" not in dist:  # no request finished in time
+        print(out, file=sys.stderr)
+        return Result(rps, float("nan"), float("nan"), errors, n)
     return Result(rps, _ms(dist["50"]), _ms(dist["99"]), errors, n)
 
 

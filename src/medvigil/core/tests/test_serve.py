@@ -278,3 +278,9 @@ def test_a_web_server_that_cannot_start_ends_serve_with_an_error(tmp_path):
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+
+
+@pytest.mark.django_db
+def test_the_benchmark_floor_view_is_not_reachable_in_the_app(client):
+    """benchmarks/requests.py measures a bare view that only its own settings install."""
+    assert client.get("/bench/floor").status_code == 404
