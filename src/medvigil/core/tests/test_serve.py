@@ -210,6 +210,7 @@ def test_the_default_is_one_process_on_sqlite_and_one_per_core_on_postgresql():
     assert argv[argv.index("--workers") + 1] == "3"
     assert argv[argv.index("--bind") + 1] == "0.0.0.0:8123"
     assert argv[argv.index("--worker-class") + 1] == "gthread"
+    assert "--no-control-socket" in argv  # two servers on one machine must not collide
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")

@@ -90,6 +90,9 @@ def gunicorn_argv(*, host: str, port: int, workers: int, threads: int, timeout: 
         "-",
         "--log-level",
         "warning",
+        # gunicorn 27 opens a control socket at one fixed path per user by default: two
+        # servers (two sites, the tests) would take it from each other; serve needs none
+        "--no-control-socket",
     ]
 
 
