@@ -396,7 +396,7 @@ def main() -> None:
     me = results["/api/v1/me (token)"].rps
     lookup = results["unit lookup by UDI (API, token)"].rps
     print(f"floor (mean of first and last): {floor:,.1f} req/s")
-    print(f"ratio lookup API / raw SQL lookup: {lookup / raw.rps:.2f}")
+    print(f"ratio lookup API / raw SQL lookup: {lookup / raw.rps:.3g}")
     print(f"ratio lookup / floor: {lookup / floor:.2f}")
     print(
         f"ratio list page / me: {results['list page /trace/units/ (session)'].rps / me:.2f}  "
