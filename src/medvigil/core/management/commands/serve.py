@@ -127,14 +127,14 @@ class Command(BaseCommand):
             "--check-interval",
             type=float,
             default=2.0,
-            help="Seconds between checks that the background worker is alive.",
+            help="Seconds between checks that the background worker (and gunicorn) is alive.",
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         workers = opts["workers"] if opts["workers"] is not None else default_workers()
         if workers < 1:
             raise CommandError("--workers must be at least 1.")
-        threads = opts["threads"] or (8 if workers == 1 else 4)
+        threads = opts["threads"] if opts["threads"] is not None else (8 if workers == 1 else 4)
         if threads < 1:
             raise CommandError("--threads must be at least 1.")
         host, port = opts["host"], opts["port"]
@@ -177,10 +177,6 @@ class Command(BaseCommand):
                 worker.start()
                 self.stdout.write(f"Background worker started (pid {worker.pid}).")
             if web is not None:
-                # gunicorn forks the app: no connection of this process may be shared
-                from django.db import connections
-
-                connections.close_all()
                 web.start()
                 self._wait_listening(web, host, port)
                 self.stdout.write(
