@@ -170,6 +170,12 @@ def main() -> None:
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     print(f"database: {engine} {settings.DATABASES['default']['NAME']}")
     print(f"cpus: {os.cpu_count()}, run: {args.seconds:g} s each, rounds: {args.rounds}")
+    import _calibrate
+
+    if engine == "postgresql":
+        _calibrate.print_calibration(os.environ["DATABASE_URL"])
+    else:
+        _calibrate.print_calibration(os.environ.get("CALIBRATE_PG_URL"))
 
     # Rounds are the outer loop and each round runs plain and audited back to back, so a
     # machine that gets busier or quieter during the run affects both sides alike; the

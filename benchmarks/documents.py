@@ -113,6 +113,10 @@ def main() -> None:
     parser.add_argument("--save", metavar="DIR", help="write the PDFs there, to look at them")
     args = parser.parse_args()
     _environment()
+    import _calibrate
+
+    # its database is SQLite; CALIBRATE_PG_URL=postgres://… adds the PostgreSQL figure
+    _calibrate.print_calibration(os.environ.get("CALIBRATE_PG_URL"))
 
     from pypdf import PdfReader
 

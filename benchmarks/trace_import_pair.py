@@ -165,6 +165,10 @@ def main() -> None:
         print(json.dumps(_child(args.child[0], args.child[1], args.rows, kinds)))
         return
     kinds = tuple(k.strip() for k in args.kinds.split(","))
+    import _calibrate
+
+    server = os.environ.get("DATABASE_URL", SERVER).rsplit("/", 1)[0]
+    _calibrate.print_calibration(f"{server}/postgres")
     trees = {"base": str(Path(args.base_src).resolve()), "head": str(ROOT / "src")}
     results: dict[str, list[dict[str, float]]] = {t: [] for t in trees}
     for r in range(1, args.rounds + 1):
