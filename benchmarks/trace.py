@@ -345,8 +345,8 @@ def _audit_units(
 ) -> None:
     """Give every generated unit its create entry and chain head, as an audited import would
     have, so that the import below writes into an audit trail of realistic size (1,000,000
-    entries). Written by the import's own bulk audit path (recorder.record_bulk_create)."""
-    from medvigil.core.audit import audit_context, recorder
+    entries). Written by the import's own bulk audit path (bulk.record_bulk_create)."""
+    from medvigil.core.audit import audit_context, bulk
     from medvigil.trace.models import Product, Unit
 
     products = Product.objects.in_bulk()  # str(unit) names its product
@@ -358,7 +358,7 @@ def _audit_units(
                 values = _unit_values(uid, lot_dates, gtins, holder)
                 values["product"] = products[values.pop("product_id")]
                 units.append(Unit(**values))
-            recorder.record_bulk_create(units)
+            bulk.record_bulk_create(units)
 
 
 # --- measurements -----------------------------------------------------------------------------
@@ -470,7 +470,7 @@ def bench_imports(user: Any, rows: int, runs: int) -> list[str]:
 def bench_import(user: Any, rows: int) -> tuple[float, list[str]]:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from medvigil.core.audit import recorder
+    from medvigil.core.audit import bulk
     from medvigil.core.imports import (
         create_batch,
         get_importer,
@@ -505,14 +505,14 @@ def bench_import(user: Any, rows: int) -> tuple[float, list[str]]:
 
     # the real thing: upload service + process (read, validate, write in one transaction)
     audit_time = [0.0]
-    original = recorder.record_bulk_create
+    original = bulk.record_bulk_create
 
     def timed_record(objs: Any) -> None:
         t = time.perf_counter()
         original(objs)
         audit_time[0] += time.perf_counter() - t
 
-    recorder.record_bulk_create = timed_record
+    bulk.record_bulk_create = timed_record
     try:
         batch = create_batch(
             user=user,
@@ -524,7 +524,7 @@ def bench_import(user: Any, rows: int) -> tuple[float, list[str]]:
         process_batch(batch.pk)
         total = time.perf_counter() - t
     finally:
-        recorder.record_bulk_create = original
+        bulk.record_bulk_create = original
     batch.refresh_from_db()
     assert batch.status == "imported", (batch.status, batch.message, batch.errors_preview[:3])
     rate = rows / total

@@ -160,7 +160,7 @@ IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 if IS_POSTGRES:
     # Django's cursors bind parameters client-side and never prepare. The audit trail's
     # create statement is run through a cursor that asks for preparation explicitly
-    # (core.audit.recorder._prepared_cursor); psycopg honours that only when a threshold is
+    # (core.audit.fastpath._prepared_cursor); psycopg honours that only when a threshold is
     # set, and this one is never reached by counting.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 2**31 - 1)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

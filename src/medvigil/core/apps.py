@@ -20,7 +20,7 @@ class CoreConfig(AppConfig):
 
         autodiscover_importers()
         # Record destruction (PLAT-5): nav entry and the approvers' My-work items.
-        from .views_retention import register_ui as register_retention_ui
+        from .retention.views import register_ui as register_retention_ui
 
         register_retention_ui()
         # Market calendars and deadline rules (PLAT-7): pages, My-work item, seeding.

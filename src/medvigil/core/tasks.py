@@ -81,7 +81,7 @@ def send_notification_email(notification_id: int) -> None:
     from django.utils.translation import gettext as _
 
     from .models import Notification
-    from .notify import user_language
+    from .notifications.services import user_language
 
     n = Notification.objects.select_related("user").filter(pk=notification_id).first()
     if n is None or n.emailed_at is not None or not n.user.email or not n.user.is_active:
@@ -115,8 +115,8 @@ def send_notification_email(notification_id: int) -> None:
 
 @audited_task(periodic=crontab(minute="*/5"))
 def check_deadlines() -> None:
-    """Every 5 minutes: due-soon, overdue and escalation alerts (core.deadlines)."""
-    from .deadlines import check_deadlines as run_checks
+    """Every 5 minutes: due-soon, overdue and escalation alerts (core.calendar.deadlines)."""
+    from .calendar.deadlines import check_deadlines as run_checks
 
     result = run_checks()
     if result.total_sent or result.failed_sources:

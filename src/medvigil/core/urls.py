@@ -1,14 +1,12 @@
 from django.urls import path
 
-from . import (
-    views_attachments,
-    views_audit,
-    views_imports,
-    views_notifications,
-    views_records,
-    views_retention,
-)
+from . import views_records
+from .attachments import views as views_attachments
+from .audit import views as views_audit
 from .calendar import views as views_calendar
+from .imports import views as views_imports
+from .notifications import views as views_notifications
+from .retention import views as views_retention
 
 urlpatterns: list = [
     # notifications (PLAT-8)

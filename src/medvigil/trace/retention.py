@@ -1,5 +1,5 @@
 """Retention rules of the traceability records (TRC-9, PLAT-5): data with its citation,
-declared by TraceConfig and created on migrate by core.retention.ensure_retention_rules."""
+declared by TraceConfig and created on migrate by core.retention.services.ensure_retention_rules."""
 
 from __future__ import annotations
 

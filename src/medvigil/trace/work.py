@@ -150,8 +150,9 @@ def registration_items(user: Any) -> Iterable[WorkItem]:
 
 
 def deadline_source(now: dt.datetime) -> Iterable[Any]:
-    """Deadlines for core.deadlines: registrations (quality) and licences (account owner)."""
-    from medvigil.core.deadlines import Deadline
+    """Deadlines for core.calendar.deadlines: registrations (quality) and licences (account
+    owner)."""
+    from medvigil.core.calendar.deadlines import Deadline
 
     today = timezone.localtime(now).date()
     quality = _quality_users()

@@ -35,7 +35,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .recorder import _key
+from .hashing import _key
 
 log = logging.getLogger(__name__)
 

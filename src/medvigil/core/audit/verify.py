@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 
-from .recorder import chain_mac, entry_hash
+from .hashing import chain_mac, entry_hash
 
 
 @dataclass

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from medvigil.core.models.audit import AuditedModel
+from medvigil.core.audit.models import AuditedModel
 
 HOLIDAY = "holiday"
 WORKDAY = "workday"

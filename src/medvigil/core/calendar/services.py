@@ -10,7 +10,6 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
@@ -22,6 +21,7 @@ from django.utils.translation import gettext as _
 from medvigil.core.audit import audit_context
 from medvigil.core.permissions import require
 
+from ..types import Actor
 from .models import HOLIDAY, WORKDAY, CalendarYear, MarketCalendar
 from .working import invalidate
 
@@ -120,7 +120,7 @@ def enter_year(
     year: int,
     days_text: str,
     *,
-    by: Any,
+    by: Actor,
     reason: str,
     source: str,
 ) -> YearResult:
@@ -184,7 +184,7 @@ def unregister_deadline_model(model: type[models.Model]) -> None:
 
 
 def deadline_models() -> list[type[models.Model]]:
-    from medvigil.core.clock import DeadlineFields
+    from medvigil.core.calendar.clock import DeadlineFields
 
     found = [m for m in apps.get_models() if issubclass(m, DeadlineFields) and not m._meta.abstract]
     return found + [m for m in _extra_models if m not in found]

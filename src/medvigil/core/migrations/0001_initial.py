@@ -2,8 +2,8 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import medvigil.core.models.attachments
-import medvigil.core.models.imports
+import medvigil.core.attachments.models
+import medvigil.core.imports.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -104,7 +104,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('version', models.PositiveIntegerField(default=1, editable=False)),
                 ('object_id', models.CharField(max_length=64)),
-                ('file', models.FileField(max_length=300, upload_to=medvigil.core.models.attachments.attachment_path)),
+                ('file', models.FileField(max_length=300, upload_to=medvigil.core.attachments.models.attachment_path)),
                 ('original_name', models.CharField(max_length=255, verbose_name='file name')),
                 ('content_type_header', models.CharField(blank=True, max_length=120)),
                 ('size', models.PositiveBigIntegerField(verbose_name='size')),
@@ -171,7 +171,7 @@ class Migration(migrations.Migration):
                 ('version', models.PositiveIntegerField(default=1, editable=False)),
                 ('number', models.CharField(max_length=40, unique=True, verbose_name='number')),
                 ('kind', models.CharField(max_length=40, verbose_name='kind')),
-                ('file', models.FileField(max_length=300, upload_to=medvigil.core.models.imports.import_file_path, verbose_name='file')),
+                ('file', models.FileField(max_length=300, upload_to=medvigil.core.imports.models.import_file_path, verbose_name='file')),
                 ('original_name', models.CharField(max_length=255, verbose_name='file name')),
                 ('size', models.PositiveBigIntegerField(default=0, verbose_name='size')),
                 ('sha256', models.CharField(blank=True, max_length=64)),
@@ -182,7 +182,7 @@ class Migration(migrations.Migration):
                 ('error_count', models.PositiveIntegerField(default=0, verbose_name='errors')),
                 ('message', models.TextField(blank=True, verbose_name='message')),
                 ('errors_preview', models.JSONField(blank=True, default=list)),
-                ('error_report', models.FileField(blank=True, max_length=300, upload_to=medvigil.core.models.imports.import_report_path, verbose_name='error report')),
+                ('error_report', models.FileField(blank=True, max_length=300, upload_to=medvigil.core.imports.models.import_report_path, verbose_name='error report')),
                 ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='created')),
                 ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='started')),
                 ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished')),

@@ -1,8 +1,7 @@
 """Platform models. One module per concern; this package re-exports them for Django."""
 
-from ..calendar.models import CalendarYear, MarketCalendar
-from .attachments import Attachment
-from .audit import (
+from ..attachments.models import Attachment
+from ..audit.models import (
     ANY_VERSION,
     AuditChain,
     AuditedModel,
@@ -12,11 +11,12 @@ from .audit import (
     AuditSealedHead,
     ConflictError,
 )
-from .imports import ImportBatch
-from .notifications import DeadlineAlert, Notification
-from .numbering import NumberingScheme, Sequence
-from .retention import DestructionRequest, RetentionRule
-from .signatures import Signature
+from ..calendar.models import CalendarYear, MarketCalendar
+from ..imports.models import ImportBatch
+from ..notifications.models import DeadlineAlert, Notification
+from ..numbering.models import NumberingScheme, Sequence
+from ..retention.models import DestructionRequest, RetentionRule
+from ..signatures.models import Signature
 
 __all__ = [
     "ANY_VERSION",

@@ -19,7 +19,7 @@ Put the mixins before the base class::
         def can_close(self) -> bool:  # a guard: the service checks it, the page asks it
             return self.can_transition(Status.CLOSED) and bool(self.conclusion)
 
-"Never destroyed" is one rule, :func:`medvigil.core.models.audit.guard_destroy`, applied to
+"Never destroyed" is one rule, :func:`medvigil.core.audit.models.guard_destroy`, applied to
 every delete of an audited record (one by one and in bulk).
 """
 
@@ -34,7 +34,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..models.audit import AuditedModel, guard_destroy
+from ..audit.models import AuditedModel, guard_destroy
 
 __all__ = [
     "CreatedAtMixin",
@@ -69,7 +69,7 @@ class NumberedMixin(models.Model):
     @classmethod
     def next_number(cls) -> str:
         """Take the next number (inside the transaction that creates the record)."""
-        from ..numbering import next_number
+        from ..numbering.services import next_number
 
         return next_number(
             cls.numbering_type or str(cls._meta.model_name), prefix=cls.numbering_prefix

@@ -142,7 +142,7 @@ class DomainApp(AppConfig):
 
 def load_domain_app(app: DomainApp) -> None:
     """Register everything `app` declares (called from its ready(); idempotent)."""
-    from ..deadlines import register_deadline_source
+    from ..calendar.deadlines import register_deadline_source
     from ..registry import register_nav, register_timeline_provider, register_work
 
     for item in app.nav:
@@ -172,7 +172,7 @@ def load_domain_app(app: DomainApp) -> None:
 
 def ensure_app_retention_rules(sender: DomainApp, **kwargs: Any) -> None:
     """post_migrate (also re-run after a test flush): create the app's missing rules."""
-    from ..retention import ensure_retention_rules
+    from ..retention.services import ensure_retention_rules
 
     ensure_retention_rules(sender.label, sender.retention_rules)
 

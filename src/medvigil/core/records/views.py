@@ -122,7 +122,7 @@ def signed_action(
     """One signed transition of `obj` (a POST from ``{% signature_dialog %}``), the same on
     every page:
 
-    - the password (+ comment) comes from :class:`~medvigil.core.signatures.SignatureForm`;
+    - the password (+ comment) comes from :class:`~medvigil.core.signatures.services.SignatureForm`;
       the posted ``version`` is checked first (a stale page gets the conflict message);
     - ``perform(password, comment)`` is the service: it re-checks the password through
       ``core.signatures`` (axes counts a wrong one like a failed login) with `meaning`, makes
@@ -140,7 +140,7 @@ def signed_action(
     from django.template.loader import render_to_string
     from django.urls import reverse
 
-    from medvigil.core.signatures import SignatureError, SignatureForm
+    from medvigil.core.signatures.services import SignatureError, SignatureForm
 
     form = SignatureForm(request.POST, comment_required=comment_required)
     posted_meaning = request.POST.get("meaning")

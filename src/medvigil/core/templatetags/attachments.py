@@ -20,7 +20,7 @@ def panel_context(
     message: str = "",
     error: str = "",
 ) -> dict[str, Any]:
-    from ..attachments import (
+    from ..attachments.services import (
         allowed_extensions,
         attachments_for,
         can_upload,
@@ -36,7 +36,7 @@ def panel_context(
     for att in items:
         att.user_can_void = can_void(user, att)  # type: ignore[attr-defined]
     if form is None:
-        from ..views_attachments import AttachmentForm
+        from ..attachments.views import AttachmentForm
 
         form = AttachmentForm()
     return {

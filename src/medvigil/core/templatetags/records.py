@@ -8,7 +8,7 @@
 - ``{% signature_dialog form_action meaning %}`` — the password (+ comment) dialog every
   approval and closure posts from. Options: ``dialog_id``, ``title``, ``button`` (label of
   a button that opens it; omit to place your own ``data-bs-toggle="modal"`` trigger),
-  ``button_class``, ``form`` (a bound :class:`~medvigil.core.signatures.SignatureForm` with
+  ``button_class``, ``form`` (a bound :class:`~medvigil.core.signatures.services.SignatureForm` with
   errors: the dialog then opens by itself), ``comment_required``, ``comment_label``,
   ``submit_label``, ``version`` (posted back for the optimistic version check), ``text``
   (a sentence saying what is being signed).
@@ -265,7 +265,7 @@ def history_panel(context: Any, obj: Any, object_id: Any = None) -> dict[str, An
 
 
 def signatures_context(obj: Any) -> dict[str, Any]:
-    from ..signatures import STATE_LABELS, content_hash, signatures_for, signed_content
+    from ..signatures.services import STATE_LABELS, content_hash, signatures_for, signed_content
 
     current = content_hash(signed_content(obj))
     items = []
@@ -283,7 +283,7 @@ def signatures_panel(obj: Any) -> dict[str, Any]:
 @register.simple_tag
 def signature_lines(obj: Any) -> list[str]:
     """``{% signature_lines obj as lines %}`` for printable documents."""
-    from ..signatures import signature_lines as lines
+    from ..signatures.services import signature_lines as lines
 
     return lines(obj)
 
@@ -308,7 +308,7 @@ def signature_dialog_context(
     text: Any = None,
 ) -> dict[str, Any]:
     from ..models import Signature
-    from ..signatures import SignatureForm
+    from ..signatures.services import SignatureForm
 
     meaning_value = str(getattr(meaning, "value", meaning))
     labels = dict(Signature.Meaning.choices)
@@ -352,7 +352,7 @@ def prepared_signature_dialog(dialog: dict[str, Any]) -> dict[str, Any]:
 
 @register.inclusion_tag("core/retention/_destruction_button.html", takes_context=True)
 def destruction_button(context: Any, obj: Any) -> dict[str, Any]:
-    from ..retention import REQUEST_PERM, is_destroyable_type
+    from ..retention.services import REQUEST_PERM, is_destroyable_type
 
     request = context.get("request")
     user = getattr(request, "user", None)

@@ -381,7 +381,7 @@ def test_conflict_permission_and_django_validation_errors_use_the_shape():
     err = assert_error(r, 422, "validation_error")
     assert err["message"] == "The licence has expired."
     assert err["fields"] == {"__all__": ["The licence has expired."]}
-    from medvigil.core.models.audit import RegulatedDeleteError
+    from medvigil.core.audit.models import RegulatedDeleteError
 
     assert_error(api.on_exception(_api_request(), RegulatedDeleteError()), 403, "permission_denied")
 

@@ -15,7 +15,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from medvigil.accounts.models import Department
-from medvigil.core.attachments import attach, void_attachment
+from medvigil.core.attachments.services import attach, void_attachment
 from medvigil.core.audit import audit_context
 from medvigil.core.models import Attachment, AuditEntry, DestructionRequest
 

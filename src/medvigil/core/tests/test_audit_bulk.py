@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 
 from medvigil.accounts.models import Department
 from medvigil.core.audit import audit_context
-from medvigil.core.audit.recorder import COPY_MIN_ROWS
+from medvigil.core.audit.bulk import COPY_MIN_ROWS
 from medvigil.core.audit.verify import verify_trail
 from medvigil.core.models import AuditChain, AuditEntry
 
@@ -48,7 +48,7 @@ def test_large_bulk_create_with_a_duplicate_changes_nothing():
 
 def test_bulk_entries_hash_exactly_like_single_entries(quality_user):
     """The import's spliced payload must be byte-for-byte entry_payload() of the stored row."""
-    from medvigil.core.audit.recorder import entry_hash
+    from medvigil.core.audit.hashing import entry_hash
 
     with audit_context(actor=quality_user, source="import", reason='引号 "quoted" 原因\\n'):
         made = Department.objects.bulk_create(

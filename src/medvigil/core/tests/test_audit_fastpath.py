@@ -9,7 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from medvigil.accounts.models import Department
-from medvigil.core.audit import recorder
+from medvigil.core.audit import bulk, fastpath, recorder
 from medvigil.core.audit.verify import verify_trail
 from medvigil.core.models import AuditChain, AuditEntry
 
@@ -110,15 +110,15 @@ def test_on_postgresql_the_record_and_its_first_entry_are_one_statement():
 def test_reserved_keys_rise_in_creation_order_within_a_process_even_around_a_bulk_copy():
     first = Department.objects.create(code="k1", name_zh="一", name_en="one")
     second = Department.objects.create(code="k2", name_zh="二", name_en="two")
-    bulk = Department.objects.bulk_create(
+    made = Department.objects.bulk_create(
         [
             Department(code=f"b{i}", name_zh=f"批{i}", name_en=f"B{i}")
-            for i in range(recorder.COPY_MIN_ROWS)
+            for i in range(bulk.COPY_MIN_ROWS)
         ]
     )
     third = Department.objects.create(code="k3", name_zh="三", name_en="three")
-    assert first.pk < second.pk < min(b.pk for b in bulk)
-    assert third.pk > max(b.pk for b in bulk)
+    assert first.pk < second.pk < min(b.pk for b in made)
+    assert third.pk > max(b.pk for b in made)
     assert verify_trail().ok
 
 
@@ -139,9 +139,9 @@ def test_a_refused_create_leaves_no_record_no_entry_and_no_key_on_the_instance()
 
 @postgres_only
 def test_a_reserved_key_whose_chain_exists_still_gets_a_correct_chain(monkeypatch):
-    key = recorder.reserved_key(Department, "default")
+    key = fastpath.reserved_key(Department, "default")
     recorder.append(Department, key, "event", {"event": [None, "left over"]})
-    monkeypatch.setattr(recorder, "reserved_key", lambda model, using: key)
+    monkeypatch.setattr(fastpath, "reserved_key", lambda model, using: key)
     d = Department.objects.create(code="reuse", name_zh="复用", name_en="reuse")
     assert d.pk == key
     head, entries = chain_of(Department, key)

@@ -181,7 +181,7 @@ def test_the_seal_file_reveals_a_restored_older_database_until_the_restore_is_ac
 
 
 def _head_at(obj, seq):
-    from medvigil.core.audit.recorder import chain_mac
+    from medvigil.core.audit.hashing import chain_mac
 
     entry = next(e for e in entries_for(obj) if e.seq == seq)
     ct = ContentType.objects.get_for_model(obj)

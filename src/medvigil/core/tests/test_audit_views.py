@@ -301,8 +301,8 @@ def test_record_link_opens_the_record_or_else_its_history(
 ):
     from django.core.files.base import ContentFile
 
+    from medvigil.core.audit.views import record_urls
     from medvigil.core.models import ImportBatch
-    from medvigil.core.views_audit import record_urls
 
     settings.MEDIA_ROOT = tmp_path
     c = client_for(auditor)

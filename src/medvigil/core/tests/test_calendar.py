@@ -23,12 +23,12 @@ from django.test.utils import CaptureQueriesContext, isolate_apps
 from django.urls import reverse
 
 from medvigil.core.calendar import services, working
+from medvigil.core.calendar.clock import DeadlineFields, DeadlineFlag
 from medvigil.core.calendar.models import CalendarYear, MarketCalendar
 from medvigil.core.calendar.rules import compute
 from medvigil.core.calendar.seed import ensure_calendars, seed_years
 from medvigil.core.calendar.views import missing_year_items
 from medvigil.core.calendar.working import YearNotLoaded, get_calendar
-from medvigil.core.clock import DeadlineFields, DeadlineFlag
 from medvigil.core.models import AuditedModel, AuditEntry
 
 pytestmark = [pytest.mark.req("PLAT-7"), pytest.mark.django_db]

@@ -23,8 +23,7 @@ from hypothesis import given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
-from medvigil.core.calendar.working import CalendarNotFound, YearNotLoaded
-from medvigil.core.clock import (
+from medvigil.core.calendar.clock import (
     Clock,
     DeadlineFields,
     add_business_time,
@@ -35,6 +34,7 @@ from medvigil.core.clock import (
     is_working_day,
     next_opening,
 )
+from medvigil.core.calendar.working import CalendarNotFound, YearNotLoaded
 
 # The working days are read from the market calendars in the database (seeded on migrate).
 pytestmark = [pytest.mark.req("PLAT-7"), pytest.mark.django_db]

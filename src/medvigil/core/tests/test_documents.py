@@ -16,7 +16,7 @@ from medvigil.conftest import PASSWORD
 from medvigil.core.documents import pdf_response, render_pdf, safe_filename, table_chunks
 from medvigil.core.documents.service import FONT_FILE
 from medvigil.core.models import Signature
-from medvigil.core.signatures import sign
+from medvigil.core.signatures.services import sign
 
 pytestmark = pytest.mark.django_db
 

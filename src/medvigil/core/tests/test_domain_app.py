@@ -21,15 +21,19 @@ from django.urls import resolve, reverse
 
 import medvigil
 from medvigil.conftest import PASSWORD
-from medvigil.core.attachments import attach
+from medvigil.core.attachments.services import attach
 from medvigil.core.audit import audit_context
-from medvigil.core.deadlines import deadline_sources
+from medvigil.core.audit.models import RegulatedDeleteError
+from medvigil.core.calendar.deadlines import deadline_sources
 from medvigil.core.models import AuditEntry, RetentionRule
-from medvigil.core.models.audit import RegulatedDeleteError
 from medvigil.core.records.domain import DomainApp
 from medvigil.core.registry import nav_for, work_for
-from medvigil.core.retention import approve_destruction, explain_retention, request_destruction
-from medvigil.core.signatures import sign, signature_matches, signatures_for
+from medvigil.core.retention.services import (
+    approve_destruction,
+    explain_retention,
+    request_destruction,
+)
+from medvigil.core.signatures.services import sign, signature_matches, signatures_for
 from medvigil.core.tests.exampleapp import services
 from medvigil.core.tests.exampleapp.models import Inspection
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from medvigil.accounts.models import APIToken, Department
 from medvigil.core import imports, tasks
+from medvigil.core.imports import leases
 from medvigil.core.models import AuditEntry, ImportBatch
 
 from .test_imports import GOOD, DepartmentImporter, csv_bytes, upload
@@ -38,7 +39,7 @@ def left_running(user, status, heartbeat_age_s):
     """A batch as a killed worker leaves it: running, its heartbeat `heartbeat_age_s` old."""
     batch = upload(user, csv_bytes(GOOD))  # imported; then put back as a dead worker left it
     seen = timezone.now() - dt.timedelta(seconds=heartbeat_age_s)
-    imports._plain(ImportBatch).filter(pk=batch.pk).update(
+    leases._plain(ImportBatch).filter(pk=batch.pk).update(
         status=status, heartbeat_at=seen, finished_at=None, created_rows=0
     )
     batch.refresh_from_db()
@@ -68,7 +69,7 @@ def test_a_worker_killed_mid_write_saves_nothing_and_the_periodic_job_fails_the_
     assert batch.heartbeat_at is not None
 
     assert imports.fail_lost_imports() == []  # the lease has not expired yet
-    imports._plain(ImportBatch).filter(pk=batch.pk).update(
+    leases._plain(ImportBatch).filter(pk=batch.pk).update(
         heartbeat_at=timezone.now() - dt.timedelta(seconds=61)
     )
     tasks.fail_lost_imports()  # the periodic job (run inline in tests)
@@ -110,7 +111,7 @@ def test_live_pending_and_finished_batches_are_left_alone(importer_user):
     alive = left_running(importer_user, ImportBatch.Status.IMPORTING, heartbeat_age_s=30)
     pending = left_running(importer_user, ImportBatch.Status.PENDING, heartbeat_age_s=9999)
     done = upload(importer_user, csv_bytes([GOOD[0], ["d9", "九部", "Nine", "1"]]))
-    imports._plain(ImportBatch).filter(pk=done.pk).update(
+    leases._plain(ImportBatch).filter(pk=done.pk).update(
         heartbeat_at=timezone.now() - dt.timedelta(days=1)
     )
     lost = left_running(importer_user, ImportBatch.Status.VALIDATING, heartbeat_age_s=61)
@@ -132,7 +133,7 @@ def test_a_writer_whose_batch_was_marked_lost_meanwhile_commits_nothing(importer
     def slow_then_marked_lost(self, items, progress):
         done = real_save(self, items, progress)
         # another process's lease check, as it would have committed meanwhile
-        imports._plain(ImportBatch).filter(pk=self.batch.pk).update(
+        leases._plain(ImportBatch).filter(pk=self.batch.pk).update(
             status=ImportBatch.Status.FAILED, message=str(imports.LOST_MESSAGE)
         )
         return done
@@ -201,7 +202,7 @@ def test_on_postgresql_a_batch_failed_by_another_process_while_it_was_writing_co
         assert entered.wait(30)
         batch = ImportBatch.objects.get()
         assert batch.status == ImportBatch.Status.IMPORTING
-        imports._plain(ImportBatch).filter(pk=batch.pk).update(
+        leases._plain(ImportBatch).filter(pk=batch.pk).update(
             heartbeat_at=timezone.now() - dt.timedelta(seconds=61)
         )
         assert imports.fail_lost_imports() == [batch.number]

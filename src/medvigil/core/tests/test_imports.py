@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -33,6 +34,7 @@ from medvigil.core.imports import (
     run_importer,
     stored_errors,
 )
+from medvigil.core.imports import services as import_services
 from medvigil.core.models import AuditEntry, ImportBatch
 
 pytestmark = [pytest.mark.req("PLAT-10")]
@@ -128,7 +130,7 @@ def test_csv_import_creates_every_row_and_audits_it_as_one_batch(importer_user):
     batch = upload(importer_user, csv_bytes(GOOD))
     assert batch.status == ImportBatch.Status.IMPORTED, batch.errors_preview
     assert batch.number.startswith("IMP-")
-    assert batch.file.path.startswith(str(imports.settings.MEDIA_ROOT))
+    assert batch.file.path.startswith(str(settings.MEDIA_ROOT))
     assert (batch.total_rows, batch.created_rows, batch.processed_rows) == (3, 3, 3)
     d1, d2, d3 = (Department.objects.get(code=c) for c in ("d1", "d2", "d3"))
     assert (d1.active, d2.active, d3.active) == (True, False, True)
@@ -246,7 +248,7 @@ def test_garbage_file_fails_cleanly(importer_user):
 @pytest.mark.django_db
 def test_progress_numbers_are_published_while_validating(importer_user, monkeypatch):
     seen = []
-    original = imports._plain
+    original = import_services._plain
 
     def spy(model):
         qs = original(model)
@@ -264,7 +266,7 @@ def test_progress_numbers_are_published_while_validating(importer_user, monkeypa
 
         return Q()
 
-    monkeypatch.setattr(imports, "_plain", spy)
+    monkeypatch.setattr(import_services, "_plain", spy)
     rows = [GOOD[0]] + [[f"p{i}", f"部{i}", f"D{i}", "1"] for i in range(1200)]
     batch = upload(importer_user, csv_bytes(rows))
     assert batch.status == ImportBatch.Status.IMPORTED

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from medvigil.core.i18n import Msg, gettext_msg, render, to_data, validation_messages
 from medvigil.core.models import ImportBatch, Notification
-from medvigil.core.notify import notify
+from medvigil.core.notifications.services import notify
 
 from .test_imports import csv_bytes, upload
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy
 
 from medvigil.core.models import Notification
-from medvigil.core.notify import notify
+from medvigil.core.notifications.services import notify
 from medvigil.core.tasks import send_notification_email
 
 pytestmark = [pytest.mark.django_db, pytest.mark.req("PLAT-8")]

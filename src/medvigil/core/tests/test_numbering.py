@@ -17,7 +17,7 @@ from django.db import connection, transaction
 
 from medvigil.accounts.models import Department
 from medvigil.core.models import NumberingScheme, Sequence
-from medvigil.core.numbering import next_number, validate_pattern
+from medvigil.core.numbering.services import next_number, validate_pattern
 
 pytestmark = pytest.mark.req("PLAT-4")
 

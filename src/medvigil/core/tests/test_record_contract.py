@@ -22,8 +22,8 @@ from django.apps import apps
 from django.db import models
 
 from medvigil.core.audit import audit_context
+from medvigil.core.audit.models import RegulatedDeleteError
 from medvigil.core.models import AuditedModel, AuditedQuerySet
-from medvigil.core.models.audit import RegulatedDeleteError
 from medvigil.core.records.contract import NumberedMixin, RegulatedRecord, VoidableMixin
 from medvigil.core.records.hooks import HOOKS, RecordHooks, hook
 

@@ -15,7 +15,7 @@ from medvigil.accounts.models import Department
 from medvigil.conftest import PASSWORD
 from medvigil.core.audit.verify import verify_trail
 from medvigil.core.models import AuditEntry, DestructionRequest, RetentionRule, Signature
-from medvigil.core.retention import (
+from medvigil.core.retention.services import (
     add_years,
     approve_destruction,
     explain_retention,
@@ -23,8 +23,8 @@ from medvigil.core.retention import (
     request_destruction,
     retention_until,
 )
-from medvigil.core.signatures import SignatureError, signature_matches
-from medvigil.core.views_retention import pending_destructions
+from medvigil.core.retention.views import pending_destructions
+from medvigil.core.signatures.services import SignatureError, signature_matches
 
 pytestmark = [pytest.mark.django_db]
 
@@ -446,7 +446,7 @@ def test_rows_deleted_with_the_record_are_counted_and_the_trail_verifies(
     """A former employee's account after its retention: its notifications (CASCADE) and
     role links go with it; the destruction event counts them."""
     from medvigil.accounts.models import User
-    from medvigil.core.notify import notify
+    from medvigil.core.notifications.services import notify
 
     with time_machine.travel(OLD, tick=False):
         leaver = make_user("leaver", "sales")

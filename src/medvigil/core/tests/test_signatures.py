@@ -19,7 +19,7 @@ from medvigil.conftest import PASSWORD
 from medvigil.core.audit import audit_context
 from medvigil.core.audit.verify import verify_trail
 from medvigil.core.models import AuditEntry, Signature
-from medvigil.core.signatures import (
+from medvigil.core.signatures.services import (
     SignatureError,
     apply_signature,
     check_signer,
@@ -234,7 +234,7 @@ def test_signatures_panel_shows_name_meaning_time_and_match_badge(quality_user, 
 
 @pytest.mark.req("PLAT-3")
 def test_signature_dialog_renders_password_comment_meaning_and_errors():
-    from medvigil.core.signatures import SignatureForm
+    from medvigil.core.signatures.services import SignatureForm
 
     tpl = Template(
         '{% load records %}{% signature_dialog "/x/approve/" "approved" button="Approve" %}'

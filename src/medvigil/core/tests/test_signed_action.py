@@ -19,7 +19,7 @@ from medvigil.accounts.models import Department
 from medvigil.conftest import PASSWORD
 from medvigil.core.models import Signature
 from medvigil.core.records.views import signed_action
-from medvigil.core.signatures import sign, signatures_for
+from medvigil.core.signatures.services import sign, signatures_for
 from medvigil.core.templatetags.records import signature_dialog_context
 
 pytestmark = [pytest.mark.django_db, pytest.mark.req("PLAT-3")]

@@ -14,9 +14,9 @@ from django.db import connection
 from huey.contrib.djhuey import HUEY
 
 from medvigil.accounts.models import Department
-from medvigil.core import deadlines as deadlines_module
 from medvigil.core.audit import audit_context
-from medvigil.core.deadlines import (
+from medvigil.core.calendar import deadlines as deadlines_module
+from medvigil.core.calendar.deadlines import (
     Deadline,
     check_deadlines,
     register_deadline_source,
@@ -223,7 +223,7 @@ def test_a_deadline_without_recipients_is_not_claimed(make_user, open_deadlines)
 def test_a_failed_send_releases_the_claim_for_the_next_run(make_user, open_deadlines, monkeypatch):
     owner = make_user("owner")
     open_deadlines.append(Deadline("retry", "X", "/x/", DUE, users=[owner]))
-    import medvigil.core.notify as notify_module
+    import medvigil.core.notifications.services as notify_module
 
     real = notify_module.notify
 

@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from medvigil.core.retention import explain_retention
+from medvigil.core.retention.services import explain_retention
 from medvigil.trace import services
 from medvigil.trace.models import RiskClass
 from medvigil.trace.queries import backward_trace, drill_summary, forward_trace
@@ -124,7 +124,7 @@ def test_drill_percentage_and_record(world, quality_user):
 @pytest.mark.req("TRC-8")
 def test_drill_completion_is_signed(transactional_db, quality_user):
     from medvigil.conftest import PASSWORD
-    from medvigil.core.signatures import SignatureError, signatures_for
+    from medvigil.core.signatures.services import SignatureError, signatures_for
 
     pump = product("P-1")
     the_lot = lot(pump, "L1")

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from medvigil.core.audit import audit_context
-from medvigil.core.deadlines import Deadline
+from medvigil.core.calendar.deadlines import Deadline
 from medvigil.core.imports import Column, Importer, register
 from medvigil.core.permissions import require, scope_for_user
 from medvigil.core.registry import WorkItem

@@ -1,0 +1,238 @@
+"""The bulk path: entries for many records at once (``bulk_create`` with COPY on
+PostgreSQL, executemany elsewhere) and audited queryset ``update`` / ``bulk_update``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.utils import timezone
+
+from .context import current_context
+from .fastpath import _drop_reserved_keys
+from .hashing import chain_mac
+from .recorder import (
+    _CHAIN_FIELDS,
+    _ENTRY_FIELDS,
+    _Creations,
+    _ct,
+    _fields,
+    _label,
+    _new_entry,
+    _repr,
+    _require_reason,
+)
+from .values import diff, snapshot
+
+
+def record_bulk_create(objs: Sequence[models.Model]) -> None:
+    """Entries and chain heads for freshly inserted rows, written with COPY on PostgreSQL
+    (executemany elsewhere)."""
+    from ..models import AuditChain, AuditEntry
+
+    objs = list(objs)
+    if not objs:
+        return
+    if any(o.pk is None for o in objs):
+        raise ValidationError("bulk_create on this database did not return primary keys.")
+    creations = _Creations(type(objs[0]))
+    entry_rows = []
+    chain_rows = []
+    for o in objs:
+        entry_row, head_row = creations.rows(o, creations.values(o)[1])
+        entry_rows.append(entry_row)
+        chain_rows.append(head_row)
+    _bulk_insert(AuditEntry, _ENTRY_FIELDS, entry_rows)
+    _bulk_insert(AuditChain, _CHAIN_FIELDS, chain_rows)
+
+
+COPY_MIN_ROWS = 200  # below this, Django's multi-row INSERT is as fast
+
+
+_COPY_PLAIN = (
+    models.CharField,
+    models.TextField,
+    models.IntegerField,
+    models.BigIntegerField,
+    models.PositiveIntegerField,
+    models.PositiveBigIntegerField,
+    models.PositiveSmallIntegerField,
+    models.SmallIntegerField,
+    models.BooleanField,
+    models.DecimalField,
+    models.ForeignKey,
+    models.AutoField,
+    models.BigAutoField,
+)
+
+
+@lru_cache(maxsize=64)
+def _copy_plan(model: type[models.Model]) -> tuple[tuple[str, Any], ...]:
+    """(attname, field or None) per column: values psycopg adapts as they are (strings,
+    numbers, booleans, keys, and dates without auto_now) skip Django's per-value preparation."""
+    plan = []
+    for f in model._meta.concrete_fields:
+        plain = isinstance(f, _COPY_PLAIN) or (
+            isinstance(f, models.DateField)
+            and not isinstance(f, models.DateTimeField)
+            and not (f.auto_now or f.auto_now_add)
+        )
+        plan.append((f.attname, None if plain else f))
+    return tuple(plan)
+
+
+def copy_insert(model: type[models.Model], objs: list[models.Model], using: str) -> bool:
+    """Insert many new rows of a regulated model with COPY on PostgreSQL (the import's hot
+    path): primary keys are taken from the table's sequence first, so the audit entries can
+    point at them. Returns False (nothing done) where this path does not apply."""
+    conn = connections[using]
+    meta = model._meta
+    if (
+        conn.vendor != "postgresql"
+        or len(objs) < COPY_MIN_ROWS
+        or meta.parents
+        or not isinstance(meta.pk, models.AutoField | models.BigAutoField)
+    ):
+        return False
+    qn = conn.ops.quote_name
+    fields = list(meta.concrete_fields)
+    need_ids = [o for o in objs if o.pk is None]
+    with conn.cursor() as cursor:
+        if need_ids:
+            _drop_reserved_keys(model, using)
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [meta.db_table, meta.pk.column, len(need_ids)],
+            )
+            for obj, (new_id,) in zip(need_ids, cursor.fetchall(), strict=True):
+                obj.pk = new_id
+        plan = _copy_plan(model)
+        rows = [
+            [
+                getattr(o, att) if f is None else f.get_db_prep_save(f.pre_save(o, True), conn)
+                for att, f in plan
+            ]
+            for o in objs
+        ]
+        cols = ", ".join(qn(f.column) for f in fields)
+        with (
+            conn.wrap_database_errors,
+            cursor.cursor.copy(f"COPY {qn(meta.db_table)} ({cols}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+    for o in objs:
+        o._state.adding = False
+        o._state.db = using
+    return True
+
+
+def _bulk_insert(model: type[models.Model], names: tuple[str, ...], rows: list[tuple]) -> None:
+    conn = connections[DEFAULT_DB_ALIAS]
+    qn = conn.ops.quote_name
+    cols = ", ".join(qn(f.column) for f in _fields(model, names))
+    table = qn(model._meta.db_table)
+    with conn.cursor() as cursor:
+        if conn.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(names))
+            cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
+
+
+def _append_many(
+    model: type[models.Model], items: Iterable[tuple[Any, str, dict[str, Any]]]
+) -> None:
+    """Append one 'update' entry per (pk, repr, changes), locking the chains in pk order."""
+    from ..models import AuditChain, AuditEntry
+
+    items = [(str(pk), r, c) for pk, r, c in items if c]
+    if not items:
+        return
+    ct = _ct(model)
+    label = _label(ct)
+    ctx = current_context()
+    now = timezone.now()
+    ids = sorted({i[0] for i in items})
+    chains = {
+        c.object_id: c
+        for c in AuditChain.objects.select_for_update()
+        .filter(content_type=ct, object_id__in=ids)
+        .order_by("object_id")
+    }
+    entries = []
+    for oid, rep, changes in items:
+        chain = chains.get(oid)
+        if chain is None:
+            chain = AuditChain(content_type=ct, object_id=oid, last_seq=0, last_hash="")
+            chain.save()
+            chains[oid] = chain
+        seq = chain.last_seq + 1
+        e = _new_entry(ct, oid, rep, "update", changes, seq, chain.last_hash, ctx, now)
+        entries.append(e)
+        chain.last_seq, chain.last_hash = seq, e.hash
+        chain.mac = chain_mac(label, oid, seq, e.hash)
+    AuditEntry.objects.bulk_create(entries, batch_size=2000)
+    AuditChain.objects.bulk_update(
+        list(chains.values()), ["last_seq", "last_hash", "mac"], batch_size=2000
+    )
+
+
+def audited_update(qs: models.QuerySet, values: dict[str, Any]) -> int:
+    """QuerySet.update on a regulated model: lock the rows, update, write one entry each."""
+    model = qs.model
+    plain = models.QuerySet(model=model, using=qs.db)
+    with transaction.atomic(using=qs.db):
+        before = {o.pk: o for o in qs.select_for_update()}
+        if not before:
+            return 0
+        if "version" not in values and any(f.name == "version" for f in model._meta.fields):
+            values = {**values, "version": models.F("version") + 1}
+        count = plain.filter(pk__in=list(before)).update(**values)
+        after = plain.filter(pk__in=list(before)).in_bulk()
+        items = []
+        for pk, old_obj in before.items():
+            new_obj = after.get(pk)
+            if new_obj is None:
+                continue
+            changes = diff(snapshot(old_obj), snapshot(new_obj))
+            changes.pop("version", None)
+            for obj in (new_obj,):
+                _require_reason(obj, False, False)
+            items.append((pk, _repr(new_obj), changes))
+        _append_many(model, items)
+        return count
+
+
+def audited_bulk_update(
+    qs: models.QuerySet,
+    objs: Sequence[models.Model],
+    fields: Sequence[str],
+    do_update: Callable[..., int],
+    args: Any,
+    kwargs: Any,
+) -> int:
+    model = qs.model
+    objs = list(objs)
+    with transaction.atomic(using=qs.db):
+        before = qs.select_for_update().in_bulk([o.pk for o in objs])
+        for o in objs:
+            o.version = (before[o.pk].version if o.pk in before else o.version) + 1
+        fields = list({*fields, "version"})
+        # Django's bulk_update writes through QuerySet.update: on a plain queryset, or each
+        # object would be audited twice (here and by audited_update)
+        plain = models.QuerySet(model=model, using=qs.db)
+        count = plain.bulk_update(objs, fields, *args, **kwargs)
+        items = []
+        for o in objs:
+            if o.pk in before:
+                changes = diff(snapshot(before[o.pk]), snapshot(o))
+                changes.pop("version", None)
+                items.append((o.pk, _repr(o), changes))
+        _append_many(model, items)
+        return count
