@@ -18,7 +18,8 @@ transaction each), timed around ``process_batch``:
 
 Printed: rows/s of every import and round, and the medians per tree. DATABASE_URL names the
 server (default postgres://postgres@127.0.0.1:5432/); the databases are mv_pair_base and
-mv_pair_head, dropped and made again each round.
+mv_pair_head (``--db-prefix`` changes ``mv_pair``, so that sessions sharing the server do not
+drop each other's), dropped and made again each round.
 """
 
 from __future__ import annotations
@@ -158,6 +159,11 @@ def main() -> None:
         default=",".join(KINDS),
         help="the imports to time, comma-separated (the earlier ones still run); default all",
     )
+    parser.add_argument(
+        "--db-prefix",
+        default="mv_pair",
+        help="the databases are <prefix>_base and <prefix>_head (default mv_pair)",
+    )
     parser.add_argument("--child", nargs=2, metavar=("SRC", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -186,7 +192,7 @@ def main() -> None:
                     args.kinds,
                     "--child",
                     src,
-                    f"mv_pair_{tree}",
+                    f"{args.db_prefix}_{tree}",
                 ],
                 env=env,
                 capture_output=True,

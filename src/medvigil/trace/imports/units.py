@@ -83,26 +83,32 @@ class LotImporter(Importer):
 def _resolve_lots(rows: list[Row], user: Any, number_column: str = "lot_number") -> dict[int, Lot]:
     """The lot of each row that names one (lot number, narrowed by the row's product), through
     services.resolve_lots — once per distinct (lot number, product). Errors go on the rows."""
-    keys = {
-        (r.values[number_column], r.values.get("product"))
-        for r in rows
-        if r.ok and r.values.get(number_column)
-    }
-    ordered = sorted(keys, key=lambda k: (k[0], k[1].pk if k[1] is not None else 0))
+    # Keyed by the product's id, not the product: hashing a model instance costs two pk
+    # look-ups (Model.__hash__), twice per row (#7: a 20,000-unit import, CPU under cProfile,
+    # 13.6 -> 12.2 s).
+    keys: dict[tuple[str, int | None], Product | None] = {}
+    wanted: list[tuple[Row, tuple[str, int | None]]] = []
+    for r in rows:
+        number = r.values.get(number_column)
+        if not r.ok or not number:
+            continue
+        product = r.values.get("product")
+        key = (number, product.pk if product is not None else None)
+        keys.setdefault(key, product)
+        wanted.append((r, key))
+    ordered = sorted(keys, key=lambda k: (k[0], k[1] or 0))
     found = dict(
         zip(
             ordered,
             services.resolve_lots(
-                [n for n, _p in ordered], user=user, products=[p for _n, p in ordered]
+                [n for n, _p in ordered], user=user, products=[keys[k] for k in ordered]
             ),
             strict=True,
         )
     )
     out: dict[int, Lot] = {}
-    for r in rows:
-        if not r.ok or not r.values.get(number_column):
-            continue
-        lot = found[(r.values[number_column], r.values.get("product"))]
+    for r, key in wanted:
+        lot = found[key]
         if isinstance(lot, UdiError):
             r.error(number_column, lot.lazy_text)
         else:
