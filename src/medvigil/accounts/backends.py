@@ -1,16 +1,32 @@
-"""Permissions from roles. A read-only role grants only view/export permissions."""
+"""Permissions from roles (PLAT-1). A read-only role grants only view/export permissions.
+
+The effective permissions are resolved once per process and user and checked against the
+access stamp read with the user (accounts.access): `has_perm` makes no query on a warm
+cache."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
 
-READ_ONLY_PREFIXES = ("view_", "export_")
+from .access import READ_ONLY_PREFIXES, access_for, with_stamp
+
+__all__ = ["READ_ONLY_PREFIXES", "RoleBackend"]
 
 
 class RoleBackend(ModelBackend):
+    def get_user(self, user_id: Any) -> Any:
+        """The session's user with its department and the access stamp, in one query."""
+        user_model = get_user_model()
+        qs = with_stamp(user_model._default_manager.select_related("department"))
+        user = qs.filter(pk=user_id).first()
+        if user is None or not self.user_can_authenticate(user):
+            return None
+        return user
+
     def _get_role_permissions(self, user_obj: Any) -> Any:
         return Permission.objects.filter(role__users=user_obj)
 
@@ -21,8 +37,5 @@ class RoleBackend(ModelBackend):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):
-            perms = {*super().get_all_permissions(user_obj), *self.get_role_permissions(user_obj)}
-            if getattr(user_obj, "is_read_only", False):
-                perms = {p for p in perms if p.split(".", 1)[-1].startswith(READ_ONLY_PREFIXES)}
-            user_obj._perm_cache = perms
-        return user_obj._perm_cache
+            user_obj._perm_cache = set(access_for(user_obj).permissions)
+        return user_obj._perm_cache  # type: ignore[no-any-return]
