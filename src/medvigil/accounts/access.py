@@ -77,6 +77,8 @@ class Access:
 
 _lock = threading.Lock()
 _entries: OrderedDict[Any, Access] = OrderedDict()
+# Users with the same roles share one permission set (memory stays small with many users).
+_shared_sets: dict[frozenset[str], frozenset[str]] = {}
 
 
 def stamp_query() -> Any:
@@ -117,6 +119,7 @@ def bump(using: str | None = None) -> None:
 def clear() -> None:
     with _lock:
         _entries.clear()
+        _shared_sets.clear()
 
 
 def cached_users() -> int:
@@ -198,7 +201,10 @@ def _resolve(user: Any, stamp: int | None) -> Access:
     read_only = not user.is_superuser and bool(roles) and all(r.read_only for r in roles)
     if read_only:
         names = {p for p in names if p.split(".", 1)[-1].startswith(READ_ONLY_PREFIXES)}
-    return Access(stamp, True, user.is_superuser, roles, frozenset(names), read_only)
+    permissions = frozenset(names)
+    with _lock:
+        permissions = _shared_sets.setdefault(permissions, permissions)
+    return Access(stamp, True, user.is_superuser, roles, permissions, read_only)
 
 
 # --- what bumps the stamp -------------------------------------------------------------------

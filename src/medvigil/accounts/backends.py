@@ -33,9 +33,10 @@ class RoleBackend(ModelBackend):
     def get_role_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
         return self._get_permissions(user_obj, obj, "role")
 
-    def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
+    def get_all_permissions(self, user_obj: Any, obj: Any = None) -> Any:
+        """A frozenset shared by the user's requests (no copy per request)."""
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
-            return set()
+            return frozenset()
         if not hasattr(user_obj, "_perm_cache"):
-            user_obj._perm_cache = set(access_for(user_obj).permissions)
-        return user_obj._perm_cache  # type: ignore[no-any-return]
+            user_obj._perm_cache = access_for(user_obj).permissions
+        return user_obj._perm_cache
