@@ -158,11 +158,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 if IS_POSTGRES:
-    # Django's cursors bind parameters client-side and never prepare. The audit trail's
-    # create statement is run through a cursor that asks for preparation explicitly
-    # (core.audit.recorder._prepared_cursor); psycopg honours that only when a threshold is
-    # set, and this one is never reached by counting.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 2**31 - 1)
+    # Prepared statements (docs/deployment.md, "Prepared statements"; issue #13): the
+    # application's queries are small and PostgreSQL spends longer planning them than running
+    # them. With server-side binding psycopg prepares a statement on its second run on a
+    # connection (DATABASE_PREPARE_THRESHOLD) and then only executes it, keeping the
+    # DATABASE_PREPARED_MAX most recently used per connection. DATABASE_PREPARED_STATEMENTS=0
+    # returns to Django's default (client-side binding, nothing prepared but the audit
+    # trail's create statement, which core.audit.recorder._prepared_cursor prepares
+    # explicitly: psycopg honours that only when a threshold is set, and this one is never
+    # reached by counting).
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    if env_bool("DATABASE_PREPARED_STATEMENTS", True):
+        _options.setdefault("server_side_binding", True)
+        _options.setdefault("prepare_threshold", env_int("DATABASE_PREPARE_THRESHOLD", 1))
+    else:
+        _options.setdefault("prepare_threshold", 2**31 - 1)
+DATABASE_PREPARED_MAX = env_int("DATABASE_PREPARED_MAX", 500)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- accounts, login and sessions ---------------------------------------------------------
