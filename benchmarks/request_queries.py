@@ -21,9 +21,12 @@ round by round (``--rounds``) so that the machine's load falls on all of them al
 * ``prepared``: ``server_side_binding`` and ``prepare_threshold=1`` — a statement is
   prepared on its second run on a connection and then only executed.
 
-Printed per request and mode: the number of queries, the median and p95 time (ms), and the
-median's ratio to ``client``. ``--src`` runs another checkout's code (e.g. an export of
-main, for the permission queries before issue #13) against its own DATABASE_URL.
+Printed per request and mode: the number of queries, the median and p95 wall time (ms), and
+the CPU time per request of this process plus its PostgreSQL backend (read from /proc when
+the server is on this machine) — on a loaded machine wall times include the wait for a core,
+CPU time is the work done — each with its ratio to ``client``. ``--src`` runs another
+checkout's code (e.g. an export of main, for the permission queries before issue #13)
+against its own DATABASE_URL.
 """
 
 from __future__ import annotations
@@ -111,7 +114,18 @@ def _use_mode(mode: str) -> None:
     connection.ensure_connection()
 
 
-def _time(client: Any, path: str, n: int, headers: dict[str, str]) -> tuple[list[float], int]:
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process on this machine (the PostgreSQL backend)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _time(
+    client: Any, path: str, n: int, headers: dict[str, str]
+) -> tuple[list[float], int, float]:
+    """Wall times (ms) of n requests, the queries of one, and the CPU time per request (ms) of
+    this process plus its PostgreSQL backend: the work done, whatever else the machine runs
+    (wall times on a loaded machine include the wait for a core)."""
     from django.db import connection
 
     for _ in range(5):  # warm: caches, prepared statements
@@ -124,12 +138,18 @@ def _time(client: Any, path: str, n: int, headers: dict[str, str]) -> tuple[list
         count = len(connection.queries_log)
     finally:
         connection.force_debug_cursor = False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    local = Path(f"/proc/{backend}/stat").exists()
+    cpu_start = time.process_time() + (_cpu_seconds(backend) if local else 0.0)
     times = []
     for _ in range(n):
         start = time.perf_counter()
         client.get(path, **headers)
         times.append((time.perf_counter() - start) * 1000)
-    return times, count
+    cpu = time.process_time() + (_cpu_seconds(backend) if local else 0.0) - cpu_start
+    return times, count, cpu * 1000 / n
 
 
 def main() -> None:
@@ -157,13 +177,15 @@ def main() -> None:
     }
     modes = args.modes.split(",")
     times: dict[tuple[str, str], list[float]] = {}
+    cpu: dict[tuple[str, str], list[float]] = {}
     queries: dict[tuple[str, str], int] = {}
     for rnd in range(args.rounds):
         for mode in modes[rnd % len(modes) :] + modes[: rnd % len(modes)]:
             _use_mode(mode)
             for label, (client, path, headers) in requests.items():
-                t, q = _time(client, path, args.requests, headers)
+                t, q, c = _time(client, path, args.requests, headers)
                 times.setdefault((label, mode), []).extend(t)
+                cpu.setdefault((label, mode), []).append(c)
                 queries[(label, mode)] = q
     import platform
 
@@ -172,13 +194,16 @@ def main() -> None:
     for label in requests:
         print(label)
         base = statistics.median(times[(label, modes[0])])
+        base_cpu = statistics.median(cpu[(label, modes[0])])
         for mode in modes:
             t = sorted(times[(label, mode)])
             p50 = statistics.median(t)
             p95 = t[int(len(t) * 0.95) - 1]
+            c = statistics.median(cpu[(label, mode)])
             print(
                 f"  {mode:9} {queries[(label, mode)]:3d} queries  p50 {p50:6.2f} ms  "
-                f"p95 {p95:6.2f} ms  x{p50 / base:.2f} of {modes[0]}"
+                f"p95 {p95:6.2f} ms  x{p50 / base:.2f}  |  CPU {c:6.2f} ms/request "
+                f"(app + PostgreSQL backend)  x{c / base_cpu:.2f} of {modes[0]}"
             )
 
 
