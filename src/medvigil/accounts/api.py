@@ -92,7 +92,7 @@ def me(request: HttpRequest) -> Any:
         "printed_name": user.printed_name,
         "email": user.email,
         "department": user.department,
-        "roles": list(user.roles.all()),
+        "roles": list(user.role_list),
         "read_only": user.is_read_only,
         "permissions": sorted(user.get_all_permissions()),
         "language": user.language or get_language() or "",

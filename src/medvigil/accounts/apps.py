@@ -10,6 +10,9 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import signals  # noqa: F401  (sign-in events in the audit trail)
+        from .access import connect_signals
+
+        connect_signals()  # the access stamp (accounts.access)
         from .defaults import ensure_defaults
 
         post_migrate.connect(ensure_defaults, dispatch_uid="medvigil_role_defaults")

@@ -1,28 +1,42 @@
-"""Permissions from roles. A read-only role grants only view/export permissions."""
+"""Permissions from roles (PLAT-1). A read-only role grants only view/export permissions.
+
+The effective permissions are resolved once per process and user and checked against the
+access stamp read with the user (accounts.access): `has_perm` makes no query on a warm
+cache."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
 
-READ_ONLY_PREFIXES = ("view_", "export_")
+from .access import READ_ONLY_PREFIXES, access_for, with_stamp
+
+__all__ = ["READ_ONLY_PREFIXES", "RoleBackend"]
 
 
 class RoleBackend(ModelBackend):
+    def get_user(self, user_id: Any) -> Any:
+        """The session's user with its department and the access stamp, in one query."""
+        user_model = get_user_model()
+        qs = with_stamp(user_model._default_manager.select_related("department"))
+        user = qs.filter(pk=user_id).first()
+        if user is None or not self.user_can_authenticate(user):
+            return None
+        return user
+
     def _get_role_permissions(self, user_obj: Any) -> Any:
         return Permission.objects.filter(role__users=user_obj)
 
     def get_role_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
         return self._get_permissions(user_obj, obj, "role")
 
-    def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
+    def get_all_permissions(self, user_obj: Any, obj: Any = None) -> Any:
+        """A frozenset shared by the user's requests (no copy per request)."""
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
-            return set()
+            return frozenset()
         if not hasattr(user_obj, "_perm_cache"):
-            perms = {*super().get_all_permissions(user_obj), *self.get_role_permissions(user_obj)}
-            if getattr(user_obj, "is_read_only", False):
-                perms = {p for p in perms if p.split(".", 1)[-1].startswith(READ_ONLY_PREFIXES)}
-            user_obj._perm_cache = perms
+            user_obj._perm_cache = access_for(user_obj).permissions
         return user_obj._perm_cache

@@ -113,18 +113,38 @@ class User(AuditedModel, AbstractUser):
 
     @property
     def is_read_only(self) -> bool:
-        """True for an auditor: every role the user holds is read-only."""
-        if self.is_superuser:
-            return False
-        cache = getattr(self, "_read_only_cache", None)
-        if cache is None:
-            roles = list(self.roles.all())
-            cache = bool(roles) and all(r.read_only for r in roles)
-            self._read_only_cache = cache
-        return cache
+        """True for an auditor: every role the user holds is read-only (accounts.access:
+        no query once the user's access is known in this process)."""
+        from .access import access_for
+
+        return access_for(self).read_only
 
     def role_codes(self) -> set[str]:
-        return {r.code for r in self.roles.all()}
+        from .access import access_for
+
+        return set(access_for(self).role_codes)
+
+    @property
+    def role_list(self) -> tuple[Any, ...]:
+        """The user's roles (code, names, read-only flag), ordered by code, without a query
+        on a warm cache (accounts.access.RoleInfo)."""
+        from .access import access_for
+
+        return access_for(self).roles
+
+
+class AccessStamp(models.Model):
+    """One row whose value changes whenever anyone's access may change (accounts.access):
+    each process keeps users' permissions until it reads another value here."""
+
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("access stamp")
+        verbose_name_plural = _("access stamps")
+
+    def __str__(self) -> str:
+        return str(self.value)
 
 
 def _hash_token(raw: str) -> str:
@@ -165,13 +185,19 @@ class APIToken(AuditedModel):
 
     @classmethod
     def authenticate(cls, raw: str) -> User | None:
+        """The token's user, in one query (token, user, department and the access stamp:
+        accounts.access), or None for an unknown or revoked token or an inactive user."""
+        from .access import STAMP_ATTR, stamp_query
+
         token = (
-            cls.objects.select_related("user")
+            cls.objects.select_related("user", "user__department")
+            .annotate(**{STAMP_ATTR: stamp_query()})
             .filter(token_hash=_hash_token(raw), revoked_at__isnull=True)
             .first()
         )
         if token is None or not token.user.is_active:
             return None
+        setattr(token.user, STAMP_ATTR, getattr(token, STAMP_ATTR))
         now = timezone.now()
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
             # plain update: last_used_at is excluded from the trail by design

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.backends.signals import connection_created
 from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 
@@ -48,3 +49,14 @@ def audit_m2m(
     recorder.append(
         instance, instance.pk, "update", {f"{field}": change}, object_repr=str(instance)[:200]
     )
+
+
+@receiver(connection_created, dispatch_uid="medvigil_prepared_max")
+def keep_more_prepared_statements(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """psycopg keeps 100 prepared statements per connection by default; the application has
+    more distinct queries than that, and an evicted one is planned again (settings.py,
+    DATABASE_PREPARED_MAX; docs/deployment.md, "Prepared statements")."""
+    if connection.vendor == "postgresql" and hasattr(connection.connection, "prepared_max"):
+        from django.conf import settings
+
+        connection.connection.prepared_max = settings.DATABASE_PREPARED_MAX

@@ -27,6 +27,7 @@ import datetime as dt
 import decimal
 import itertools
 import json
+import os
 import re
 import time
 import traceback
@@ -679,6 +680,7 @@ def matrix(
                 "builder": builder,
                 "auditor": auditor,
                 "outsider": outsider,
+                "owner": owner,
                 "bodies": api_bodies(),
             }
         finally:
@@ -914,3 +916,101 @@ def test_anonymous_is_sent_to_login_or_refused(matrix):
                 result.fail("anonymous", method, target, f"answered {code}, expected login")
     write_report(result, matrix["targets"], matrix["builder"], "anonymous")
     assert not result.failures, "\n".join(result.failures)
+
+
+# --- the query budget of every page and endpoint (issue #13) ---------------------------------
+
+BUDGETS = Path(__file__).with_name("query_baselines.json")
+UPDATE_BUDGETS = os.environ.get("UPDATE_QUERY_BASELINES") == "1"
+BUDGET_PREFIX = "GET /"
+REGENERATE = (
+    "UPDATE_QUERY_BASELINES=1 .venv/bin/python -m pytest "
+    "src/medvigil/core/tests/test_access_matrix.py -k query_budget -p no:xdist"
+)
+
+
+def count_queries(client: Client, path: str, **headers: str) -> tuple[int, int]:
+    """(status, queries) of one GET, the response read to its end (streamed files too)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        resp = client.get(path, **headers)
+        if resp.streaming:
+            b"".join(resp.streaming_content)
+    return resp.status_code, len(ctx.captured_queries)
+
+
+def budget_problems(counts: dict[str, int], budgets: dict[str, int]) -> list[str]:
+    problems = []
+    for key, n in sorted(counts.items()):
+        if key not in budgets:
+            problems.append(f"{key}: {n} queries and no budget; run {REGENERATE}")
+        elif n > budgets[key]:
+            problems.append(
+                f"{key}: {n} queries, budget {budgets[key]} ({BUDGETS.name}); find the new "
+                f"queries (an N+1, a lookup repeated per row or per call), or if they are "
+                f"needed run {REGENERATE} and say why in the commit"
+            )
+    problems += [
+        f"{key}: a budget for a URL that is gone; run {REGENERATE}"
+        for key in budgets
+        if key.startswith(BUDGET_PREFIX) and key not in counts
+    ]
+    return problems
+
+
+def test_every_page_and_endpoint_stays_within_its_query_budget(matrix):
+    """Every GET the matrix can fill with real objects, as a user who sees records (the
+    quality engineer, staff): pages with a session, the API with a token. Each is asked once
+    to warm the per-process caches, then counted twice (the lower count: a cache that
+    expires between two requests is not a regression); more queries than the budget in
+    core/tests/query_baselines.json fails."""
+    from medvigil.accounts.models import APIToken
+
+    owner = get_user_model().objects.get(pk=matrix["owner"].pk)
+    _token, raw = APIToken.issue(owner, "query budgets")
+    token = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    session = client_for_user(owner)
+    api_client = Client()
+    counts: dict[str, int] = {}
+    failures: list[str] = []
+    for target in matrix["targets"]:
+        name = target.pattern.name
+        if not (target.path and target.real) or name in {"logout", "admin:logout"}:
+            continue
+        if "_auth_user_id" not in session.session:
+            session = client_for_user(owner)
+        is_api = name.startswith("api:")
+        client, headers = (api_client, token) if is_api else (session, {})
+        try:
+            results = [count_queries(client, target.path, **headers) for _ in range(3)]
+        except Exception as exc:  # noqa: BLE001 - reported with the URL
+            failures.append(f"GET {target.path}: {type(exc).__name__}: {exc}")
+            continue
+        if results[0][0] >= 500:
+            failures.append(f"GET {target.path}: answered {results[0][0]}")
+            continue
+        counts[f"GET /{target.pattern.route}"] = min(n for _status, n in results[1:])
+    assert not failures, "\n".join(failures)
+    assert len(counts) > 50, "the walk should count most pages and endpoints"
+    budgets = json.loads(BUDGETS.read_text(encoding="utf-8")) if BUDGETS.exists() else {}
+    if UPDATE_BUDGETS:
+        kept = {k: v for k, v in budgets.items() if not k.startswith(BUDGET_PREFIX)}
+        BUDGETS.write_text(
+            json.dumps(dict(sorted({**kept, **counts}.items())), indent=2) + "\n",
+            encoding="utf-8",
+        )
+        return
+    problems = budget_problems(counts, budgets)
+    assert not problems, "\n".join(problems)
+
+
+def test_the_budget_check_catches_a_repeated_lookup_and_a_gone_url():
+    counts = {"GET /a/": 5, "GET /b/": 3, "GET /new/": 2}
+    budgets = {"GET /a/": 5, "GET /b/": 2, "GET /gone/": 1, "trace.unit page": 13}
+    problems = budget_problems(counts, budgets)
+    assert len(problems) == 3, problems
+    assert "GET /b/: 3 queries, budget 2" in problems[0]
+    assert "GET /new/: 2 queries and no budget" in problems[1]
+    assert "GET /gone/: a budget for a URL that is gone" in problems[2]
