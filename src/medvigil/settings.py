@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "medvigil.core",
     "medvigil.accounts",
     "medvigil.trace",
+    "medvigil.complaints",
 ]
 if TESTING:
     # A domain app that exists only for the platform-contract tests (core/tests/exampleapp).
