@@ -29,6 +29,19 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+class MultipleFileField(forms.FileField):
+    """Several files in one field; each is checked by the attachments platform in the form."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        if isinstance(data, (list, tuple)):
+            return [f for f in data if f]
+        return [data] if data else []
+
+
 class PublicFeedbackForm(BootstrapMixin, forms.Form):
     kind = forms.ChoiceField(
         label=_("What would you like to tell us?"),
@@ -85,11 +98,7 @@ class PublicFeedbackForm(BootstrapMixin, forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    files = forms.FileField(
-        label=_("Photos or documents"),
-        required=False,
-        widget=MultipleFileInput(),
-    )
+    files = MultipleFileField(label=_("Photos or documents"), required=False)
     # The honeypot: hidden from people by CSS (the public-hp class), left empty by them.
     website = forms.CharField(label=_("Leave this field empty"), required=False)
     started = forms.CharField(widget=forms.HiddenInput, required=False)
@@ -114,7 +123,7 @@ class PublicFeedbackForm(BootstrapMixin, forms.Form):
         return data
 
     def clean_files(self) -> list[Any]:
-        files = self.files.getlist(self.add_prefix("files")) if self.files else []
+        files = list(self.cleaned_data.get("files") or [])
         if len(files) > MAX_FILES:
             raise ValidationError(_("Send at most %(n)s files.") % {"n": MAX_FILES})
         for f in files:
