@@ -1105,6 +1105,8 @@ class EightDReport(CreatedByMixin, VoidableMixin, RegulatedRecord):
 
     numbering_type = "eight_d"
     numbering_prefix = "8D"
+    # The issued PDF is a rendering of the signed content, attached after signing.
+    signature_exclude: ClassVar[tuple[str, ...]] = ("document",)
     transitions: ClassVar[dict[str, set[str]]] = {
         Status.DRAFT: {Status.ISSUED, Status.VOIDED},
         Status.ISSUED: {Status.VOIDED},

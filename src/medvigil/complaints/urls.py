@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .views import actions, intake, records
+from .views import actions, complaint_file, eight_d, intake, records
 
 app_name = "complaints"
 
@@ -25,4 +25,12 @@ urlpatterns = [
     path("<int:pk>/milestone/", actions.milestone, name="feedback_milestone"),
     path("notices/<int:pk>/acknowledge/", actions.notice_acknowledge, name="notice_acknowledge"),
     path("notices/<int:pk>/answer/", actions.notice_answer, name="notice_answer"),
+    # --- 8D report (FBK-8) and complaint file (FBK-9) ---
+    path("<int:pk>/8d/new/", eight_d.eightd_new, name="eightd_new"),
+    path("8d/<int:pk>/", eight_d.eightd_detail, name="eightd_detail"),
+    path("8d/<int:pk>/issue/", eight_d.eightd_issue, name="eightd_issue"),
+    path("8d/<int:pk>/pdf/", eight_d.eightd_pdf, name="eightd_pdf"),
+    path("<int:pk>/file/", complaint_file.complaint_file_view, name="complaint_file"),
+    path("<int:pk>/file/pdf/", complaint_file.complaint_file_pdf_view, name="complaint_file_pdf"),
+    # --- end 8D and complaint file ---
 ]
