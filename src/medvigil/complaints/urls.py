@@ -28,6 +28,7 @@ urlpatterns = [
     # --- 8D report (FBK-8) and complaint file (FBK-9) ---
     path("<int:pk>/8d/new/", eight_d.eightd_new, name="eightd_new"),
     path("8d/<int:pk>/", eight_d.eightd_detail, name="eightd_detail"),
+    path("8d/<int:pk>/edit/", eight_d.eightd_edit, name="eightd_edit"),
     path("8d/<int:pk>/issue/", eight_d.eightd_issue, name="eightd_issue"),
     path("8d/<int:pk>/pdf/", eight_d.eightd_pdf, name="eightd_pdf"),
     path("<int:pk>/file/", complaint_file.complaint_file_view, name="complaint_file"),

@@ -7,8 +7,8 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from medvigil.complaints.models import Feedback
-from medvigil.complaints.services import intake
+from medvigil.complaints.models import EightDReport, Feedback
+from medvigil.complaints.services import eight_d, intake
 from medvigil.core.tests.record_kit import ApiWrite, RecordCase
 
 _n = itertools.count(1)
@@ -25,6 +25,11 @@ def make_feedback(user: Any) -> Feedback:
         complainant_organisation=f"Kit hospital {n}",
         category="product_quality",
     )
+
+
+def make_eight_d(user: Any) -> EightDReport:
+    """A draft 8D report (FBK-8) on a new complaint registered by the same user."""
+    return eight_d.draft_eight_d(make_feedback(user), by=user, language="zh-hans")
 
 
 CASES = [
@@ -46,5 +51,17 @@ CASES = [
             versioned=True,
         ),
         reqs=("FBK-1", "PLAT-11"),
+    ),
+    RecordCase(
+        id="complaints.eightdreport",
+        model=EightDReport,
+        make=make_eight_d,
+        owner_role="customer_service",
+        other_role="technical",  # view_* (reads the report), no change
+        list_url="complaints:feedback_list",  # 8D reports are listed on their complaint
+        detail_url="complaints:eightd_detail",
+        edit_url="complaints:eightd_edit",
+        edit_changes=lambda r: {"d8_closure": "结案 (kit)"},
+        reqs=("FBK-8",),
     ),
 ]

@@ -141,11 +141,12 @@ def test_8d_pages_draft_edit_issue_and_download(
     data = {"version": report.version, "language": "zh-hans"}
     data.update({n: getattr(report, n) or "已完成" for n in EightDReport.TEXT_FIELDS})
     data["d8_closure"] = "结案"
-    assert c.post(f"/complaints/8d/{report.pk}/", data).status_code == 302
+    assert c.post(f"/complaints/8d/{report.pk}/edit/", data).status_code == 302
     ct = ContentType.objects.get_for_model(EightDReport)
     assert AuditEntry.objects.filter(content_type=ct, object_id=str(report.pk), action="update").count() == 1
-    stale = c.post(f"/complaints/8d/{report.pk}/", data)
-    assert stale.status_code == 400
+    stale = c.post(f"/complaints/8d/{report.pk}/edit/", {**data, "d8_closure": "旧页面"})
+    assert stale.status_code == 200 and "is-invalid" in stale.content.decode() or "alert" in stale.content.decode()
+    assert AuditEntry.objects.filter(content_type=ct, object_id=str(report.pk), action="update").count() == 1
     q = client_for(quality_user)
     bad = q.post(f"/complaints/8d/{report.pk}/issue/", {"password": "nope", "version": report.version + 1})
     assert bad.status_code == 400

@@ -19,9 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from medvigil.core.documents import pdf_response
 from medvigil.core.models import Signature
 from medvigil.core.permissions import can, get_object_for_user
-from medvigil.core.models import ConflictError
 from medvigil.core.records.forms import VersionedModelForm
-from medvigil.core.records.views import apply_errors, signed_action
+from medvigil.core.records.views import edit_record, signed_action
 from medvigil.core.templatetags.records import signature_dialog_context
 
 from ..models import EightDReport, Feedback
@@ -62,19 +61,15 @@ def _dialog(request: HttpRequest, report: EightDReport, form: Any = None) -> dic
     )
 
 
-def _page(
-    request: HttpRequest, report: EightDReport, form: Any = None, dialog: Any = None
-) -> HttpResponse:
+def _page(request: HttpRequest, report: EightDReport, dialog: Any = None) -> HttpResponse:
     may_change = report.can_edit() and can(request.user, EightDReport, "change")
-    if form is None and may_change:
-        form = EightDForm(instance=report)
     return render(
         request,
         "complaints/eightd_detail.html",
         {
             "report": report,
             "obj": report,
-            "form": form if may_change else None,
+            "may_change": may_change,
             "dialog": dialog or (_dialog(request, report) if may_change else None),
             "sections": [
                 (report._meta.get_field(n).verbose_name, getattr(report, n))
@@ -102,30 +97,28 @@ def eightd_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_GET
 def eightd_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    report = _report(request, pk)
-    if request.method == "GET":
-        return _page(request, report)
+    return _page(request, _report(request, pk))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def eightd_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit a draft (D1 … D8 and the language) through update_eight_d."""
     report = _report(request, pk, "change")
-    form = EightDForm(request.POST, instance=report)
-    if form.is_valid():
-        try:
-            svc.update_eight_d(
-                report,
-                by=request.user,
-                version=form.cleaned_data.get("version"),
-                **{k: form.cleaned_data[k] for k in ("language", *EightDReport.TEXT_FIELDS)},
-            )
-        except (ValidationError, ConflictError) as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("8D report saved."))
-            return redirect("complaints:eightd_detail", pk=report.pk)
-    report.refresh_from_db()
-    response = _page(request, report, form=form)
-    response.status_code = 400
-    return response
+    if not report.can_edit():
+        messages.error(request, _("The 8D report is issued and frozen; draft a new one."))
+        return redirect("complaints:eightd_detail", pk=report.pk)
+    form = EightDForm(request.POST or None, instance=report)
+    return edit_record(
+        request,
+        report,
+        form,
+        svc.update_eight_d,
+        lambda r: _("8D report saved."),
+        _("Edit 8D report %(n)s") % {"n": report.number},
+    )
 
 
 @login_required
