@@ -7,8 +7,8 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from medvigil.complaints.models import Feedback
-from medvigil.complaints.services import intake
+from medvigil.complaints.models import EightDReport, Feedback, ProblemNotice
+from medvigil.complaints.services import eight_d, intake
 from medvigil.core.tests.record_kit import ApiWrite, RecordCase
 
 _n = itertools.count(1)
@@ -46,5 +46,36 @@ CASES = [
             versioned=True,
         ),
         reqs=("FBK-1", "PLAT-11"),
+    ),
+]
+
+
+def make_notice(user: Any) -> ProblemNotice:
+    fb = make_feedback(user)
+    return fb.notices.order_by("id").first()  # type: ignore[return-value]
+
+
+def make_eight_d(user: Any) -> EightDReport:
+    return eight_d.draft_eight_d(make_feedback(user), by=user, language="zh-hans")
+
+
+CASES += [
+    RecordCase(
+        id="complaints.problemnotice",
+        model=ProblemNotice,
+        make=make_notice,
+        owner_role="customer_service",
+        other_role="finance",  # view_* (every notice through every feedback)
+        list_url="complaints:notice_list",
+        reqs=("FBK-8",),
+    ),
+    RecordCase(
+        id="complaints.eightdreport",
+        model=EightDReport,
+        make=make_eight_d,
+        owner_role="customer_service",
+        other_role="technical",
+        list_url="complaints:eightdreport_list",
+        reqs=("FBK-8",),
     ),
 ]
