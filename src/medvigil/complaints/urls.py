@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .views import actions, complaint_file, eight_d, intake, records
+from .views import actions, complaint_file, eight_d, intake, lists, records
 
 app_name = "complaints"
 
@@ -23,6 +23,8 @@ urlpatterns = [
     path("<int:pk>/pause/", actions.pause, name="feedback_pause"),
     path("<int:pk>/resume/", actions.resume, name="feedback_resume"),
     path("<int:pk>/milestone/", actions.milestone, name="feedback_milestone"),
+    path("notices/", lists.notice_list, name="notice_list"),
+    path("8d/", lists.eightd_list, name="eightdreport_list"),
     path("notices/<int:pk>/acknowledge/", actions.notice_acknowledge, name="notice_acknowledge"),
     path("notices/<int:pk>/answer/", actions.notice_answer, name="notice_answer"),
     # --- 8D report (FBK-8) and complaint file (FBK-9) ---

@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from medvigil.complaints.models import EightDReport, Feedback
+from medvigil.complaints.models import EightDReport, Feedback, ProblemNotice
 from medvigil.complaints.services import eight_d, intake
 from medvigil.core.tests.record_kit import ApiWrite, RecordCase
 
@@ -25,11 +25,6 @@ def make_feedback(user: Any) -> Feedback:
         complainant_organisation=f"Kit hospital {n}",
         category="product_quality",
     )
-
-
-def make_eight_d(user: Any) -> EightDReport:
-    """A draft 8D report (FBK-8) on a new complaint registered by the same user."""
-    return eight_d.draft_eight_d(make_feedback(user), by=user, language="zh-hans")
 
 
 CASES = [
@@ -52,15 +47,37 @@ CASES = [
         ),
         reqs=("FBK-1", "PLAT-11"),
     ),
+]
+
+
+def make_notice(user: Any) -> ProblemNotice:
+    fb = make_feedback(user)
+    return fb.notices.order_by("id").first()  # type: ignore[return-value]
+
+
+def make_eight_d(user: Any) -> EightDReport:
+    return eight_d.draft_eight_d(make_feedback(user), by=user, language="zh-hans")
+
+
+CASES += [
+    RecordCase(
+        id="complaints.problemnotice",
+        model=ProblemNotice,
+        make=make_notice,
+        owner_role="customer_service",
+        other_role="finance",  # view_* (every notice through every feedback)
+        list_url="complaints:notice_list",
+        reqs=("FBK-8",),
+    ),
     RecordCase(
         id="complaints.eightdreport",
         model=EightDReport,
         make=make_eight_d,
         owner_role="customer_service",
         other_role="technical",  # view_* (reads the report), no change
-        list_url="complaints:feedback_list",  # 8D reports are listed on their complaint
+        list_url="complaints:eightdreport_list",
         detail_url="complaints:eightd_detail",
-        edit_url="complaints:eightd_edit",
+        edit_url="complaints:eightd_edit",  # a draft's D1 … D8 (fbkchan)
         edit_changes=lambda r: {"d8_closure": "结案 (kit)"},
         reqs=("FBK-8",),
     ),

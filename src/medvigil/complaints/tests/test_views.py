@@ -101,3 +101,16 @@ def test_department_acknowledges_its_notice_from_the_record(
     c.post(f"/complaints/notices/{tech_notice.pk}/acknowledge/", {"version": tech_notice.version})
     tech_notice.refresh_from_db()
     assert tech_notice.status == "sent"
+
+
+@pytest.mark.req("FBK-1", "TRC-7")
+def test_complaint_shows_on_the_units_life_timeline(
+    world: Any, cs_user: Any, outsider: Any
+) -> None:
+    from medvigil.trace.timeline import unit_timeline
+
+    fb = intake.register_feedback(by=cs_user, unit=world.a_units[0], **complaint_data())
+    events = unit_timeline(world.a_units[0], cs_user)
+    assert any(fb.number in str(e.title) for e in events)
+    assert not any(fb.number in str(e.title) for e in unit_timeline(world.a_units[1], cs_user))
+    assert not any(fb.number in str(e.title) for e in unit_timeline(world.a_units[0], outsider))
