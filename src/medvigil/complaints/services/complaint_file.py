@@ -101,7 +101,9 @@ def _evaluation(ev: Evaluation) -> dict[str, Any]:
             {
                 "label": ev._meta.get_field(q).verbose_name,
                 "answer": answers.get(getattr(ev, q), "—") if getattr(ev, q) else "—",
-                "note": (ev.question_notes or {}).get(q, "") if isinstance(ev.question_notes, dict) else "",
+                "note": (ev.question_notes or {}).get(q, "")
+                if isinstance(ev.question_notes, dict)
+                else "",
             }
             for q in Evaluation.QUESTIONS
         ],
@@ -117,8 +119,15 @@ def complaint_file(feedback: Feedback, *, user: Any) -> dict[str, Any]:
     justification when not investigated, history and signatures."""
     fb = (
         Feedback.objects.select_related(
-            "product", "lot", "unit", "customer", "end_user", "dealer", "department",
-            "received_by", "owner",
+            "product",
+            "lot",
+            "unit",
+            "customer",
+            "end_user",
+            "dealer",
+            "department",
+            "received_by",
+            "owner",
         )
         .prefetch_related("evaluations", "investigations", "resolutions", "pauses")
         .get(pk=feedback.pk)
@@ -165,14 +174,19 @@ def complaint_file(feedback: Feedback, *, user: Any) -> dict[str, Any]:
         if r.corrective_action
     ]
     replies = [
-        {"at": r.reply_sent_at, "by": _person(r.reply_sent_by), "text": r.reply_text,
-         "channel": r.get_reply_channel_display()}
+        {
+            "at": r.reply_sent_at,
+            "by": _person(r.reply_sent_by),
+            "text": r.reply_text,
+            "channel": r.get_reply_channel_display(),
+        }
         for r in resolutions
         if r.reply_sent_at
     ]
     if fb.answer:
-        replies.append({"at": fb.first_response_at or fb.closed_at, "by": "", "text": fb.answer,
-                        "channel": ""})
+        replies.append(
+            {"at": fb.first_response_at or fb.closed_at, "by": "", "text": fb.answer, "channel": ""}
+        )
     not_investigated = [
         {
             "text": ev.not_investigated_justification,
@@ -183,8 +197,17 @@ def complaint_file(feedback: Feedback, *, user: Any) -> dict[str, Any]:
         for ev in evaluations
         if not ev.investigate and ev.evaluated_at
     ]
-    records: list[Any] = [fb, *evaluations, *investigations, *resolutions, *approvals, *notices,
-                          *reports, *messages, *pauses]
+    records: list[Any] = [
+        fb,
+        *evaluations,
+        *investigations,
+        *resolutions,
+        *approvals,
+        *notices,
+        *reports,
+        *messages,
+        *pauses,
+    ]
     return {
         "feedback": fb,
         "device_name": fb.product.name if fb.product else fb.device_text,
@@ -209,9 +232,7 @@ def complaint_file(feedback: Feedback, *, user: Any) -> dict[str, Any]:
         "approvals": approvals,
         "not_investigated": not_investigated,
         "notices": notices,
-        "messages": [
-            {"obj": m, "address": _mask(m.address, contacts)} for m in messages
-        ],
+        "messages": [{"obj": m, "address": _mask(m.address, contacts)} for m in messages],
         "pauses": pauses,
         "reports": reports,
         "signatures": _signatures(records),

@@ -80,8 +80,13 @@ def _problem(fb: Feedback) -> str:
         _("Device: %(d)s") % {"d": device} if device else "",
         _("Lot / serial: %(s)s") % {"s": ident} if ident else "",
         _("Occurred: %(w)s")
-        % {"w": " ".join(x for x in (f"{fb.occurred_at:%Y-%m-%d}" if fb.occurred_at else "",
-                                       fb.occurred_where) if x)}
+        % {
+            "w": " ".join(
+                x
+                for x in (f"{fb.occurred_at:%Y-%m-%d}" if fb.occurred_at else "", fb.occurred_where)
+                if x
+            )
+        }
         if fb.occurred_at or fb.occurred_where
         else "",
         _("Quantity affected: %(n)s") % {"n": fb.quantity_affected},
@@ -220,7 +225,11 @@ def issue_eight_d(
     if not report.can_issue():
         raise ValidationError(_("Fill in D1 to D8 before issuing the report."))
     check = check_signer(
-        report, user=by, password=password or "", request=request, meaning=Signature.Meaning.APPROVED
+        report,
+        user=by,
+        password=password or "",
+        request=request,
+        meaning=Signature.Meaning.APPROVED,
     )
     with transaction.atomic(), audit_context(actor=by, reason=comment or None):
         obj = EightDReport.objects.select_for_update().select_related("feedback").get(pk=report.pk)

@@ -19,6 +19,7 @@ Never twice, even when the job dies half-way:
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import hashlib
@@ -283,7 +284,7 @@ def fetch_mailbox(config: MailboxConfig | None = None, *, limit: int = 200) -> i
     try:
         flag = marking_flag(conn, config.keyword)
         criteria = ("UNSEEN",) if flag == "\\Seen" else ("UNKEYWORD", flag)
-        typ, data = conn.uid("SEARCH", None, *criteria)
+        typ, data = conn.uid("SEARCH", *criteria)
         if typ != "OK":
             raise MailboxError(f"IMAP search failed: {data!r}")
         uids = (data[0] or b"").split()[:limit]
@@ -304,8 +305,6 @@ def fetch_mailbox(config: MailboxConfig | None = None, *, limit: int = 200) -> i
             _mark(conn, uid, flag)
             handled += 1
     finally:
-        try:
+        with contextlib.suppress(OSError, imaplib.IMAP4.error):
             conn.logout()
-        except (OSError, imaplib.IMAP4.error):
-            pass
     return handled

@@ -72,7 +72,7 @@ def new_tracking_code() -> str:
 def normalise_code(code: str) -> str:
     """What the customer typed → the stored form (case, spaces and dashes forgiven)."""
     text = (code or "").upper().replace("-", "").replace(" ", "")
-    return text.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    return text.translate(str.maketrans("OIL", "011"))
 
 
 def form_token() -> str:
@@ -185,7 +185,7 @@ def submit_public_feedback(*, data: dict[str, Any], files: list[Any], address: s
 
 
 # What the customer sees of the record's state (no internal stages).
-PUBLIC_STATES = {
+PUBLIC_STATES: dict[str, Any] = {
     Feedback.Status.RECEIVED: gettext_lazy("received"),
     Feedback.Status.ROUTED: gettext_lazy("being handled"),
     Feedback.Status.EVALUATION: gettext_lazy("being handled"),

@@ -143,15 +143,33 @@ def test_8d_pages_draft_edit_issue_and_download(
     data["d8_closure"] = "结案"
     assert c.post(f"/complaints/8d/{report.pk}/edit/", data).status_code == 302
     ct = ContentType.objects.get_for_model(EightDReport)
-    assert AuditEntry.objects.filter(content_type=ct, object_id=str(report.pk), action="update").count() == 1
+    assert (
+        AuditEntry.objects.filter(
+            content_type=ct, object_id=str(report.pk), action="update"
+        ).count()
+        == 1
+    )
     stale = c.post(f"/complaints/8d/{report.pk}/edit/", {**data, "d8_closure": "旧页面"})
-    assert stale.status_code == 200 and "is-invalid" in stale.content.decode() or "alert" in stale.content.decode()
-    assert AuditEntry.objects.filter(content_type=ct, object_id=str(report.pk), action="update").count() == 1
+    assert (
+        stale.status_code == 200
+        and "is-invalid" in stale.content.decode()
+        or "alert" in stale.content.decode()
+    )
+    assert (
+        AuditEntry.objects.filter(
+            content_type=ct, object_id=str(report.pk), action="update"
+        ).count()
+        == 1
+    )
     q = client_for(quality_user)
-    bad = q.post(f"/complaints/8d/{report.pk}/issue/", {"password": "nope", "version": report.version + 1})
+    bad = q.post(
+        f"/complaints/8d/{report.pk}/issue/", {"password": "nope", "version": report.version + 1}
+    )
     assert bad.status_code == 400
     report.refresh_from_db()
-    ok = q.post(f"/complaints/8d/{report.pk}/issue/", {"password": PASSWORD, "version": report.version})
+    ok = q.post(
+        f"/complaints/8d/{report.pk}/issue/", {"password": PASSWORD, "version": report.version}
+    )
     assert ok.status_code == 302
     pdf = q.get(f"/complaints/8d/{report.pk}/pdf/")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
@@ -208,10 +226,20 @@ def test_complaint_file_screen_every_field_and_access(
     body = page.content.decode()
     for expected in ("输液泵报警失灵", "13800000009", "报警蜂鸣器焊点虚焊", "已为贵院免费维修"):
         assert expected in body
-    for label in ("Device name", "Date received", "UDI or other identification", "Address",
-                  "Phone", "Nature and details", "Correction and corrective action",
-                  "Evaluation", "Investigation", "Resolution and replies", "Signatures",
-                  "History"):
+    for label in (
+        "Device name",
+        "Date received",
+        "UDI or other identification",
+        "Address",
+        "Phone",
+        "Nature and details",
+        "Correction and corrective action",
+        "Evaluation",
+        "Investigation",
+        "Resolution and replies",
+        "Signatures",
+        "History",
+    ):
         assert label in body, label
     tech = make_user("tech", "technical", department="technical")
     masked = client_for(tech).get(f"/complaints/{complaint.pk}/file/").content.decode()

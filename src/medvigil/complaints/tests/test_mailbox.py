@@ -124,7 +124,9 @@ def keywords(conn: imaplib.IMAP4) -> list[bytes]:
 def test_an_email_with_an_attachment_becomes_a_record_with_the_attachment(
     imap: imaplib.IMAP4,
 ) -> None:
-    msg = mail("呼吸机报警异常", "呼吸机在夜间频繁误报警，请尽快处理。", msgid="<a1@hospital.example>")
+    msg = mail(
+        "呼吸机报警异常", "呼吸机在夜间频繁误报警，请尽快处理。", msgid="<a1@hospital.example>"
+    )
     msg.add_attachment(PDF, maintype="application", subtype="pdf", filename="报警记录.pdf")
     deliver(imap, msg)
     assert read_feedback_mailbox.call_local() == 1
@@ -152,8 +154,9 @@ def test_a_reply_threads_onto_the_record_by_its_number(imap: imaplib.IMAP4) -> N
     assert mailbox.fetch_mailbox() == 1
     fb = Feedback.objects.get()
     reply = mail(f"Re: [{fb.number}] Infusion pump alarm", "Photos attached.", msgid="<b2@x>")
-    reply.add_attachment(b"\x89PNG\r\n\x1a\n" + b"\0" * 40, maintype="image", subtype="png",
-                         filename="pump.png")
+    reply.add_attachment(
+        b"\x89PNG\r\n\x1a\n" + b"\0" * 40, maintype="image", subtype="png", filename="pump.png"
+    )
     deliver(imap, reply)
     assert mailbox.fetch_mailbox() == 1
     assert Feedback.objects.count() == 1
@@ -212,8 +215,9 @@ def test_a_message_without_message_id_is_keyed_by_its_bytes(imap: imaplib.IMAP4)
 @pytest.mark.req("FBK-1")
 def test_refused_attachment_is_named_on_the_message_not_lost(imap: imaplib.IMAP4) -> None:
     msg = mail("Setup.exe attached", "See the program.", msgid="<d1@x>")
-    msg.add_attachment(b"MZ\x90\x00" * 10, maintype="application", subtype="octet-stream",
-                       filename="setup.exe")
+    msg.add_attachment(
+        b"MZ\x90\x00" * 10, maintype="application", subtype="octet-stream", filename="setup.exe"
+    )
     deliver(imap, msg)
     assert mailbox.fetch_mailbox() == 1
     fb = Feedback.objects.get()

@@ -59,7 +59,7 @@ def test_public_form_registers_feedback_and_gives_a_tracking_code() -> None:
     page = c.get(URL)
     assert page.status_code == 200
     photo = SimpleUploadedFile("screen.png", PNG, content_type="image/png")
-    r = post(c, {**form_data(c), "files": [photo]})
+    r = post(c, {**form_data(c), "photos": [photo]})
     assert r.status_code == 302
     fb = Feedback.objects.get()
     assert fb.channel == Channel.WEB and fb.kind == "complaint"
@@ -88,7 +88,11 @@ def test_status_page_shows_only_what_the_customer_may_see(cs_user: Any) -> None:
     fb = Feedback.objects.get()
     # an internal note and a reply sent to the customer
     Correspondence.objects.create(
-        feedback=fb, direction="in", channel="phone", at=fb.received_at, body="内部记录：经销商态度差"
+        feedback=fb,
+        direction="in",
+        channel="phone",
+        at=fb.received_at,
+        body="内部记录：经销商态度差",
     )
     Correspondence.objects.create(
         feedback=fb,
@@ -160,13 +164,13 @@ def test_oversized_and_disguised_files_are_refused(settings: Any) -> None:
     settings.ATTACHMENT_MAX_BYTES = 1024
     c = Client()
     big = SimpleUploadedFile("big.png", PNG + b"\x00" * 2048, content_type="image/png")
-    r = post(c, {**form_data(c), "files": [big]})
+    r = post(c, {**form_data(c), "photos": [big]})
     assert r.status_code == 400 and "the largest allowed is 1 KB" in r.content.decode()
     fake = SimpleUploadedFile("virus.png", b"MZ\x90\x00" + b"\x00" * 60, content_type="image/png")
-    r = post(c, {**form_data(c), "files": [fake]})
+    r = post(c, {**form_data(c), "photos": [fake]})
     assert r.status_code == 400 and "is not a PNG file" in r.content.decode()
     many = [SimpleUploadedFile(f"p{i}.png", PNG, content_type="image/png") for i in range(6)]
-    r = post(c, {**form_data(c), "files": many})
+    r = post(c, {**form_data(c), "photos": many})
     assert r.status_code == 400 and "Send at most 5 files." in r.content.decode()
     assert not Feedback.objects.exists()
 

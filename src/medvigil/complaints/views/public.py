@@ -98,7 +98,7 @@ class PublicFeedbackForm(BootstrapMixin, forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    files = MultipleFileField(label=_("Photos or documents"), required=False)
+    photos = MultipleFileField(label=_("Photos or documents"), required=False)
     # The honeypot: hidden from people by CSS (the public-hp class), left empty by them.
     website = forms.CharField(label=_("Leave this field empty"), required=False)
     started = forms.CharField(widget=forms.HiddenInput, required=False)
@@ -106,7 +106,7 @@ class PublicFeedbackForm(BootstrapMixin, forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["website"].widget.attrs.update({"autocomplete": "off", "tabindex": "-1"})
-        self.fields["files"].help_text = _(
+        self.fields["photos"].help_text = _(
             "Up to %(n)s files of at most %(size)s each (%(types)s)."
         ) % {
             "n": MAX_FILES,
@@ -115,15 +115,15 @@ class PublicFeedbackForm(BootstrapMixin, forms.Form):
         }
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not (data.get("complainant_phone") or data.get("complainant_email")):
             self.add_error(
                 "complainant_email", _("Give an e-mail address or a phone number to reach you.")
             )
         return data
 
-    def clean_files(self) -> list[Any]:
-        files = list(self.cleaned_data.get("files") or [])
+    def clean_photos(self) -> list[Any]:
+        files = list(self.cleaned_data.get("photos") or [])
         if len(files) > MAX_FILES:
             raise ValidationError(_("Send at most %(n)s files.") % {"n": MAX_FILES})
         for f in files:
@@ -171,7 +171,7 @@ def public_feedback(request: HttpRequest) -> HttpResponse:
         "started": request.POST.get("started", ""),
         "language": "en" if (get_language() or "").startswith("en") else "zh-hans",
     }
-    files = data.pop("files", []) or []
+    files = data.pop("photos", []) or []
     try:
         obj = svc.submit_public_feedback(data=data, files=files, address=client_address(request))
     except svc.PublicRefused as e:
