@@ -35,6 +35,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.html import strip_tags
@@ -157,6 +158,14 @@ def find_thread(message: EmailMessage) -> Feedback | None:
     return None
 
 
+def _valid_address(address: str) -> bool:
+    try:
+        validate_email(address)
+    except ValidationError:
+        return False
+    return len(address) <= 254
+
+
 def already_imported(key: str) -> bool:
     return (
         Correspondence.objects.filter(message_id=key).exists()
@@ -191,7 +200,7 @@ def message_to_feedback(message: Any) -> Feedback:
     subject = _text(msg.get("Subject"))
     body = _body(msg)
     (name, address), *_rest = getaddresses([_text(msg.get("From"))]) or [("", "")]
-    address = address if "@" in address else ""
+    address = address if _valid_address(address) else ""
     at = _received_at(msg)
     files = _attachments(msg)
     with transaction.atomic(), audit_context(source=SOURCE):

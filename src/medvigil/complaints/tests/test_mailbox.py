@@ -251,3 +251,10 @@ def test_the_keyword_is_used_where_the_server_keeps_keywords() -> None:
     assert mailbox.marking_flag(_Selected(b"(\\Seen \\Deleted \\*)"), kw) == kw
     assert mailbox.marking_flag(_Selected(b"(\\Seen $MedVigilImported)"), kw) == kw
     assert mailbox.marking_flag(_Selected(b"(\\Answered \\Seen)"), kw) == "\\Seen"
+
+
+@pytest.mark.req("FBK-1")
+def test_a_bad_sender_address_does_not_block_the_message() -> None:
+    msg = mail("Broken sender", "Text.", msgid="<e1@x>", sender="Someone <not an address@>")
+    fb = mailbox.message_to_feedback(msg.as_bytes())
+    assert fb.complainant_email == "" and fb.description == "Text."
