@@ -105,7 +105,7 @@ class ComplaintsConfig(DomainApp):
     work = ("services.clocks.my_work",)
     deadline_sources = ("services.clocks.deadline_source",)
     timeline = ("timeline.feedback_events",)
-    demo = ("demo.load_demo",)
+    demo = ("demo.load_demo", "demo_eight_d.load_demo")
 
     def ready(self) -> None:
         super().ready()

@@ -29,7 +29,7 @@ urlpatterns = [
     path("notices/<int:pk>/answer/", actions.notice_answer, name="notice_answer"),
     # --- 8D report (FBK-8) and complaint file (FBK-9) ---
     path("<int:pk>/8d/new/", eight_d.eightd_new, name="eightd_new"),
-    path("8d/<int:pk>/", eight_d.eightd_detail, name="eightd_detail"),
+    path("8d/<int:pk>/", eight_d.eightd_detail, name="eightdreport_detail"),
     path("8d/<int:pk>/edit/", eight_d.eightd_edit, name="eightd_edit"),
     path("8d/<int:pk>/issue/", eight_d.eightd_issue, name="eightd_issue"),
     path("8d/<int:pk>/pdf/", eight_d.eightd_pdf, name="eightd_pdf"),

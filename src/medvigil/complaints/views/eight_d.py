@@ -93,7 +93,7 @@ def eightd_new(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(e.messages))
         return redirect(feedback)
     messages.success(request, _("8D report %(n)s drafted from the record.") % {"n": report.number})
-    return redirect("complaints:eightd_detail", pk=report.pk)
+    return redirect("complaints:eightdreport_detail", pk=report.pk)
 
 
 @login_required
@@ -109,7 +109,7 @@ def eightd_edit(request: HttpRequest, pk: int) -> HttpResponse:
     report = _report(request, pk, "change")
     if not report.can_edit():
         messages.error(request, _("The 8D report is issued and frozen; draft a new one."))
-        return redirect("complaints:eightd_detail", pk=report.pk)
+        return redirect("complaints:eightdreport_detail", pk=report.pk)
     form = EightDForm(request.POST or None, instance=report)
     return edit_record(
         request,
@@ -139,7 +139,7 @@ def eightd_issue(request: HttpRequest, pk: int) -> HttpResponse:
         dialog=lambda form: _dialog(request, report, form),
         page=lambda dialog: _page(request, report, dialog=dialog),
         success=lambda done: _("8D report issued and signed."),
-        next_url=lambda done: reverse("complaints:eightd_detail", args=[done.pk]),
+        next_url=lambda done: reverse("complaints:eightdreport_detail", args=[done.pk]),
     )
 
 
