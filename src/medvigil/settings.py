@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "medvigil.core",
     "medvigil.accounts",
     "medvigil.trace",
+    "medvigil.complaints",
 ]
 if TESTING:
     # A domain app that exists only for the platform-contract tests (core/tests/exampleapp).
@@ -316,6 +317,14 @@ DEADLINE_DUE_SOON_HOURS = env_int("DEADLINE_DUE_SOON_HOURS", 24)
 DEADLINE_DUE_SOON_FRACTION = float(env("DEADLINE_DUE_SOON_FRACTION", "0.2") or "0.2")
 DEADLINE_ESCALATE_AFTER_HOURS = env_int("DEADLINE_ESCALATE_AFTER_HOURS", 0)
 
+# --- complaints (FBK-4): roles alerted at once for a serious complaint (seed 003: urgent
+# complaints go to management by phone, out of hours too), comma-separated role codes.
+COMPLAINTS_ON_CALL_ROLES = tuple(
+    r.strip()
+    for r in (env("COMPLAINTS_ON_CALL_ROLES", "management_rep,general_manager") or "").split(",")
+    if r.strip()
+)
+
 # --- background jobs ----------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
@@ -344,6 +353,26 @@ BUSINESS_DAY_END = env("BUSINESS_DAY_END", "18:00") or "18:00"
 BUSINESS_CALENDAR = env("BUSINESS_CALENDAR", "CN") or "CN"
 # Market calendars are data (core/calendar); each process re-checks its cache this often.
 CALENDAR_CACHE_SECONDS = env_int("CALENDAR_CACHE_SECONDS", 30)
+
+# --- complaints: the public feedback form and the feedback mailbox (FBK-1) ------------------
+# Public form: at most PUBLIC_FEEDBACK_RATE_LIMIT submissions per client address within
+# PUBLIC_FEEDBACK_RATE_WINDOW seconds (counted in the cache), at least
+# PUBLIC_FEEDBACK_MIN_SECONDS between showing the form and sending it.
+PUBLIC_FEEDBACK_RATE_LIMIT = env_int("PUBLIC_FEEDBACK_RATE_LIMIT", 5)
+PUBLIC_FEEDBACK_RATE_WINDOW = env_int("PUBLIC_FEEDBACK_RATE_WINDOW", 3600)
+PUBLIC_FEEDBACK_STATUS_LIMIT = env_int("PUBLIC_FEEDBACK_STATUS_LIMIT", 60)
+PUBLIC_FEEDBACK_MIN_SECONDS = env_int("PUBLIC_FEEDBACK_MIN_SECONDS", 3)
+PUBLIC_FEEDBACK_DUPLICATE_WINDOW = env_int("PUBLIC_FEEDBACK_DUPLICATE_HOURS", 24) * 3600
+PUBLIC_FEEDBACK_PROXY_HEADER = env("PUBLIC_FEEDBACK_PROXY_HEADER", "")
+# Mailbox read over IMAP every MAILBOX_IMAP_MINUTES minutes (empty host: not read).
+MAILBOX_IMAP_HOST = env("MAILBOX_IMAP_HOST", "")
+MAILBOX_IMAP_TLS = (env("MAILBOX_IMAP_TLS", "ssl") or "ssl").lower()
+MAILBOX_IMAP_PORT = env_int("MAILBOX_IMAP_PORT", 993 if MAILBOX_IMAP_TLS == "ssl" else 143)
+MAILBOX_IMAP_USER = env("MAILBOX_IMAP_USER", "")
+MAILBOX_IMAP_PASSWORD = env("MAILBOX_IMAP_PASSWORD", "")
+MAILBOX_IMAP_FOLDER = env("MAILBOX_IMAP_FOLDER", "INBOX") or "INBOX"
+MAILBOX_IMAP_KEYWORD = env("MAILBOX_IMAP_KEYWORD", "$MedVigilImported") or "$MedVigilImported"
+MAILBOX_IMAP_MINUTES = env_int("MAILBOX_IMAP_MINUTES", 5)
 
 # --- numbering (PLAT-4): default pattern; per type overrides are data (NumberingScheme) ----
 NUMBER_PATTERN = env("NUMBER_PATTERN", "{prefix}-{year}-{seq:05d}") or "{prefix}-{year}-{seq:05d}"

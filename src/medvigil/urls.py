@@ -38,6 +38,9 @@ urlpatterns = [
     path("profile/tokens/<int:pk>/revoke/", account_views.revoke_token, name="revoke_token"),
     path("", include("medvigil.core.urls")),
     path("accounts/", include("medvigil.accounts.urls")),
+    # --- complaints: the public feedback form and status page (FBK-1), no sign-in ---
+    path("public/feedback/", include("medvigil.complaints.public_urls")),
+    # --- end public feedback ---
     *domain_urlpatterns(),  # each domain app's urls at /<label>/ (core.records.domain)
     path("admin/", admin.site.urls),
     *api_urlpatterns,  # /api/v1/..., /api/docs, JSON 404 for unknown /api/ paths
