@@ -313,6 +313,15 @@ COMPLAINTS_ON_CALL_ROLES = tuple(
     if r.strip()
 )
 
+# --- complaints (FBK-10): early warning when the same problem (product + category, or root
+# cause) reaches COMPLAINTS_WARNING_COUNT complaints within COMPLAINTS_WARNING_DAYS; the roles
+# told (comma-separated role codes).
+COMPLAINTS_WARNING_COUNT = env_int("COMPLAINTS_WARNING_COUNT", 3)
+COMPLAINTS_WARNING_DAYS = env_int("COMPLAINTS_WARNING_DAYS", 90)
+COMPLAINTS_WARNING_ROLES = tuple(
+    r.strip() for r in (env("COMPLAINTS_WARNING_ROLES", "quality") or "").split(",") if r.strip()
+)
+
 # --- background jobs ----------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:

@@ -1221,3 +1221,44 @@ class Correspondence(AuditedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("complaints:feedback_detail", args=[self.feedback_id]) + "#messages"
+
+
+class EarlyWarning(AuditedModel):
+    """FBK-10: the same problem (product + category, or root cause) reached the configured
+    count within the rolling period. One row per cluster per period (the unique key makes
+    the periodic job idempotent); quality is notified when the row is made."""
+
+    class Basis(models.TextChoices):
+        PRODUCT_CATEGORY = "product_category", _("product and category")
+        ROOT_CAUSE = "root_cause", _("root cause")
+
+    basis = models.CharField(_("basis"), max_length=20, choices=Basis)
+    cluster = models.CharField(_("cluster"), max_length=120)
+    product = models.ForeignKey(
+        "trace.Product",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("product"),
+    )
+    category = models.CharField(_("category"), max_length=20, choices=Category, blank=True)
+    factor = models.CharField(
+        _("cause factor"), max_length=12, choices=Investigation.Factor, blank=True
+    )
+    period = models.PositiveIntegerField(_("period number"))
+    window_start = models.DateTimeField(_("counted from"))
+    window_end = models.DateTimeField(_("counted until"))
+    count = models.PositiveIntegerField(_("count"))
+    threshold = models.PositiveIntegerField(_("threshold"))
+
+    class Meta:
+        ordering = ["-window_end", "-id"]
+        verbose_name = _("early warning")
+        verbose_name_plural = _("early warnings")
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "period"], name="cmp_warning_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cluster} ({self.count})"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .views import actions, intake, lists, records
+from .views import actions, analysis, intake, lists, records
 
 app_name = "complaints"
 
@@ -27,4 +27,7 @@ urlpatterns = [
     path("8d/", lists.eightd_list, name="eightdreport_list"),
     path("notices/<int:pk>/acknowledge/", actions.notice_acknowledge, name="notice_acknowledge"),
     path("notices/<int:pk>/answer/", actions.notice_answer, name="notice_answer"),
+    # FBK-10: analysis, year-end summary, early warnings (fbkana)
+    path("analysis/", analysis.analysis_page, name="analysis"),
+    path("analysis/pdf/", analysis.analysis_pdf, name="analysis_pdf"),
 ]
