@@ -63,7 +63,7 @@ TARGET_INTAKE_P95_MS = 100.0
 TARGET_LIST_P95_MS = 150.0
 
 OPEN = ["received", "routed", "evaluation", "investigation", "resolution", "replied"]
-CATEGORIES = ["product_quality", "installation", "service", "logistics", "sales", "other"]
+CATEGORIES = ["product_quality", "service_attitude", "installation", "delivery", "usage"]
 SEVERITIES = ["general", "general", "general", "major", "serious"]
 FACTORS = ["man", "machine", "material", "method", "environment", "measurement"]
 

@@ -122,7 +122,7 @@ NARRATIVES: list[tuple[str, str, str, str, str, str, str, str]] = [
 ]
 
 ORDER = ["routed", "evaluation", "investigation", "resolution", "replied", "closed"]
-HISTORY_CATEGORIES = ["product_quality", "product_quality", "installation", "service", "logistics"]
+HISTORY_CATEGORIES = ["product_quality", "product_quality", "installation", "usage", "delivery"]
 FACTORS = [f for f, _label in Investigation.Factor.choices]
 
 
