@@ -428,6 +428,15 @@ class Feedback(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
             models.Index(fields=["product", "status"], name="cmp_fb_product_status"),
             models.Index(fields=["kind", "category"], name="cmp_fb_kind_cat"),
             models.Index(fields=["department", "status"], name="cmp_fb_dept_status"),
+            # FBK-10: the analysis reads a period's rows from the index alone (PostgreSQL
+            # index-only scan; other databases get the plain index on received_at)
+            models.Index(
+                fields=["received_at"],
+                include=["kind", "status", "department", "product", "category", "severity"],
+                name="cmp_fb_analysis",
+            ),
+            # "My work": the owner's open complaints
+            models.Index(fields=["owner", "status"], name="cmp_fb_owner_status"),
         ]
 
     def __str__(self) -> str:

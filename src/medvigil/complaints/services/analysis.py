@@ -21,7 +21,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Max, Q, QuerySet
+from django.db.models.functions import ExtractMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
@@ -79,15 +80,35 @@ def complaints_in(start: dt.date, end: dt.date, user: Any = None) -> QuerySet:
     )
 
 
-def _newest_factor() -> Subquery:
-    return Subquery(
-        Investigation.objects.filter(feedback=OuterRef("pk")).order_by("-pk").values("factor")[:1]
-    )
+def _latest_investigations(feedback_qs: QuerySet) -> QuerySet:
+    """The newest investigation of each complaint in `feedback_qs`: one GROUP BY over the
+    investigations of those complaints (index on feedback_id), not a subquery per row."""
+    return Investigation.objects.filter(
+        pk__in=Investigation.objects.filter(feedback__in=feedback_qs.order_by().values("pk"))
+        .order_by()
+        .values("feedback_id")
+        .annotate(last=Max("pk"))
+        .values("last")
+    ).order_by()
+
+
+def _by_root_cause(qs: QuerySet, total: int) -> list[tuple[Any, int]]:
+    """(factor or None, count): the newest investigation's cause factor; complaints without
+    an investigation, or without a factor, count as None."""
+    counted = {
+        r["factor"]: r["n"]
+        for r in _latest_investigations(qs).values("factor").annotate(n=Count("pk"))
+    }
+    pairs: list[tuple[Any, int]] = [(k, n) for k, n in counted.items() if k]
+    missing = total - sum(n for _k, n in pairs)
+    if missing:
+        pairs.append((None, missing))
+    return pairs
 
 
 def _rows(pairs: list[tuple[Any, int]], labels: dict[Any, Any]) -> list[dict[str, Any]]:
     total = sum(n for _k, n in pairs) or 1
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "key": "" if key is None else str(key),
             "label": str(labels.get(key) or NONE_LABEL),
@@ -100,10 +121,6 @@ def _rows(pairs: list[tuple[Any, int]], labels: dict[Any, Any]) -> list[dict[str
     return rows
 
 
-def _by(qs: QuerySet, field: str) -> list[tuple[Any, int]]:
-    return [(r[field], r["n"]) for r in qs.order_by().values(field).annotate(n=Count("pk"))]
-
-
 def period_analysis(*, start: dt.date, end: dt.date, user: Any) -> dict[str, Any]:
     """Counts by department, product, category, severity and root cause for the period
     (`end` exclusive), each a list of {key, label, count, percent}, biggest first."""
@@ -113,22 +130,28 @@ def period_analysis(*, start: dt.date, end: dt.date, user: Any) -> dict[str, Any
     if end <= start:
         raise ValueError("the period must end after it starts")
     qs = complaints_in(start, end, user)
-    total = qs.order_by().count()
-    dept = _by(qs, "department_id")
-    prod = _by(qs, "product_id")
+    # One scan of the period: counts per combination, summed per dimension here.
+    sums: dict[str, dict[Any, int]] = {
+        f: {} for f in ("department_id", "product_id", "category", "severity")
+    }
+    total = 0
+    for r in (
+        qs.order_by()
+        .values("department_id", "product_id", "category", "severity")
+        .annotate(n=Count("pk"))
+    ):
+        total += r["n"]
+        for f, acc in sums.items():
+            acc[r[f]] = acc.get(r[f], 0) + r["n"]
+    dept = list(sums["department_id"].items())
+    prod = list(sums["product_id"].items())
     depts = {d.pk: str(d) for d in Department.objects.filter(pk__in=[k for k, _n in dept if k])}
     prods = {
         p.pk: f"{p.code} {p.name}"
         for p in Product.objects.filter(pk__in=[k for k, _n in prod if k])
     }
-    causes = [
-        (r["cause"] or None, r["n"])
-        for r in qs.order_by()
-        .annotate(cause=_newest_factor())
-        .values("cause")
-        .annotate(n=Count("pk"))
-    ]
-    serious = qs.filter(severity=Severity.SERIOUS).order_by().count()
+    causes = _by_root_cause(qs, total)
+    serious = sums["severity"].get(Severity.SERIOUS, 0)
     return {
         "start": start,
         "end": end,
@@ -145,12 +168,12 @@ def period_analysis(*, start: dt.date, end: dt.date, user: Any) -> dict[str, Any
             {
                 "key": "category",
                 "label": DIMENSION_LABELS["category"],
-                "rows": _rows(_by(qs, "category"), dict(Category.choices)),
+                "rows": _rows(list(sums["category"].items()), dict(Category.choices)),
             },
             {
                 "key": "severity",
                 "label": DIMENSION_LABELS["severity"],
-                "rows": _rows(_by(qs, "severity"), dict(Severity.choices)),
+                "rows": _rows(list(sums["severity"].items()), dict(Severity.choices)),
             },
             {
                 "key": "root_cause",
@@ -166,18 +189,21 @@ def year_end_summary(*, year: int, user: Any) -> dict[str, Any]:
     the count per quarter, and the early warnings raised in the year."""
     start, end = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
     summary = period_analysis(start=start, end=end, user=user)
-    quarters = []
-    for q in (1, 2, 3, 4):
-        qs_, qe = quarter_bounds(year, q)
-        qs = complaints_in(qs_, qe, user)
-        quarters.append(
-            {
-                "key": str(q),
-                "label": f"Q{q}",
-                "count": qs.order_by().count(),
-                "closed": qs.filter(status=Feedback.Status.CLOSED).order_by().count(),
-            }
-        )
+    # one scan: the month of each complaint (in the company's zone), summed per quarter
+    by_month = (
+        complaints_in(start, end, user)
+        .order_by()
+        .annotate(month=ExtractMonth("received_at"))
+        .values("month")
+        .annotate(n=Count("pk"), closed=Count("pk", filter=Q(status=Feedback.Status.CLOSED)))
+    )
+    quarters: list[dict[str, Any]] = [
+        {"key": str(q), "label": f"Q{q}", "count": 0, "closed": 0} for q in (1, 2, 3, 4)
+    ]
+    for r in by_month:
+        q = quarters[(r["month"] - 1) // 3]
+        q["count"] += r["n"]
+        q["closed"] += r["closed"]
     top = max((q["count"] for q in quarters), default=0) or 1
     for q in quarters:
         q["percent"] = round(100 * q["count"] / top, 1)
@@ -232,16 +258,10 @@ def clusters(now: dt.datetime) -> list[dict[str, Any]]:
             }
         )
     for r in (
-        Investigation.objects.filter(
-            feedback__in=qs.values("pk"),
-            pk__in=Investigation.objects.values("feedback_id")
-            .annotate(last=Max("pk"))
-            .values("last"),
-        )
+        _latest_investigations(qs)
         .exclude(factor="")
-        .order_by()
         .values("factor")
-        .annotate(n=Count("feedback_id", distinct=True))
+        .annotate(n=Count("pk"))
         .filter(n__gte=threshold)
     ):
         found.append(
@@ -338,5 +358,7 @@ def warning_complaints(w: EarlyWarning, user: Any) -> QuerySet:
         )
     )
     if w.basis == EarlyWarning.Basis.ROOT_CAUSE:
-        return qs.annotate(cause=_newest_factor()).filter(cause=w.factor)
+        return qs.filter(
+            pk__in=_latest_investigations(qs).filter(factor=w.factor).values("feedback_id")
+        )
     return qs.filter(Q(product_id=w.product_id) & Q(category=w.category))
