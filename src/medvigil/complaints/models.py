@@ -250,7 +250,8 @@ class Feedback(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
     # what and how
     kind = models.CharField(_("kind"), max_length=12, choices=Kind, default=Kind.COMPLAINT)
     channel = models.CharField(_("channel"), max_length=12, choices=Channel)
-    received_at = models.DateTimeField(_("received at"), db_index=True)
+    # indexed by cmp_fb_analysis (received_at first), which also serves ranges and sorting
+    received_at = models.DateTimeField(_("received at"))
     received_by = models.ForeignKey(
         USER,
         on_delete=models.PROTECT,
