@@ -433,7 +433,7 @@ class Feedback(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
             # index-only scan; other databases get the plain index on received_at)
             models.Index(
                 fields=["received_at"],
-                include=["kind", "status", "department", "product", "category", "severity"],
+                include=["id", "kind", "status", "department", "product", "category", "severity"],
                 name="cmp_fb_analysis",
             ),
             # "My work": the owner's open complaints

@@ -45,7 +45,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='feedback',
-            index=models.Index(fields=['received_at'], include=('kind', 'status', 'department', 'product', 'category', 'severity'), name='cmp_fb_analysis'),
+            index=models.Index(fields=['received_at'], include=('id', 'kind', 'status', 'department', 'product', 'category', 'severity'), name='cmp_fb_analysis'),
         ),
         migrations.AddIndex(
             model_name='feedback',
