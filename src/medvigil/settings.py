@@ -202,7 +202,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
 # Lock the account, not the address: the requirement is per user (a signature by a logged-in
 # user from a shared hospital network must not lock out everyone behind that address).
 AXES_LOCKOUT_PARAMETERS = ["username"]
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# models.W040: covering indexes (INCLUDE, PostgreSQL) are plain indexes on SQLite, as meant
+# (complaints' cmp_fb_analysis).
+SILENCED_SYSTEM_CHECKS = ["axes.W006", "models.W040"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Our view renders that template with the minutes left (axes passes only a timedelta).
@@ -323,6 +325,15 @@ COMPLAINTS_ON_CALL_ROLES = tuple(
     r.strip()
     for r in (env("COMPLAINTS_ON_CALL_ROLES", "management_rep,general_manager") or "").split(",")
     if r.strip()
+)
+
+# --- complaints (FBK-10): early warning when the same problem (product + category, or root
+# cause) reaches COMPLAINTS_WARNING_COUNT complaints within COMPLAINTS_WARNING_DAYS; the roles
+# told (comma-separated role codes).
+COMPLAINTS_WARNING_COUNT = env_int("COMPLAINTS_WARNING_COUNT", 3)
+COMPLAINTS_WARNING_DAYS = env_int("COMPLAINTS_WARNING_DAYS", 90)
+COMPLAINTS_WARNING_ROLES = tuple(
+    r.strip() for r in (env("COMPLAINTS_WARNING_ROLES", "quality") or "").split(",") if r.strip()
 )
 
 # --- background jobs ----------------------------------------------------------------------

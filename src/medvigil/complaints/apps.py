@@ -25,7 +25,10 @@ class ComplaintsConfig(DomainApp):
     label = "complaints"
     verbose_name = _("Customer feedback and complaints")
 
-    nav = (NavItem(_("Complaints"), "complaints:feedback_list", "complaints.view_feedback", 30),)
+    nav = (
+        NavItem(_("Complaints"), "complaints:feedback_list", "complaints.view_feedback", 30),
+        NavItem(_("Complaint analysis"), "complaints:analysis", "complaints.view_feedback", 31),
+    )
     # Complainants' contact data and patient data (PLAT-11) only to the roles that handle the
     # complaint or inspect the complaint file; never by a wildcard.
     sensitive_permissions = ("view_contact_data", "view_patient_data")
@@ -105,7 +108,7 @@ class ComplaintsConfig(DomainApp):
     work = ("services.clocks.my_work",)
     deadline_sources = ("services.clocks.deadline_source",)
     timeline = ("timeline.feedback_events",)
-    demo = ("demo.load_demo", "demo_eight_d.load_demo")
+    demo = ("demo.load_demo", "demo_eight_d.load_demo", "demo_narratives.load_narratives")
 
     def ready(self) -> None:
         super().ready()

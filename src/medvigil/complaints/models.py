@@ -250,7 +250,8 @@ class Feedback(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
     # what and how
     kind = models.CharField(_("kind"), max_length=12, choices=Kind, default=Kind.COMPLAINT)
     channel = models.CharField(_("channel"), max_length=12, choices=Channel)
-    received_at = models.DateTimeField(_("received at"), db_index=True)
+    # indexed by cmp_fb_analysis (received_at first), which also serves ranges and sorting
+    received_at = models.DateTimeField(_("received at"))
     received_by = models.ForeignKey(
         USER,
         on_delete=models.PROTECT,
@@ -428,6 +429,15 @@ class Feedback(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
             models.Index(fields=["product", "status"], name="cmp_fb_product_status"),
             models.Index(fields=["kind", "category"], name="cmp_fb_kind_cat"),
             models.Index(fields=["department", "status"], name="cmp_fb_dept_status"),
+            # FBK-10: the analysis reads a period's rows from the index alone (PostgreSQL
+            # index-only scan; other databases get the plain index on received_at)
+            models.Index(
+                fields=["received_at"],
+                include=["id", "kind", "status", "department", "product", "category", "severity"],
+                name="cmp_fb_analysis",
+            ),
+            # "My work": the owner's open complaints
+            models.Index(fields=["owner", "status"], name="cmp_fb_owner_status"),
         ]
 
     def __str__(self) -> str:
@@ -1223,3 +1233,44 @@ class Correspondence(AuditedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("complaints:feedback_detail", args=[self.feedback_id]) + "#messages"
+
+
+class EarlyWarning(AuditedModel):
+    """FBK-10: the same problem (product + category, or root cause) reached the configured
+    count within the rolling period. One row per cluster per period (the unique key makes
+    the periodic job idempotent); quality is notified when the row is made."""
+
+    class Basis(models.TextChoices):
+        PRODUCT_CATEGORY = "product_category", _("product and category")
+        ROOT_CAUSE = "root_cause", _("root cause")
+
+    basis = models.CharField(_("basis"), max_length=20, choices=Basis)
+    cluster = models.CharField(_("cluster"), max_length=120)
+    product = models.ForeignKey(
+        "trace.Product",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("product"),
+    )
+    category = models.CharField(_("category"), max_length=20, choices=Category, blank=True)
+    factor = models.CharField(
+        _("cause factor"), max_length=12, choices=Investigation.Factor, blank=True
+    )
+    period = models.PositiveIntegerField(_("period number"))
+    window_start = models.DateTimeField(_("counted from"))
+    window_end = models.DateTimeField(_("counted until"))
+    count = models.PositiveIntegerField(_("count"))
+    threshold = models.PositiveIntegerField(_("threshold"))
+
+    class Meta:
+        ordering = ["-window_end", "-id"]
+        verbose_name = _("early warning")
+        verbose_name_plural = _("early warnings")
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "period"], name="cmp_warning_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cluster} ({self.count})"

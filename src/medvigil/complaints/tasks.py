@@ -1,4 +1,5 @@
-"""Background jobs of the complaints app (Huey, found by autodiscovery of `tasks` modules)."""
+"""Background jobs of the complaints app (PLAT-8; Huey, found by autodiscovery of `tasks`
+modules): the feedback mailbox (FBK-1) and the early warning (FBK-10)."""
 
 from __future__ import annotations
 
@@ -24,3 +25,14 @@ def read_feedback_mailbox() -> int:
     except MailboxError:
         logger.exception("feedback mailbox could not be read")
         return 0
+
+
+@audited_task(periodic=crontab(minute="15", hour="*/6"), name="complaints_early_warning")
+def complaints_early_warning() -> int:
+    """Every six hours: the same problem above the configured count in the rolling period
+    warns quality, once per cluster per period (services.analysis.early_warnings)."""
+    from django.utils import timezone
+
+    from .services.analysis import early_warnings
+
+    return len(early_warnings(timezone.now()))

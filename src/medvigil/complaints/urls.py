@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .views import actions, complaint_file, eight_d, intake, lists, records
+from .views import actions, analysis, complaint_file, eight_d, intake, lists, records
 
 app_name = "complaints"
 
@@ -36,4 +36,7 @@ urlpatterns = [
     path("<int:pk>/file/", complaint_file.complaint_file_view, name="complaint_file"),
     path("<int:pk>/file/pdf/", complaint_file.complaint_file_pdf_view, name="complaint_file_pdf"),
     # --- end 8D and complaint file ---
+    # FBK-10: analysis, year-end summary, early warnings (fbkana)
+    path("analysis/", analysis.analysis_page, name="analysis"),
+    path("analysis/pdf/", analysis.analysis_pdf, name="analysis_pdf"),
 ]

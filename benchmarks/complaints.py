@@ -1,0 +1,588 @@
+#!/usr/bin/env python
+"""Complaints at scale (FBK-1, FBK-10, PLAT-10): intake through the API against a real server
+process at 8 concurrent clients, beside that server's bare authenticated request; the "My
+work" page and the complaint list filtered by state and product; the FBK-10 analysis and
+early-warning queries.
+
+    .venv/bin/python benchmarks/complaints.py [--regenerate] [--seconds 20] [--clients 8]
+                                              [--samples 200] [--port 18391] [--drop]
+
+DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/mv_fbkana_bench; the script
+creates the database if missing (``--regenerate`` drops and recreates it), migrates it and,
+if the bench data is not there yet, generates it by the RAW PATH of benchmarks/trace.py
+(PostgreSQL COPY in one transaction, no ORM, no audit):
+
+* 100 products; 1,000,000 complaints over four years, 96 % closed and the rest spread over
+  the open states, with category, severity, department and product; one bench quality user
+  owns 2,000 of them (400 open: the "My work" page); 200,000 investigations with a root-cause
+  factor (the analysis by root cause).
+
+Then it starts ``medvigil serve --no-worker`` (waitress, 8 threads) as a separate process on
+``--port`` and measures with ``--clients`` client threads on keep-alive connections:
+
+* bare: GET /api/v1/me with a Bearer token for ``--seconds`` — requests/s and p95;
+* intake: POST /api/v1/complaints (a complaint with product and category: severity rules,
+  routing, three problem notices, audit entries, notifications) for ``--seconds`` —
+  requests/s and p95 [target: at least half the bare rate, p95 < 100 ms];
+* pages, one client, ``--samples`` each, signed-in session: "My work" (/) and the complaint
+  list filtered by state and product (/complaints/?status=…&product=…) [p95 < 150 ms];
+* in-process: the quarter analysis and the year-end summary over the 1,000,000 rows, and one
+  early-warning scan (services.analysis), each timed; EXPLAIN of the quarter's GROUP BY.
+
+If benchmarks/_calibrate.py exists (the shared machine calibration), its figure is printed
+with the results so runs on different machines can be compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/mv_fbkana_bench"
+
+N_PRODUCTS = 100
+N_COMPLAINTS = 1_000_000
+N_INVESTIGATIONS = 200_000
+MINE = 2_000  # complaints owned by the bench quality user
+MARKER = "BENCH-C-P-0001"
+
+TARGET_INTAKE_P95_MS = 100.0
+TARGET_LIST_P95_MS = 150.0
+
+OPEN = ["received", "routed", "evaluation", "investigation", "resolution", "replied"]
+CATEGORIES = ["product_quality", "service_attitude", "installation", "delivery", "usage"]
+SEVERITIES = ["general", "general", "general", "major", "serious"]
+FACTORS = ["man", "machine", "material", "method", "environment", "measurement"]
+
+
+def _environment(dbname: str | None) -> None:
+    sys.path.insert(0, str(ROOT / "src"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "medvigil.settings")
+    os.environ.setdefault("MEDVIGIL_DEV", "1")
+    os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="medvigil-bench-media-"))
+
+
+def _admin() -> Any:
+    import dj_database_url
+    import psycopg
+
+    cfg = dj_database_url.parse(os.environ["DATABASE_URL"])
+    if not cfg["ENGINE"].endswith("postgresql"):
+        sys.exit("benchmarks/complaints.py needs PostgreSQL (DATABASE_URL=postgres://...)")
+    conn = psycopg.connect(
+        host=cfg.get("HOST") or None,
+        port=cfg.get("PORT") or None,
+        user=cfg.get("USER") or None,
+        password=cfg.get("PASSWORD") or None,
+        dbname="postgres",
+        autocommit=True,
+    )
+    return conn, cfg["NAME"]
+
+
+def _prepare_database(regenerate: bool) -> None:
+    from psycopg import sql
+
+    admin, name = _admin()
+    with admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and regenerate:
+            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+            exists = None
+        if not exists:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def _drop_database() -> None:
+    from django.db import connections
+    from psycopg import sql
+
+    connections.close_all()
+    admin, name = _admin()
+    with admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+    print(f"dropped database {name}")
+
+
+def _setup_django() -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+# --- generation (raw path: COPY, no audit) ---------------------------------------------------
+
+
+class _Copier:
+    """COPY rows of one model: values by attname, the other columns from field defaults
+    (JSON defaults adapted as jsonb)."""
+
+    def __init__(self, cursor: Any, model: Any, attnames: list[str]) -> None:
+        from django.db.models import JSONField
+        from django.utils import timezone
+        from psycopg.types.json import Jsonb
+
+        self.cursor = cursor
+        fields = list(model._meta.concrete_fields)
+        self.rest = [f for f in fields if f.attname not in attnames and not f.primary_key]
+        now = timezone.now()
+
+        def default(f: Any) -> Any:
+            if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False):
+                return now
+            value = f.get_default()
+            return Jsonb(value) if isinstance(f, JSONField) else value
+
+        self.defaults = tuple(default(f) for f in self.rest)
+        column = {f.attname: f.column for f in fields}
+        cols = [column[a] for a in attnames] + [f.column for f in self.rest]
+        self.sql = f"COPY {model._meta.db_table} ({', '.join(cols)}) FROM STDIN"
+
+    def __enter__(self) -> _Copier:
+        self._cm = self.cursor.copy(self.sql)
+        self.copy = self._cm.__enter__()
+        return self
+
+    def row(self, *values: Any) -> None:
+        self.copy.write_row(values + self.defaults)
+
+    def __exit__(self, *exc: Any) -> None:
+        self._cm.__exit__(*exc)
+
+
+def _gtin(n: int) -> str:
+    from medvigil.trace.models import gtin_check_digit
+
+    payload = f"0690998{n:06d}"
+    return payload + str(gtin_check_digit(payload))
+
+
+def _has_data() -> bool:
+    from medvigil.complaints.models import Feedback
+    from medvigil.trace.models import Product
+
+    return (
+        Product.objects.filter(code=MARKER).exists()
+        and Feedback.objects.filter(number__startswith="FBB-").count() >= N_COMPLAINTS
+    )
+
+
+def _user() -> Any:
+    from medvigil.accounts.models import Department, Role, User
+
+    user = User.objects.filter(username="bench-quality").first()
+    if user is None:
+        user = User.objects.create_user(username="bench-quality", password="bench-password-1")
+        user.roles.set(Role.objects.filter(code="quality"))
+        user.department = Department.objects.get(code="quality")
+        user.save()
+    return User.objects.get(pk=user.pk)
+
+
+def _generate(user: Any) -> None:
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from medvigil.accounts.models import Department
+    from medvigil.complaints.models import Feedback, Investigation
+    from medvigil.trace.models import Product
+
+    rnd = random.Random(20261202)
+    depts = list(Department.objects.values_list("pk", flat=True))
+    t0 = time.perf_counter()
+    now = timezone.now()
+    span = 4 * 365 * 86400
+    with transaction.atomic():
+        connection.ensure_connection()
+        cur = connection.connection.cursor()
+        cur.execute("SELECT coalesce(max(id), 0) FROM trace_product")
+        p0 = cur.fetchone()[0]
+        with _Copier(
+            cur, Product, ["id", "code", "name", "model_spec", "manufacturer", "risk_class", "gtin"]
+        ) as c:
+            for p in range(1, N_PRODUCTS + 1):
+                c.row(
+                    p0 + p,
+                    f"BENCH-C-P-{p:04d}",
+                    f"输注泵 {p}",
+                    f"IP-{p:03d}",
+                    "医械科技有限公司",
+                    "III" if p % 2 else "II",
+                    _gtin(p),
+                )
+        cur.execute(
+            f"SELECT setval(pg_get_serial_sequence('trace_product', 'id'), {p0 + N_PRODUCTS})"
+        )
+        cur.execute("SELECT coalesce(max(id), 0) FROM complaints_feedback")
+        f0 = cur.fetchone()[0]
+        cols = [
+            "id",
+            "number",
+            "kind",
+            "channel",
+            "received_at",
+            "title",
+            "description",
+            "complainant_organisation",
+            "product_id",
+            "category",
+            "severity",
+            "severity_proposed",
+            "department_id",
+            "status",
+            "owner_id",
+            "received_by_id",
+            "created_by_id",
+            "closed_at",
+        ]
+        mine = set(rnd.sample(range(1, N_COMPLAINTS + 1), MINE))
+        with _Copier(cur, Feedback, cols) as c:
+            for i in range(1, N_COMPLAINTS + 1):
+                received = now - dt.timedelta(seconds=span * (N_COMPLAINTS - i) / N_COMPLAINTS)
+                is_mine = i in mine
+                if is_mine:
+                    status = OPEN[i % len(OPEN)] if i % 5 == 0 else "closed"
+                else:
+                    status = OPEN[i % len(OPEN)] if rnd.random() < 0.04 else "closed"
+                sev = rnd.choice(SEVERITIES)
+                c.row(
+                    f0 + i,
+                    f"FBB-{i:07d}",
+                    "complaint",
+                    rnd.choice(["phone", "email", "dealer", "api"]),
+                    received,
+                    f"投诉 {i}",
+                    "设备报警异常, 已联系客户。",
+                    f"人民医院 {i % 5000}",
+                    p0 + rnd.randint(1, N_PRODUCTS),
+                    rnd.choice(CATEGORIES),
+                    sev,
+                    sev,
+                    rnd.choice(depts),
+                    status,
+                    user.pk if is_mine else None,
+                    user.pk,
+                    user.pk,
+                    received + dt.timedelta(days=7) if status == "closed" else None,
+                )
+        cur.execute(
+            "SELECT setval(pg_get_serial_sequence('complaints_feedback', 'id'), "
+            f"{f0 + N_COMPLAINTS})"
+        )
+        print(f"  complaints ... {time.perf_counter() - t0:.0f} s", flush=True)
+        with _Copier(
+            cur, Investigation, ["feedback_id", "method", "factor", "root_cause", "responsibility"]
+        ) as c:
+            for fid in rnd.sample(range(1, N_COMPLAINTS + 1), N_INVESTIGATIONS):
+                c.row(f0 + fid, "5m1e", rnd.choice(FACTORS), "根因", "company")
+        print(f"  investigations ... {time.perf_counter() - t0:.0f} s", flush=True)
+    print(f"  generated in {time.perf_counter() - t0:.0f} s", flush=True)
+
+
+# --- measurements -----------------------------------------------------------------------------
+
+
+def _pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def _line(label: str, ms: list[float], target: float | None = None) -> str:
+    p50, p95 = statistics.median(ms), _pct(ms, 0.95)
+    verdict = ""
+    if target is not None:
+        verdict = f"  [target p95 < {target:.0f} ms: {'met' if p95 < target else 'MISSED'}]"
+    return f"{label:<44} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   (n={len(ms)}){verdict}"
+
+
+class Server:
+    """`medvigil serve --no-worker` in its own process on the bench database."""
+
+    def __init__(self, port: int, threads: int) -> None:
+        self.port = port
+        env = {**os.environ, "LOG_LEVEL": "WARNING", "ALLOWED_HOSTS": "127.0.0.1,localhost"}
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "medvigil.cli",
+                "serve",
+                "--no-worker",
+                "--port",
+                str(port),
+                "--threads",
+                str(threads),
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                conn.request("GET", "/api/v1/me")
+                conn.getresponse().read()
+                return
+            except OSError:
+                if self.proc.poll() is not None:
+                    sys.exit("server did not start: " + self.proc.stderr.read().decode()[-2000:])  # type: ignore[union-attr]
+                time.sleep(0.5)
+        sys.exit("server did not answer within 60 s")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def _load(
+    port: int,
+    clients: int,
+    seconds: float,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: Any = None,
+    expect: int = 200,
+) -> tuple[float, list[float], int]:
+    """`clients` threads send the request for `seconds`; (requests/s, latencies ms, errors)."""
+    stop = time.perf_counter() + seconds
+    lat: list[list[float]] = [[] for _ in range(clients)]
+    errors = [0] * clients
+
+    def worker(k: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        n = 0
+        while time.perf_counter() < stop:
+            n += 1
+            payload = json.dumps(body(k, n)).encode() if callable(body) else None
+            t = time.perf_counter()
+            try:
+                conn.request(method, path, body=payload, headers=headers)
+                r = conn.getresponse()
+                r.read()
+                ok = r.status == expect
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                ok = False
+            lat[k].append((time.perf_counter() - t) * 1000)
+            if not ok:
+                errors[k] += 1
+        conn.close()
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    all_lat = [x for xs in lat for x in xs]
+    return len(all_lat) / elapsed, all_lat, sum(errors)
+
+
+def _session_cookie(user: Any) -> str:
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
+
+
+def _pages(port: int, cookie: str, samples: int, products: list[int]) -> list[str]:
+    rnd = random.Random(5)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Cookie": cookie}
+
+    def get(path: str) -> float:
+        t = time.perf_counter()
+        conn.request("GET", path, headers=headers)
+        r = conn.getresponse()
+        r.read()
+        if r.status != 200:
+            raise SystemExit(f"GET {path}: HTTP {r.status}")
+        return (time.perf_counter() - t) * 1000
+
+    get("/")  # warm
+    bare = [get("/api/v1/me") for _ in range(samples)]
+    work = [get("/") for _ in range(samples)]
+    lists = [
+        get(f"/complaints/?status={rnd.choice(OPEN + ['closed'])}&product={rnd.choice(products)}")
+        for _ in range(samples)
+    ]
+    unfiltered = [get("/complaints/?status=routed") for _ in range(max(20, samples // 4))]
+    conn.close()
+    return [
+        _line("bare GET /api/v1/me (session), 1 client", bare),
+        _line('"My work" page (/)', work, TARGET_LIST_P95_MS),
+        _line("complaint list, state + product", lists, TARGET_LIST_P95_MS),
+        _line("complaint list, state only", unfiltered, TARGET_LIST_P95_MS),
+    ]
+
+
+def _analysis(user: Any) -> list[str]:
+    from django.db import connection
+    from django.utils import timezone
+
+    from medvigil.complaints.services import analysis
+
+    today = timezone.localdate()
+    q = (today.month - 1) // 3 + 1
+    start, end = analysis.quarter_bounds(today.year, q)
+    lines = []
+    for label, fn in (
+        (
+            "analysis: quarter (5 dimensions)",
+            lambda: analysis.period_analysis(start=start, end=end, user=user),
+        ),
+        (
+            "analysis: year-end summary",
+            lambda: analysis.year_end_summary(year=today.year - 1, user=user),
+        ),
+        ("early warning: rolling-period scan", lambda: analysis.clusters(timezone.now())),
+    ):
+        ms = []
+        for _ in range(5):
+            t = time.perf_counter()
+            fn()
+            ms.append((time.perf_counter() - t) * 1000)
+        lines.append(_line(label, ms))
+    qs = analysis.complaints_in(start, end, user).order_by().values("product_id")
+    from django.db.models import Count
+
+    with connection.cursor() as cur:
+        sql, params = qs.annotate(n=Count("pk")).query.sql_with_params()
+        cur.execute("EXPLAIN (ANALYZE, BUFFERS OFF) " + sql, params)
+        plan = "\n".join("    " + r[0] for r in cur.fetchall())
+    lines.append("EXPLAIN quarter by product:\n" + plan)
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--regenerate", action="store_true", help="drop and rebuild the data")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--port", type=int, default=18391)
+    parser.add_argument("--drop", action="store_true", help="drop the database at the end")
+    args = parser.parse_args()
+    _environment(None)
+    _prepare_database(args.regenerate)
+    _setup_django()
+    from django.db import connection
+
+    from medvigil.accounts.models import APIToken
+    from medvigil.trace.models import Product
+
+    user = _user()
+    if _has_data():
+        print("bench data found (use --regenerate to rebuild it)")
+    else:
+        print("generating bench data (raw COPY path) ...", flush=True)
+        _generate(user)
+    with connection.cursor() as cur:  # as autovacuum would have, before the measurements
+        cur.execute("VACUUM ANALYZE complaints_feedback")
+        cur.execute("VACUUM ANALYZE complaints_investigation")
+    calibration = ""
+    if (ROOT / "benchmarks" / "_calibrate.py").exists():
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        import _calibrate  # type: ignore[import-not-found]
+
+        calibration = str(_calibrate.calibrate())  # type: ignore[attr-defined]
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM complaints_feedback")
+        (n,) = cur.fetchone()
+    print(f"\ndata: {n:,} complaints — PostgreSQL {connection.pg_version // 10000}")
+    if calibration:
+        print(f"calibration: {calibration}")
+    products = list(
+        Product.objects.filter(code__startswith="BENCH-C-P-").values_list("pk", flat=True)
+    )
+    _token, raw = APIToken.issue(user, "bench")
+    cookie = _session_cookie(user)
+    connection.close()
+    server = Server(args.port, threads=8)
+    lines: list[str] = []
+    try:
+        auth = {"Authorization": f"Bearer {raw}", "Content-Type": "application/json"}
+        bare_rate, bare_ms, bare_err = _load(
+            args.port, args.clients, args.seconds, "GET", "/api/v1/me", auth
+        )
+
+        def complaint(k: int, i: int) -> dict[str, Any]:
+            return {
+                "channel": "phone",
+                "title": f"bench intake {k}-{i}",
+                "description": "输注泵堵塞报警未响, 未影响患者。",
+                "complainant_organisation": "人民医院",
+                "product_id": products[(k * 7919 + i) % len(products)],
+                "category": "product_quality",
+                "patient_involvement": "no_harm",
+            }
+
+        rate, ms, err = _load(
+            args.port,
+            args.clients,
+            args.seconds,
+            "POST",
+            "/api/v1/complaints",
+            auth,
+            complaint,
+            201,
+        )
+        half = bare_rate / 2
+        lines.append(
+            f"bare GET /api/v1/me, {args.clients} clients:      {bare_rate:7.1f} req/s   "
+            f"p50 {statistics.median(bare_ms):6.1f} ms   p95 {_pct(bare_ms, 0.95):6.1f} ms   "
+            f"errors {bare_err}"
+        )
+        lines.append(
+            f"intake POST /api/v1/complaints, {args.clients} clients: {rate:7.1f} req/s   "
+            f"p50 {statistics.median(ms):6.1f} ms   p95 {_pct(ms, 0.95):6.1f} ms   errors {err}   "
+            f"[target >= {half:.1f} req/s (half the bare rate): "
+            f"{'met' if rate >= half else 'MISSED'}; p95 < {TARGET_INTAKE_P95_MS:.0f} ms: "
+            f"{'met' if _pct(ms, 0.95) < TARGET_INTAKE_P95_MS else 'MISSED'}]"
+        )
+        lines += _pages(args.port, cookie, args.samples, products)
+    finally:
+        server.stop()
+    lines += _analysis(user)
+    print("\n".join(lines))
+    if args.drop:
+        _drop_database()
+
+
+if __name__ == "__main__":
+    main()
