@@ -165,10 +165,10 @@ if IS_POSTGRES:
     # application's queries are small and PostgreSQL spends longer planning them than running
     # them. With server-side binding psycopg prepares a statement on its second run on a
     # connection (DATABASE_PREPARE_THRESHOLD) and then only executes it, keeping the
-    # DATABASE_PREPARED_MAX most recently used per connection. Off is Django's default (client-side binding, nothing prepared but the audit
-    # trail's create statement, which core.audit.fastpath._prepared_cursor prepares
-    # explicitly: psycopg honours that only when a threshold is set, and this one is never
-    # reached by counting).
+    # DATABASE_PREPARED_MAX most recently used per connection. Off is Django's default
+    # (client-side binding, nothing prepared but the audit trail's create statement, which
+    # core.audit.fastpath._prepared_cursor prepares explicitly: psycopg honours that only
+    # when a threshold is set, and this one is never reached by counting).
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     if env_bool("DATABASE_PREPARED_STATEMENTS", False):
         _options.setdefault("server_side_binding", True)

@@ -34,8 +34,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from medvigil.core.audit import audit_context
-from medvigil.core.calendar.rules import DeadlineRule, Unit, end_of_day, get_rule
-from medvigil.core.calendar.working import YearNotLoaded, get_calendar
 from medvigil.core.calendar.clock import (
     Clock,
     add_business_time,
@@ -43,6 +41,8 @@ from medvigil.core.calendar.clock import (
     business_time_between,
 )
 from medvigil.core.calendar.deadlines import Deadline
+from medvigil.core.calendar.rules import DeadlineRule, Unit, end_of_day, get_rule
+from medvigil.core.calendar.working import YearNotLoaded, get_calendar
 from medvigil.core.i18n import gettext_msg
 from medvigil.core.notifications.services import notify
 from medvigil.core.permissions import require, scope_for_user
