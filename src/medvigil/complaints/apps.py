@@ -92,6 +92,8 @@ class ComplaintsConfig(DomainApp):
         # inspectors read the whole complaint file (FBK-9), contact and patient data included
         "auditor": ["view_contact_data", "view_patient_data"],
     }
+    # FBK-7: follow-up call-backs and approvals waiting (complaints/work_callbacks.py)
+    work = ("work_callbacks.my_callbacks",)
     retention_rules = (
         RetentionRuleSpec("feedback", "created", years=10, citation=RETENTION_CITATION),
         RetentionRuleSpec("problemnotice", "created", years=10, citation=RETENTION_CITATION),
