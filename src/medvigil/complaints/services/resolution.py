@@ -62,10 +62,7 @@ def propose_resolution(feedback: Feedback, *, by: Any, version: Any, **fields: A
             fb.status = Feedback.Status.RESOLUTION
             fb.save()
         res = _editable_resolution(fb)
-        if res is None:
-            res = Resolution(feedback=fb)
-        else:
-            res = lock(Resolution, res.pk)
+        res = Resolution(feedback=fb) if res is None else lock(Resolution, res.pk)
         before = list(res.remedies)
         for name, value in fields.items():
             setattr(res, name, value)
