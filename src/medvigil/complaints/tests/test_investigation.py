@@ -86,9 +86,7 @@ def test_related_complaints_and_history_links(people: People, world: World) -> N
     assert other not in related["category"] and fb not in related["category"]
     # a user who may not see complaints sees none
     assert not inv_svc.related_feedback(fb, user=AnonymousUser())["lot"].exists()
-    links = {
-        url: str(label) for label, url in inv_svc.unit_history_links(fb, user=people.quality)
-    }
+    links = {url: str(label) for label, url in inv_svc.unit_history_links(fb, user=people.quality)}
     unit_url = f"/trace/units/{unit.pk}/"
     assert links[unit_url].endswith("production record")
     assert unit_url + "#sales-chain" in links

@@ -128,13 +128,12 @@ def _form_step(
     success: str,
 ) -> HttpResponse:
     if not form.is_valid():
-        messages.error(
-            request,
-            " ".join(
-                f"{form.fields[n].label if n in form.fields else ''}: {' '.join(e)}".lstrip(": ")
-                for n, e in form.errors.items()
-            ),
-        )
+        parts = []
+        for name, errors in form.errors.items():
+            label = form.fields[name].label if name in form.fields else ""
+            text = " ".join(str(e) for e in errors)
+            parts.append(f"{label}: {text}" if label else text)
+        messages.error(request, " ".join(parts))
         return redirect(res.feedback.get_absolute_url() + "#resolution")
     data = dict(form.cleaned_data)
     version = data.pop("version", None)
