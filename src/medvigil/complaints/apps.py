@@ -94,6 +94,8 @@ class ComplaintsConfig(DomainApp):
     }
     # FBK-7: follow-up call-backs and approvals waiting (complaints/work_callbacks.py)
     work = ("work_callbacks.my_callbacks",)
+    # FBK-5/6/7 endpoints (api_flow.py); the coordinator joins them with the app's api.py
+    api = "api_flow.router"
     retention_rules = (
         RetentionRuleSpec("feedback", "created", years=10, citation=RETENTION_CITATION),
         RetentionRuleSpec("problemnotice", "created", years=10, citation=RETENTION_CITATION),
