@@ -80,7 +80,9 @@ def test_evaluation_from_the_record_page(people: People, client_for: Any) -> Non
     r = mr.post(approve, {"password": PASSWORD, "version": ev.version, "meaning": "approved"})
     assert r.status_code == 302
     assert fresh(ev).approved_by == people.mr
-    assert "Start the investigation" in page(client_for(people.engineer), fb)
+    html = page(client_for(people.engineer), fb)
+    assert "Start the investigation" in html
+    assert reverse("complaints:investigation_start", args=[fb.pk]) in html
 
 
 @pytest.mark.req("FBK-6")

@@ -200,6 +200,8 @@ def flow_context(request: HttpRequest, fb: Feedback, dialogs: dict | None = None
         "is_complaint": fb.is_complaint,
         "can_evaluate": user.has_perm(EVALUATE),
         "can_investigate": user.has_perm("complaints.change_investigation"),
+        "can_start_investigation": fb.can_start_investigation()
+        and user.has_perm("complaints.add_investigation"),
         "can_resolve": user.has_perm("complaints.change_resolution"),
         "S": Feedback.Status,
     }
