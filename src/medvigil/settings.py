@@ -305,6 +305,14 @@ DEADLINE_DUE_SOON_HOURS = env_int("DEADLINE_DUE_SOON_HOURS", 24)
 DEADLINE_DUE_SOON_FRACTION = float(env("DEADLINE_DUE_SOON_FRACTION", "0.2") or "0.2")
 DEADLINE_ESCALATE_AFTER_HOURS = env_int("DEADLINE_ESCALATE_AFTER_HOURS", 0)
 
+# --- complaints (FBK-4): roles alerted at once for a serious complaint (seed 003: urgent
+# complaints go to management by phone, out of hours too), comma-separated role codes.
+COMPLAINTS_ON_CALL_ROLES = tuple(
+    r.strip()
+    for r in (env("COMPLAINTS_ON_CALL_ROLES", "management_rep,general_manager") or "").split(",")
+    if r.strip()
+)
+
 # --- background jobs ----------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:

@@ -3,6 +3,8 @@ role grants per seed role, sensitive permissions (PLAT-11), retention, "My work"
 source, demo data and the unit timeline. URLs (complaints/urls.py) and the API router
 (complaints/api.py) are picked up by their default names."""
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
 from medvigil.core.records.domain import DomainApp, RetentionRuleSpec
@@ -92,12 +94,32 @@ class ComplaintsConfig(DomainApp):
         # inspectors read the whole complaint file (FBK-9), contact and patient data included
         "auditor": ["view_contact_data", "view_patient_data"],
     }
-    # FBK-7: follow-up call-backs and approvals waiting (complaints/work_callbacks.py)
-    work = ("work_callbacks.my_callbacks",)
-    # FBK-5/6/7 endpoints (api_flow.py); the coordinator joins them with the app's api.py
-    api = "api_flow.router"
     retention_rules = (
         RetentionRuleSpec("feedback", "created", years=10, citation=RETENTION_CITATION),
         RetentionRuleSpec("problemnotice", "created", years=10, citation=RETENTION_CITATION),
         RetentionRuleSpec("eightdreport", "created", years=10, citation=RETENTION_CITATION),
     )
+    # The API router's paths start with /complaints: mounted at /api/v1/ the resource is exactly
+    # /api/v1/complaints (issue #9), not /api/v1/complaints/complaints.
+    api_prefix = "v1"
+    # FBK-7: follow-up call-backs and approvals waiting (complaints/work_callbacks.py)
+    work = ("services.clocks.my_work", "work_callbacks.my_callbacks")
+    deadline_sources = ("services.clocks.deadline_source",)
+    timeline = ("timeline.feedback_events",)
+    demo = ("demo.load_demo",)
+
+    def ready(self) -> None:
+        super().ready()
+        from django.db.models.signals import post_migrate
+
+        from .rules import register_rules
+
+        register_rules()
+        post_migrate.connect(_create_routes, sender=self)
+
+
+def _create_routes(sender: Any, **kwargs: Any) -> None:
+    """The default category → department routes (rules.DEFAULT_ROUTES), when missing."""
+    from .services.routing import ensure_routes
+
+    ensure_routes()

@@ -220,7 +220,7 @@ class Feedback(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
         "resolution",
         "replied",
     )
-    numbering_type = "complaint"
+    numbering_type = "complaint_feedback"
     numbering_prefix = "FB"
     # received → closed: inquiries, suggestions and praise answered in one step (FBK-2);
     # evaluation → resolution: "not investigated" with a justification (FBK-5/9);

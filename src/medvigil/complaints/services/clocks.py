@@ -1,29 +1,415 @@
-"""FBK-4: the complaint clocks."""
+"""FBK-4: the complaint clocks.
+
+Each target is a deadline rule of the registry (core.calendar.regulatory, with the seed clause
+as citation and a company setting that may tighten it):
+
+| clock | rule | started by | stopped by | applies to |
+|---|---|---|---|---|
+| route | FBK-ROUTE (30 min) | receipt | `routed_at` | complaints |
+| quality | FBK-QUALITY-ROUTE (2 h) | receipt | `quality_received_at` | product-quality complaints |
+| response | FBK-FIRST-RESPONSE (24 h) | receipt | `first_response_at` | every kind |
+| resolution | FBK-RESOLUTION (48 h) | receipt | `resolved_at` | complaints |
+| visit | FBK-VISIT (2 working days) | receipt | `visit_done_at` | when a visit is needed |
+
+Business time by default (core.clock: working hours on the working days of the company
+calendar); a serious complaint counts in calendar time (seed 003: urgent complaints go to
+management at once, out of hours by phone) and alerts the managers on call at once. While the
+clock is paused (waiting for the customer, ClockPause with a reason) the time does not count:
+each pause moves the due time by its length, measured on the same clock.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from ..models import ClockPause, Feedback
-from ._skeleton import todo
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
+
+from medvigil.core.audit import audit_context
+from medvigil.core.calendar.rules import DeadlineRule, Unit, end_of_day, get_rule
+from medvigil.core.calendar.working import YearNotLoaded, get_calendar
+from medvigil.core.clock import (
+    Clock,
+    add_business_time,
+    add_calendar,
+    business_time_between,
+)
+from medvigil.core.deadlines import Deadline
+from medvigil.core.i18n import gettext_msg
+from medvigil.core.notify import notify
+from medvigil.core.permissions import require, scope_for_user
+from medvigil.core.registry import WorkItem
+
+from ..models import ClockPause, Feedback, ProblemNotice
+
+PAUSE_PERM = "complaints.add_clockpause"
+RESUME_PERM = "complaints.change_clockpause"
+CHANGE_PERM = "complaints.change_feedback"
+# Roles alerted at once for a serious complaint (seed 003: 紧急投诉 → 管理层); a setting.
+DEFAULT_ON_CALL_ROLES = ("management_rep", "general_manager")
 
 
-def clocks_for(feedback: Feedback, *, now: dt.datetime | None = None) -> list[Any]:
-    """Every FBK-4 clock of the record: target, due, met/open/breached, paused time."""
-    raise todo("clocks_for")
+@dataclass(frozen=True)
+class ClockSpec:
+    code: str
+    rule: str
+    done_field: str
+    title: Any
+
+    def applies(self, f: Feedback) -> bool:
+        if self.code == "route" or self.code == "resolution":
+            return f.is_complaint
+        if self.code == "quality":
+            return f.is_quality_complaint
+        if self.code == "visit":
+            return f.visit_needed
+        return True
+
+
+CLOCKS: tuple[ClockSpec, ...] = (
+    ClockSpec("route", "FBK-ROUTE", "routed_at", gettext_lazy("Registered and routed")),
+    ClockSpec(
+        "quality",
+        "FBK-QUALITY-ROUTE",
+        "quality_received_at",
+        gettext_lazy("With the quality department"),
+    ),
+    ClockSpec(
+        "response", "FBK-FIRST-RESPONSE", "first_response_at", gettext_lazy("First response")
+    ),
+    ClockSpec("resolution", "FBK-RESOLUTION", "resolved_at", gettext_lazy("Resolved")),
+    ClockSpec("visit", "FBK-VISIT", "visit_done_at", gettext_lazy("Visit to the customer")),
+)
+MILESTONES = {c.code: c.done_field for c in CLOCKS if c.code in ("response", "visit")}
+
+
+@dataclass(frozen=True)
+class ClockState:
+    """One clock of a record at `now`."""
+
+    code: str
+    title: Any
+    rule: DeadlineRule
+    clock: str  # core.clock.Clock value
+    started_at: dt.datetime
+    due_at: dt.datetime | None  # None: a calendar year is not loaded (flagged, never guessed)
+    done_at: dt.datetime | None
+    paused: dt.timedelta
+    running_pause: bool
+
+    @property
+    def met(self) -> bool:
+        return self.done_at is not None and self.due_at is not None and self.done_at <= self.due_at
+
+    @property
+    def late(self) -> bool:
+        return self.done_at is not None and self.due_at is not None and self.done_at > self.due_at
+
+    def overdue(self, now: dt.datetime) -> bool:
+        return self.done_at is None and self.due_at is not None and now > self.due_at
+
+    @property
+    def is_open(self) -> bool:
+        return self.done_at is None
+
+    def state(self, now: dt.datetime) -> str:
+        if self.due_at is None:
+            return "flagged"
+        if self.done_at is not None:
+            return "met" if self.met else "late"
+        if self.running_pause:
+            return "paused"
+        return "overdue" if now > self.due_at else "open"
+
+
+def clock_kind(feedback: Feedback) -> str:
+    """Business time by default; serious complaints in calendar time (FBK-4)."""
+    return Clock.CALENDAR if feedback.is_serious else Clock.BUSINESS
+
+
+def _add(start: dt.datetime, delta: dt.timedelta, clock: str) -> dt.datetime:
+    return (
+        add_calendar(start, delta) if clock == Clock.CALENDAR else add_business_time(start, delta)
+    )
+
+
+def _length(a: dt.datetime, b: dt.datetime, clock: str) -> dt.timedelta:
+    return b - a if clock == Clock.CALENDAR else max(business_time_between(a, b), dt.timedelta())
+
+
+def _base_due(rule: DeadlineRule, start: dt.datetime, clock: str) -> dt.datetime:
+    amount = rule.effective_amount()
+    if rule.unit == Unit.MINUTES:
+        return _add(start, dt.timedelta(minutes=amount), clock)
+    if rule.unit == Unit.HOURS:
+        return _add(start, dt.timedelta(hours=amount), clock)
+    cal = get_calendar(rule.market)
+    day = start.astimezone(cal.zone).date()
+    if rule.unit == Unit.CALENDAR_DAYS or clock == Clock.CALENDAR:
+        return end_of_day(day + dt.timedelta(days=amount), cal.zone).astimezone(dt.UTC)
+    return end_of_day(cal.add_working_days(day, amount), cal.zone).astimezone(dt.UTC)
+
+
+def _due_with_pauses(
+    rule: DeadlineRule,
+    start: dt.datetime,
+    clock: str,
+    pauses: list[ClockPause],
+    now: dt.datetime,
+    done: dt.datetime | None,
+) -> tuple[dt.datetime, dt.timedelta, bool]:
+    """The due time moved by every pause that began before it (a running pause counts up to
+    `now`, or to the clock's stop), the paused time, and whether a pause is running."""
+    due = _base_due(rule, start, clock)
+    paused = dt.timedelta()
+    running = False
+    for p in sorted(pauses, key=lambda p: p.started_at):
+        if p.started_at >= due or (done is not None and p.started_at >= done):
+            continue
+        begin = max(p.started_at, start)
+        end = p.ended_at or (done if done is not None else now)
+        if p.ended_at is None and done is None:
+            running = True
+        if end <= begin:
+            continue
+        length = _length(begin, end, clock)
+        paused += length
+        due = (
+            _add(due, length, Clock.CALENDAR)
+            if clock == Clock.CALENDAR
+            else add_business_time(due, length)
+        )
+    return due, paused, running
+
+
+def clocks_for(feedback: Feedback, *, now: dt.datetime | None = None) -> list[ClockState]:
+    """Every FBK-4 clock that applies to the record, with its due time, stop time and paused
+    time. Reads `feedback.pauses` (prefetch it for lists)."""
+    now = now or timezone.now()
+    clock = clock_kind(feedback)
+    pauses = list(feedback.pauses.all())
+    out = []
+    for spec in CLOCKS:
+        if not spec.applies(feedback):
+            continue
+        rule = get_rule(spec.rule)
+        done = getattr(feedback, spec.done_field)
+        try:
+            due, paused, running = _due_with_pauses(
+                rule, feedback.received_at, clock, pauses, now, done
+            )
+        except YearNotLoaded:
+            due, paused, running = None, dt.timedelta(), False  # type: ignore[assignment]
+        out.append(
+            ClockState(
+                code=spec.code,
+                title=spec.title,
+                rule=rule,
+                clock=clock
+                if rule.unit != Unit.WORKING_DAYS or clock == Clock.CALENDAR
+                else Clock.WORKING_DAYS,
+                started_at=feedback.received_at,
+                due_at=due,
+                done_at=done,
+                paused=paused,
+                running_pause=running and done is None,
+            )
+        )
+    return out
+
+
+def next_due(feedback: Feedback, *, now: dt.datetime | None = None) -> ClockState | None:
+    """The open clock due first (for the list and "My work")."""
+    open_ = [c for c in clocks_for(feedback, now=now) if c.is_open and c.due_at is not None]
+    return min(open_, key=lambda c: c.due_at, default=None)  # type: ignore[arg-type, return-value]
+
+
+# --- pausing (FBK-4: waiting for the customer, with a reason, audited) ------------------------
 
 
 def pause_clock(feedback: Feedback, *, by: Any, reason: str) -> ClockPause:
-    """Pause while waiting for the customer, with a reason (audited)."""
-    raise todo("pause_clock")
+    """Pause the clocks while waiting for the customer; the reason is required and kept in the
+    pause and its audit entry."""
+    require(by, PAUSE_PERM)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the clock is paused.")})
+    with transaction.atomic(), audit_context(actor=by, reason=reason):
+        obj = Feedback.objects.select_for_update().get(pk=feedback.pk)
+        if not obj.is_open:
+            raise ValidationError(_("Only an open record's clock can be paused."))
+        if ClockPause.objects.filter(feedback=obj, ended_at__isnull=True).exists():
+            raise ValidationError(_("The clock is already paused."))
+        pause = ClockPause(feedback=obj, started_at=timezone.now(), reason=reason, started_by=by)
+        pause.full_clean()
+        pause.save()
+    return pause
 
 
 def resume_clock(feedback: Feedback, *, by: Any) -> ClockPause:
-    """End the open pause."""
-    raise todo("resume_clock")
+    """End the running pause."""
+    require(by, RESUME_PERM)
+    with transaction.atomic(), audit_context(actor=by):
+        Feedback.objects.select_for_update().get(pk=feedback.pk)
+        pause = (
+            ClockPause.objects.select_for_update()
+            .filter(feedback_id=feedback.pk, ended_at__isnull=True)
+            .first()
+        )
+        if pause is None:
+            raise ValidationError(_("The clock is not paused."))
+        pause.ended_at = timezone.now()
+        pause.ended_by = by
+        pause.full_clean()
+        pause.save()
+    return pause
 
 
-def alert_on_call(feedback: Feedback) -> int:
-    """Serious complaint: the immediate alert to the managers on call."""
-    raise todo("alert_on_call")
+def record_milestone(
+    feedback: Feedback, *, by: Any, version: Any, milestone: str, at: dt.datetime | None = None
+) -> Feedback:
+    """Record the first response to the customer ("response") or the visit done ("visit")
+    when it happened outside the system (a phone call, the visit report)."""
+    require(by, CHANGE_PERM)
+    if milestone not in MILESTONES:
+        raise ValidationError({"milestone": _("Unknown milestone.")})
+    at = at or timezone.now()
+    with transaction.atomic(), audit_context(actor=by):
+        obj = Feedback.objects.select_for_update().get(pk=feedback.pk)
+        obj.check_version(version)
+        if at < obj.received_at or at > timezone.now() + dt.timedelta(minutes=5):
+            raise ValidationError({"at": _("The time must lie between receipt and now.")})
+        if milestone == "visit" and not obj.visit_needed:
+            obj.visit_needed = True
+        setattr(obj, MILESTONES[milestone], at)
+        obj.save()
+    return obj
+
+
+# --- serious complaints: the managers on call at once -------------------------------------
+
+
+def on_call_managers() -> list[Any]:
+    from medvigil.accounts.models import User
+
+    roles = getattr(settings, "COMPLAINTS_ON_CALL_ROLES", DEFAULT_ON_CALL_ROLES)
+    return list(User.objects.filter(is_active=True, roles__code__in=roles).distinct())
+
+
+def alert_on_call(feedback: Feedback, *, save: bool = True) -> int:
+    """Serious complaint: alert the managers on call at once, in and out of hours (seed 003:
+    urgent complaints go to management by phone; the form follows at the next opening), once
+    per record, and stamp `on_call_alerted_at` (saved unless the caller saves). Returns the
+    number of people alerted."""
+    if not feedback.is_serious or feedback.on_call_alerted_at is not None:
+        return 0
+    users = on_call_managers()
+    notify(
+        users,
+        gettext_msg(gettext_noop("Serious complaint %(number)s: act now"))
+        % {"number": feedback.number},
+        feedback.title,
+        url=feedback.get_absolute_url(),
+        level="danger",
+    )
+    feedback.on_call_alerted_at = timezone.now()
+    if save:
+        feedback.save()
+    return len(users)
+
+
+def on_registered(feedback: Feedback) -> None:
+    """After intake: a serious complaint alerts the managers on call."""
+    if feedback.is_serious:
+        alert_on_call(feedback)
+
+
+# --- "My work" and the deadline source --------------------------------------------------------
+
+
+def _with_pauses(qs: Any) -> Any:
+    return qs.prefetch_related(
+        Prefetch("pauses", queryset=ClockPause.objects.order_by("started_at"))
+    )
+
+
+def my_work(user: Any) -> list[WorkItem]:
+    """The user's open feedback with the clock due first, and the problem notices waiting for
+    their department's acknowledgement."""
+    items: list[WorkItem] = []
+    if not user.has_perm("complaints.view_feedback"):
+        return items
+    now = timezone.now()
+    qs = _with_pauses(
+        scope_for_user(user, Feedback).filter(owner=user, status__in=Feedback.OPEN_STATUSES)
+    ).order_by("received_at")[:50]
+    for f in qs:
+        nxt = next_due(f, now=now)
+        items.append(
+            WorkItem(
+                title=str(f),
+                url=f.get_absolute_url(),
+                kind=_("complaint") if f.is_complaint else f.get_kind_display(),
+                due=nxt.due_at if nxt else None,
+                detail=str(nxt.title) if nxt else f.get_status_display(),
+            )
+        )
+    dept = getattr(user, "department_id", None)
+    if dept and user.has_perm("complaints.change_problemnotice"):
+        notices = ProblemNotice.objects.filter(
+            department_id=dept, status=ProblemNotice.Status.SENT
+        ).select_related("feedback")[:50]
+        for n in notices:
+            items.append(
+                WorkItem(
+                    title=f"{n.number} · {n.feedback.number} {n.feedback.title}",
+                    url=n.get_absolute_url(),
+                    kind=_("customer problem notice"),
+                    detail=_("Acknowledge"),
+                )
+            )
+    return items
+
+
+def _open_complaints() -> Iterable[Feedback]:
+    return _with_pauses(
+        Feedback.objects.filter(status__in=Feedback.OPEN_STATUSES).select_related(
+            "owner", "department"
+        )
+    ).iterator(chunk_size=500)
+
+
+def deadline_source(now: dt.datetime) -> Iterable[Deadline]:
+    """Every open FBK-4 clock: "due soon" to the owner before the breach, "overdue" at it and
+    escalation to the managers on call (core.deadlines)."""
+    managers: list[Any] | None = None
+    for f in _open_complaints():
+        for c in clocks_for(f, now=now):
+            if not c.is_open or c.due_at is None or c.running_pause:
+                continue
+            if managers is None:
+                managers = on_call_managers()
+            yield Deadline(
+                key=f"complaints:{f.pk}:{c.code}:{c.due_at:%Y%m%d%H%M}",
+                title=format_title(c, f),
+                url=f.get_absolute_url(),
+                due_at=c.due_at,
+                users=[f.owner] if f.owner_id else [],
+                escalate_to=managers,
+                started_at=c.started_at,
+            )
+
+
+def format_title(c: ClockState, f: Feedback) -> Any:
+    return gettext_msg(gettext_noop("%(number)s: %(clock)s")) % {
+        "number": f.number,
+        "clock": c.title,
+    }

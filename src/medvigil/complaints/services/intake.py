@@ -1,35 +1,337 @@
 """FBK-1/FBK-2: intake. `register_feedback` is the one way in: the intake form, the API, the
-public form and the mailbox all call it."""
+public form and the mailbox all call it. A complaint is given its proposed severity (FBK-3)
+and, when its category is known, routed to the owning department with its problem notices
+(FBK-3/8) in the same transaction; inquiries, suggestions and praise given with an answer are
+answered and closed in one step (FBK-2)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
-from ..models import Feedback
-from ._skeleton import todo
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from medvigil.core.attachments import attach
+from medvigil.core.audit import audit_context
+from medvigil.core.permissions import require
+from medvigil.trace.models import Customer, CustomerKind, Lot, Product, SaleStatus, Unit
+from medvigil.trace.services import warranty_end_for
+from medvigil.trace.udi import UdiError, find_unit_or_lot, looks_like_udi
+
+from ..models import Feedback, Kind
+from ..rules import propose_severity
+
+ADD_PERM = "complaints.add_feedback"
+CHANGE_PERM = "complaints.change_feedback"
+
+# What intake may set (the form, the API, the public form and the mailbox).
+INTAKE_FIELDS = frozenset(
+    {
+        "kind",
+        "channel",
+        "received_at",
+        "language",
+        "title",
+        "complainant_name",
+        "complainant_organisation",
+        "complainant_phone",
+        "complainant_email",
+        "complainant_address",
+        "customer",
+        "end_user",
+        "dealer",
+        "product",
+        "lot",
+        "unit",
+        "udi_text",
+        "device_text",
+        "under_warranty",
+        "warranty_end",
+        "description",
+        "occurred_at",
+        "occurred_where",
+        "impact",
+        "quantity_affected",
+        "patient_involvement",
+        "patient_details",
+        "customer_wants",
+        "customer_wants_detail",
+        "category",
+        "compensation_claimed",
+        "safety_issue",
+        "repeated_repairs",
+        "outside_parties",
+        "bad_faith_suspected",
+        "bad_faith_reason",
+        "visit_needed",
+        "public_code",
+        "source_reference",
+    }
+)
+# Fields that change the proposed severity (FBK-3) when edited.
+SEVERITY_INPUTS = frozenset(
+    {
+        "kind",
+        "channel",
+        "patient_involvement",
+        "compensation_claimed",
+        "safety_issue",
+        "repeated_repairs",
+        "outside_parties",
+        "customer_wants",
+    }
+)
+
+
+# --- the device (FBK-1): scan or type → unit/lot/product and what trace knows -----------------
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def device_facts(unit: Unit | None = None, lot: Lot | None = None) -> dict[str, Any]:
+    """What trace's records say about a unit (or a lot): product, lot, the customer who bought
+    it from us, the dealer on the way, the end user where it is installed, the warranty."""
+    from medvigil.trace.models import Installation, SaleLine
+
+    facts: dict[str, Any] = {"unit": unit, "lot": lot, "product": None}
+    if unit is not None:
+        facts.update(product=unit.product, lot=unit.lot)
+        lines = list(
+            SaleLine.objects.filter(unit=unit)
+            .exclude(sale__status=SaleStatus.VOIDED)
+            .select_related("buyer", "sale")
+            .order_by("sale__sale_date", "id")
+        )
+        buyers = [ln.buyer for ln in lines]
+        dealers = [b for b in buyers if b.kind == CustomerKind.DEALER]
+        inst = (
+            Installation.objects.filter(unit=unit)
+            .select_related("customer")
+            .order_by("-current", "-installed_on", "-id")
+            .first()
+        )
+        end_user = inst.customer if inst else (buyers[-1] if buyers else unit.holder)
+        facts.update(
+            customer=buyers[0] if buyers else None,
+            dealer=dealers[0] if dealers else None,
+            end_user=end_user if isinstance(end_user, Customer) else None,
+        )
+        # The warranty runs from acceptance (trace); before it, from installation, else from
+        # our sale: what the customer service agent tells the caller.
+        warranty_end = inst.warranty_end if inst else None
+        if warranty_end is None:
+            since = (inst.accepted_on or inst.installed_on) if inst else None
+            since = since or (lines[0].sale.sale_date if lines else None)
+            if since is not None and unit.product.warranty_months:
+                warranty_end = warranty_end_for(unit.product, since)
+        if warranty_end is not None:
+            facts.update(warranty_end=warranty_end, under_warranty=warranty_end >= _today())
+    elif lot is not None:
+        facts.update(product=lot.product, lot=lot)
+    return facts
 
 
 def find_device(text: str, *, user: Any) -> dict[str, Any]:
-    """A scanned UDI, a serial or a lot number → the unit/lot/product and what the unit's sale
-    and installation say (customer, end user, dealer, warranty), through trace's services."""
-    raise todo("find_device")
+    """A scanned UDI, a serial or a lot number → {"unit", "lot", "product", "customer", "dealer",
+    "end_user", "warranty_end", "under_warranty", "udi_text"} through trace's rules (among the
+    units and lots the user may see), or {"error": reason} when nothing matches."""
+    text = (text or "").strip()
+    if not text:
+        return {"error": _("Scan a UDI or type a serial or lot number.")}
+    try:
+        found = find_unit_or_lot(text, user)
+    except PermissionDenied:
+        return {"error": _("You may not look units up.")}
+    except UdiError as e:
+        # A typed lot number (no UDI) of a lot-tracked product.
+        lots = list(Lot.objects.filter(lot_number=text).select_related("product")[:2])
+        if len(lots) == 1 and not looks_like_udi(text):
+            return {**device_facts(lot=lots[0]), "udi_text": ""}
+        return {"error": str(e)}
+    facts = device_facts(unit=found) if isinstance(found, Unit) else device_facts(lot=found)
+    facts["udi_text"] = text if looks_like_udi(text) else ""
+    return facts
 
 
-def register_feedback(*, by: Any, source: str = "", files: Any = (), **data: Any) -> Feedback:
-    """Register feedback from any channel (FBK-1)."""
-    raise todo("register_feedback")
+# --- registering ---------------------------------------------------------------------------
 
 
-def update_feedback(feedback: Feedback, *, by: Any, version: Any, **data: Any) -> Feedback:
-    """Edit the intake fields of an open record."""
-    raise todo("update_feedback")
+def _resolve_fk(data: dict[str, Any], name: str, model: type[models.Model]) -> None:
+    value = data.get(name)
+    if value in (None, ""):
+        data[name] = None
+    elif not isinstance(value, model):
+        try:
+            data[name] = model._default_manager.get(pk=int(value))
+        except (model.DoesNotExist, TypeError, ValueError):  # type: ignore[attr-defined]
+            raise ValidationError({name: _("Choose an existing record.")}) from None
+
+
+def _clean_data(data: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(data) - INTAKE_FIELDS
+    if unknown:
+        raise ValidationError(_("Unknown fields: %(f)s") % {"f": ", ".join(sorted(unknown))})
+    for name, model in (
+        ("customer", Customer),
+        ("end_user", Customer),
+        ("dealer", Customer),
+        ("product", Product),
+        ("lot", Lot),
+        ("unit", Unit),
+    ):
+        if name in data:
+            _resolve_fk(data, name, model)
+    # The unit names its lot and product; a lot its product.
+    unit, lot = data.get("unit"), data.get("lot")
+    if unit is not None:
+        data.setdefault("product", unit.product)
+        data["product"] = data["product"] or unit.product
+        if lot is None and unit.lot_id:
+            data["lot"] = unit.lot
+    if lot is not None and not data.get("product"):
+        data["product"] = lot.product
+    for name in ("title", "description", "complainant_name", "complainant_organisation"):
+        if isinstance(data.get(name), str):
+            data[name] = data[name].strip()
+    return data
+
+
+def _apply_severity(obj: Feedback, *, severity: str | None, reason: str) -> None:
+    proposed, fired = propose_severity(obj)
+    obj.severity_proposed, obj.severity_reasons = proposed, fired
+    if not obj.is_complaint:
+        obj.severity, obj.severity_override_reason = "", ""
+        return
+    if severity:
+        obj.severity = severity
+        obj.severity_override_reason = reason.strip() if severity != proposed else ""
+    elif not obj.severity or not obj.severity_override_reason:
+        obj.severity, obj.severity_override_reason = proposed, ""
+
+
+def register_feedback(
+    *,
+    by: Any,
+    source: str = "",
+    files: Iterable[Any] = (),
+    answer: str = "",
+    severity: str | None = None,
+    severity_reason: str = "",
+    route: bool = True,
+    **data: Any,
+) -> Feedback:
+    """Register feedback from any channel (FBK-1) and return it.
+
+    `by` is the user recording it (perm complaints.add_feedback) — None only for the system's
+    own ways in (the public form, the mailbox), which name themselves in `source` for the
+    audit trail. `data` holds INTAKE_FIELDS (foreign keys as objects or ids). `files` are
+    photos and documents stored through the attachments platform. A complaint gets its
+    proposed severity (`severity` with `severity_reason` overrides it) and is routed when its
+    category is known and `route` is true; another kind given an `answer` is answered and
+    closed at once (FBK-2). Raises ValidationError with field errors for bad input."""
+    if by is not None:
+        require(by, ADD_PERM)
+    elif not source:
+        raise PermissionDenied
+    data = _clean_data(dict(data))
+    if data.get("unit") is not None:
+        # The unit's sale and installation name the customer, dealer, end user and warranty
+        # (what is given explicitly wins).
+        facts = device_facts(unit=data["unit"])
+        for key in ("customer", "dealer", "end_user", "warranty_end", "under_warranty"):
+            if data.get(key) is None and facts.get(key) is not None:
+                data[key] = facts[key]
+    data.setdefault("received_at", timezone.now())
+    data["received_at"] = data["received_at"] or timezone.now()
+    if not data.get("title"):
+        desc = (data.get("description") or "").strip()
+        data["title"] = desc.splitlines()[0][:80] if desc else ""
+    files = list(files)
+    with transaction.atomic(), audit_context(actor=by, source=source or None):
+        obj = Feedback(**data)
+        obj.received_by = by
+        obj.owner = by
+        _apply_severity(obj, severity=severity, reason=severity_reason)
+        obj.assign_number()
+        obj.full_clean()
+        obj.save()
+        for f in files:
+            attach(obj, uploaded_file=f, by=by, check_access=by is not None)
+        if obj.is_complaint:
+            from .clocks import on_registered
+            from .routing import route_feedback
+
+            if route and obj.category:
+                # routed by the category rule as part of registering (the add permission covers it)
+                obj = route_feedback(obj, by=by, version=obj.version, system=True)
+            on_registered(obj)
+        elif answer.strip():
+            obj = answer_and_close(obj, by=by, version=obj.version, answer=answer)
+    return obj
+
+
+def update_feedback(
+    feedback: Feedback,
+    *,
+    by: Any,
+    version: Any,
+    severity: str | None = None,
+    severity_reason: str = "",
+    **data: Any,
+) -> Feedback:
+    """Edit the intake fields of an open record (the version the user read: a stale one raises
+    ConflictError). The proposed severity follows the edited facts; a final severity that
+    differs from it needs a reason (FBK-3)."""
+    require(by, CHANGE_PERM)
+    data = _clean_data(dict(data))
+    with transaction.atomic(), audit_context(actor=by, reason=severity_reason or None):
+        obj = Feedback.objects.select_for_update().get(pk=feedback.pk)
+        obj.check_version(version)
+        if not obj.is_open:
+            raise ValidationError(_("A closed or voided record cannot be edited; reopen it first."))
+        if obj.status != Feedback.Status.RECEIVED and data.get("kind", obj.kind) != obj.kind:
+            raise ValidationError({"kind": _("The kind can change only before routing.")})
+        for name, value in data.items():
+            setattr(obj, name, value)
+        _apply_severity(obj, severity=severity, reason=severity_reason)
+        obj.full_clean()
+        obj.save()
+    return obj
 
 
 def answer_and_close(feedback: Feedback, *, by: Any, version: Any, answer: str) -> Feedback:
-    """FBK-2: inquiries, suggestions and praise answered and closed in one step."""
-    raise todo("answer_and_close")
+    """FBK-2: an inquiry, suggestion or praise answered and closed in one step; the answer is
+    the first response (FBK-4)."""
+    if by is not None:
+        require(by, CHANGE_PERM)
+    with transaction.atomic(), audit_context(actor=by, reason=None):
+        obj = Feedback.objects.select_for_update().get(pk=feedback.pk)
+        obj.check_version(version)
+        obj.answer = (answer or "").strip()
+        if obj.kind == Kind.COMPLAINT:
+            raise ValidationError(_("A complaint is not closed in one step: route it."))
+        if not obj.can_answer_and_close():
+            raise ValidationError({"answer": _("Write the answer given to the customer.")})
+        now = timezone.now()
+        obj.status = Feedback.Status.CLOSED
+        obj.first_response_at = obj.first_response_at or now
+        obj.closed_at = now
+        obj.save()
+    return obj
 
 
 def void_feedback(feedback: Feedback, *, by: Any, version: Any, reason: str) -> Feedback:
     """Void a record registered by mistake (a duplicate, spam), with a reason."""
-    raise todo("void_feedback")
+    require(by, CHANGE_PERM)
+    with transaction.atomic(), audit_context(actor=by, reason=reason):
+        obj = Feedback.objects.select_for_update().get(pk=feedback.pk)
+        obj.check_version(version)
+        obj.mark_voided(reason)
+        obj.save()
+    return obj

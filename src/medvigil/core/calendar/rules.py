@@ -13,7 +13,7 @@ app (in its ``rules.py``, imported from its AppConfig.ready())::
 
 How a rule counts (:func:`compute`):
 
-* ``hours``: exact, start + hours.
+* ``minutes``, ``hours``: exact, start + the amount.
 * ``calendar_days`` and ``working_days``: the legal convention — counting starts the day
   after the start event (in the market's zone); the deadline is the end of the last day
   (23:59:59 in the market's zone). Working days follow the market's calendar; a day in a
@@ -55,6 +55,7 @@ __all__ = [
 
 
 class Unit(models.TextChoices):
+    MINUTES = "minutes", _("minutes")
     HOURS = "hours", _("hours")
     CALENDAR_DAYS = "calendar_days", _("calendar days")
     WORKING_DAYS = "working_days", _("working days")
@@ -86,6 +87,8 @@ class DeadlineRule:
     def amount_text(self) -> str:
         """ "1 calendar day", "5 working days", "24 hours" in the reader's language."""
         n = self.amount
+        if self.unit == Unit.MINUTES:
+            return ngettext("%(n)d minute", "%(n)d minutes", n) % {"n": n}
         if self.unit == Unit.HOURS:
             return ngettext("%(n)d hour", "%(n)d hours", n) % {"n": n}
         if self.unit == Unit.CALENDAR_DAYS:
@@ -176,9 +179,13 @@ def compute(rule: DeadlineRule | str, start: dt.datetime) -> DeadlineResult:
     calendar = get_calendar(rule.market)
     zone = calendar.zone
     amount = rule.effective_amount()
-    if rule.unit == Unit.HOURS:
-        due = (start + dt.timedelta(hours=amount)).astimezone(zone)
-        return DeadlineResult(rule, start, due)
+    if rule.unit in (Unit.MINUTES, Unit.HOURS):
+        delta = (
+            dt.timedelta(minutes=amount)
+            if rule.unit == Unit.MINUTES
+            else dt.timedelta(hours=amount)
+        )
+        return DeadlineResult(rule, start, (start + delta).astimezone(zone))
     day = start.astimezone(zone).date()
     if rule.unit == Unit.CALENDAR_DAYS:
         return DeadlineResult(rule, start, end_of_day(day + dt.timedelta(days=amount), zone))

@@ -1,0 +1,1 @@
+"""Forms of the complaints app, one module per stage."""

@@ -1,0 +1,168 @@
+"""FBK-4: the clocks against fixed dates: a weekend, the 2026 Spring Festival (15–23 Feb off)
+with its make-up Saturday (14 Feb), in and out of hours; serious complaints in calendar time
+with the immediate alert; the pause; "My work" and the deadline source."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+
+from medvigil.complaints.services import clocks, intake
+from medvigil.core.deadlines import check_deadlines
+from medvigil.core.models import Notification
+
+from .conftest import complaint_data
+
+pytestmark = [pytest.mark.django_db, pytest.mark.req("FBK-4")]
+
+CST = ZoneInfo("Asia/Shanghai")
+
+
+def at(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=CST)
+
+
+def register(user: Any, received: dt.datetime, **extra: Any) -> Any:
+    with time_machine.travel(received, tick=False):
+        return intake.register_feedback(
+            by=user, received_at=received, route=False, **complaint_data(**extra)
+        )
+
+
+def due(fb: Any, code: str, now: dt.datetime | None = None) -> dt.datetime:
+    [c] = [c for c in clocks.clocks_for(fb, now=now or fb.received_at) if c.code == code]
+    assert c.due_at is not None
+    return c.due_at.astimezone(CST)
+
+
+def test_business_time_across_a_weekend(cs_user: Any) -> None:
+    fb = register(cs_user, at(2026, 3, 6, 17, 0))  # Friday 17:00
+    assert due(fb, "route") == at(2026, 3, 6, 17, 30)
+    # 1 h on Friday, 9 h Mon, 9 h Tue, 5 h Wed → Wed 14:00
+    assert due(fb, "response") == at(2026, 3, 11, 14, 0)
+    assert due(fb, "quality") == at(2026, 3, 9, 10, 0)  # 1 h Fri + 1 h Mon
+    assert due(fb, "resolution") == at(2026, 3, 16, 11, 0)
+
+
+def test_out_of_hours_starts_at_the_next_opening(cs_user: Any) -> None:
+    fb = register(cs_user, at(2026, 3, 7, 22, 0))  # Saturday night
+    assert due(fb, "route") == at(2026, 3, 9, 9, 30)
+    fb = register(cs_user, at(2026, 3, 10, 7, 15))  # Tuesday before opening
+    assert due(fb, "route") == at(2026, 3, 10, 9, 30)
+
+
+def test_public_holiday_and_make_up_saturday(cs_user: Any) -> None:
+    fb = register(cs_user, at(2026, 2, 13, 17, 45))  # Friday before the Spring Festival
+    # 15 min on Friday, then Saturday 14 Feb is a make-up working day
+    assert due(fb, "route") == at(2026, 2, 14, 9, 15)
+    fb = register(cs_user, at(2026, 2, 13, 16, 0), visit_needed=True)
+    # 2 h Fri, 9 h Sat 14 Feb (make-up day), 15–23 Feb off, 9 h Tue 24, 4 h Wed 25 → 13:00
+    assert due(fb, "response") == at(2026, 2, 25, 13, 0)
+    # visit: 2 working days: Sat 14 Feb, Tue 24 Feb; to the end of that day
+    assert due(fb, "visit") == dt.datetime(2026, 2, 24, 23, 59, 59, tzinfo=CST)
+
+
+def test_serious_complaint_counts_calendar_time_and_alerts_managers_at_once(
+    cs_user: Any, mgmt_rep: Any
+) -> None:
+    received = at(2026, 2, 14, 22, 0)  # Saturday night, in the Spring Festival week
+    fb = register(cs_user, received, patient_involvement="injury")
+    assert fb.severity == "serious"
+    assert due(fb, "route") == at(2026, 2, 14, 22, 30)
+    assert due(fb, "response") == at(2026, 2, 15, 22, 0)
+    assert due(fb, "resolution") == at(2026, 2, 16, 22, 0)
+    fb.refresh_from_db()
+    assert fb.on_call_alerted_at is not None
+    alert = Notification.objects.get(user=mgmt_rep)
+    assert fb.number in alert.title and alert.level == "danger"
+    assert not Notification.objects.filter(user=cs_user, level="danger").exists()
+
+
+def test_raising_severity_to_serious_alerts_once(cs_user: Any, mgmt_rep: Any) -> None:
+    fb = register(cs_user, at(2026, 3, 9, 10, 0))
+    from medvigil.complaints.services import routing
+
+    fb = routing.set_severity(
+        fb, by=cs_user, version=fb.version, severity="serious", reason="patient fell"
+    )
+    assert Notification.objects.filter(user=mgmt_rep, level="danger").count() == 1
+    fb = routing.set_severity(fb, by=cs_user, version=fb.version, severity="major", reason="x")
+    fb = routing.set_severity(fb, by=cs_user, version=fb.version, severity="serious", reason="y")
+    assert Notification.objects.filter(user=mgmt_rep, level="danger").count() == 1
+
+
+def test_pause_moves_the_due_time_by_the_paused_business_time(cs_user: Any) -> None:
+    fb = register(cs_user, at(2026, 3, 9, 10, 0))  # Monday 10:00
+    assert due(fb, "response") == at(2026, 3, 11, 16, 0)
+    with time_machine.travel(at(2026, 3, 9, 11, 0), tick=False):
+        pause = clocks.pause_clock(fb, by=cs_user, reason="waiting for the customer's photos")
+    with pytest.raises(ValidationError):
+        clocks.pause_clock(fb, by=cs_user, reason="again")
+    # while paused, the clock is shown paused and counts up to now
+    [resp] = [c for c in clocks.clocks_for(fb, now=at(2026, 3, 9, 15, 0)) if c.code == "response"]
+    assert resp.state(at(2026, 3, 9, 15, 0)) == "paused"
+    with time_machine.travel(at(2026, 3, 10, 11, 0), tick=False):
+        clocks.resume_clock(fb, by=cs_user)
+    # paused 7 h Monday + 2 h Tuesday = 9 business hours
+    assert due(fb, "response", now=at(2026, 3, 10, 12, 0)) == at(2026, 3, 12, 16, 0)
+    pause.refresh_from_db()
+    assert pause.ended_by == cs_user
+    from medvigil.core.models import AuditEntry
+
+    entry = AuditEntry.objects.filter(object_id=str(pause.pk), action="create").first()
+    assert entry is not None and entry.reason == "waiting for the customer's photos"
+
+
+def test_pause_needs_a_reason(cs_user: Any) -> None:
+    fb = register(cs_user, at(2026, 3, 9, 10, 0))
+    with pytest.raises(ValidationError):
+        clocks.pause_clock(fb, by=cs_user, reason="  ")
+    with pytest.raises(ValidationError):
+        clocks.resume_clock(fb, by=cs_user)
+
+
+def test_met_and_late(cs_user: Any) -> None:
+    fb = register(cs_user, at(2026, 3, 9, 10, 0))
+    fb = clocks.record_milestone(
+        fb, by=cs_user, version=fb.version, milestone="response", at=at(2026, 3, 9, 12, 0)
+    )
+    states = {c.code: c.state(at(2026, 3, 20, 9, 0)) for c in clocks.clocks_for(fb)}
+    assert states["response"] == "met"
+    assert states["route"] == "overdue" and states["resolution"] == "overdue"
+    with pytest.raises(ValidationError):
+        clocks.record_milestone(
+            fb, by=cs_user, version=fb.version, milestone="response", at=at(2026, 3, 1, 9, 0)
+        )
+
+
+def test_my_work_and_deadline_alerts(cs_user: Any, mgmt_rep: Any) -> None:
+    fb = register(cs_user, at(2026, 3, 9, 10, 0))
+    items = clocks.my_work(cs_user)
+    assert any(fb.number in i.title for i in items)
+    [item] = [i for i in items if fb.number in i.title]
+    assert item.due == at(2026, 3, 9, 10, 30)  # the route clock is due first
+    # before the breach: due soon to the owner; at the breach: overdue; escalated to managers
+    check_deadlines(now=at(2026, 3, 9, 10, 25))
+    assert Notification.objects.filter(user=cs_user, title__contains=fb.number).exists()
+    with time_machine.travel(at(2026, 3, 9, 18, 0), tick=False):
+        result = check_deadlines(now=at(2026, 3, 9, 18, 0))
+    assert result is not None
+    assert Notification.objects.filter(user=mgmt_rep, title__contains=fb.number).exists()
+
+
+def test_clocks_on_the_record_and_the_list(cs_user: Any, client_for: Any) -> None:
+    fb = register(cs_user, at(2026, 3, 9, 10, 0))
+    c = client_for(cs_user)
+    page = c.get(fb.get_absolute_url()).content.decode()
+    assert 'id="clock-response"' in page and "FBK-FIRST-RESPONSE" in page
+    r = c.post(f"/complaints/{fb.pk}/pause/", {"reason": "等待顾客提供照片"})
+    assert r.status_code == 302
+    page = c.get(fb.get_absolute_url()).content.decode()
+    assert "等待顾客提供照片" in page and 'id="paused-badge"' in page
+    page = c.get("/complaints/").content.decode()
+    assert fb.number in page

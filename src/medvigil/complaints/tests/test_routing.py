@@ -1,0 +1,169 @@
+"""FBK-3 and FBK-8: severity proposed by the rules (with their citations), overridden only with
+a reason (audited), category → owning department, problem notices per department,
+acknowledged by the department from "My work"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from medvigil.complaints.models import CategoryRoute, Feedback, ProblemNotice
+from medvigil.complaints.rules import SEVERITY_RULES, propose_severity
+from medvigil.complaints.services import clocks, intake, routing
+from medvigil.core.models import AuditEntry
+
+from .conftest import complaint_data
+
+pytestmark = pytest.mark.django_db
+
+
+def _fb(**kw: Any) -> Feedback:
+    return Feedback(**{"kind": "complaint", "channel": "phone", **kw})
+
+
+@pytest.mark.req("FBK-3")
+@pytest.mark.parametrize(
+    ("facts", "expected"),
+    [
+        ({}, "general"),
+        ({"patient_involvement": "no_harm"}, "general"),
+        ({"patient_involvement": "risk"}, "serious"),
+        ({"patient_involvement": "injury"}, "serious"),
+        ({"patient_involvement": "death"}, "serious"),
+        ({"compensation_claimed": True}, "major"),
+        ({"customer_wants": ["compensation"]}, "major"),
+        ({"safety_issue": True}, "major"),
+        ({"repeated_repairs": True}, "major"),
+        ({"outside_parties": ["lawyer"]}, "major"),
+        ({"outside_parties": ["media", "police"]}, "major"),
+        ({"channel": "regulator"}, "major"),
+        ({"outside_parties": ["consumer_body"], "patient_involvement": "injury"}, "serious"),
+        ({"kind": "inquiry", "safety_issue": True}, ""),
+    ],
+)
+def test_severity_rules(facts: dict[str, Any], expected: str) -> None:
+    assert propose_severity(_fb(**facts))[0] == expected
+
+
+@pytest.mark.req("FBK-3")
+def test_every_rule_cites_its_source() -> None:
+    for rule in SEVERITY_RULES:
+        assert "seed 00" in rule.citation and rule.label
+
+
+@pytest.mark.req("FBK-3")
+def test_override_needs_a_reason_and_is_audited(cs_user: Any) -> None:
+    fb = intake.register_feedback(by=cs_user, **complaint_data(outside_parties=["media"]))
+    assert fb.severity_proposed == "major" and fb.severity == "major"
+    assert fb.severity_reasons == ["outside-party"]
+    with pytest.raises(ValidationError) as e:
+        routing.set_severity(fb, by=cs_user, version=fb.version, severity="minor")
+    assert "severity_override_reason" in e.value.message_dict
+    fb = routing.set_severity(
+        fb, by=cs_user, version=fb.version, severity="minor", reason="reporter retracted"
+    )
+    assert fb.severity == "minor" and fb.severity_override_reason == "reporter retracted"
+    entry = AuditEntry.objects.filter(object_id=str(fb.pk), action="update").latest("id")
+    assert entry.reason == "reporter retracted"
+    # intake may override too, with a reason
+    with pytest.raises(ValidationError):
+        intake.register_feedback(
+            by=cs_user, severity="general", **complaint_data(safety_issue=True)
+        )
+    fb2 = intake.register_feedback(
+        by=cs_user,
+        severity="general",
+        severity_reason="cosmetic only",
+        **complaint_data(safety_issue=True),
+    )
+    assert fb2.severity == "general" and fb2.severity_proposed == "major"
+
+
+@pytest.mark.req("FBK-3")
+def test_bad_faith_needs_a_reason(cs_user: Any) -> None:
+    with pytest.raises(ValidationError):
+        intake.register_feedback(by=cs_user, **complaint_data(bad_faith_suspected=True))
+    fb = intake.register_feedback(
+        by=cs_user,
+        **complaint_data(bad_faith_suspected=True, bad_faith_reason="third claim, no device"),
+    )
+    assert fb.bad_faith_suspected
+
+
+@pytest.mark.req("FBK-3")
+@pytest.mark.parametrize(
+    ("category", "owner", "notified"),
+    [
+        ("product_quality", "quality", {"technical", "customer-service"}),
+        ("service_attitude", "service", {"customer-service"}),
+        ("installation", "service", {"quality"}),
+        ("delivery", "customer-service", {"logistics", "sales"}),
+        ("usage", "customer-service", {"quality"}),
+    ],
+)
+def test_category_decides_the_owning_department(
+    cs_user: Any, category: str, owner: str, notified: set[str]
+) -> None:
+    fb = intake.register_feedback(by=cs_user, **complaint_data(category=category))
+    assert fb.department.code == owner and fb.status == "routed"
+    codes = set(
+        ProblemNotice.objects.filter(feedback=fb).values_list("department__code", flat=True)
+    )
+    assert codes == {owner} | notified
+
+
+@pytest.mark.req("FBK-3")
+def test_routes_are_settings(cs_user: Any) -> None:
+    from medvigil.accounts.models import Department
+
+    routing.ensure_routes()
+    route = CategoryRoute.objects.get(category="usage")
+    route.department = Department.objects.get(code="technical")
+    route.save()
+    fb = intake.register_feedback(by=cs_user, **complaint_data(category="usage"))
+    assert fb.department.code == "technical"
+
+
+@pytest.mark.req("FBK-3")
+def test_route_without_category_is_refused(cs_user: Any) -> None:
+    fb = intake.register_feedback(by=cs_user, **complaint_data(category=""))
+    assert fb.status == "received"
+    with pytest.raises(ValidationError):
+        routing.route_feedback(fb, by=cs_user, version=fb.version)
+
+
+@pytest.mark.req("FBK-8")
+def test_notice_acknowledged_from_my_work(cs_user: Any, make_user: Any) -> None:
+    tech = make_user("tech", "technical", department="technical")
+    fb = intake.register_feedback(by=cs_user, **complaint_data())
+    items = clocks.my_work(tech)
+    [item] = [i for i in items if fb.number in i.title]
+    notice = ProblemNotice.objects.get(feedback=fb, department__code="technical")
+    assert item.url == notice.get_absolute_url()
+    notice = routing.acknowledge_notice(notice, by=tech, version=notice.version)
+    assert notice.status == "acknowledged"
+    assert not [i for i in clocks.my_work(tech) if fb.number in i.title]
+    with pytest.raises(ValidationError):
+        routing.acknowledge_notice(notice, by=tech, version=notice.version)
+    with pytest.raises(ValidationError):
+        routing.answer_notice(notice, by=tech, version=notice.version, response=" ")
+    notice = routing.answer_notice(
+        notice, by=tech, version=notice.version, response="Checking the alarm board of lot LA-001"
+    )
+    assert notice.status == "answered"
+
+
+@pytest.mark.req("FBK-8")
+def test_notice_through_the_api(cs_user: Any, make_user: Any, client_for: Any) -> None:
+    tech = make_user("tech", "technical", department="technical")
+    fb = intake.register_feedback(by=cs_user, **complaint_data())
+    notice = ProblemNotice.objects.get(feedback=fb, department__code="technical")
+    r = client_for(tech).post(
+        f"/api/v1/complaints/notices/{notice.pk}/acknowledge",
+        {"version": notice.version},
+        content_type="application/json",
+    )
+    assert r.status_code == 200, r.content
+    assert r.json()["status"] == "acknowledged"
