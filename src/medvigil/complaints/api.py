@@ -504,3 +504,10 @@ def acknowledge(request: HttpRequest, notice_id: Id, payload: AckIn) -> Any:
         "acknowledged_at": n.acknowledged_at,
         "version": n.version,
     }
+
+
+# FBK-5/6/7: evaluation, investigation and resolution endpoints (complaints/api_flow.py), at
+# /api/v1/complaints/feedback/…, /evaluations/…, /investigations/…, /resolutions/…, /approvals/…
+from .api_flow import router as _flow_router  # noqa: E402
+
+router.add_router("/complaints", _flow_router)

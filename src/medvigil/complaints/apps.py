@@ -105,7 +105,8 @@ class ComplaintsConfig(DomainApp):
     # The API router's paths start with /complaints: mounted at /api/v1/ the resource is exactly
     # /api/v1/complaints (issue #9), not /api/v1/complaints/complaints.
     api_prefix = "v1"
-    work = ("services.clocks.my_work",)
+    # FBK-7: follow-up call-backs and approvals waiting (complaints/work_callbacks.py)
+    work = ("services.clocks.my_work", "work_callbacks.my_callbacks")
     deadline_sources = ("services.clocks.deadline_source",)
     timeline = ("timeline.feedback_events",)
     demo = ("demo.load_demo", "demo_eight_d.load_demo", "demo_narratives.load_narratives")

@@ -536,6 +536,7 @@ class Feedback(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
             and ev is not None
             and ev.is_complete
             and ev.investigate
+            and ev.is_approved
         )
 
     def can_start_resolution(self) -> bool:
@@ -567,7 +568,13 @@ class Feedback(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
         if not self.is_complaint:
             return self.can_answer_and_close()
         res = self.current_resolution
-        return self.can_transition(self.Status.CLOSED) and res is not None and res.is_replied
+        return (
+            self.can_transition(self.Status.CLOSED)
+            and res is not None
+            and res.is_replied
+            and res.confirmation in Resolution.CLOSING_CONFIRMATIONS
+            and (res.callback_due is None or res.callback_done_at is not None)
+        )
 
     def can_reopen(self) -> bool:
         return self.status == self.Status.CLOSED
@@ -1044,10 +1051,30 @@ class Resolution(AuditedModel):
         """Seed 003 3.4: returns and exchanges (and refunds) are approved by the division head."""
         return bool(DIVISION_HEAD_REMEDIES.intersection(self.remedies))
 
+    # The customer's answers after which the complaint may close ("not accepted" sends it back
+    # to resolution).
+    CLOSING_CONFIRMATIONS: ClassVar[tuple[str, ...]] = ("accepted", "no_answer")
+
+    def required_roles(self) -> list[str]:
+        """The roles whose approval the internal agreement needs (FBK-7): the division head
+        for returns, exchanges and refunds (seed 003 3.4), the management representative for
+        serious complaints (seed 003 顾客反馈控制程序 4.3.1)."""
+        roles = []
+        if self.needs_division_head:
+            roles.append("general_manager")
+        if self.feedback.is_serious:
+            roles.append("management_rep")
+        return roles
+
     @property
     def approvals_complete(self) -> bool:
-        approvals = list(self.approvals.all())
-        return all(a.decision == ResolutionApproval.Decision.APPROVED for a in approvals)
+        """Every approval the remedies need is given (approvals no longer needed after the
+        remedies changed do not count)."""
+        decided = {a.role: a.decision for a in self.approvals.all()}
+        return all(
+            decided.get(role) == ResolutionApproval.Decision.APPROVED
+            for role in self.required_roles()
+        )
 
     @property
     def is_agreed(self) -> bool:
