@@ -159,18 +159,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 if IS_POSTGRES:
-    # Prepared statements (docs/deployment.md, "Prepared statements"; issue #13), off unless
-    # DATABASE_PREPARED_STATEMENTS=1 (measured gain 4-6 % CPU; server-side binding changes how
-    # some queries are sent, so it is opt-in until a full PostgreSQL run proves it): the
+    # Prepared statements (docs/deployment.md, "Prepared statements"; issue #13): the
     # application's queries are small and PostgreSQL spends longer planning them than running
     # them. With server-side binding psycopg prepares a statement on its second run on a
     # connection (DATABASE_PREPARE_THRESHOLD) and then only executes it, keeping the
-    # DATABASE_PREPARED_MAX most recently used per connection. Off is Django's default
-    # (client-side binding, nothing prepared but the audit trail's create statement, which
-    # core.audit.fastpath._prepared_cursor prepares explicitly: psycopg honours that only
-    # when a threshold is set, and this one is never reached by counting).
+    # DATABASE_PREPARED_MAX most recently used per connection. DATABASE_PREPARED_STATEMENTS=0
+    # returns to Django's default (client-side binding, nothing prepared but the audit
+    # trail's create statement, which core.audit.fastpath._prepared_cursor prepares
+    # explicitly: psycopg honours that only when a threshold is set, and this one is never
+    # reached by counting). The whole suite runs on PostgreSQL with it on.
     _options = DATABASES["default"].setdefault("OPTIONS", {})
-    if env_bool("DATABASE_PREPARED_STATEMENTS", False):
+    if env_bool("DATABASE_PREPARED_STATEMENTS", True):
         _options.setdefault("server_side_binding", True)
         _options.setdefault("prepare_threshold", env_int("DATABASE_PREPARE_THRESHOLD", 1))
     else:
