@@ -395,3 +395,33 @@ def test_list_counts_only_a_window_past_the_page(rf):
 
     exact = paginate(rf.get("/x/"), qs, 2)
     assert exact.paginator.count == total and not hasattr(exact.paginator, "capped")
+
+
+def test_styling_a_bound_form_does_not_validate_it():
+    """The kit's forms validate when the view asks, not while they are built: a view may
+    still narrow a field's queryset after construction (the leftover of #9)."""
+    from django import forms as dj_forms
+
+    from medvigil.core.records.forms import BootstrapMixin
+
+    calls = []
+
+    class F(BootstrapMixin, dj_forms.Form):
+        name = dj_forms.CharField()
+
+        def __init__(self, *a, **kw):
+            super().__init__(*a, **kw)
+            self._style()
+
+        def clean_name(self):
+            calls.append(self.cleaned_data["name"])
+            return self.cleaned_data["name"]
+
+    form = F(data={"name": ""})
+    assert calls == [] and form._errors is None
+    assert "form-control" in form.fields["name"].widget.attrs["class"]
+    assert not form.is_valid()
+    assert "is-invalid" in form.fields["name"].widget.attrs["class"]
+    ok = F(data={"name": "x"})
+    assert ok.is_valid() and calls == ["x"]
+    assert "is-invalid" not in ok.fields["name"].widget.attrs["class"]
