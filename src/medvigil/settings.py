@@ -360,6 +360,19 @@ else:
 if TESTING:
     HUEY = {"huey_class": "huey.MemoryHuey", "name": "medvigil-test", "immediate": True}
 
+# The cache holds what every web process must share: the public form's request limit per
+# address and its duplicate check (complaints.services.public). With Redis (several worker
+# processes or machines) it is Redis; without it each process has its own memory cache,
+# right for the single process of `make run` on SQLite.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env("CACHE_URL", REDIS_URL),
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", "medvigil"),
+        }
+    }
+
 # --- business clock (PLAT-7) --------------------------------------------------------------
 BUSINESS_TIME_ZONE = env("BUSINESS_TIME_ZONE", TIME_ZONE) or TIME_ZONE
 BUSINESS_DAY_START = env("BUSINESS_DAY_START", "09:00") or "09:00"
