@@ -139,7 +139,7 @@ class ReleaseForm(BootstrapMixin, forms.Form):
         max_length=40,
         help_text=_("The release's name as IMDRF gives it, e.g. 2025."),
     )
-    files = ReleaseFilesField(
+    release_files = ReleaseFilesField(
         label=_("Files"),
         help_text=_(
             "One file per annex, or one file with all: JSON as shipped (code, term, definition, "

@@ -172,11 +172,11 @@ def release_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form is None:
             return HttpResponse(status=403)
-        uploads = form.cleaned_data.get("files", []) if form.is_valid() else []
+        uploads = form.cleaned_data.get("release_files", []) if form.is_valid() else []
         too_big = [f.name for f in uploads if (f.size or 0) > max_upload_bytes()]
         if too_big:
             message = _("The file is larger than %(n)d MB.") % {"n": max_upload_bytes() >> 20}
-            form.add_error("files", f"{', '.join(too_big)}: {message}")
+            form.add_error("release_files", f"{', '.join(too_big)}: {message}")
         if form.is_valid():
             files = [(f.name, f.read()) for f in uploads]
             try:
@@ -193,7 +193,7 @@ def release_list(request: HttpRequest) -> HttpResponse:
                     for field, errs in exc.message_dict.items():
                         form.add_error(field if field in form.fields else None, errs)
                 else:
-                    form.add_error("files", exc.messages)
+                    form.add_error("release_files", exc.messages)
             else:
                 if outcome.release is None:
                     preview = outcome

@@ -180,11 +180,11 @@ def test_the_release_page_lists_and_loads(
         SimpleUploadedFile(name, data, content_type="application/json")
         for name, data in release_files(drop=("A050407",), annexes="A")
     ]
-    resp = c.post(url, {"label": "2099", "files": files, "dry_run": "on"})
+    resp = c.post(url, {"label": "2099", "release_files": files, "dry_run": "on"})
     assert resp.status_code == 200 and "would add 0 codes" in resp.content.decode()
     assert not Release.objects.filter(label="2099").exists()
     files = [SimpleUploadedFile(n, d) for n, d in release_files(drop=("A050407",), annexes="A")]
-    resp = c.post(url, {"label": "2099", "files": files})
+    resp = c.post(url, {"label": "2099", "release_files": files})
     release = Release.objects.get(label="2099")
     assert resp.status_code == 302 and resp["Location"] == release.get_absolute_url()
     html = c.get(release.get_absolute_url()).content.decode()
@@ -203,7 +203,7 @@ def test_a_bad_upload_shows_every_problem(client_for: Any, admin: Any) -> None:
     ).encode()
     resp = c.post(
         reverse("imdrf:release_list"),
-        {"label": "2099", "files": [SimpleUploadedFile("annexa.json", bad)]},
+        {"label": "2099", "release_files": [SimpleUploadedFile("annexa.json", bad)]},
     )
     html = resp.content.decode()
     assert resp.status_code == 400
@@ -211,10 +211,10 @@ def test_a_bad_upload_shows_every_problem(client_for: Any, admin: Any) -> None:
     nul = json.dumps([{"code": "A01", "term": "a\x00"}]).encode()
     resp = c.post(
         reverse("imdrf:release_list"),
-        {"label": "2099", "files": [SimpleUploadedFile("annexa.json", nul)]},
+        {"label": "2099", "release_files": [SimpleUploadedFile("annexa.json", nul)]},
     )
     assert resp.status_code == 400 and "contains a NUL character" in resp.content.decode()
-    resp = c.post(reverse("imdrf:release_list"), {"label": "", "files": []})
+    resp = c.post(reverse("imdrf:release_list"), {"label": "", "release_files": []})
     assert resp.status_code == 400
     assert Release.objects.count() == 1
 
