@@ -28,7 +28,10 @@ class BootstrapMixin:
                 base = "form-select"
             else:
                 base = "form-control"
-            if self.is_bound and name in self.errors:  # type: ignore[attr-defined]
+            # Only once cleaned: styling a new form must not validate it (a form that sets
+            # its querysets or user after super().__init__ is validated with them).
+            errors = getattr(self, "_errors", None)
+            if self.is_bound and errors is not None and name in errors:  # type: ignore[attr-defined]
                 base += " is-invalid"
             widget.attrs["class"] = f"{css} {base}".strip()
 
