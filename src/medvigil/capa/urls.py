@@ -33,6 +33,7 @@ urlpatterns = [
     path("nonconformities/<int:pk>/reject/", nonconformity.nc_reject, name="nc_reject"),
     path("nonconformities/<int:pk>/close/", nonconformity.nc_close, name="nc_close"),
     path("nonconformities/<int:pk>/scar/", nonconformity.nc_scar, name="nc_scar"),
+    path("nonconformities/<int:pk>/capa/", nonconformity.nc_capa, name="nc_capa"),
     path("suppliers/", suppliers.supplier_list, name="supplier_list"),
     path("suppliers/new/", suppliers.supplier_create, name="supplier_create"),
     path("suppliers/<int:pk>/", suppliers.supplier_detail, name="supplier_detail"),

@@ -263,6 +263,33 @@ def link_related(nc: Nonconformity, record: Any, *, by: Any) -> Nonconformity:
     return obj
 
 
+def open_capa(nc: Nonconformity, *, by: Any) -> Any:
+    """CAPA-1/CAPA-2: open a CAPA for this nonconformity (source "nonconforming product",
+    linked both ways), prefilled with its title and description. Perms: capa.add_capa and
+    capa.change_nonconformity."""
+    from ..models import SourceKind
+    from .capa import create_capa
+
+    require(by, CHANGE_PERM)
+    with transaction.atomic():
+        obj = lock(Nonconformity, nc.pk)
+        if obj.capa_id is not None:
+            raise ValidationError(_("This nonconformity already has a CAPA."))
+        if obj.is_voided:
+            raise ValidationError(_("This record cannot be changed now."))
+        capa = create_capa(
+            by=by,
+            title=obj.title,
+            problem=obj.description,
+            source_kind=SourceKind.NONCONFORMITY,
+            source=obj,
+        )
+        with audit_context(actor=by, reason=_("CAPA opened")):
+            obj.capa = capa
+            obj.save()
+    return capa
+
+
 def void_nonconformity(nc: Nonconformity, *, by: Any, reason: str) -> Nonconformity:
     require(by, CHANGE_PERM)
     with transaction.atomic(), audit_context(actor=by, reason=reason):
@@ -279,6 +306,7 @@ __all__ = [
     "create_nonconformity",
     "decide_disposition",
     "link_related",
+    "open_capa",
     "record_segregation",
     "reject_concession",
     "update_nonconformity",

@@ -209,3 +209,15 @@ def test_a_supplier_caused_nonconformity_becomes_a_request(people: People, world
         nc, by=people.quality, due_date=timezone.localdate() + dt.timedelta(days=10)
     )
     assert scar.supplier == supplier and scar.nonconformity == nc and nc.number in scar.problem
+
+
+@pytest.mark.req("CAPA-1")
+def test_a_nonconformity_opens_its_capa_once(people: People, world: World, client_for: Any) -> None:
+    nc = incoming(people.quality, world)
+    r = client_for(people.quality).post(reverse("capa:nc_capa", args=[nc.pk]))
+    nc = fresh(nc)
+    assert nc.capa is not None and r["Location"] == nc.capa.get_absolute_url()
+    assert nc.capa.source_kind == "nonconformity" and nc.capa.source_record() == nc
+    with pytest.raises(ValidationError):
+        svc.open_capa(nc, by=people.quality)
+    assert client_for(people.mr).post(reverse("capa:nc_capa", args=[nc.pk])).status_code == 403

@@ -114,6 +114,10 @@ def _detail_context(request: HttpRequest, nc: Nonconformity, **extra: Any) -> di
         else None,
         "scars": list(nc.scars.all()),
         "related": nc.related_reference,
+        "may_open_capa": nc.capa_id is None
+        and not nc.is_voided
+        and user.has_perm("capa.add_capa")
+        and may_change,
     }
     if ctx["may_approve"]:
         ctx["dialog"] = extra.pop("dialog", None) or _approve_dialog(request, nc)
@@ -259,6 +263,19 @@ def nc_close(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Nonconformity closed."))
     return redirect(nc)
+
+
+@permission_required("capa.add_capa")
+@require_POST
+def nc_capa(request: HttpRequest, pk: int) -> HttpResponse:
+    nc = _nc_for(request, pk, "change")
+    try:
+        capa = svc.open_capa(nc, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(nc)
+    messages.success(request, _("CAPA %(n)s opened.") % {"n": capa.number})
+    return redirect(capa)
 
 
 @permission_required("capa.add_scar")
