@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "medvigil.trace",
     "medvigil.complaints",
     "medvigil.imdrf",
+    "medvigil.capa",
 ]
 if TESTING:
     # A domain app that exists only for the platform-contract tests (core/tests/exampleapp).
