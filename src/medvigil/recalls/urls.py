@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:pk>/decide/", views.recall_decide, name="recall_decide"),
     path("<int:pk>/eu-report/", views.recall_eu_report, name="recall_eu_report"),
     path("<int:pk>/close/", views.recall_close, name="recall_close"),
+    path("<int:pk>/void/", views.recall_void, name="recall_void"),
     path("<int:pk>/execution/", views.recall_execution, name="recall_execution"),
     path("<int:pk>/execution/email/", views.recall_email_all, name="recall_email_all"),
     path("<int:pk>/execution/outcome/", views.recall_outcome, name="recall_outcome"),

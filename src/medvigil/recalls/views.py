@@ -23,6 +23,7 @@ from medvigil.core.audit.models import ConflictError
 from medvigil.core.documents import pdf_response
 from medvigil.core.models import Signature
 from medvigil.core.permissions import can, get_object_for_user, permission_required
+from medvigil.core.records.forms import ReasonForm
 from medvigil.core.records.lists import Column, Filter, RecordList
 from medvigil.core.records.views import create_record, edit_record, signed_action
 from medvigil.core.templatetags.records import signature_dialog_context
@@ -189,6 +190,7 @@ def _page(request: HttpRequest, recall: Recall, dialog: Any = None) -> HttpRespo
             "eff": services.effectiveness(recall) if recall.scope_resolved_at else None,
             "meet_form": MeetForm(),
             "close_form": CloseForm(),
+            "void_form": ReasonForm(),
             "source_url": source_url,
         },
     )
@@ -287,6 +289,22 @@ def recall_close(request: HttpRequest, pk: int) -> HttpResponse:
             recall, by=request.user, version=request.POST.get("version"), conclusion=conclusion
         ),
         _("Recall closed."),
+    )
+
+
+@login_required
+@require_POST
+def recall_void(request: HttpRequest, pk: int) -> HttpResponse:
+    recall = _recall(request, pk, "change")
+    form = ReasonForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    return _post_service(
+        request,
+        recall,
+        lambda: services.void_recall(
+            recall, by=request.user, version=request.POST.get("version"), reason=reason
+        ),
+        _("Recall voided."),
     )
 
 

@@ -197,3 +197,17 @@ def test_the_unit_page_timeline_shows_the_recall(
 ):
     page = client_for(quality_user).get(world.a_units[0].get_absolute_url())
     assert page.status_code == 200 and running.number in page.content.decode()
+
+
+@pytest.mark.req("RCL-1", "PLAT-2")
+def test_a_recall_is_voided_with_a_reason_never_deleted(
+    world: Any, quality_user: Any, client_for: Any
+):
+    recall = new_recall(quality_user)
+    c = client_for(quality_user)
+    url = reverse("recalls:recall_void", args=[recall.pk])
+    c.post(url, {"version": recall.version, "reason": ""})
+    assert Recall.objects.get(pk=recall.pk).status == "draft"
+    assert c.post(url, {"version": recall.version, "reason": "重复登记"}).status_code == 302
+    voided = Recall.objects.get(pk=recall.pk)
+    assert (voided.status, voided.void_reason) == ("voided", "重复登记")
