@@ -332,7 +332,9 @@ def _units(request: HttpRequest, recall: Recall) -> QuerySet:
     q = (request.GET.get("uq") or "").strip()[:100]
     if q:
         qs = qs.filter(Q(serial__icontains=q))
-    return qs.select_related("consignee", "end_user", "lot").order_by("id")
+    # the page's customers and lots by id (prefetch): a JOIN lets the planner hash the whole
+    # customer and lot tables, a cost that grows with the company, not the page (as trace)
+    return qs.prefetch_related("consignee", "end_user", "lot").order_by("id")
 
 
 def _page_of(qs: QuerySet, number: Any) -> Any:
