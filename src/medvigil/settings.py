@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "medvigil.complaints",
     "medvigil.imdrf",
     "medvigil.capa",
+    "medvigil.recalls",
 ]
 if TESTING:
     # A domain app that exists only for the platform-contract tests (core/tests/exampleapp).

@@ -1,12 +1,12 @@
-"""The well-known deadline rules the domain apps need (VIG-3, RCL-3, FBK-4), registered by
+"""The well-known deadline rules the domain apps need (VIG-3, FBK-4), registered by
 the platform so that the rules page and `medvigil deadlines rules` show them from day one.
 A domain app that takes a rule over keeps its code (registering identical data again is
 allowed). Citations: DOMAIN.md VIG-3, RCL-3 and FBK-4, the regulations named there, and the
 company seeds for the complaint targets.
 
-Amounts follow DOMAIN.md (recall notices 1/3/7 days for levels 1/2/3, as in the 2017
-办法). The article numbers of the Chinese regulations were written from the published texts
-without an official copy at hand: regulatory affairs should confirm them (the tests in
+The recall rules (RCL-3) are registered by the recalls app (recalls/rules.py). The article
+numbers of the Chinese regulations were written from the published texts without an
+official copy at hand: regulatory affairs should confirm them (the tests in
 core/tests/test_deadline_rules.py name the same articles, so a correction changes both).
 """
 
@@ -19,7 +19,6 @@ from .rules import DeadlineRule, Unit, register_rule
 H, CD, WD = Unit.HOURS, Unit.CALENDAR_DAYS, Unit.WORKING_DAYS
 
 AE_CN = "《医疗器械不良事件监测和再评价管理办法》(2019)"
-RECALL_CN = "《医疗器械召回管理办法》(2017)"
 
 RULES = [
     # --- China, adverse events (VIG-3) ---
@@ -129,15 +128,6 @@ RULES = [
         "21 CFR 803.30(a): user facility report within 10 work days",
         _("MDR user facility report"),
     ),
-    DeadlineRule(
-        "US-806-CORRECTION",
-        "US",
-        10,
-        WD,
-        _("initiation of the correction or removal"),
-        "21 CFR 806.10(b): report within 10 working days of initiating the correction or removal",
-        _("Correction or removal report"),
-    ),
     # --- European Union, MDR (Regulation (EU) 2017/745) ---
     DeadlineRule(
         "EU-MDR-87-THREAT",
@@ -167,43 +157,6 @@ RULES = [
         "Regulation (EU) 2017/745 Art. 87(3): any other serious incident, not later than 15 days",
         _("Vigilance report (serious incident)"),
         "VIG_EU_SERIOUS_DAYS",
-    ),
-    # --- China, recalls (RCL-3) ---
-    DeadlineRule(
-        "CN-RECALL-L1-NOTICE",
-        "CN",
-        1,
-        CD,
-        _("recall decision"),
-        f"{RECALL_CN} 第十四条: 一级召回应当在1日内通知到有关经营企业、使用单位或者告知使用者",
-        _("Level 1 recall: notify distributors and users"),
-    ),
-    DeadlineRule(
-        "CN-RECALL-L2-NOTICE",
-        "CN",
-        3,
-        CD,
-        _("recall decision"),
-        f"{RECALL_CN} 第十四条: 二级召回应当在3日内通知到有关经营企业、使用单位或者告知使用者",
-        _("Level 2 recall: notify distributors and users"),
-    ),
-    DeadlineRule(
-        "CN-RECALL-L3-NOTICE",
-        "CN",
-        7,
-        CD,
-        _("recall decision"),
-        f"{RECALL_CN} 第十四条: 三级召回应当在7日内通知到有关经营企业、使用单位或者告知使用者",
-        _("Level 3 recall: notify distributors and users"),
-    ),
-    DeadlineRule(
-        "CN-RECALL-PLAN",
-        "CN",
-        5,
-        WD,
-        _("recall decision"),
-        f"{RECALL_CN} 第十六条: 作出召回决定后5个工作日内提交调查评估报告和召回计划",
-        _("Recall investigation report and recall plan"),
     ),
     # --- company targets for complaints (FBK-4, from the seeds; all settings) ---
     DeadlineRule(

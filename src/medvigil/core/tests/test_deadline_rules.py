@@ -40,11 +40,6 @@ CASES = [
     ("CN-AE-CLUSTER", "第三十条", CN_START, "2026-02-12T22:00:00+08:00"),
     ("CN-AE-CLUSTER-CASES", "第三十条", CN_START, "2026-02-13T10:00:00+08:00"),
     ("CN-AE-CLUSTER-SELFCHECK", "第三十一条", CN_START, "2026-02-19T23:59:59+08:00"),
-    ("CN-RECALL-L1-NOTICE", "第十四条", CN_START, "2026-02-13T23:59:59+08:00"),
-    ("CN-RECALL-L2-NOTICE", "第十四条", CN_START, "2026-02-15T23:59:59+08:00"),
-    ("CN-RECALL-L3-NOTICE", "第十四条", CN_START, "2026-02-19T23:59:59+08:00"),
-    # 5 working days: Fri 13, Sat 14 (make-up), festival 15-23, Tue 24, Wed 25, Thu 26
-    ("CN-RECALL-PLAN", "第十六条", CN_START, "2026-02-26T23:59:59+08:00"),
     ("FBK-QUALITY-ROUTE", "seed 003 售后服务管理程序 4.2.1", CN_START, "2026-02-12T12:00:00+08:00"),
     ("FBK-FIRST-RESPONSE", "seed 002", CN_START, "2026-02-13T10:00:00+08:00"),
     ("FBK-RESOLUTION", "seed 002", CN_START, "2026-02-14T10:00:00+08:00"),
@@ -57,7 +52,6 @@ CASES = [
     ("US-803-IMPORTER", "21 CFR 803.40(a)", US_START, "2026-12-24T23:59:59-05:00"),
     # 10 work days: 25, 27, 30, 1, 2, 3, 4, 7, 8, 9 Dec
     ("US-803-USER-FACILITY", "21 CFR 803.30(a)", US_START, "2026-12-09T23:59:59-05:00"),
-    ("US-806-CORRECTION", "21 CFR 806.10(b)", US_START, "2026-12-09T23:59:59-05:00"),
     ("EU-MDR-87-THREAT", "Art. 87(4)", EU_START, "2026-02-14T23:59:59+01:00"),
     ("EU-MDR-87-DEATH", "Art. 87(5)", EU_START, "2026-02-22T23:59:59+01:00"),
     ("EU-MDR-87-SERIOUS", "Art. 87(3)", EU_START, "2026-02-27T23:59:59+01:00"),
@@ -146,7 +140,7 @@ def test_cli_compute_prints_the_due_moment_with_its_offset():
         "2026-12-02T23:59:59-05:00\n"
     )
     with pytest.raises(CommandError, match="year not loaded"):
-        _run("deadlines", "compute", "CN-RECALL-PLAN", "--start", "2026-12-28T10:00+08:00")
+        _run("deadlines", "compute", "cn.recall_plan_5wd", "--start", "2026-12-28T10:00+08:00")
     with pytest.raises(CommandError, match="offset"):
         _run("deadlines", "compute", "CN-AE-DEATH", "--start", "2026-02-12T10:00")
     with pytest.raises(CommandError, match="ISO-8601"):
