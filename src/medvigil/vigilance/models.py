@@ -115,7 +115,7 @@ class AdverseEvent(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
         CLOSED = "closed", _("closed")
         VOIDED = "voided", _("voided")
 
-    numbering_type = "adverse_event"
+    numbering_type = "vigilance_event"
     numbering_prefix = "AE"
     transitions: ClassVar[dict[str, set[str]]] = {
         Status.OPEN: {Status.CLOSED, Status.VOIDED},
