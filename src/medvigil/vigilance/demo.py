@@ -100,9 +100,9 @@ def load_demo() -> None:
     if actor is None or deaths < 3 or len(rows) - deaths < 5 or len(units_cn) < 3 or len(stock) < 4:
         return
     with audit_context(actor=actor, source="command:demo"):
-        us = _customer("DEMO-US1", "Mayo Clinic", "200 First St SW, Rochester, MN, USA", actor)
+        us = _customer("DEMO-VIG-US1", "Mayo Clinic", "200 First St SW, Rochester, MN, USA", actor)
         eu = _customer(
-            "DEMO-EU1", "Charité Universitätsmedizin", "Charitéplatz 1, Berlin, Germany", actor
+            "DEMO-VIG-EU1", "Charité Universitätsmedizin", "Charitéplatz 1, Berlin, Germany", actor
         )
         _sell(stock[0], us, actor)
         _sell(stock[1], us, actor)

@@ -221,7 +221,7 @@ class AdverseEvent(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
         verbose_name=_("unit"),
     )
     udi_text = models.CharField(_("UDI as scanned"), max_length=200, blank=True)
-    udi_di = models.CharField(_("UDI-DI"), max_length=14, blank=True)
+    udi_di = models.CharField(_("UDI-DI (GTIN)"), max_length=14, blank=True)
     udi_pi = models.CharField(_("UDI-PI"), max_length=120, blank=True)
     device_text = models.CharField(_("device as described"), max_length=200, blank=True)
     # VIG-2: where the unit or lot was sold (trace), with how each market was found
