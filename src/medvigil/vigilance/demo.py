@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 REF = "MAUDE "
@@ -99,7 +100,8 @@ def load_demo() -> None:
     deaths = sum(1 for r in rows if r["EVENT_TYPE"] == "D")
     if actor is None or deaths < 3 or len(rows) - deaths < 5 or len(units_cn) < 3 or len(stock) < 4:
         return
-    with audit_context(actor=actor, source="command:demo"):
+    # one transaction: numbers are taken inside it (core.numbering), and a failure leaves nothing
+    with transaction.atomic(), audit_context(actor=actor, source="command:demo"):
         us = _customer("DEMO-VIG-US1", "Mayo Clinic", "200 First St SW, Rochester, MN, USA", actor)
         eu = _customer(
             "DEMO-VIG-EU1", "Charité Universitätsmedizin", "Charitéplatz 1, Berlin, Germany", actor
