@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "medvigil.imdrf",
     "medvigil.capa",
     "medvigil.recalls",
+    "medvigil.vigilance",
 ]
 if TESTING:
     # A domain app that exists only for the platform-contract tests (core/tests/exampleapp).

@@ -80,7 +80,7 @@ def test_us_5_work_days_across_thanksgiving():
     # 21 CFR 803.53(a): 5 work days. Tue 24 Nov 2026: Wed 25 (1), Thu 26 Thanksgiving,
     # Fri 27 (2), Mon 30 (3), Tue 1 Dec (4), Wed 2 Dec (5).
     assert get_calendar("US").is_working_day(D(2026, 11, 26)) is False
-    result = compute("US-803-5DAY", dt.datetime(2026, 11, 24, 10, tzinfo=ET))
+    result = compute("us.mdr_5wd", dt.datetime(2026, 11, 24, 10, tzinfo=ET))
     assert result.due_at == dt.datetime(2026, 12, 2, 23, 59, 59, tzinfo=ET)
     assert result.due_at.isoformat() == "2026-12-02T23:59:59-05:00"
 
@@ -90,7 +90,7 @@ def test_us_5_work_days_across_independence_day_observed_on_friday():
     assert D(2026, 7, 4).weekday() == 5  # a Saturday
     assert cal.is_working_day(D(2026, 7, 3)) is False  # observed on Friday 3 July
     # Tue 30 Jun: Wed 1 (1), Thu 2 (2), Fri 3 observed, Mon 6 (3), Tue 7 (4), Wed 8 (5).
-    result = compute("US-803-5DAY", dt.datetime(2026, 6, 30, 10, tzinfo=ET))
+    result = compute("us.mdr_5wd", dt.datetime(2026, 6, 30, 10, tzinfo=ET))
     assert result.due_at is not None
     assert result.due_at.isoformat() == "2026-07-08T23:59:59-04:00"
 
@@ -103,7 +103,7 @@ def test_a_year_not_loaded_is_flagged_never_counted_monday_to_friday():
     result = compute("cn.recall_plan_5wd", dt.datetime(2026, 12, 28, 10, tzinfo=CST))
     assert result.flagged and result.due_at is None and result.missing_year == 2027
     # Calendar-day rules need no holiday data: they are computed across the new year.
-    due = compute("CN-AE-DEATH", dt.datetime(2026, 12, 28, 10, tzinfo=CST)).due_at
+    due = compute("cn.death", dt.datetime(2026, 12, 28, 10, tzinfo=CST)).due_at
     assert due == dt.datetime(2027, 1, 4, 23, 59, 59, tzinfo=CST)
 
 
