@@ -270,7 +270,7 @@ def test_enter_year_is_audited_with_reason_source_and_who(itadmin):
         ("garbage", "YYYY-MM-DD"),
     ],
 )
-def test_bad_day_lines_are_field_errors_and_nothing_is_saved(itadmin, text, fragment):
+def test_bad_day_lines_are_field_errors_and_nothing_is_saved(itadmin, text, fragment, english):
     before = AuditEntry.objects.count()
     with pytest.raises(ValidationError) as exc:
         services.enter_year(cn(), 2027, text, by=itadmin, reason="r", source="s")
