@@ -32,7 +32,10 @@
     if (restored && !form.querySelector("fieldset[disabled]")) {
       var note = document.getElementById("draft-restored");
       if (note) { note.classList.remove("d-none"); }
-      if (window.htmx) { window.htmx.trigger(form, "change"); }
+      // after htmx has bound the form (it initialises on DOMContentLoaded)
+      window.addEventListener("load", function () {
+        if (window.htmx) { window.htmx.trigger(form, "change"); }
+      });
     }
     document.body.addEventListener("htmx:afterSwap", function (ev) {
       var ok = ev.detail.target && ev.detail.target.querySelector("[data-save-ok='1']");
