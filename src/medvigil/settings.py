@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "medvigil.capa",
     "medvigil.recalls",
     "medvigil.vigilance",
+    "medvigil.service",
 ]
 if TESTING:
     # A domain app that exists only for the platform-contract tests (core/tests/exampleapp).

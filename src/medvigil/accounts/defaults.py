@@ -27,6 +27,7 @@ DEPARTMENTS = [
 # code, zh, en, read_only, department
 ROLES = [
     ("customer_service", "客服专员", "Customer service", False, "customer-service"),
+    ("service_manager", "售后服务部经理", "Service manager", False, "service"),
     ("service_engineer", "售后服务工程师", "Service engineer", False, "service"),
     ("logistics", "物流/仓库", "Logistics / warehouse", False, "logistics"),
     ("quality", "质量工程师", "Quality engineer", False, "quality"),

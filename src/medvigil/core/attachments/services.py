@@ -210,13 +210,19 @@ def can_upload(user: UserLike, record: models.Model) -> bool:
     )
 
 
-def can_void(user: UserLike, att: Attachment) -> bool:
-    """Holders of core.change_attachment, and the uploader (who may still upload)."""
-    if att.voided or not user.is_authenticated:
+def may_void(user: UserLike, att: Attachment) -> bool:
+    """Whether `user` holds the right to void `att` at all (voided or not): holders of
+    core.change_attachment, and the uploader (who may still upload)."""
+    if not user.is_authenticated:
         return False
     if user.has_perm("core.change_attachment"):
         return True
     return att.uploaded_by_id == user.pk and user.has_perm("core.add_attachment")
+
+
+def can_void(user: UserLike, att: Attachment) -> bool:
+    """may_void, and the attachment is not voided yet."""
+    return not att.voided and may_void(user, att)
 
 
 def attachments_for(record: models.Model) -> models.QuerySet:

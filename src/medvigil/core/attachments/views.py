@@ -27,9 +27,9 @@ from ..templatetags.attachments import panel_context
 from .services import (
     INLINE_TYPES,
     attach,
-    can_void,
     extension_of,
     is_attachable,
+    may_void,
     void_attachment,
 )
 
@@ -160,8 +160,8 @@ def attachment_void(request: HttpRequest, pk: int) -> Any:
     if att is None:
         raise Http404
     record = _parent_of(request, att)
-    if not att.voided and not can_void(request.user, att):
-        raise PermissionDenied  # before the form: a refused user learns nothing else
+    if not may_void(request.user, att):
+        raise PermissionDenied  # a reader (the auditor) is refused before the form is read
     form = VoidForm(request.POST)
     error = ""
     if form.is_valid():

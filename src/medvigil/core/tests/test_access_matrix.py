@@ -628,7 +628,13 @@ def record_texts(exclude: set[str]) -> set[str]:
                 value = getattr(obj, name, "")
                 if isinstance(value, str):
                     texts.add(value)
-    return {t for t in texts if len(t) >= 6 and t not in exclude and not t.isdigit()}
+    # a MIME type ("image/png" of an attachment) is not distinctive: pages name types too
+    mime = re.compile(r"(application|audio|font|image|text|video)/[\w.+-]+")
+    return {
+        t
+        for t in texts
+        if len(t) >= 6 and t not in exclude and not t.isdigit() and not mime.fullmatch(t)
+    }
 
 
 def leaks(body: str, texts: set[str]) -> list[str]:

@@ -1,0 +1,182 @@
+"""SVC-8: preventive maintenance and call-backs from the installed base, generated ahead by the
+periodic job. Seed 003 医疗器械售后服务管理程序 四 6: 在保修期内按每3个月定期上门回访一次;
+在保修期满后
+按每6个月定期上门回访一次; 每月电话回访和质量跟踪回访一次. Settings per product
+(``SERVICE_MAINTENANCE`` = {product code: {"in_warranty": 3, "after": 6, "call": 1}}), default the
+seed's months. The schedule counts from acceptance (else installation): visits at start + 3, +6 …
+months while inside the warranty, then every 6 months after its end."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from medvigil.core.audit import audit_context
+from medvigil.core.types import Actor
+from medvigil.trace.models import Installation, add_months
+
+from ..models import MaintenanceVisit
+
+
+@dataclass(frozen=True)
+class Intervals:
+    in_warranty: int = 3
+    after: int = 6
+    call: int = 1
+
+
+def intervals_for(product_code: str) -> Intervals:
+    table = getattr(settings, "SERVICE_MAINTENANCE", None) or {}
+    raw = table.get(product_code) or table.get("*") or {}
+    try:
+        return Intervals(
+            int(raw.get("in_warranty", 3)), int(raw.get("after", 6)), int(raw.get("call", 1))
+        )
+    except (TypeError, ValueError, AttributeError):
+        return Intervals()
+
+
+def schedule(
+    start: dt.date, warranty_end: dt.date | None, until: dt.date, iv: Intervals
+) -> list[tuple[str, dt.date, bool]]:
+    """(kind, due day, inside the warranty) from `start` up to `until`."""
+    out: list[tuple[str, dt.date, bool]] = []
+    end = warranty_end or start
+    # onsite visits: every iv.in_warranty months inside, then every iv.after months after
+    k, day = 1, start
+    while iv.in_warranty > 0:
+        day = add_months(start, k * iv.in_warranty)
+        if day > end or day > until:
+            break
+        out.append((MaintenanceVisit.Kind.VISIT, day, True))
+        k += 1
+    last = add_months(start, (k - 1) * iv.in_warranty) if k > 1 else start
+    base = max(last, end) if warranty_end else last
+    k = 1
+    while iv.after > 0:
+        day = add_months(base, k * iv.after)
+        if day > until:
+            break
+        out.append((MaintenanceVisit.Kind.VISIT, day, False))
+        k += 1
+    k = 1
+    while iv.call > 0:
+        day = add_months(start, k * iv.call)
+        if day > until:
+            break
+        out.append((MaintenanceVisit.Kind.CALL, day, day <= end))
+        k += 1
+    return out
+
+
+def horizon_days() -> int:
+    return int(getattr(settings, "SERVICE_MAINTENANCE_HORIZON_DAYS", 60))
+
+
+def generate_visits(
+    *, today: dt.date | None = None, by: Actor = None, days: int | None = None
+) -> int:
+    """Create the visits and call-backs due within the horizon (default 60 days ahead) for every
+    current installation of the installed base; existing ones are kept (idempotent). Returns the
+    number created. Run daily by the periodic job (service/tasks.py)."""
+    today = today or timezone.localdate()
+    until = today + dt.timedelta(days=horizon_days() if days is None else days)
+    existing = set(
+        MaintenanceVisit.objects.filter(due_on__gte=today, due_on__lte=until).values_list(
+            "unit_id", "kind", "due_on"
+        )
+    )
+    new: list[MaintenanceVisit] = []
+    insts = (
+        Installation.objects.filter(current=True)
+        .select_related("unit__product")
+        .only(
+            "unit_id",
+            "accepted_on",
+            "installed_on",
+            "warranty_end",
+            "unit__product__code",
+            "unit__product__warranty_months",
+        )
+        .iterator(chunk_size=2000)
+    )
+    for inst in insts:
+        start = inst.accepted_on or inst.installed_on
+        end = inst.warranty_end or add_months(start, inst.unit.product.warranty_months)
+        for kind, day, inside in schedule(start, end, until, intervals_for(inst.unit.product.code)):
+            if day < today or (inst.unit_id, kind, day) in existing:
+                continue
+            new.append(
+                MaintenanceVisit(unit_id=inst.unit_id, kind=kind, due_on=day, in_warranty=inside)
+            )
+    with transaction.atomic(), audit_context(actor=by, source=None if by else "task:maintenance"):
+        MaintenanceVisit.objects.bulk_create(new, batch_size=2000)
+    return len(new)
+
+
+def complete_visit(
+    visit: MaintenanceVisit, *, by: Actor, version: Any, notes: str = ""
+) -> MaintenanceVisit:
+    """The visit made or the call-back done (SVC-8), with what was found."""
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    from medvigil.core.permissions import require
+
+    require(by, "service.change_maintenancevisit")
+    if "\x00" in (notes or ""):
+        raise ValidationError({"notes": _("The text contains a NUL character.")})
+    with transaction.atomic(), audit_context(actor=by):
+        obj = MaintenanceVisit.objects.select_for_update().get(pk=visit.pk)
+        obj.check_version(version)
+        if obj.status == MaintenanceVisit.Status.DONE:
+            raise ValidationError(_("This visit is already done."))
+        obj.status = MaintenanceVisit.Status.DONE
+        obj.done_at = timezone.now()
+        obj.assigned_to = obj.assigned_to or by
+        obj.notes = notes or obj.notes
+        obj.save()
+    return obj
+
+
+def missed_visits(today: dt.date | None = None) -> Any:
+    """Planned visits whose day has passed (shown and alerted)."""
+    today = today or timezone.localdate()
+    return MaintenanceVisit.objects.filter(status=MaintenanceVisit.Status.PLANNED, due_on__lt=today)
+
+
+def deadline_source(now: dt.datetime) -> Any:
+    """PLAT-8: planned visits due within a week alert their engineer (or the service managers)
+    before the day; missed ones escalate."""
+    from django.utils.translation import gettext_noop
+
+    from medvigil.core.calendar.deadlines import Deadline
+    from medvigil.core.calendar.rules import end_of_day
+    from medvigil.core.i18n import gettext_msg
+
+    from .clocks import managers
+
+    zone = timezone.get_current_timezone()
+    soon = timezone.localdate(now) + dt.timedelta(days=7)
+    mgrs: list[Any] | None = None
+    for v in (
+        MaintenanceVisit.objects.filter(status=MaintenanceVisit.Status.PLANNED, due_on__lte=soon)
+        .select_related("unit", "assigned_to")
+        .iterator(chunk_size=1000)
+    ):
+        if mgrs is None:
+            mgrs = managers()
+        yield Deadline(
+            key=f"service-visit:{v.pk}:{v.due_on:%Y%m%d}",
+            title=gettext_msg(gettext_noop("%(kind)s of %(unit)s"))
+            % {"kind": v.get_kind_display(), "unit": v.unit.serial},
+            url=v.get_absolute_url(),
+            due_at=end_of_day(v.due_on, zone),
+            users=[v.assigned_to] if v.assigned_to_id else mgrs,
+            escalate_to=mgrs,
+        )

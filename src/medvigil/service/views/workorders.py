@@ -1,0 +1,272 @@
+"""SVC-4/9/11 pages: the engineer's work order on a phone. Each field is saved as it is typed
+(htmx autosave with the record's version: a stale page gets the conflict message and keeps
+what was typed; static/service/workorder.js also keeps a draft in the browser's storage and
+restores it after a lost connection or a reload), the drawn signature (static/service/sign.js),
+and closing with "is this a complaint?"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from medvigil.core.audit.models import ConflictError
+from medvigil.core.permissions import get_object_for_user
+from medvigil.core.records.lists import Column, Filter, RecordList
+
+from ..models import CONTACT_PERM, ServiceRequest, WorkOrder
+from ..services import warranty, workorders
+
+CHANGE_PERM = "service.change_workorder"
+
+
+def _mine(qs: QuerySet, value: str, user: Any) -> QuerySet:
+    return qs.filter(engineer=user)
+
+
+class WorkOrderList(RecordList):
+    model = WorkOrder
+    template = "service/workorder_list.html"
+    table_template = "service/_workorder_table.html"
+    search_fields = ("number", "request__number", "request__title")
+    filters = (
+        Filter(
+            "status", gettext_lazy("Status"), [("", gettext_lazy("All")), *WorkOrder.Status.choices]
+        ),
+        Filter(
+            "mine",
+            gettext_lazy("Engineer"),
+            [("", gettext_lazy("All")), ("1", gettext_lazy("Mine"))],
+            apply=_mine,
+        ),
+    )
+    columns = {
+        "number": Column(gettext_lazy("Number"), lambda o: o.number, sort="number"),
+        "request": Column(gettext_lazy("Request"), lambda o: o.request.number),
+        "title": Column(gettext_lazy("Subject"), lambda o: o.request.title),
+        "engineer": Column(gettext_lazy("Engineer"), lambda o: o.engineer.printed_name),
+        "status": Column(gettext_lazy("Status"), lambda o: o.get_status_display(), sort="status"),
+        "arrived": Column(
+            gettext_lazy("Arrived"), lambda o: o.arrived_at.isoformat() if o.arrived_at else ""
+        ),
+        "result": Column(gettext_lazy("Result"), lambda o: o.get_result_display()),
+    }
+    default_sort = "-number"
+    export_name = "work-orders"
+
+    def queryset(self) -> QuerySet:
+        return super().queryset().select_related("request", "engineer")
+
+
+workorder_list = WorkOrderList.as_view()
+
+
+def _get(request: Any, pk: int) -> WorkOrder:
+    qs = WorkOrder.objects.select_related(
+        "request", "request__unit", "request__product", "request__customer", "engineer"
+    )
+    return get_object_for_user(request.user, qs, pk=pk)
+
+
+def _may_fill(user: Any, wo: WorkOrder) -> bool:
+    return user.has_perm(CHANGE_PERM) and (
+        wo.engineer_id == user.pk or user.has_perm("service.dispatch_servicerequest")
+    )
+
+
+def _parts_text(wo: WorkOrder) -> str:
+    return "\n".join(
+        "; ".join(str(p.get(k, "")) for k in ("code", "name", "quantity")) for p in wo.parts_used
+    )
+
+
+def _parse_parts(text: str) -> list[dict[str, str]]:
+    """One part per line: code; name; quantity (the quantity may be left out: 1)."""
+    lines = []
+    for raw in (text or "").splitlines():
+        if not raw.strip():
+            continue
+        bits = [b.strip() for b in raw.replace("；", ";").split(";")]
+        bits += [""] * (3 - len(bits))
+        lines.append({"code": bits[0], "name": bits[1], "quantity": bits[2] or "1"})
+    return lines
+
+
+@login_required
+@require_GET
+def workorder_detail(request: Any, pk: int) -> Any:
+    wo = _get(request, pk)
+    return render(request, "service/workorder_detail.html", _context(request, wo))
+
+
+def _context(request: Any, wo: WorkOrder, **extra: Any) -> dict[str, Any]:
+    sr: ServiceRequest = wo.request
+    contact = request.user.has_perm(CONTACT_PERM)
+    ctx = {
+        "obj": wo,
+        "sr": sr,
+        "contact": contact,
+        "may_fill": _may_fill(request.user, wo) and wo.is_open,
+        "may_act": _may_fill(request.user, wo),
+        "parts_text": _parts_text(wo),
+        "warranty": warranty.warranty_status(sr.unit) if sr.unit is not None else None,
+        "results": WorkOrder.Result.choices,
+        "archive": workorders.archive_entry(wo) if wo.status in ("signed", "closed") else [],
+        "now": timezone.now(),
+    }
+    ctx.update(extra)
+    return ctx
+
+
+def _refuse(request: Any, wo: WorkOrder, exc: Exception) -> Any:
+    messages.error(
+        request,
+        str(exc) if isinstance(exc, ConflictError) else " ".join(exc.messages),  # type: ignore[attr-defined]
+    )
+    return redirect(wo)
+
+
+@login_required
+@require_POST
+def workorder_step(request: Any, pk: int, step: str) -> Any:
+    """accept, travel, arrive (time-stamped by the server)."""
+    wo = _get(request, pk)
+    if not _may_fill(request.user, wo):
+        raise PermissionDenied
+    perform = {
+        "accept": workorders.accept,
+        "travel": workorders.start_travel,
+        "arrive": workorders.arrive,
+    }.get(step)
+    if perform is None:
+        raise PermissionDenied
+    try:
+        perform(wo, by=request.user, version=request.POST.get("version"))
+    except (ValidationError, ConflictError) as exc:
+        return _refuse(request, wo, exc)
+    return redirect(wo)
+
+
+@login_required
+@require_POST
+def workorder_save(request: Any, pk: int) -> Any:
+    """htmx autosave of the fields posted (and the parts as text lines): the answer is the
+    save status and, out of band, the new version. A conflict or a refusal says so (409/400)
+    and changes nothing; what was typed stays on the page and in the browser's draft."""
+    wo = _get(request, pk)
+    if not _may_fill(request.user, wo):
+        raise PermissionDenied
+    version = request.POST.get("version")
+    values = {
+        name: request.POST.get(name)
+        for name in WorkOrder.FIELD_WORK
+        if name in request.POST and name != "training_given"
+    }
+    if "training_given_sent" in request.POST:
+        values["training_given"] = request.POST.get("training_given", "")
+    status = 200
+    saved = wo
+    try:
+        if values:
+            saved = workorders.save_fields(wo, by=request.user, version=version, values=values)
+            version = saved.version
+        if "parts" in request.POST:
+            saved = workorders.save_parts(
+                saved, by=request.user, version=version, lines=_parse_parts(request.POST["parts"])
+            )
+        message, ok = (
+            _("Saved %(time)s") % {"time": timezone.localtime().strftime("%H:%M:%S")},
+            True,
+        )
+    except ConflictError:
+        message, ok, status = (
+            _(
+                "Someone else changed this work order. Your text is kept on this phone: "
+                "reload the page to see their change; your draft is restored."
+            ),
+            False,
+            409,
+        )
+    except ValidationError as exc:
+        message, ok, status = " ".join(exc.messages), False, 400
+    if not getattr(request, "htmx", False):
+        (messages.success if status == 200 else messages.error)(request, message)
+        return redirect(wo)
+    response = render(
+        request,
+        "service/_save_status.html",
+        {"message": message, "ok": ok, "version": saved.version if ok else None},
+        status=status,
+    )
+    return response
+
+
+@login_required
+@require_POST
+def workorder_sign(request: Any, pk: int) -> Any:
+    """The customer's drawn signature and printed name (SVC-4)."""
+    wo = _get(request, pk)
+    if not _may_fill(request.user, wo):
+        raise PermissionDenied
+    try:
+        workorders.sign_off(
+            wo,
+            by=request.user,
+            version=request.POST.get("version"),
+            signer_name=request.POST.get("signer_name", ""),
+            signature=request.POST.get("signature", ""),
+        )
+    except (ValidationError, ConflictError) as exc:
+        return _refuse(request, wo, exc)
+    messages.success(request, _("Signed off by the customer."))
+    return redirect(wo)
+
+
+@login_required
+@require_POST
+def workorder_close(request: Any, pk: int) -> Any:
+    """Close with the answer to "is this a complaint?"; yes opens the complaint (SVC-11)."""
+    wo = _get(request, pk)
+    if not _may_fill(request.user, wo):
+        raise PermissionDenied
+    answer = {"yes": True, "no": False}.get(request.POST.get("is_complaint", ""))
+    try:
+        wo = workorders.close_work_order(
+            wo,
+            by=request.user,
+            version=request.POST.get("version"),
+            is_complaint=answer,
+            note=request.POST.get("note", ""),
+        )
+    except (ValidationError, ConflictError) as exc:
+        return _refuse(request, wo, exc)
+    except PermissionDenied:
+        messages.error(request, _("You may not register complaints; ask customer service."))
+        return redirect(wo)
+    if wo.complaint_id:
+        messages.success(
+            request,
+            _("Closed; complaint %(number)s opened from this work order.")
+            % {"number": wo.complaint.number},  # type: ignore[union-attr]
+        )
+    else:
+        messages.success(request, _("Work order closed."))
+    return redirect(wo)
+
+
+@login_required
+@require_http_methods(["GET"])
+def workorder_archive(request: Any, pk: int) -> Any:
+    """The service-archive entry of a closed work order (seed 001; 21 CFR 820.35(b))."""
+    wo = _get(request, pk)
+    return render(
+        request, "service/workorder_archive.html", {"obj": wo, "rows": workorders.archive_entry(wo)}
+    )
