@@ -155,9 +155,7 @@ class ResolutionForm(BootstrapMixin, forms.Form):
                     self.initial[name] = getattr(resolution, name)
                 self.initial["corrective_action"] = resolution.corrective_action
                 self.initial["reply_text"] = resolution.reply_text
-        self.fields["remedies"].widget.attrs["class"] = "form-check-input"
         self._style()
-        self.fields["remedies"].widget.attrs["class"] = ""
 
     def changed_values(self) -> dict[str, Any]:
         data = {k: v for k, v in self.cleaned_data.items() if k != "version"}

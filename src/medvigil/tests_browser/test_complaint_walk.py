@@ -65,6 +65,18 @@ PHOTO = bytes.fromhex(
 )
 
 
+# Buttons and fields that stick out of their card (cut off, or over its border); a table that
+# scrolls sideways in its .table-responsive box is fine.
+OUTSIDE_ITS_CARD = """() => [...document.querySelectorAll(
+    '.card .btn, .card input, .card select, .card textarea')].filter(e => {
+  if (e.closest('.table-responsive, .modal')) return false;
+  const r = e.getBoundingClientRect();
+  if (!r.width) return false;
+  const c = e.closest('.card').getBoundingClientRect();
+  return r.right > c.right + 1 || r.left < c.left - 1;
+}).map(e => (e.id || e.name || e.textContent.trim()).slice(0, 40))"""
+
+
 def signatures(obj: Any, meaning: str) -> list[str]:
     """Who signed `obj` with `meaning`."""
     from django.contrib.contenttypes.models import ContentType
@@ -158,11 +170,12 @@ class Walk:
     def _check(self, name: str) -> None:
         assert self.en.locator("html").get_attribute("lang") == "en"
         assert self.phone.locator("html").get_attribute("lang") == "zh-hans"
-        for page, suffix in self._others():
+        for page, suffix in [(self.page, "zh"), *self._others()]:
             if suffix.endswith("phone"):
                 # nothing on the phone is wider than the screen (no sideways page scroll)
                 width = page.evaluate("document.documentElement.scrollWidth")
                 assert width <= PHONE["width"] + 1, f"{name}: {width}px wide on a phone ({suffix})"
+            assert page.evaluate(OUTSIDE_ITS_CARD) == [], f"{name}: cut off ({suffix})"
         assert self.broken_requests() == [], name
 
     def shot(self, name: str) -> None:
@@ -318,6 +331,7 @@ def step_find_received(walk: Walk) -> None:
     assert CUSTOMER["name"] in walk.page.locator("#complainant").inner_text()
     assert CUSTOMER["device"] in walk.page.locator("#device").inner_text()
     assert walk.page.locator("#route-form").count() == 1
+    assert "填写类别并分派投诉" in walk.page.locator("#next-step").inner_text()
     walk.shot("received-record")
 
 
@@ -328,7 +342,13 @@ def step_complete_intake(walk: Walk) -> None:
     page = walk.page
     page.select_option("#id_category", "product_quality")
     page.fill("#id_device", "A1")
+    assert "关联器械" in page.locator("label[for=id_device]").inner_text()
+    # several choices are a group of check boxes under their legend
+    wants = page.locator("fieldset", has=page.locator("input[name=customer_wants]"))
+    assert wants.locator("legend").inner_text() == "顾客要求"
+    assert wants.locator("input[value=exchange]").is_checked()
     walk.shot("intake-edit")
+    assert "Link the device" in walk.en.locator("label[for=id_device]").inner_text()
     walk.click("main form button[type=submit]")
     fb = walk.feedback()
     assert fb.category == "product_quality" and fb.unit is not None and fb.unit.serial == "A1"
