@@ -61,8 +61,13 @@ class EvaluationForm(VersionedModelForm):
         for name, field in self.fields.items():
             ordered[name] = field
             if name in Evaluation.QUESTIONS:
+                # a text area (one line to start): a row of its own, under its question
                 ordered[f"note_{name}"] = forms.CharField(
-                    label=_("Note"), required=False, max_length=2000, initial=notes.get(name, "")
+                    label=_("Note"),
+                    required=False,
+                    max_length=2000,
+                    initial=notes.get(name, ""),
+                    widget=forms.Textarea(attrs={"rows": 1}),
                 )
         self.fields = ordered
         self.fields["same_as"].queryset = (

@@ -70,6 +70,7 @@ PHOTO = bytes.fromhex(
 OUTSIDE_ITS_CARD = """() => [...document.querySelectorAll(
     '.card .btn, .card input, .card select, .card textarea')].filter(e => {
   if (e.closest('.table-responsive, .modal')) return false;
+  if (!e.checkVisibility()) return false;  // hidden, or in a closed <details>
   const r = e.getBoundingClientRect();
   if (!r.width) return false;
   const c = e.closest('.card').getBoundingClientRect();
