@@ -138,7 +138,9 @@ class Walk:
 
     @property
     def url(self) -> str:
-        return str(self.page.url)
+        """The current address without its fragment: going to ``/x/#a`` from ``/x/`` or
+        ``/x/#a`` would only scroll the page, not load it again."""
+        return str(self.page.url).split("#", 1)[0]
 
     def go(self, url: str) -> None:
         self.page.goto(url)
@@ -205,6 +207,11 @@ class Walk:
             page.wait_for_timeout(400)  # the fade-in, before the picture
             page.screenshot(path=str(self.screenshots / f"{stem}-{suffix}.png"))
         assert self.en.locator(f"#{dialog_id} label", has_text="Your password").is_visible()
+        # the dialog reads left to right wherever it sits (e.g. in a right-aligned table cell)
+        align = self.en.locator(f"#{dialog_id} .modal-body").evaluate(
+            "e => getComputedStyle(e).textAlign"
+        )
+        assert align in ("start", "left"), align
         page = self.page
         dialog = page.locator(f"#{dialog_id}")
         page.locator(trigger).first.click()
