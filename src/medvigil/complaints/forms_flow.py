@@ -61,8 +61,13 @@ class EvaluationForm(VersionedModelForm):
         for name, field in self.fields.items():
             ordered[name] = field
             if name in Evaluation.QUESTIONS:
+                # a text area (one line to start): a row of its own, under its question
                 ordered[f"note_{name}"] = forms.CharField(
-                    label=_("Note"), required=False, max_length=2000, initial=notes.get(name, "")
+                    label=_("Note"),
+                    required=False,
+                    max_length=2000,
+                    initial=notes.get(name, ""),
+                    widget=forms.Textarea(attrs={"rows": 1}),
                 )
         self.fields = ordered
         self.fields["same_as"].queryset = (
@@ -155,9 +160,7 @@ class ResolutionForm(BootstrapMixin, forms.Form):
                     self.initial[name] = getattr(resolution, name)
                 self.initial["corrective_action"] = resolution.corrective_action
                 self.initial["reply_text"] = resolution.reply_text
-        self.fields["remedies"].widget.attrs["class"] = "form-check-input"
         self._style()
-        self.fields["remedies"].widget.attrs["class"] = ""
 
     def changed_values(self) -> dict[str, Any]:
         data = {k: v for k, v in self.cleaned_data.items() if k != "version"}

@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 
@@ -106,3 +107,36 @@ def login(page: Any, username: str, password: str) -> None:
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
+
+
+class Broken:
+    """Same-origin requests of a page that failed or answered with an error status."""
+
+    def __init__(self, page: Any, origin: str) -> None:
+        self.items: list[str] = []
+        self.origin = origin
+        page.on("response", self._response)
+        page.on("requestfailed", self._failed)
+
+    def _same_origin(self, url: str) -> bool:
+        u, o = urlparse(url), urlparse(self.origin)
+        return (u.scheme, u.netloc) == (o.scheme, o.netloc)
+
+    def _response(self, response: Any) -> None:
+        if self._same_origin(response.url) and response.status >= 400:
+            self.items.append(f"{response.status} {response.url}")
+
+    def _failed(self, request: Any) -> None:
+        if not self._same_origin(request.url):
+            return
+        if request.failure == "net::ERR_ABORTED" and request.resource_type in ABORTABLE:
+            return  # a page request (htmx poll, navigation) cut short by the next navigation
+        self.items.append(f"failed {request.url}: {request.failure}")
+
+    def take(self) -> list[str]:
+        items, self.items = self.items, []
+        return items
+
+
+# Requests a navigation may abort without anything being broken.
+ABORTABLE = {"document", "xhr", "fetch", "eventsource", "ping"}

@@ -5,13 +5,12 @@ Screenshots: test-artifacts/screenshots/phone-<page>-<lang>.png."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlparse
 
 import pytest
 
 from medvigil.accounts.demo import DEMO_PASSWORD
 
-from .conftest import PHONE, login
+from .conftest import PHONE, Broken, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,39 +41,6 @@ def demo(db: Any) -> None:
     from medvigil.accounts.demo import load_all
 
     load_all()
-
-
-class Broken:
-    """Same-origin requests of a page that failed or answered with an error status."""
-
-    def __init__(self, page: Any, origin: str) -> None:
-        self.items: list[str] = []
-        self.origin = origin
-        page.on("response", self._response)
-        page.on("requestfailed", self._failed)
-
-    def _same_origin(self, url: str) -> bool:
-        u, o = urlparse(url), urlparse(self.origin)
-        return (u.scheme, u.netloc) == (o.scheme, o.netloc)
-
-    def _response(self, response: Any) -> None:
-        if self._same_origin(response.url) and response.status >= 400:
-            self.items.append(f"{response.status} {response.url}")
-
-    def _failed(self, request: Any) -> None:
-        if not self._same_origin(request.url):
-            return
-        if request.failure == "net::ERR_ABORTED" and request.resource_type in ABORTABLE:
-            return  # a page request (htmx poll, navigation) cut short by the next navigation
-        self.items.append(f"failed {request.url}: {request.failure}")
-
-    def take(self) -> list[str]:
-        items, self.items = self.items, []
-        return items
-
-
-# Requests a navigation may abort without anything being broken.
-ABORTABLE = {"document", "xhr", "fetch", "eventsource", "ping"}
 
 
 def visit(page: Any, url: str) -> None:

@@ -159,6 +159,19 @@ def find_device(text: str, *, user: Any) -> dict[str, Any]:
     return facts
 
 
+DEVICE_KEYS = ("unit", "lot", "product", "customer", "dealer", "end_user")
+
+
+def device_values(facts: dict[str, Any]) -> dict[str, Any]:
+    """The intake fields that `find_device`'s facts give (what trace knows is taken as is;
+    what it does not know is left out, so nothing already recorded is blanked)."""
+    values = {key: facts[key] for key in DEVICE_KEYS if facts.get(key) is not None}
+    for key in ("udi_text", "warranty_end", "under_warranty"):
+        if facts.get(key) not in (None, ""):
+            values[key] = facts[key]
+    return values
+
+
 # --- registering ---------------------------------------------------------------------------
 
 

@@ -98,9 +98,10 @@ def route_feedback(
     system: bool = False,
 ) -> Feedback:
     """Route a complaint to its owning department (the given one, else its category's route),
-        send the customer problem notices and stamp `routed_at` (FBK-4: within 30 minutes of
-        receipt). `system`: routed by the category rule as part of registering (intake, the public
-    form, the mailbox), covered by the registering permission; else change_feedback is needed."""
+    send the customer problem notices and stamp `routed_at` (FBK-4: within 30 minutes of
+    receipt). A record without an owner (public form, mailbox) is owned by who routes it.
+    `system`: routed by the category rule as part of registering (intake, the public form, the
+    mailbox), covered by the registering permission; else change_feedback is needed."""
     if not system:
         require(by, CHANGE_PERM)
     with transaction.atomic(), audit_context(actor=by):
@@ -118,6 +119,10 @@ def route_feedback(
         now = timezone.now()
         obj.status = Feedback.Status.ROUTED
         obj.routed_at = now
+        if obj.owner_id is None and by is not None:
+            # feedback that came in by itself (public form, mailbox): who routes it owns it,
+            # so its clocks show in their "My work" and alert them (FBK-4)
+            obj.owner = by
         targets = [dept, *(route.notify.all() if route else [])]
         if obj.is_quality_complaint and any(d.code == QUALITY_DEPARTMENT for d in targets):
             obj.quality_received_at = obj.quality_received_at or now

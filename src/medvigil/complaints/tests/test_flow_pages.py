@@ -203,3 +203,18 @@ def test_callback_from_the_record_page(people: People, client_for: Any) -> None:
     assert "required" in r.content.decode() and fresh(res).callback_done_at is None
     html = cs.get("/").content.decode()
     assert fb.number in html
+
+
+@pytest.mark.req("FBK-1", "FBK-3")
+def test_a_complaint_not_yet_routed_asks_customer_service_to_route_it(
+    people: People, client_for: Any
+) -> None:
+    """A complaint from the public form has no category: its next step is customer service's
+    (give the category, route), not "nothing to do"."""
+    fb = routed_complaint(
+        people.cs, status=Feedback.Status.RECEIVED, category="", routed_at=None, department=None
+    )
+    assert "Give the category and route the complaint" in page(client_for(people.cs), fb)
+    html = page(client_for(people.finance), fb)
+    assert "Waiting for customer service to route the complaint." in html
+    assert "Give the category and route the complaint" not in html

@@ -114,3 +114,65 @@ def test_complaint_shows_on_the_units_life_timeline(
     assert any(fb.number in str(e.title) for e in events)
     assert not any(fb.number in str(e.title) for e in unit_timeline(world.a_units[1], cs_user))
     assert not any(fb.number in str(e.title) for e in unit_timeline(world.a_units[0], outsider))
+
+
+def _edit_data(fb: Feedback, **extra: Any) -> dict[str, Any]:
+    from medvigil.complaints.forms.edit import EDIT_FIELDS
+
+    data: dict[str, Any] = {"version": fb.version}
+    for name in EDIT_FIELDS:
+        value = getattr(fb, name)
+        if isinstance(value, list):
+            data[name] = value
+        elif isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        elif value is not None and not hasattr(value, "pk"):
+            data[name] = str(value) if not hasattr(value, "isoformat") else ""
+    data.update(extra)
+    return data
+
+
+@pytest.mark.req("FBK-1")
+def test_customer_service_links_the_device_of_a_web_submission_on_the_edit_page(
+    world: Any, cs_user: Any, client_for: Any
+) -> None:
+    """Feedback from the public form names its device only in words: customer service scans
+    or types the serial on the edit page, and the record takes unit, lot, product, customer,
+    dealer, end user and warranty from trace; an unknown device is refused on the field."""
+    fb = intake.register_feedback(
+        by=None,
+        source="public_form",
+        **complaint_data(channel="web", category="", device_text="泵 序列号 A1"),
+    )
+    assert fb.status == Feedback.Status.RECEIVED and fb.unit is None
+    c = client_for(cs_user)
+    page = c.get(f"/complaints/{fb.pk}/edit/").content.decode()
+    assert 'name="device"' in page
+
+    r = c.post(f"/complaints/{fb.pk}/edit/", _edit_data(fb, device="NO-SUCH-UNIT"))
+    assert r.status_code == 200 and "is-invalid" in r.content.decode()
+    fb.refresh_from_db()
+    assert fb.unit is None and fb.category == ""
+
+    r = c.post(
+        f"/complaints/{fb.pk}/edit/", _edit_data(fb, device="A1", category="product_quality")
+    )
+    assert r.status_code == 302, r.content.decode()[:2000]
+    fb.refresh_from_db()
+    assert fb.unit == world.a_units[0] and fb.lot == world.a_units[0].lot
+    assert fb.product == world.a_units[0].product and fb.end_user == world.hospital
+    assert fb.dealer == world.dealer and fb.device_text == "泵 序列号 A1"
+    assert fb.category == "product_quality"
+    # then routed from the record page
+    r = c.post(f"/complaints/{fb.pk}/route/", {"version": fb.version})
+    fb.refresh_from_db()
+    assert fb.status == Feedback.Status.ROUTED and fb.department.code == "quality"
+    assert fb.owner == cs_user  # who routes feedback that came in by itself owns it (FBK-4)
+    # empty device: the link stays
+    page = c.get(f"/complaints/{fb.pk}/edit/").content.decode()
+    assert "A1" in page
+    r = c.post(f"/complaints/{fb.pk}/edit/", _edit_data(fb, device="", title="改过的标题"))
+    assert r.status_code == 302
+    fb.refresh_from_db()
+    assert fb.unit == world.a_units[0] and fb.title == "改过的标题"

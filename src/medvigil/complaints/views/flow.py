@@ -42,7 +42,12 @@ def next_steps(fb: Feedback, user: Any) -> tuple[list[Step], str]:
     res = fb.current_resolution
     S = Feedback.Status
     waiting = ""
-    if fb.status == S.ROUTED:
+    if fb.status == S.RECEIVED:
+        # not routed on registration (no category yet: the public form, the mailbox)
+        if has("complaints.change_feedback"):
+            steps.append(Step(_("Give the category and route the complaint"), "severity-card"))
+        waiting = _("Waiting for customer service to route the complaint.")
+    elif fb.status == S.ROUTED:
         if fb.can_start_evaluation() and fb.is_quality_relevant:
             if has(EVALUATE):
                 steps.append(Step(_("Start quality's evaluation"), "evaluation"))

@@ -20,8 +20,6 @@ from ..services import intake
 
 ADD_PERM = "complaints.add_feedback"
 
-DEVICE_KEYS = ("unit", "lot", "product", "customer", "dealer", "end_user")
-
 
 def _require_add(request: Any) -> None:
     if not request.user.has_perm(ADD_PERM):
@@ -59,12 +57,7 @@ def feedback_new(request: Any) -> Any:
                     # Not in our records: keep what the customer said; the record is still taken.
                     data["device_text"] = data.get("device_text") or device
                 else:
-                    for key in DEVICE_KEYS:
-                        if facts.get(key) is not None:
-                            data[key] = facts[key]
-                    for key in ("udi_text", "warranty_end", "under_warranty"):
-                        if facts.get(key) not in (None, ""):
-                            data[key] = facts[key]
+                    data.update(intake.device_values(facts))
             answer = data.pop("answer", "")
             severity = data.pop("severity", "") or None
             severity_reason = data.pop("severity_reason", "")

@@ -25,7 +25,8 @@ class BootstrapMixin:
         for name, field in self.fields.items():  # type: ignore[attr-defined]
             widget = field.widget
             css = widget.attrs.get("class", "")
-            if isinstance(widget, forms.CheckboxInput):
+            if isinstance(widget, (forms.CheckboxInput, forms.RadioSelect)):
+                # RadioSelect covers CheckboxSelectMultiple: the class goes on each box
                 base = "form-check-input"
             elif isinstance(widget, forms.Select):
                 base = "form-select"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from functools import cached_property
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -185,12 +186,27 @@ def edit_record(
 
 def htmx_redirect(request: HttpRequest, url: str) -> HttpResponse:
     """Redirect; for htmx, 204 with HX-Redirect so the browser loads the page (instead of
-    swapping it into the dialog)."""
+    swapping it into the dialog). A target that is the page the request came from with a
+    fragment (``/complaints/7/#evaluation`` from ``/complaints/7/``) would only scroll the old
+    page — a same-document navigation, the dialog left open on stale data — so it also gets
+    ``HX-Refresh``: htmx then reloads the page at the fragment."""
     if getattr(request, "htmx", False):
         response = HttpResponse(status=204)
         response["HX-Redirect"] = url
+        if _same_document(getattr(request.htmx, "current_url", None), url):
+            response["HX-Refresh"] = "true"
         return response
     return redirect(url)
+
+
+def _same_document(current: str | None, url: str) -> bool:
+    """Whether the browser on `current` would go to `url` without loading a page: the same
+    address apart from a fragment that `url` has."""
+    if not current:
+        return False
+    target = urlsplit(urljoin(current, url))
+    here = urlsplit(current)
+    return bool(target.fragment) and target[:4] == here[:4]
 
 
 def signed_action(

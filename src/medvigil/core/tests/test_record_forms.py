@@ -1,12 +1,16 @@
-"""The record kit's form styling (core/records/forms.py): styling a new bound form does not
-validate it, so a form may set its querysets or its user after ``super().__init__`` and be
-validated with them; the fields with errors get ``is-invalid`` once validated."""
+"""The record kit's forms (core/records/forms.py, records/_form_fields.html, PLAT-6): styling a
+new bound form does not validate it, so a form may set its querysets or its user after
+``super().__init__`` and be validated with them (fields with errors get ``is-invalid`` once
+validated); several choices as boxes are a fieldset of Bootstrap check boxes, labelled by its
+legend."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
+from django.template.loader import render_to_string
 
 from medvigil.core.records.forms import BootstrapMixin
 
@@ -33,3 +37,38 @@ def test_a_bound_form_is_validated_only_when_asked_with_what_it_set_after_init()
     assert not bad.is_valid()
     assert "is-invalid" in bad.fields["name"].widget.attrs["class"]
     assert "form-control" in _Form(allowed="a").fields["name"].widget.attrs["class"]
+
+
+CHOICES = [("repair", "repair"), ("replace", "replace")]
+
+
+class Choices(BootstrapMixin, forms.Form):
+    remedies = forms.MultipleChoiceField(
+        label="Remedies", choices=CHOICES, widget=forms.CheckboxSelectMultiple
+    )
+    kind = forms.ChoiceField(label="Kind", choices=CHOICES, widget=forms.RadioSelect)
+    urgent = forms.BooleanField(label="Urgent", required=False)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._style()
+
+
+def _inputs(html: str, name: str) -> list[str]:
+    return re.findall(rf'<input[^>]*name="{name}"[^>]*>', html)
+
+
+def test_multiple_checkboxes_and_radios_are_a_fieldset_of_check_boxes() -> None:
+    for form in (Choices(), Choices(data={"remedies": ["bogus"]})):
+        html = render_to_string("records/_form_fields.html", {"form": form})
+        for name, label in (("remedies", "Remedies"), ("kind", "Kind")):
+            boxes = _inputs(html, name)
+            assert len(boxes) == 2, name
+            for box in boxes:
+                assert "form-check-input" in box and "form-control" not in box, box
+            assert f'<legend class="form-label fs-6 mb-1">{label}' in html
+        assert html.count("<fieldset") == 2
+        # a single check box keeps its own layout
+        (urgent,) = _inputs(html, "urgent")
+        assert "form-check-input" in urgent
+    assert "is-invalid" in " ".join(_inputs(html, "remedies"))  # the bound form's error

@@ -131,3 +131,33 @@ def test_locked_out_logs_out_to_the_login_page(
     r = run(again, dept)
     assert r.status_code == (204 if htmx else 302)
     assert not signatures_for(dept).exists()
+
+
+@pytest.mark.parametrize(
+    ("current", "target", "refresh"),
+    [
+        # the same page with a fragment: the browser would only scroll, so htmx reloads it
+        ("http://testserver/records/7/", "/records/7/#approval", True),
+        ("http://testserver/records/7/#history", "/records/7/#approval", True),
+        # another page, or the same page without a fragment: the browser loads it anyway
+        ("http://testserver/records/7/", "/records/8/#approval", False),
+        ("http://testserver/records/7/?tab=a", "/records/7/#approval", False),
+        ("http://testserver/records/7/#approval", "/records/7/", False),
+        (None, "/records/7/#approval", False),
+    ],
+)
+def test_htmx_redirect_to_the_same_page_with_a_fragment_reloads_it(
+    rf: Any, current: str | None, target: str, refresh: bool
+) -> None:
+    """After a signature in the dialog the record page must show the signed state: a redirect
+    to a fragment of the page the dialog is on gets HX-Refresh (else no page load at all)."""
+    from medvigil.core.records.views import htmx_redirect
+
+    headers = {"HTTP_HX_REQUEST": "true"}
+    if current:
+        headers["HTTP_HX_CURRENT_URL"] = current
+    request = rf.post("/sign/", **headers)
+    request.htmx = HtmxDetails(request)
+    r = htmx_redirect(request, target)
+    assert r.status_code == 204 and r["HX-Redirect"] == target
+    assert (r.get("HX-Refresh") == "true") is refresh
