@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "medvigil.accounts",
     "medvigil.trace",
     "medvigil.complaints",
+    "medvigil.parts",
 ]
 if TESTING:
     # A domain app that exists only for the platform-contract tests (core/tests/exampleapp).
