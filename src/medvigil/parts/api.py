@@ -4,8 +4,6 @@
 reorder list (/api/v1/parts/reorder). Records through the user's scope; writes through the
 same services as the pages, so the same input gets the same answer."""
 
-from __future__ import annotations
-
 import datetime as dt
 from decimal import Decimal
 from typing import Any, Literal

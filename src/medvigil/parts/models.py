@@ -15,6 +15,7 @@ stock and reorder figures derived from the movements.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -96,7 +97,7 @@ class Part(AuditedModel):
         max_digits=5,
         decimal_places=2,
         default=95,
-        validators=[MinValueValidator(50), MaxValueValidator("99.99")],
+        validators=[MinValueValidator(50), MaxValueValidator(Decimal("99.99"))],
         help_text=_("Chance of not running out during a lead time (50–99.99 %)."),
     )
     cover_days = models.PositiveIntegerField(

@@ -19,6 +19,9 @@ class BootstrapMixin:
     """Bootstrap classes on every widget, `is-invalid` on fields with errors."""
 
     def _style(self) -> None:
+        # Only errors already found: styling must not validate a bound form early (a
+        # subclass may still narrow a field's choices after the base __init__ styled it).
+        errors = getattr(self, "_errors", None)
         for name, field in self.fields.items():  # type: ignore[attr-defined]
             widget = field.widget
             css = widget.attrs.get("class", "")
@@ -28,7 +31,7 @@ class BootstrapMixin:
                 base = "form-select"
             else:
                 base = "form-control"
-            if self.is_bound and name in self.errors:  # type: ignore[attr-defined]
+            if errors is not None and name in errors:
                 base += " is-invalid"
             widget.attrs["class"] = f"{css} {base}".strip()
 

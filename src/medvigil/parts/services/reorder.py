@@ -165,6 +165,7 @@ def recompute_part(
     with transaction.atomic():
         ReorderLevel.objects.get_or_create(part=part)
         state = ReorderLevel.objects.select_for_update().get(part=part)
+        part = Part.objects.get(pk=part.pk)  # the settings as stored, not the caller's copy
         inputs, figures = figures_for(part, now)
         return _store(part, state, inputs, figures, now, notify)
 

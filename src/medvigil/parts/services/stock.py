@@ -45,11 +45,14 @@ SHAPES: dict[str, tuple[bool | None, bool | None]] = {
     MovementKind.SCRAP: (True, False),
     MovementKind.REVERSAL: (None, None),
 }
-NEEDS_REASON = {MovementKind.ADJUSTMENT, MovementKind.SCRAP, MovementKind.REVERSAL}
-NEEDS_REFERENCE = {MovementKind.ISSUE, MovementKind.RETURN}
+NEEDS_REASON: set[str] = {MovementKind.ADJUSTMENT, MovementKind.SCRAP, MovementKind.REVERSAL}
+NEEDS_REFERENCE: set[str] = {MovementKind.ISSUE, MovementKind.RETURN}
 # What an engineer may do with the van they own (parts.use_van_stock) without being a stock
 # keeper (parts.add_stockmovement): issue to a work order, take an unused part back.
-VAN_KINDS = {MovementKind.ISSUE: "from_location", MovementKind.RETURN: "to_location"}
+VAN_KINDS: dict[str, str] = {
+    MovementKind.ISSUE: "from_location",
+    MovementKind.RETURN: "to_location",
+}
 
 
 def parse_quantity(value: Any) -> int:

@@ -52,16 +52,19 @@ def test_who_sees_which_location_and_movement(stock, make_user):
         "cs": make_user("cs", "customer_service"),
         "quality": make_user("q", "quality"),
     }
-    locations = {k: set(scope_for_user(u, StockLocation).values_list("code", flat=True))
-                 for k, u in sees.items()}
+    locations = {
+        k: set(scope_for_user(u, StockLocation).values_list("code", flat=True))
+        for k, u in sees.items()
+    }
     assert locations == {
         "keeper": {"WH-1", "VAN-1", "VAN-2"},
         "engineer": {"WH-1", "VAN-1"},
         "cs": {"WH-1"},
         "quality": {"WH-1", "VAN-1", "VAN-2"},
     }
-    levels = {k: scope_for_user(u, StockLevel).filter(quantity__gt=0).count()
-              for k, u in sees.items()}
+    levels = {
+        k: scope_for_user(u, StockLevel).filter(quantity__gt=0).count() for k, u in sees.items()
+    }
     assert levels == {"keeper": 3, "engineer": 2, "cs": 1, "quality": 3}
     moves = {k: scope_for_user(u, StockMovement).count() for k, u in sees.items()}
     assert moves == {"keeper": 3, "engineer": 1, "cs": 0, "quality": 3}
