@@ -301,3 +301,18 @@ def test_the_movement_ledger_filters_by_location_and_kind(stock, client_for):
     assert c.get(url + f"?location={s.van.pk}").context["page"].paginator.count == 1
     assert c.get(url + "?kind=receipt").context["page"].paginator.count == 1
     assert c.get(url).context["page"].paginator.count == 2
+
+
+@pytest.mark.req("SVC-10", "PLAT-6")
+def test_the_pages_read_in_chinese(stock, client_for):
+    s = stock
+    services.update_part(s.part, by=s.keeper, version=s.part.version, min_stock=2)
+    s.keeper.language = "zh-hans"
+    s.keeper.save()
+    c = client_for(s.keeper)
+    reorder = c.get(reverse("parts:reorderlevel_list")).content.decode()
+    assert "补货清单" in reorder and "建议订购量" in reorder and "BAT-1" in reorder
+    detail = c.get(s.part.get_absolute_url()).content.decode()
+    assert "安全库存与再订货点" in detail and "再订货点" in detail
+    form = c.get(reverse("parts:stockmovement_create")).content.decode()
+    assert "移动类型" in form and "入库" in form
