@@ -162,3 +162,14 @@ def test_bad_movement_bodies_are_refused_cleanly(stock, client_for, body):
     resp = post(client_for(stock.keeper), "/api/v1/parts/movements", body)
     assert 400 <= resp.status_code < 500
     assert StockMovement.objects.count() == 0
+
+
+def test_a_movement_needs_one_of_the_two_permissions_before_the_body_is_read(
+    stock, client_for, make_user
+):
+    """core.api.auth_with_perm with alternatives: the stock keeper's add_stockmovement or
+    the engineer's use_van_stock; anyone else gets 403 even for a malformed body."""
+    cs = client_for(make_user("cs", "customer_service"))
+    assert post(cs, "/api/v1/parts/movements", {"kind": "nonsense"}).status_code == 403
+    eng = client_for(stock.engineer)
+    assert post(eng, "/api/v1/parts/movements", {"kind": "nonsense"}).status_code == 422
