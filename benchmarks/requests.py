@@ -2,7 +2,8 @@
 """Requests per second under the production server, as a ratio to the framework's floor.
 
     .venv/bin/python benchmarks/requests.py [--lots 1000] [--seconds 10] [--connections 8]
-                                            [--workers N] [--client auto|wrk|python]
+                                            [--workers N] [--threads N]
+                                            [--client auto|wrk|python]
 
 1. PostgreSQL database ``--dbname`` [medvigil_bench_requests] on DATABASE_URL's server,
    made and migrated if missing, filled (once) by benchmarks/trace.py's generator at
@@ -133,7 +134,7 @@ def _samples(n: int) -> tuple[list[str], list[tuple[str, str]], list[int]]:
 # --- the server -------------------------------------------------------------------------------
 
 
-def _start_server(port: int, workers: int) -> subprocess.Popen:
+def _start_server(port: int, workers: int, threads: int | None = None) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench_floor_settings",
@@ -142,6 +143,8 @@ def _start_server(port: int, workers: int) -> subprocess.Popen:
     }
     argv = [sys.executable, "-m", "medvigil.cli", "serve", "--no-worker", "--port", str(port)]
     argv += ["--workers", str(workers)]
+    if threads:
+        argv += ["--threads", str(threads)]
     log = open(Path(tempfile.gettempdir()) / f"medvigil-bench-serve-{port}.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(  # noqa: S603
         argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -338,6 +341,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=None, help="default: one per core")
+    parser.add_argument("--threads", type=int, default=None, help="default: serve's own")
     parser.add_argument("--port", type=int, default=18137)
     parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
     args = parser.parse_args()
@@ -371,7 +375,7 @@ def main() -> None:
     workers = args.workers or (
         len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     )
-    server = _start_server(args.port, workers)
+    server = _start_server(args.port, workers, args.threads)
     results: dict[str, Result] = {}
     try:
         for label, paths, headers in endpoints:

@@ -99,6 +99,8 @@ INSTALLED_APPS = [
     "medvigil.accounts",
     "medvigil.trace",
     "medvigil.complaints",
+    "medvigil.imdrf",
+    "medvigil.capa",
     "medvigil.parts",
 ]
 if TESTING:
@@ -110,6 +112,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "medvigil.accounts.middleware.SessionIdleMiddleware",
     "medvigil.core.middleware.RejectNulCookieMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -214,9 +217,12 @@ AXES_LOCKOUT_CALLABLE = "medvigil.accounts.views.locked_out"
 # refused without extending the lock.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_VERBOSE = False
-# Idle timeout: the session cookie is renewed on every request and expires after this.
+# Idle timeout: a session expires this long after its last use. It is renewed (saved with a
+# new expiry, cookie re-sent) by accounts.middleware.SessionIdleMiddleware at most every
+# SESSION_REFRESH_SECONDS, not on every request (#13: three statements a page).
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_REFRESH_SECONDS = 60
 SESSION_COOKIE_HTTPONLY = True
 
 # --- HTTPS and browser security (docs/configuration.md, "HTTPS") ---------------------------
@@ -356,6 +362,19 @@ else:
     }
 if TESTING:
     HUEY = {"huey_class": "huey.MemoryHuey", "name": "medvigil-test", "immediate": True}
+
+# The cache holds what every web process must share: the public form's request limit per
+# address and its duplicate check (complaints.services.public). With Redis (several worker
+# processes or machines) it is Redis; without it each process has its own memory cache,
+# right for the single process of `make run` on SQLite.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env("CACHE_URL", REDIS_URL),
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", "medvigil"),
+        }
+    }
 
 # --- business clock (PLAT-7) --------------------------------------------------------------
 BUSINESS_TIME_ZONE = env("BUSINESS_TIME_ZONE", TIME_ZONE) or TIME_ZONE

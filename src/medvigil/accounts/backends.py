@@ -11,18 +11,23 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
 
-from .access import READ_ONLY_PREFIXES, access_for, with_stamp
+from .access import READ_ONLY_PREFIXES, access_for
+from .userload import user_by_id
 
 __all__ = ["READ_ONLY_PREFIXES", "RoleBackend"]
 
 
 class RoleBackend(ModelBackend):
     def get_user(self, user_id: Any) -> Any:
-        """The session's user with its department and the access stamp, in one query."""
-        user_model = get_user_model()
-        qs = with_stamp(user_model._default_manager.select_related("department"))
-        user = qs.filter(pk=user_id).first()
+        """The session's user with its department and the access stamp, in one query
+        (accounts.userload)."""
+        try:
+            pk = get_user_model()._meta.pk.to_python(user_id)
+        except ValidationError:
+            return None
+        user = user_by_id(pk)
         if user is None or not self.user_can_authenticate(user):
             return None
         return user

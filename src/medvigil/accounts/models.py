@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.models import AbstractUser, Permission, UserManager
 from django.db import models
@@ -187,22 +187,19 @@ class APIToken(AuditedModel):
     def authenticate(cls, raw: str) -> User | None:
         """The token's user, in one query (token, user, department and the access stamp:
         accounts.access), or None for an unknown or revoked token or an inactive user."""
-        from .access import STAMP_ATTR, stamp_query
+        from .userload import user_by_token
 
-        token = (
-            cls.objects.select_related("user", "user__department")
-            .annotate(**{STAMP_ATTR: stamp_query()})
-            .filter(token_hash=_hash_token(raw), revoked_at__isnull=True)
-            .first()
-        )
-        if token is None or not token.user.is_active:
+        found = user_by_token(_hash_token(raw))
+        if found is None:
             return None
-        setattr(token.user, STAMP_ATTR, getattr(token, STAMP_ATTR))
+        user, token_pk, last_used_at = found
+        if not user.is_active:
+            return None
         now = timezone.now()
-        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        if last_used_at is None or (now - last_used_at).total_seconds() > 60:
             # plain update: last_used_at is excluded from the trail by design
-            models.QuerySet(model=cls).filter(pk=token.pk).update(last_used_at=now)
-        return token.user
+            models.QuerySet(model=cls).filter(pk=token_pk).update(last_used_at=now)
+        return cast(User, user)
 
     def revoke(self, **_: Any) -> None:
         self.revoked_at = timezone.now()

@@ -33,6 +33,7 @@ from medvigil.core.records.contract import (
     RegulatedRecord,
     VoidableMixin,
 )
+from medvigil.core.records.rootcause import CauseFactor, RootCauseMethod
 
 CONTACT_PERM = "complaints.view_contact_data"
 PATIENT_PERM = "complaints.view_patient_data"
@@ -886,19 +887,9 @@ class Investigation(AuditedModel):
     and lot's production, sales, installation and service records are linked through the
     feedback's unit/lot (trace); `return_record` names the logistics return when one exists."""
 
-    class Method(models.TextChoices):
-        FIVE_M_ONE_E = "5m1e", _("5M1E (man, machine, material, method, environment, measurement)")
-        FISHBONE = "fishbone", _("fishbone diagram")
-        FAULT_TREE = "fault_tree", _("fault tree")
-        OTHER = "other", _("other")
-
-    class Factor(models.TextChoices):
-        MAN = "man", _("man")
-        MACHINE = "machine", _("machine")
-        MATERIAL = "material", _("material")
-        METHOD = "method", _("method")
-        ENVIRONMENT = "environment", _("environment")
-        MEASUREMENT = "measurement", _("measurement")
+    # The shared root-cause vocabulary (core.records.rootcause, also the CAPA's).
+    Method = RootCauseMethod
+    Factor = CauseFactor
 
     class Responsibility(models.TextChoices):
         CUSTOMER = "customer", _("customer")

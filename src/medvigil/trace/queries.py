@@ -367,12 +367,17 @@ class BackwardTrace:
         return self.unit.production_record or (self.lot.production_record if self.lot else "")
 
 
-def backward_trace(unit: Unit) -> BackwardTrace:
-    """From a unit to its lot, production record and sales chain (4 queries)."""
-    unit = Unit.objects.select_related("product", "lot", "holder").get(pk=unit.pk)
+BACKWARD_RELATED = ("product", "lot__product", "holder")
+
+
+def backward_trace(unit: Unit, *, loaded: bool = False) -> BackwardTrace:
+    """From a unit to its lot, production record and sales chain (4 queries; 3 when the
+    caller `loaded` the unit with BACKWARD_RELATED)."""
+    if not loaded:
+        unit = Unit.objects.select_related(*BACKWARD_RELATED).get(pk=unit.pk)
     lines = list(
         SaleLine.objects.filter(unit=unit)
-        .select_related("sale", "seller", "buyer")
+        .select_related("sale__seller", "seller", "buyer")
         .order_by("sale__sale_date", "id")
     )
     installations = list(

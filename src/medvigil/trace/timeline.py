@@ -56,10 +56,15 @@ def trace_events(unit: Any, user: Any) -> Iterable[TimelineEvent]:
             detail=unit.production_record,
             style="info",
         )
+    # The unit page has read the unit's sales, installations and returns for its backward
+    # trace already (queries.backward_trace, kept on the unit): the same rows, not read again.
+    loaded = getattr(unit, "backward_trace", None)
     if can(user, SaleLine, "view") or user.has_perm("trace.view_sale"):
         lines = (
-            SaleLine.objects.filter(unit=unit)
-            .select_related("sale", "seller", "buyer")
+            loaded.lines
+            if loaded is not None
+            else SaleLine.objects.filter(unit=unit)
+            .select_related("sale__seller", "seller", "buyer")
             .order_by("sale__sale_date", "id")
         )
         for line in lines:
@@ -76,7 +81,12 @@ def trace_events(unit: Any, user: Any) -> Iterable[TimelineEvent]:
             )
     allowed = can_view_contacts(user)
     if can(user, Installation, "view"):
-        for inst in Installation.objects.filter(unit=unit).select_related("customer"):
+        installations = (
+            loaded.installations
+            if loaded is not None
+            else Installation.objects.filter(unit=unit).select_related("customer")
+        )
+        for inst in installations:
             where = " · ".join(
                 p for p in (inst.customer.name, inst.department, mask(inst.address, allowed)) if p
             )
@@ -98,7 +108,12 @@ def trace_events(unit: Any, user: Any) -> Iterable[TimelineEvent]:
                     style="success",
                 )
     if can(user, ReturnRecord, "view"):
-        for ret in ReturnRecord.objects.filter(unit=unit).select_related("returned_by"):
+        returns = (
+            loaded.returns
+            if loaded is not None
+            else ReturnRecord.objects.filter(unit=unit).select_related("returned_by")
+        )
+        for ret in returns:
             yield TimelineEvent(
                 date=ret.return_date,
                 kind=_("return"),

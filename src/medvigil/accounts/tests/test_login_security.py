@@ -261,7 +261,7 @@ def test_failed_login_of_an_unknown_user_is_kept_by_axes_not_the_audit_trail(db)
 
 def test_idle_session_expires_after_the_idle_minutes(quality_user, client_for):
     idle = settings.SESSION_COOKIE_AGE
-    assert idle == 30 * 60 and settings.SESSION_SAVE_EVERY_REQUEST
+    assert idle == 30 * 60
     with time_machine.travel(timezone.now(), tick=False) as clock:
         c = Client()
         assert login(c, "qe", PASSWORD).status_code == 302
@@ -314,3 +314,43 @@ def test_weak_password_is_refused_when_an_admin_sets_a_password(
     assert r.status_code == 302
     quality_user.refresh_from_db()
     assert quality_user.check_password("Calibrated-Infusion-Pump-9")
+
+
+def test_the_session_is_saved_at_most_once_a_minute(quality_user):
+    """#13: the idle timeout without an UPDATE of the session on every page."""
+    from django.contrib.sessions.models import Session
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    every = settings.SESSION_REFRESH_SECONDS
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        c = Client()
+        assert login(c, "qe", PASSWORD).status_code == 302
+        c.get("/profile/")
+        expiry = Session.objects.get().expire_date
+
+        def session_writes():
+            with CaptureQueriesContext(connection) as cq:
+                assert c.get("/profile/").status_code == 200
+            return [
+                q["sql"]
+                for q in cq.captured_queries
+                if "django_session" in q["sql"]
+                and not q["sql"].lstrip().upper().startswith("SELECT")
+            ]
+
+        clock.shift(dt.timedelta(seconds=every - 5))
+        assert session_writes() == []
+        assert Session.objects.get().expire_date == expiry
+        clock.shift(dt.timedelta(seconds=10))
+        assert len(session_writes()) == 1
+        assert Session.objects.get().expire_date == expiry + dt.timedelta(seconds=every + 5)
+
+
+def test_a_stale_session_cookie_creates_no_session(db):
+    from django.contrib.sessions.models import Session
+
+    c = Client()
+    c.cookies[settings.SESSION_COOKIE_NAME] = "x" * 32
+    assert c.get("/login/").status_code == 200
+    assert not Session.objects.exists()

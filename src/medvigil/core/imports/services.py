@@ -24,6 +24,7 @@ from ..i18n import validation_messages
 from ..permissions import require
 from ..types import UserLike
 from .leases import Heartbeat, _beat, _Lost, _plain, lease_seconds
+from .memory import paused_gc
 from .models import ImportBatch
 from .reading import ALLOWED_EXTENSIONS, ImportFileError, read_table
 from .registry import get_importer
@@ -130,7 +131,8 @@ def process_batch(batch_id: int) -> ImportBatch | None:
         audit_context(actor=user, source="import", request_id=batch.number),
     ):
         try:
-            return _process(batch, user)
+            with paused_gc():
+                return _process(batch, user)
         except Exception as exc:  # never leave a batch running; the details go to the log
             log.exception("import %s failed", batch.number)
             batch.refresh_from_db()

@@ -17,10 +17,13 @@ from django.utils import translation
 
 from ..i18n import gettext_msg as _
 from ..i18n import validation_messages
+from .memory import paused_gc
 from .reading import ImportFileError
 from .spec import AMBIGUOUS, Column, Importer, Row, RowError, max_rows, norm_header
 
 # --- cell conversion -------------------------------------------------------------------------
+
+PROGRESS_SECONDS = 0.5
 
 _TRUE = {"1", "true", "yes", "y", "t", "是", "有", "√", "✓", "对", "x"}
 _FALSE = {"0", "false", "no", "n", "f", "否", "无", "×", "✗", "不", "不是", ""}
@@ -279,6 +282,15 @@ def run_importer(
     progress: Callable[[int, int], None] | None = None,
 ) -> Result:
     """Convert and validate every row; nothing is written here."""
+    with paused_gc():
+        return _run_importer(importer, table, progress)
+
+
+def _run_importer(
+    importer: Importer,
+    table: list[list[Any]],
+    progress: Callable[[int, int], None] | None,
+) -> Result:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     columns = importer.columns
@@ -367,7 +379,8 @@ def run_importer(
     t2 = time.perf_counter()
     items: list[Any] = []
     errors: list[RowError] = []
-    step = max(500, total // 50)
+    # Progress at most every PROGRESS_SECONDS (each report is a committed UPDATE of the batch).
+    reported = time.monotonic()
     for n, row in enumerate(rows, start=1):
         if row.ok:
             try:
@@ -379,8 +392,11 @@ def run_importer(
             if row.ok:
                 items.append(item)
         errors.extend(row.errors)
-        if progress is not None and (n % step == 0 or n == total):
+        if progress is not None and (
+            n == total or (n % 256 == 0 and time.monotonic() - reported >= PROGRESS_SECONDS)
+        ):
             progress(n, total)
+            reported = time.monotonic()
     if not rows:
         errors.append(RowError(None, "", "", _("The file has no data rows.")))
     timings["validate"] = time.perf_counter() - t2

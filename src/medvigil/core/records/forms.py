@@ -16,12 +16,12 @@ from django.utils.translation import gettext_lazy
 
 
 class BootstrapMixin:
-    """Bootstrap classes on every widget, `is-invalid` on fields with errors."""
+    """Bootstrap classes on every widget, `is-invalid` on fields with errors. Styling never
+    validates: a bound form is validated when the view asks (is_valid, errors), after it
+    has finished setting the form up (querysets, initial values), and styled again then."""
 
     def _style(self) -> None:
-        # Only errors already found: styling must not validate a bound form early (a
-        # subclass may still narrow a field's choices after the base __init__ styled it).
-        errors = getattr(self, "_errors", None)
+        errors = getattr(self, "_errors", None)  # None: not validated yet
         for name, field in self.fields.items():  # type: ignore[attr-defined]
             widget = field.widget
             css = widget.attrs.get("class", "")
@@ -31,7 +31,7 @@ class BootstrapMixin:
                 base = "form-select"
             else:
                 base = "form-control"
-            if errors is not None and name in errors:
+            if errors and name in errors:
                 base += " is-invalid"
             widget.attrs["class"] = f"{css} {base}".strip()
 

@@ -45,7 +45,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from .exports import FORMATS, export_response
-from .views import PER_PAGE, int_param, paginate, querystring
+from .views import COUNT_WINDOW_PAGES, PER_PAGE, int_param, paginate, querystring
 
 
 @dataclass(frozen=True)
@@ -221,7 +221,7 @@ class RecordList:
         return out
 
     def context(self) -> dict[str, Any]:
-        page = paginate(self.request, self.filtered(), self.per_page)
+        page = paginate(self.request, self.filtered(), self.per_page, window=COUNT_WINDOW_PAGES)
         export_qs = querystring(self.request)
         return {
             "page": page,

@@ -6,11 +6,13 @@ errors on a form.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import cached_property
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -20,9 +22,42 @@ from medvigil.core.models import ConflictError
 PER_PAGE = 25
 
 
-def paginate(request: HttpRequest, qs: Any, per_page: int = PER_PAGE) -> Any:
-    """The page of `qs` named by `?page=` (a bad or too large number gives the last page)."""
-    return Paginator(qs, per_page).get_page(request.GET.get("page"))
+# A list counts its rows only this many pages beyond the page asked for (#13): counting a
+# million units took 48 ms of a 70 ms page, and nobody pages through them one by one.
+COUNT_WINDOW_PAGES = 200
+
+
+class WindowPaginator(Paginator):
+    """A paginator whose count stops `window` pages past the requested page: exact when the
+    rows end before that (the usual case), else "more than" (`capped`), shown as "Page 3 of
+    203+" with no link to the last page. Counting stays bounded however many rows match,
+    on any database (SELECT COUNT(*) over a LIMITed subquery, without its ordering)."""
+
+    def __init__(self, object_list: Any, per_page: int, *, around: int = 1, window: int) -> None:
+        super().__init__(object_list, per_page)
+        self.capped = False
+        self._limit = (max(around, 1) + window) * per_page
+
+    @cached_property
+    def count(self) -> int:
+        if not isinstance(self.object_list, models.QuerySet):
+            return super().count
+        n = self.object_list.order_by()[: self._limit + 1].count()
+        self.capped = n > self._limit
+        return min(n, self._limit)
+
+
+def paginate(
+    request: HttpRequest, qs: Any, per_page: int = PER_PAGE, *, window: int | None = None
+) -> Any:
+    """The page of `qs` named by `?page=` (a bad or too large number gives the last page).
+    With `window` (pages), the rows are counted only that far past the page asked for
+    (WindowPaginator)."""
+    number = request.GET.get("page")
+    if window is None:
+        return Paginator(qs, per_page).get_page(number)
+    around = int_param(number) or 1
+    return WindowPaginator(qs, per_page, around=min(around, 10**9), window=window).get_page(number)
 
 
 def querystring(request: HttpRequest, **drop: Any) -> str:

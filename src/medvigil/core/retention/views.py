@@ -1,6 +1,6 @@
 """Pages of record destruction (PLAT-5): list, request form, detail with the signed
-approve/reject dialogs. Every state change goes through core/retention/services.py; every object is
-fetched through core/permissions.py (outsiders get 403/404, auditors read only)."""
+approve/reject dialogs. Every state change goes through core/retention/destruction.py; every
+object is fetched through core/permissions.py (outsiders get 403/404, auditors read only)."""
 
 from __future__ import annotations
 

@@ -153,8 +153,23 @@ def _format(value: Any, field: Any, related: dict[tuple[Any, str], str]) -> str:
     return str(value)
 
 
-def _resolve_related(entries: list[Any], fields: dict[str, Any]) -> dict[tuple[Any, str], str]:
-    """One query per related model on the page: FK ids shown as the related record's name."""
+def _loaded_relations(obj: Any) -> dict[tuple[Any, str], Any]:
+    """The related records `obj` already holds (select_related on the record page), by
+    (model, pk as text): the history shows their names without reading them again."""
+    out: dict[tuple[Any, str], Any] = {}
+    state = getattr(obj, "_state", None)
+    for value in getattr(state, "fields_cache", {}).values():
+        if isinstance(value, models.Model) and value.pk is not None:
+            out[(type(value)._meta.concrete_model, str(value.pk))] = value
+    return out
+
+
+def _resolve_related(
+    entries: list[Any], fields: dict[str, Any], known: dict[tuple[Any, str], Any] | None = None
+) -> dict[tuple[Any, str], str]:
+    """One query per related model on the page: FK ids shown as the related record's name
+    (those in `known`, already loaded, without a query)."""
+    known = known or {}
     wanted: dict[Any, set[str]] = {}
     for e in entries:
         for name, pair in (e.changes or {}).items():
@@ -167,6 +182,15 @@ def _resolve_related(entries: list[Any], fields: dict[str, Any]) -> dict[tuple[A
                         wanted.setdefault(f.related_model, set()).add(str(item))
     out: dict[tuple[Any, str], str] = {}
     for model, ids in wanted.items():
+        concrete = model._meta.concrete_model
+        for pk in [i for i in ids if (concrete, i) in known]:
+            ids.discard(pk)
+            try:
+                out[(model, pk)] = str(known[(concrete, pk)])
+            except Exception:  # a broken __str__ must not break the page
+                out[(model, pk)] = f"#{pk}"
+        if not ids:
+            continue
         if model is ContentType:
             for ct in ContentType.objects.filter(pk__in=[i for i in ids if i.isdigit()]):
                 ct_model = ct.model_class()
@@ -185,10 +209,10 @@ def _resolve_related(entries: list[Any], fields: dict[str, Any]) -> dict[tuple[A
 
 
 def history_rows(
-    entries: list[Any], model: type[models.Model] | None, user: Any = None
+    entries: list[Any], model: type[models.Model] | None, user: Any = None, obj: Any = None
 ) -> list[dict[str, Any]]:
     fields = _fields_by_name(model)
-    related = _resolve_related(entries, fields)
+    related = _resolve_related(entries, fields, _loaded_relations(obj) if obj is not None else None)
     users = _users_named(entries)
     hidden = hidden_fields(model, user)
     out = []
@@ -224,7 +248,7 @@ def history_rows(
 
 
 def history_context(
-    request: Any, content_type: ContentType, object_id: Any, page: Any = None
+    request: Any, content_type: ContentType, object_id: Any, page: Any = None, obj: Any = None
 ) -> dict[str, Any]:
     from ..models import AuditEntry
 
@@ -243,7 +267,7 @@ def history_context(
         "panel_id": f"history-{content_type.app_label}-{content_type.model}-{object_id}",
         "page": page_obj,
         "items": history_rows(
-            entries, content_type.model_class(), user=getattr(request, "user", None)
+            entries, content_type.model_class(), user=getattr(request, "user", None), obj=obj
         ),
         "fragment_url": url,
         "time_zone": settings.TIME_ZONE,
@@ -253,12 +277,14 @@ def history_context(
 @register.inclusion_tag("core/_history.html", takes_context=True)
 def history_panel(context: Any, obj: Any, object_id: Any = None) -> dict[str, Any]:
     request = context.get("request")
+    record = None
     if isinstance(obj, ContentType):
         ct, oid = obj, object_id
     else:
         ct, oid = ContentType.objects.get_for_model(obj, for_concrete_model=True), obj.pk
+        record = obj
     page = request.GET.get("history_page") if request is not None else None
-    return history_context(request, ct, oid, page)
+    return history_context(request, ct, oid, page, obj=record)
 
 
 # --- signatures ---------------------------------------------------------------------------
@@ -407,3 +433,20 @@ def sort_header(context: Any, key: str, label: Any) -> dict[str, Any]:
         "table_id": context.get("table_id", ""),
         "list_path": context.get("list_path", ""),
     }
+
+
+@register.simple_tag
+def select_options(options: Any, value: Any) -> Any:
+    """The <option> elements of a filter's select, the one matching `value` selected. Built
+    in Python: a list page's product filter has a hundred options, and the same loop in the
+    template language cost a list page several milliseconds (#13)."""
+    from django.utils.html import escape
+    from django.utils.safestring import mark_safe
+
+    return mark_safe(  # noqa: S308 - every value and label is escaped here
+        "".join(
+            f'<option value="{escape(v)}"{" selected" if v == value else ""}>{escape(label)}'
+            "</option>"
+            for v, label in options
+        )
+    )

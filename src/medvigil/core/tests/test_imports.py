@@ -35,6 +35,7 @@ from medvigil.core.imports import (
     stored_errors,
 )
 from medvigil.core.imports import services as import_services
+from medvigil.core.imports import validation as import_validation
 from medvigil.core.models import AuditEntry, ImportBatch
 
 pytestmark = [pytest.mark.req("PLAT-10")]
@@ -245,8 +246,7 @@ def test_garbage_file_fails_cleanly(importer_user):
     assert "spreadsheet" in batch.message
 
 
-@pytest.mark.django_db
-def test_progress_numbers_are_published_while_validating(importer_user, monkeypatch):
+def _spy_progress(monkeypatch):
     seen = []
     original = import_services._plain
 
@@ -267,13 +267,49 @@ def test_progress_numbers_are_published_while_validating(importer_user, monkeypa
         return Q()
 
     monkeypatch.setattr(import_services, "_plain", spy)
+    return seen
+
+
+@pytest.mark.django_db
+def test_progress_numbers_are_published_while_validating(importer_user, monkeypatch):
+    seen = _spy_progress(monkeypatch)
+    monkeypatch.setattr(import_validation, "PROGRESS_SECONDS", 0)
     rows = [GOOD[0]] + [[f"p{i}", f"部{i}", f"D{i}", "1"] for i in range(1200)]
     batch = upload(importer_user, csv_bytes(rows))
     assert batch.status == ImportBatch.Status.IMPORTED
-    assert seen[0] == (500, 1200)
+    assert seen[0] == (256, 1200)
     assert seen[-1] == (1200, 1200)
     assert [n for n, _t in seen] == sorted(n for n, _t in seen)
     assert batch.percent == 100
+
+
+@pytest.mark.django_db
+def test_progress_is_published_by_time_not_by_rows(importer_user, monkeypatch):
+    """Each progress report is a committed UPDATE: a file validated within the interval
+    reports once, at its end (#13: 40 reports per 20,000 rows were a fifth of the import)."""
+    seen = _spy_progress(monkeypatch)
+    monkeypatch.setattr(import_validation, "PROGRESS_SECONDS", 3600)
+    rows = [GOOD[0]] + [[f"p{i}", f"部{i}", f"D{i}", "1"] for i in range(1200)]
+    batch = upload(importer_user, csv_bytes(rows))
+    assert batch.status == ImportBatch.Status.IMPORTED
+    assert seen == [(1200, 1200)]
+
+
+def test_paused_gc_nests_and_restores():
+    import gc
+
+    from medvigil.core.imports.memory import paused_gc
+
+    assert gc.isenabled()
+    with paused_gc():
+        assert not gc.isenabled()
+        with paused_gc():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), paused_gc():
+        raise RuntimeError
+    assert gc.isenabled()
 
 
 @pytest.mark.django_db

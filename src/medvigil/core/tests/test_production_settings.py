@@ -172,3 +172,31 @@ def test_signed_in_pages_and_token_answers_are_not_stored(client_for, quality_us
     assert api.status_code == 200 and "no-store" in api["Cache-Control"]
     anonymous = Client().get("/api/v1/openapi.json")  # public, nothing personal
     assert "no-store" not in anonymous.get("Cache-Control", "")
+
+
+def test_with_redis_the_cache_is_shared_between_processes(tmp_path):
+    """The public form's limit per address counts across every web process (gunicorn
+    workers, several machines) when Redis is configured: two interpreters see one count."""
+    import redis
+
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    prefix = f"mvtest-{secrets.token_hex(4)}"
+    env = {"MEDVIGIL_DEV": "1", "REDIS_URL": url, "CACHE_KEY_PREFIX": prefix}
+    code = (
+        "from django.core.cache import cache\n"
+        "from django.conf import settings\n"
+        "print(settings.CACHES['default']['BACKEND'])\n"
+        "from medvigil.complaints.services.public import hit_limit\n"
+        "print([hit_limit('t', '203.0.113.9', limit=2, window=60) for _ in range(2)])\n"
+    )
+    first = run_django(tmp_path, env, code)
+    second = run_django(tmp_path, env, code)
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    assert "RedisCache" in first.stdout
+    assert "[False, False]" in first.stdout  # requests 1 and 2 of 2 allowed
+    assert "[True, True]" in second.stdout  # 3 and 4, in another process, refused
+    redis.Redis.from_url(url).delete(*redis.Redis.from_url(url).keys(f"{prefix}:*"))

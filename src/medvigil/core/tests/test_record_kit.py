@@ -365,3 +365,63 @@ def test_every_regulated_record_is_registered():
     for c in CASES:
         assert reverse(c.list_url), c.id
         assert c.owner_role != c.other_role, c.id
+
+
+@pytest.mark.django_db
+def test_list_counts_only_a_window_past_the_page(rf):
+    """#13: a list counts its rows at most `window` pages past the page asked for; past that
+    it says "more than" and offers no last page, however many rows match."""
+    from django.template.loader import render_to_string
+
+    from medvigil.accounts.models import Department
+    from medvigil.core.records.views import paginate
+
+    base = Department.objects.count()
+    for i in range(12 - base if base < 12 else 0):
+        Department.objects.create(code=f"W{i:02d}", name_zh=f"部{i}", name_en=f"D{i}")
+    total = Department.objects.count()
+    qs = Department.objects.order_by("pk")
+
+    first = paginate(rf.get("/x/"), qs, 2, window=2)
+    assert first.paginator.capped and first.paginator.count == 6
+    html = render_to_string("records/_pagination.html", {"page": first, "qs": ""})
+    assert "Page 1 of more than 3" in html and "last" not in html and "page=2" in html
+
+    far = paginate(rf.get("/x/", {"page": "6"}), qs, 2, window=2)
+    assert not far.paginator.capped and far.paginator.count == total
+    assert far.number == 6
+    html = render_to_string("records/_pagination.html", {"page": far, "qs": ""})
+    assert f"Page 6 of {-(-total // 2)}" in html and "more than" not in html
+
+    exact = paginate(rf.get("/x/"), qs, 2)
+    assert exact.paginator.count == total and not hasattr(exact.paginator, "capped")
+
+
+def test_styling_a_bound_form_does_not_validate_it():
+    """The kit's forms validate when the view asks, not while they are built: a view may
+    still narrow a field's queryset after construction (the leftover of #9)."""
+    from django import forms as dj_forms
+
+    from medvigil.core.records.forms import BootstrapMixin
+
+    calls = []
+
+    class F(BootstrapMixin, dj_forms.Form):
+        name = dj_forms.CharField()
+
+        def __init__(self, *a, **kw):
+            super().__init__(*a, **kw)
+            self._style()
+
+        def clean_name(self):
+            calls.append(self.cleaned_data["name"])
+            return self.cleaned_data["name"]
+
+    form = F(data={"name": ""})
+    assert calls == [] and form._errors is None
+    assert "form-control" in form.fields["name"].widget.attrs["class"]
+    assert not form.is_valid()
+    assert "is-invalid" in form.fields["name"].widget.attrs["class"]
+    ok = F(data={"name": "x"})
+    assert ok.is_valid() and calls == ["x"]
+    assert "is-invalid" not in ok.fields["name"].widget.attrs["class"]

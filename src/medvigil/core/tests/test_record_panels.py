@@ -22,6 +22,7 @@ from django.urls import (
 
 from medvigil.core.models import AuditedModel
 from medvigil.core.records.domain import DomainApp
+from medvigil.core.retention.services import is_destroyable_type
 
 pytestmark = [pytest.mark.django_db, pytest.mark.req("PLAT-2", "PLAT-3")]
 
@@ -100,7 +101,8 @@ def test_every_record_page_shows_every_panel(demo: Any, admin_user: Any) -> None
         assert f'id="history-{key}"' in html, name
         assert f'id="attachments-{key}"' in html, name
         assert "signatures-panel" in html, name
-        assert "destruction-button" in html, name
+        # the button only for types that may be destroyed at all (IMDRF terms never are)
+        assert ("destruction-button" in html) == is_destroyable_type(model), name
         assert ("timeline-panel" in html) == bool(getattr(model, "record_timeline", False)), name
     missing = detail_route_names() - seen
     assert not missing, f"record pages not walked (no demo record?): {sorted(missing)}"

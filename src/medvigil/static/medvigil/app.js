@@ -184,3 +184,17 @@ function medvigilShowCurrentTabs(root) {
   });
 }
 medvigilShowCurrentTabs(document);
+// A picker's result (the IMDRF code picker, imdrf/forms.py): a button with data-pick-into (the
+// input's id) and data-pick-value adds the value to that input's comma-separated list.
+document.addEventListener("click", function (evt) {
+  var button = evt.target.closest ? evt.target.closest("[data-pick-into]") : null;
+  if (!button) return;
+  var input = document.getElementById(button.getAttribute("data-pick-into"));
+  if (!input) return;
+  var value = button.getAttribute("data-pick-value");
+  var items = input.value.split(/[\s,;，；、]+/).filter(Boolean);
+  if (items.indexOf(value) < 0) items.push(value);
+  input.value = items.join(", ");
+  input.dispatchEvent(new Event("change", {bubbles: true}));
+  input.focus();
+});

@@ -1,0 +1,1 @@
+"""The CAPA app's pages, one module per aggregate (capa, nonconformity, suppliers)."""

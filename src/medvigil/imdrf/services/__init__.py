@@ -1,0 +1,60 @@
+"""IMDRF coding services (VIG-5): look terms up, check codes, load releases and translations.
+The pages, the API, the CLI and other apps (vigilance, complaints) call these."""
+
+from .lookup import (
+    MAX_CODES,
+    MAX_QUERY,
+    Tree,
+    also_under,
+    check_annex,
+    check_lang,
+    check_query,
+    children,
+    lookup,
+    normalise_code,
+    path,
+    search,
+    terms,
+    terms_for,
+    text_in,
+    tree,
+    validate_codes,
+    versions,
+)
+from .releases import (
+    Outcome,
+    ensure_shipped_release,
+    load_release,
+    shipped_files,
+    shipped_meta,
+)
+from .translations import check_translation, load_translations, update_translation
+
+__all__ = [
+    "MAX_CODES",
+    "MAX_QUERY",
+    "Outcome",
+    "Tree",
+    "also_under",
+    "check_annex",
+    "check_lang",
+    "check_query",
+    "check_translation",
+    "children",
+    "ensure_shipped_release",
+    "load_release",
+    "load_translations",
+    "lookup",
+    "normalise_code",
+    "path",
+    "search",
+    "shipped_files",
+    "shipped_meta",
+    "terms",
+    "terms_for",
+    "text_in",
+    "tree",
+    "update_translation",
+    "validate_codes",
+    "versions",
+]
