@@ -101,6 +101,8 @@ INSTALLED_APPS = [
     "medvigil.complaints",
     "medvigil.imdrf",
     "medvigil.capa",
+    "medvigil.recalls",
+    "medvigil.vigilance",
     "medvigil.parts",
 ]
 if TESTING:

@@ -18,4 +18,5 @@ def complaint_flow(context: Any, obj: Any) -> dict[str, Any]:
     ctx = flow_context(request, obj, context.get("flow_dialogs"))
     ctx["request"] = request
     ctx["csrf_token"] = context.get("csrf_token")
+    ctx["perms"] = context.get("perms")  # the vigilance hand-off button asks them
     return ctx

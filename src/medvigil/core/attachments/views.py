@@ -11,7 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -24,7 +24,14 @@ from django.views.decorators.http import require_GET, require_POST
 from ..models import Attachment, ConflictError
 from ..permissions import get_object_for_user, require
 from ..templatetags.attachments import panel_context
-from .services import INLINE_TYPES, attach, extension_of, is_attachable, void_attachment
+from .services import (
+    INLINE_TYPES,
+    attach,
+    can_void,
+    extension_of,
+    is_attachable,
+    void_attachment,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -153,6 +160,8 @@ def attachment_void(request: HttpRequest, pk: int) -> Any:
     if att is None:
         raise Http404
     record = _parent_of(request, att)
+    if not att.voided and not can_void(request.user, att):
+        raise PermissionDenied  # before the form: a refused user learns nothing else
     form = VoidForm(request.POST)
     error = ""
     if form.is_valid():

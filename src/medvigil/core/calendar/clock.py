@@ -245,7 +245,7 @@ class DeadlineFields(models.Model):
 
     With a rule of the registry (core/calendar/rules.py, the usual way)::
 
-        report.apply_deadline_rule("US-803-5DAY", started_at=awareness,
+        report.apply_deadline_rule("us.mdr_5wd", started_at=awareness,
                                    start_event="awareness date")
 
     records the rule and its market calendar, so that a change of that calendar recomputes

@@ -6,7 +6,7 @@ app (in its ``rules.py``, imported from its AppConfig.ready())::
     from medvigil.core.calendar.rules import DeadlineRule, Unit, register_rule
 
     register_rule(DeadlineRule(
-        code="US-803-5DAY", market="US", amount=5, unit=Unit.WORKING_DAYS,
+        code="us.mdr_5wd", market="US", amount=5, unit=Unit.WORKING_DAYS,
         start_event=_("awareness of an event needing remedial action"),
         citation="21 CFR 803.53(a)", title=_("MDR 5-day report"),
     ))

@@ -72,7 +72,7 @@ def test_cn_2026_spring_festival_with_its_saturday_make_up_days():
     assert cal.add_working_days(D(2026, 2, 13), 2) == D(2026, 2, 24)
     # A 5-working-day rule (《医疗器械召回管理办法》第十六条) from Thu 12 Feb 10:00:
     # Fri 13, Sat 14 (make-up), Tue 24, Wed 25, Thu 26 -> end of Thu 26 Feb in Shanghai.
-    due = compute("CN-RECALL-PLAN", dt.datetime(2026, 2, 12, 10, tzinfo=CST)).due_at
+    due = compute("cn.recall_plan_5wd", dt.datetime(2026, 2, 12, 10, tzinfo=CST)).due_at
     assert due == dt.datetime(2026, 2, 26, 23, 59, 59, tzinfo=CST)
 
 
@@ -80,7 +80,7 @@ def test_us_5_work_days_across_thanksgiving():
     # 21 CFR 803.53(a): 5 work days. Tue 24 Nov 2026: Wed 25 (1), Thu 26 Thanksgiving,
     # Fri 27 (2), Mon 30 (3), Tue 1 Dec (4), Wed 2 Dec (5).
     assert get_calendar("US").is_working_day(D(2026, 11, 26)) is False
-    result = compute("US-803-5DAY", dt.datetime(2026, 11, 24, 10, tzinfo=ET))
+    result = compute("us.mdr_5wd", dt.datetime(2026, 11, 24, 10, tzinfo=ET))
     assert result.due_at == dt.datetime(2026, 12, 2, 23, 59, 59, tzinfo=ET)
     assert result.due_at.isoformat() == "2026-12-02T23:59:59-05:00"
 
@@ -90,7 +90,7 @@ def test_us_5_work_days_across_independence_day_observed_on_friday():
     assert D(2026, 7, 4).weekday() == 5  # a Saturday
     assert cal.is_working_day(D(2026, 7, 3)) is False  # observed on Friday 3 July
     # Tue 30 Jun: Wed 1 (1), Thu 2 (2), Fri 3 observed, Mon 6 (3), Tue 7 (4), Wed 8 (5).
-    result = compute("US-803-5DAY", dt.datetime(2026, 6, 30, 10, tzinfo=ET))
+    result = compute("us.mdr_5wd", dt.datetime(2026, 6, 30, 10, tzinfo=ET))
     assert result.due_at is not None
     assert result.due_at.isoformat() == "2026-07-08T23:59:59-04:00"
 
@@ -100,22 +100,22 @@ def test_a_year_not_loaded_is_flagged_never_counted_monday_to_friday():
     with pytest.raises(YearNotLoaded) as exc:
         get_calendar("CN").add_working_days(D(2026, 12, 30), 3)
     assert exc.value.year == 2027
-    result = compute("CN-RECALL-PLAN", dt.datetime(2026, 12, 28, 10, tzinfo=CST))
+    result = compute("cn.recall_plan_5wd", dt.datetime(2026, 12, 28, 10, tzinfo=CST))
     assert result.flagged and result.due_at is None and result.missing_year == 2027
     # Calendar-day rules need no holiday data: they are computed across the new year.
-    due = compute("CN-AE-DEATH", dt.datetime(2026, 12, 28, 10, tzinfo=CST)).due_at
+    due = compute("cn.death", dt.datetime(2026, 12, 28, 10, tzinfo=CST)).due_at
     assert due == dt.datetime(2027, 1, 4, 23, 59, 59, tzinfo=CST)
 
 
 def test_the_record_stores_the_flag_and_shows_it(deadline_model):
     record = deadline_model()
     due = record.apply_deadline_rule(
-        "CN-RECALL-PLAN", started_at=dt.datetime(2026, 12, 28, 10, tzinfo=CST)
+        "cn.recall_plan_5wd", started_at=dt.datetime(2026, 12, 28, 10, tzinfo=CST)
     )
     assert due is None and record.due_at is None
     assert record.deadline_flag == DeadlineFlag.YEAR_NOT_LOADED
     assert record.deadline_flag_year == 2027
-    assert (record.deadline_rule, record.deadline_calendar) == ("CN-RECALL-PLAN", "CN")
+    assert (record.deadline_rule, record.deadline_calendar) == ("cn.recall_plan_5wd", "CN")
     assert "2027" in record.deadline_problem and "CN" in record.deadline_problem
     assert record.is_overdue() is False
     # The legacy clock API flags the same way.
@@ -123,7 +123,7 @@ def test_the_record_stores_the_flag_and_shows_it(deadline_model):
     assert record.due_at is None and record.deadline_flag_year == 2027
     # A start inside the loaded years computes and clears the flag.
     record.apply_deadline_rule(
-        "CN-RECALL-PLAN", started_at=dt.datetime(2026, 2, 12, 10, tzinfo=CST)
+        "cn.recall_plan_5wd", started_at=dt.datetime(2026, 2, 12, 10, tzinfo=CST)
     )
     assert record.due_at == dt.datetime(2026, 2, 26, 23, 59, 59, tzinfo=CST)
     assert (
@@ -175,13 +175,15 @@ def test_entering_next_year_recomputes_the_open_deadline_that_used_it(report_tab
     Report = report_table
     start = dt.datetime(2026, 12, 28, 10, tzinfo=CST)
     flagged = Report()
-    flagged.apply_deadline_rule("CN-RECALL-PLAN", started_at=start)
+    flagged.apply_deadline_rule("cn.recall_plan_5wd", started_at=start)
     flagged.save()
     closed = Report(closed=True)
-    closed.apply_deadline_rule("CN-RECALL-PLAN", started_at=start)
+    closed.apply_deadline_rule("cn.recall_plan_5wd", started_at=start)
     closed.save()
     us = Report()
-    us.apply_deadline_rule("US-806-CORRECTION", started_at=dt.datetime(2030, 12, 28, tzinfo=ET))
+    us.apply_deadline_rule(
+        "us.correction_removal_10wd", started_at=dt.datetime(2030, 12, 28, tzinfo=ET)
+    )
     us.save()
     assert flagged.deadline_flag_year == 2027
 
@@ -216,7 +218,7 @@ def test_correcting_a_loaded_year_moves_an_open_deadline(report_table, itadmin):
     Report = report_table
     record = Report()
     record.apply_deadline_rule(
-        "CN-RECALL-PLAN", started_at=dt.datetime(2026, 12, 21, 9, tzinfo=CST)
+        "cn.recall_plan_5wd", started_at=dt.datetime(2026, 12, 21, 9, tzinfo=CST)
     )
     record.save()
     # Tue 22 .. Mon 28 Dec: 22, 23, 24, 25, 28
@@ -448,12 +450,16 @@ def test_the_flag_is_shown_where_a_page_shows_the_deadline(deadline_model):
     from django.template.loader import render_to_string
 
     record = deadline_model()
-    record.apply_deadline_rule("CN-RECALL-PLAN", started_at=dt.datetime(2026, 12, 28, tzinfo=CST))
+    record.apply_deadline_rule(
+        "cn.recall_plan_5wd", started_at=dt.datetime(2026, 12, 28, tzinfo=CST)
+    )
     html = render_to_string("core/calendar/_deadline.html", {"record": record})
     assert "Deadline not computed" in html and "2027" in html
-    record.apply_deadline_rule("CN-RECALL-PLAN", started_at=dt.datetime(2026, 2, 12, tzinfo=CST))
+    record.apply_deadline_rule(
+        "cn.recall_plan_5wd", started_at=dt.datetime(2026, 2, 12, tzinfo=CST)
+    )
     html = render_to_string("core/calendar/_deadline.html", {"record": record})
-    assert "2026-02-26 23:59" in html and "CN-RECALL-PLAN" in html
+    assert "2026-02-26 23:59" in html and "cn.recall_plan_5wd" in html
 
 
 def test_list_pages_make_the_same_number_of_queries_with_more_calendars(client_for, itadmin):

@@ -1,8 +1,8 @@
 """`medvigil deadlines rules` and `medvigil deadlines compute RULE --start ISO` (PLAT-7).
 
 $ medvigil deadlines rules
-CN-AE-DEATH	CN	7	calendar_days	《医疗器械不良事件监测和再评价管理办法》(2019) 第二十五条: ...
-$ medvigil deadlines compute US-803-5DAY --start 2026-11-24T10:00-05:00
+cn.death	CN	7	calendar_days	《医疗器械不良事件监测和再评价管理办法》(2019) 第二十五条: ...
+$ medvigil deadlines compute us.mdr_5wd --start 2026-11-24T10:00-05:00
 2026-12-02T23:59:59-05:00
 """
 
@@ -26,7 +26,7 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         sub.add_parser("rules", help="one rule per line: code, market, amount, unit, citation")
         comp = sub.add_parser("compute", help="the due moment of RULE for a clock start")
-        comp.add_argument("rule", help="rule code, e.g. US-803-5DAY")
+        comp.add_argument("rule", help="rule code, e.g. us.mdr_5wd")
         comp.add_argument(
             "--start",
             required=True,
