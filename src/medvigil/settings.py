@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "medvigil.recalls",
     "medvigil.vigilance",
     "medvigil.service",
+    "medvigil.parts",
 ]
 if TESTING:
     # A domain app that exists only for the platform-contract tests (core/tests/exampleapp).

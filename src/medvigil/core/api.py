@@ -119,15 +119,18 @@ class SessionCsrfAuth(APIKeyCookie):
         return user
 
 
-def auth_with_perm(perm: str) -> list[Any]:
+def auth_with_perm(perm: str, *alternatives: str) -> list[Any]:
     """Per-operation `auth=` for writes: the usual token/session auth, then the permission,
     so a user without it gets 403 before the body is even validated (not a 422).
-    Usage: `@router.post("/x", auth=auth_with_perm("trace.add_x"))`."""
+    Usage: `@router.post("/x", auth=auth_with_perm("trace.add_x"))`. With alternatives the
+    user needs one of the permissions (the service then checks which one applies, e.g. a
+    stock keeper's movement or an engineer's issue from their own van)."""
+    perms = (perm, *alternatives)
 
     def checked(inner: Any) -> Any:
         def call(request: HttpRequest) -> Any:
             user = inner(request)
-            if user and not user.has_perm(perm):
+            if user and not any(user.has_perm(p) for p in perms):
                 raise PermissionDenied
             return user
 
