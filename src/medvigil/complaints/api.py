@@ -18,7 +18,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
@@ -379,7 +379,11 @@ def create_feedback(request: HttpRequest, payload: FeedbackIn) -> Any:
     fb = intake.register_feedback(
         by=user, answer=answer, severity=severity, severity_reason=severity_reason, **data
     )
-    return Status(201, _out(_feedback_qs(user).get(pk=fb.pk), user, detail=True))
+    # the record in hand (its department and owner are objects already): only its pauses read
+    prefetch_related_objects(
+        [fb], Prefetch("pauses", queryset=ClockPause.objects.order_by("started_at"))
+    )
+    return Status(201, _out(fb, user, detail=True))
 
 
 @router.get("/complaints", response={200: FeedbackPage, **error_responses(403)})
