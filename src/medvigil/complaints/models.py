@@ -404,8 +404,13 @@ class Feedback(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
     next_due_at = models.DateTimeField(
         _("next due"), null=True, blank=True, editable=False, db_index=True
     )
-    clock_dues = models.JSONField(_("clock due times"), default=dict, blank=True, editable=False)
-    clocks_flagged = models.BooleanField(_("clock not computed"), default=False, editable=False)
+    # (nullable, with a database default: rows written outside the ORM need not name them)
+    clock_dues = models.JSONField(
+        _("clock due times"), default=dict, null=True, blank=True, editable=False
+    )
+    clocks_flagged = models.BooleanField(
+        _("clock not computed"), default=False, db_default=False, editable=False
+    )
 
     # one-step answer (inquiry, suggestion, praise) and reopening
     answer = models.TextField(_("answer"), blank=True)

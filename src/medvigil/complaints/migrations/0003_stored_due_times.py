@@ -54,14 +54,21 @@ class Migration(migrations.Migration):
             model_name="feedback",
             name="clock_dues",
             field=models.JSONField(
-                blank=True, default=dict, editable=False, verbose_name="clock due times"
+                blank=True,
+                default=dict,
+                editable=False,
+                null=True,
+                verbose_name="clock due times",
             ),
         ),
         migrations.AddField(
             model_name="feedback",
             name="clocks_flagged",
             field=models.BooleanField(
-                default=False, editable=False, verbose_name="clock not computed"
+                db_default=False,
+                default=False,
+                editable=False,
+                verbose_name="clock not computed",
             ),
         ),
         migrations.AddField(
