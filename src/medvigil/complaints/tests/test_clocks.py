@@ -269,3 +269,23 @@ def test_the_deadline_source_reads_only_clocks_inside_the_alert_horizon(cs_user:
     # two days later everything but the resolution (Mon 16 Mar 11:00 + …) is inside
     later = {d.key.split(":")[2] for d in clocks.deadline_source(at(2026, 3, 11, 10, 0))}
     assert later == {"route", "quality", "response"}
+
+
+def test_a_rule_setting_change_is_taken_by_the_refresh_command(cs_user: Any, settings: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from medvigil.core.calendar.rules import get_rule
+
+    fb = register(cs_user, at(2026, 3, 9, 10, 0))  # Monday 10:00
+    assert clocks.stored_dues(type(fb).objects.get(pk=fb.pk))["route"] == at(2026, 3, 9, 10, 30)
+    setting = get_rule("FBK-ROUTE").setting
+    assert setting
+    setattr(settings, setting, 15)  # the company tightens the target to 15 minutes
+    out = StringIO()
+    with time_machine.travel(at(2026, 3, 9, 10, 5), tick=False):
+        call_command("complaint_clocks", stdout=out)
+    assert "1 open record" in out.getvalue()
+    stored = assert_stored_equals_live(fb, at(2026, 3, 9, 10, 5))
+    assert stored["route"] == at(2026, 3, 9, 10, 15)
