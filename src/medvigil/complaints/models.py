@@ -482,7 +482,9 @@ class Feedback(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
         """Every save recomputes the stored due times (FBK-4) in the same statement."""
         from .services.clocks import store_due_times
 
-        store_due_times(self, save=False)
+        # register_feedback computes them before it takes the number (the numbering lock)
+        if not self.__dict__.pop("_due_times_current", False):
+            store_due_times(self, save=False)
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = list({*kwargs["update_fields"], *self.DUE_FIELDS})
         super().save(*args, **kwargs)

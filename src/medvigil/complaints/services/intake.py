@@ -270,16 +270,20 @@ def register_feedback(
         from .clocks import on_call_managers
 
         managers = on_call_managers()
-    with transaction.atomic(), audit_context(actor=by, source=source or None):
-        now = timezone.now()
-        if plan is not None:
-            from .routing import apply_route
+    now = timezone.now()
+    if plan is not None:
+        from .routing import apply_route
 
-            apply_route(obj, plan, now)
-        if managers or (obj.is_complaint and obj.is_serious):
-            obj.on_call_alerted_at = now  # FBK-4: the managers on call are alerted below
-        # the foreign keys are objects read above; the number comes next, from its counter
-        obj.full_clean(exclude=[*_loaded_keys(obj), "number"])
+        apply_route(obj, plan, now)
+    if obj.is_complaint and obj.is_serious:
+        obj.on_call_alerted_at = now  # FBK-4: the managers on call are alerted below
+    # the foreign keys are objects read above; the number comes last, from its counter
+    obj.full_clean(exclude=[*_loaded_keys(obj), "number"])
+    from .clocks import store_due_times
+
+    store_due_times(obj, save=False)
+    obj._due_times_current = True  # type: ignore[attr-defined]  (Feedback.save need not)
+    with transaction.atomic(), audit_context(actor=by, source=source or None):
         obj.assign_number()
         obj.save()
         for f in files:
