@@ -281,8 +281,8 @@ def register_feedback(
     obj.full_clean(exclude=[*_loaded_keys(obj), "number"])
     from .clocks import store_due_times
 
-    store_due_times(obj, save=False)
-    obj._due_times_current = True  # type: ignore[attr-defined]  (Feedback.save need not)
+    store_due_times(obj, save=False)  # here, so that Feedback.save need not (in the lock)
+    obj._due_times_current = True  # type: ignore[attr-defined]
     with transaction.atomic(), audit_context(actor=by, source=source or None):
         obj.assign_number()
         obj.save()
