@@ -289,3 +289,14 @@ def test_a_rule_setting_change_is_taken_by_the_refresh_command(cs_user: Any, set
     assert "1 open record" in out.getvalue()
     stored = assert_stored_equals_live(fb, at(2026, 3, 9, 10, 5))
     assert stored["route"] == at(2026, 3, 9, 10, 15)
+
+
+def test_stored_due_times_follow_routing(cs_user: Any) -> None:
+    from medvigil.complaints.services import routing
+
+    fb = register(cs_user, at(2026, 3, 9, 10, 0))  # not routed at intake
+    assert "route" in assert_stored_equals_live(fb, at(2026, 3, 9, 10, 0))
+    with time_machine.travel(at(2026, 3, 9, 10, 10), tick=False):
+        fb = routing.route_feedback(fb, by=cs_user, version=fb.version)
+    stored = assert_stored_equals_live(fb, at(2026, 3, 9, 10, 10))
+    assert set(stored) == {"response", "resolution"}  # routed, and with quality: stopped
