@@ -18,7 +18,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q, prefetch_related_objects
+from django.db.models import Prefetch, Q
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
@@ -379,10 +379,9 @@ def create_feedback(request: HttpRequest, payload: FeedbackIn) -> Any:
     fb = intake.register_feedback(
         by=user, answer=answer, severity=severity, severity_reason=severity_reason, **data
     )
-    # the record in hand (its department and owner are objects already): only its pauses read
-    prefetch_related_objects(
-        [fb], Prefetch("pauses", queryset=ClockPause.objects.order_by("started_at"))
-    )
+    # the record in hand (its department and owner are objects already); a record created
+    # just now has no pauses: its clocks are read without a query for them
+    fb._prefetched_objects_cache = {"pauses": ClockPause.objects.none()}
     return Status(201, _out(fb, user, detail=True))
 
 
