@@ -554,7 +554,7 @@ def main() -> None:
         sys.path.insert(0, str(ROOT / "benchmarks"))
         import _calibrate  # type: ignore[import-not-found]
 
-        calibration = str(_calibrate.calibrate())  # type: ignore[attr-defined]
+        calibration = _calibrate.calibration(os.environ["DATABASE_URL"])
     with connection.cursor() as cur:
         cur.execute("SELECT count(*) FROM complaints_feedback")
         (n,) = cur.fetchone()
