@@ -296,7 +296,17 @@ def _generate(user: Any) -> None:
             for fid in rnd.sample(range(1, N_COMPLAINTS + 1), N_INVESTIGATIONS):
                 c.row(f0 + fid, "5m1e", rnd.choice(FACTORS), "根因", "company")
         print(f"  investigations ... {time.perf_counter() - t0:.0f} s", flush=True)
+    _fill_due_times()
     print(f"  generated in {time.perf_counter() - t0:.0f} s", flush=True)
+
+
+def _fill_due_times() -> None:
+    """The stored FBK-4 due times of the open complaints (COPY bypasses Feedback.save)."""
+    from medvigil.complaints.services.clocks import refresh_due_times
+
+    t = time.perf_counter()
+    n = refresh_due_times()
+    print(f"  due times of {n:,} open complaints ... {time.perf_counter() - t:.0f} s", flush=True)
 
 
 # --- measurements -----------------------------------------------------------------------------
@@ -456,6 +466,7 @@ def _analysis(user: Any) -> list[str]:
     from django.utils import timezone
 
     from medvigil.complaints.services import analysis
+    from medvigil.complaints.services.clocks import deadline_source
 
     today = timezone.localdate()
     q = (today.month - 1) // 3 + 1
@@ -471,6 +482,10 @@ def _analysis(user: Any) -> list[str]:
             lambda: analysis.year_end_summary(year=today.year - 1, user=user),
         ),
         ("early warning: rolling-period scan", lambda: analysis.clusters(timezone.now())),
+        (
+            "deadline alerts: the complaints' source",
+            lambda: sum(1 for _d in deadline_source(timezone.now())),
+        ),
     ):
         ms = []
         for _ in range(5):
@@ -487,6 +502,21 @@ def _analysis(user: Any) -> list[str]:
         plan = "\n".join("    " + r[0] for r in cur.fetchall())
     lines.append("EXPLAIN quarter by product:\n" + plan)
     return lines
+
+
+def _explain_list(products: list[int]) -> str:
+    """EXPLAIN of the list's page query, filtered by state and product (newest first)."""
+    from django.db import connection
+
+    from medvigil.complaints.models import Feedback
+
+    qs = Feedback.objects.filter(status="closed", product_id=products[0]).order_by(
+        "-received_at", "-id"
+    )[:25]
+    with connection.cursor() as cur:
+        sql, params = qs.query.sql_with_params()
+        cur.execute("EXPLAIN (ANALYZE, BUFFERS OFF) " + sql, params)
+        return "EXPLAIN list, state + product:\n" + "\n".join("    " + r[0] for r in cur.fetchall())
 
 
 def main() -> None:
@@ -509,6 +539,10 @@ def main() -> None:
     user = _user()
     if _has_data():
         print("bench data found (use --regenerate to rebuild it)")
+        from medvigil.complaints.models import Feedback
+
+        if not Feedback.objects.filter(next_due_at__isnull=False).exists():
+            _fill_due_times()  # data generated before the due times were stored
     else:
         print("generating bench data (raw COPY path) ...", flush=True)
         _generate(user)
@@ -520,7 +554,7 @@ def main() -> None:
         sys.path.insert(0, str(ROOT / "benchmarks"))
         import _calibrate  # type: ignore[import-not-found]
 
-        calibration = str(_calibrate.calibrate())  # type: ignore[attr-defined]
+        calibration = _calibrate.calibration(os.environ["DATABASE_URL"])
     with connection.cursor() as cur:
         cur.execute("SELECT count(*) FROM complaints_feedback")
         (n,) = cur.fetchone()
@@ -579,6 +613,7 @@ def main() -> None:
     finally:
         server.stop()
     lines += _analysis(user)
+    lines.append(_explain_list(products))
     print("\n".join(lines))
     if args.drop:
         _drop_database()

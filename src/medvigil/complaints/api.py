@@ -379,7 +379,10 @@ def create_feedback(request: HttpRequest, payload: FeedbackIn) -> Any:
     fb = intake.register_feedback(
         by=user, answer=answer, severity=severity, severity_reason=severity_reason, **data
     )
-    return Status(201, _out(_feedback_qs(user).get(pk=fb.pk), user, detail=True))
+    # the record in hand (its department and owner are objects already); a record created
+    # just now has no pauses: its clocks are read without a query for them
+    fb._prefetched_objects_cache = {"pauses": ClockPause.objects.none()}
+    return Status(201, _out(fb, user, detail=True))
 
 
 @router.get("/complaints", response={200: FeedbackPage, **error_responses(403)})

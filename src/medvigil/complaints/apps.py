@@ -115,9 +115,14 @@ class ComplaintsConfig(DomainApp):
         super().ready()
         from django.db.models.signals import post_migrate
 
+        from medvigil.core.calendar.services import register_deadline_model
+
+        from .models import Feedback
         from .rules import register_rules
 
         register_rules()
+        # FBK-4: a calendar change recomputes the stored due times of the open records
+        register_deadline_model(Feedback)
         post_migrate.connect(_create_routes, sender=self)
 
 

@@ -247,6 +247,8 @@ class Feedback(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
         **dict.fromkeys(CONTACT_FIELDS, CONTACT_PERM),
         **dict.fromkeys(PATIENT_FIELDS, PATIENT_PERM),
     }
+    DUE_FIELDS: ClassVar[tuple[str, ...]] = ("next_due_at", "clock_dues", "clocks_flagged")
+    audit_exclude: ClassVar[tuple[str, ...]] = DUE_FIELDS
 
     # what and how
     kind = models.CharField(_("kind"), max_length=12, choices=Kind, default=Kind.COMPLAINT)
@@ -395,6 +397,22 @@ class Feedback(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
         _("managers on call alerted at"), null=True, blank=True
     )
 
+    # FBK-4, derived: the due times of the running clocks, stored so that "My work", the
+    # list and the deadline alerts read them instead of counting business time per record.
+    # Set by services.clocks.store_due_times on every save of the record, on pausing and
+    # resuming, and when a market calendar changes (core.calendar.services); left out of the
+    # audit trail and of signatures (a function of audited fields and pauses).
+    next_due_at = models.DateTimeField(
+        _("next due"), null=True, blank=True, editable=False, db_index=True
+    )
+    # (nullable, with a database default: rows written outside the ORM need not name them)
+    clock_dues = models.JSONField(
+        _("clock due times"), default=dict, null=True, blank=True, editable=False
+    )
+    clocks_flagged = models.BooleanField(
+        _("clock not computed"), default=False, db_default=False, editable=False
+    )
+
     # one-step answer (inquiry, suggestion, praise) and reopening
     answer = models.TextField(_("answer"), blank=True)
     reopen_reason = models.TextField(_("reason for reopening"), blank=True)
@@ -427,7 +445,11 @@ class Feedback(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
         ]
         indexes = [
             models.Index(fields=["status", "received_at"], name="cmp_fb_status_recv"),
-            models.Index(fields=["product", "status"], name="cmp_fb_product_status"),
+            # the list filtered by product and state, newest first: the page read in index
+            # order (no sort of every matching row)
+            models.Index(
+                fields=["product", "status", "received_at", "id"], name="cmp_fb_product_status_recv"
+            ),
             models.Index(fields=["kind", "category"], name="cmp_fb_kind_cat"),
             models.Index(fields=["department", "status"], name="cmp_fb_dept_status"),
             # FBK-10: the analysis reads a period's rows from the index alone (PostgreSQL
@@ -449,6 +471,24 @@ class Feedback(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
 
     def get_absolute_url(self) -> str:
         return reverse("complaints:feedback_detail", args=[self.pk])
+
+    @classmethod
+    def recompute_calendar_deadlines(cls, code: str, now: Any) -> int:
+        """core.calendar.services.recompute_open_deadlines: a market calendar changed."""
+        from .services.clocks import recompute_calendar_deadlines
+
+        return recompute_calendar_deadlines(code, now=now)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Every save recomputes the stored due times (FBK-4) in the same statement."""
+        from .services.clocks import store_due_times
+
+        # register_feedback computes them before it takes the number (the numbering lock)
+        if not self.__dict__.pop("_due_times_current", False):
+            store_due_times(self, save=False)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = list({*kwargs["update_fields"], *self.DUE_FIELDS})
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         super().clean()

@@ -28,7 +28,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
@@ -44,7 +44,7 @@ from medvigil.core.calendar.deadlines import Deadline
 from medvigil.core.calendar.rules import DeadlineRule, Unit, end_of_day, get_rule
 from medvigil.core.calendar.working import YearNotLoaded, get_calendar
 from medvigil.core.i18n import gettext_msg
-from medvigil.core.notifications.services import notify
+from medvigil.core.notifications.services import notify_each
 from medvigil.core.permissions import require, scope_for_user
 from medvigil.core.registry import WorkItem
 
@@ -88,6 +88,7 @@ CLOCKS: tuple[ClockSpec, ...] = (
     ClockSpec("resolution", "FBK-RESOLUTION", "resolved_at", gettext_lazy("Resolved")),
     ClockSpec("visit", "FBK-VISIT", "visit_done_at", gettext_lazy("Visit to the customer")),
 )
+CLOCK_TITLES = {c.code: c.title for c in CLOCKS}
 MILESTONES = {c.code: c.done_field for c in CLOCKS if c.code in ("response", "visit")}
 
 
@@ -190,12 +191,17 @@ def _due_with_pauses(
     return due, paused, running
 
 
-def clocks_for(feedback: Feedback, *, now: dt.datetime | None = None) -> list[ClockState]:
+def clocks_for(
+    feedback: Feedback,
+    *,
+    now: dt.datetime | None = None,
+    pauses: Iterable[ClockPause] | None = None,
+) -> list[ClockState]:
     """Every FBK-4 clock that applies to the record, with its due time, stop time and paused
-    time. Reads `feedback.pauses` (prefetch it for lists)."""
+    time. Reads `feedback.pauses` (prefetch it for lists) unless `pauses` are given."""
     now = now or timezone.now()
     clock = clock_kind(feedback)
-    pauses = list(feedback.pauses.all())
+    pauses = list(feedback.pauses.all() if pauses is None else pauses)
     out = []
     for spec in CLOCKS:
         if not spec.applies(feedback):
@@ -232,6 +238,126 @@ def next_due(feedback: Feedback, *, now: dt.datetime | None = None) -> ClockStat
     return min(open_, key=lambda c: c.due_at, default=None)  # type: ignore[arg-type, return-value]
 
 
+# --- the stored due times ("My work", the list, the deadline alerts) --------------------------
+
+
+def due_values(
+    feedback: Feedback,
+    *,
+    pauses: Iterable[ClockPause] | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """What the record stores of its clocks (Feedback.DUE_FIELDS): the due time of every
+    running clock — open, not paused, computed — by code (`clock_dues`, ISO in UTC), the
+    earliest of them (`next_due_at`), and whether a clock could not be computed because a
+    calendar year is not loaded (`clocks_flagged`). Nothing runs on a closed or voided
+    record. A paused clock has no stored due time: it moves until the pause ends."""
+    if not feedback.is_open:
+        return {"next_due_at": None, "clock_dues": {}, "clocks_flagged": False}
+    if pauses is None and feedback.pk is None:
+        pauses = ()
+    try:
+        states = clocks_for(feedback, now=now, pauses=pauses)
+    except LookupError:  # the market calendar is not set up: flagged, never guessed
+        return {"next_due_at": None, "clock_dues": {}, "clocks_flagged": True}
+    dues = {
+        c.code: c.due_at.astimezone(dt.UTC)
+        for c in states
+        if c.is_open and c.due_at is not None and not c.running_pause
+    }
+    return {
+        "next_due_at": min(dues.values(), default=None),
+        "clock_dues": {code: due.isoformat() for code, due in dues.items()},
+        "clocks_flagged": any(c.due_at is None for c in states),
+    }
+
+
+def store_due_times(
+    feedback: Feedback, *, save: bool = True, pauses: Iterable[ClockPause] | None = None
+) -> bool:
+    """The one way the stored due times are set (FBK-4): recompute them from the record and
+    its pauses. Feedback.save() calls it with save=False (the values go into the same
+    statement); pausing, resuming and a calendar change call it with save=True, which writes
+    only these derived columns (no audit entry, no new version: they are a function of
+    audited fields and pauses). Returns whether anything changed."""
+    values = due_values(feedback, pauses=pauses)
+    changed = any(getattr(feedback, k) != v for k, v in values.items())
+    for k, v in values.items():
+        setattr(feedback, k, v)
+    if save and changed and feedback.pk is not None:
+        Feedback._base_manager.filter(pk=feedback.pk).update(**values)
+    return changed
+
+
+def stored_dues(feedback: Feedback) -> dict[str, dt.datetime]:
+    """The stored due times of the running clocks by code, as aware datetimes."""
+    return {code: dt.datetime.fromisoformat(v) for code, v in (feedback.clock_dues or {}).items()}
+
+
+@dataclass(frozen=True)
+class StoredDue:
+    """The running clock due first, from the stored due times (what lists show)."""
+
+    code: str
+    title: Any
+    due_at: dt.datetime
+
+    def state(self, now: dt.datetime) -> str:
+        return "overdue" if now > self.due_at else "open"
+
+
+def next_due_stored(
+    feedback: Feedback, *, now: dt.datetime | None = None
+) -> StoredDue | ClockState | None:
+    """`next_due` for lists: read from the stored due times; computed only for an open record
+    without a running clock there (paused, or a calendar year not loaded)."""
+    if not feedback.is_open:
+        return None
+    dues = stored_dues(feedback)
+    if not dues:
+        return next_due(feedback, now=now)
+    code = min(dues, key=lambda k: dues[k])
+    return StoredDue(code, CLOCK_TITLES[code], dues[code])
+
+
+def refresh_due_times(qs: Any = None) -> int:
+    """Recompute the stored due times of the open records in `qs` (default: every open
+    record), writing the changed ones in batches (no audit entry: derived values). For rows
+    written outside the ORM (imports, the benchmark's generator) and for calendar changes.
+    Returns how many changed."""
+    if qs is None:
+        qs = Feedback.objects.all()
+    qs = _with_pauses(qs.filter(status__in=Feedback.OPEN_STATUSES)).order_by("pk")
+    changed: list[Feedback] = []
+    total = 0
+    for f in qs.iterator(chunk_size=500):
+        if store_due_times(f, save=False):
+            changed.append(f)
+        if len(changed) >= 500:
+            total += _write_due_times(changed)
+            changed = []
+    return total + _write_due_times(changed)
+
+
+def _write_due_times(rows: list[Feedback]) -> int:
+    if rows:
+        Feedback._base_manager.bulk_update(rows, list(Feedback.DUE_FIELDS), batch_size=500)
+    return len(rows)
+
+
+def recompute_calendar_deadlines(code: str, *, now: dt.datetime | None = None) -> int:
+    """After a change of market calendar `code` (core.calendar.services.enter_year): recompute
+    the stored due times of the open records with a running or flagged clock. Returns how many
+    changed."""
+    markets = {str(settings.BUSINESS_CALENDAR or "").upper()}
+    markets |= {get_rule(spec.rule).market.upper() for spec in CLOCKS}
+    if code.upper() not in markets:
+        return 0
+    return refresh_due_times(
+        Feedback.objects.filter(Q(next_due_at__isnull=False) | Q(clocks_flagged=True))
+    )
+
+
 # --- pausing (FBK-4: waiting for the customer, with a reason, audited) ------------------------
 
 
@@ -251,6 +377,7 @@ def pause_clock(feedback: Feedback, *, by: Any, reason: str) -> ClockPause:
         pause = ClockPause(feedback=obj, started_at=timezone.now(), reason=reason, started_by=by)
         pause.full_clean()
         pause.save()
+        store_due_times(obj)
     return pause
 
 
@@ -258,7 +385,7 @@ def resume_clock(feedback: Feedback, *, by: Any) -> ClockPause:
     """End the running pause."""
     require(by, RESUME_PERM)
     with transaction.atomic(), audit_context(actor=by):
-        Feedback.objects.select_for_update().get(pk=feedback.pk)
+        obj = Feedback.objects.select_for_update().get(pk=feedback.pk)
         pause = (
             ClockPause.objects.select_for_update()
             .filter(feedback_id=feedback.pk, ended_at__isnull=True)
@@ -270,6 +397,7 @@ def resume_clock(feedback: Feedback, *, by: Any) -> ClockPause:
         pause.ended_by = by
         pause.full_clean()
         pause.save()
+        store_due_times(obj)
     return pause
 
 
@@ -304,6 +432,18 @@ def on_call_managers() -> list[Any]:
     return list(User.objects.filter(is_active=True, roles__code__in=roles).distinct())
 
 
+def alert_message(feedback: Feedback, users: list[Any]) -> tuple[Any, Any, Any, str, str]:
+    """The serious-complaint alert to the managers on call, as notify_each takes it."""
+    return (
+        users,
+        gettext_msg(gettext_noop("Serious complaint %(number)s: act now"))
+        % {"number": feedback.number},
+        feedback.title,
+        feedback.get_absolute_url(),
+        "danger",
+    )
+
+
 def alert_on_call(feedback: Feedback, *, save: bool = True) -> int:
     """Serious complaint: alert the managers on call at once, in and out of hours (seed 003:
     urgent complaints go to management by phone; the form follows at the next opening), once
@@ -312,24 +452,11 @@ def alert_on_call(feedback: Feedback, *, save: bool = True) -> int:
     if not feedback.is_serious or feedback.on_call_alerted_at is not None:
         return 0
     users = on_call_managers()
-    notify(
-        users,
-        gettext_msg(gettext_noop("Serious complaint %(number)s: act now"))
-        % {"number": feedback.number},
-        feedback.title,
-        url=feedback.get_absolute_url(),
-        level="danger",
-    )
+    notify_each([alert_message(feedback, users)])
     feedback.on_call_alerted_at = timezone.now()
     if save:
         feedback.save()
     return len(users)
-
-
-def on_registered(feedback: Feedback) -> None:
-    """After intake: a serious complaint alerts the managers on call."""
-    if feedback.is_serious:
-        alert_on_call(feedback)
 
 
 # --- "My work" and the deadline source --------------------------------------------------------
@@ -342,17 +469,20 @@ def _with_pauses(qs: Any) -> Any:
 
 
 def my_work(user: Any) -> list[WorkItem]:
-    """The user's open feedback with the clock due first, and the problem notices waiting for
-    their department's acknowledgement."""
+    """The user's open feedback, the clock due first (the stored due times: no business-time
+    arithmetic for the list), and the problem notices waiting for their department's
+    acknowledgement."""
     items: list[WorkItem] = []
     if not user.has_perm("complaints.view_feedback"):
         return items
     now = timezone.now()
-    qs = _with_pauses(
-        scope_for_user(user, Feedback).filter(owner=user, status__in=Feedback.OPEN_STATUSES)
-    ).order_by("received_at")[:50]
+    qs = (
+        scope_for_user(user, Feedback)
+        .filter(owner=user, status__in=Feedback.OPEN_STATUSES)
+        .order_by(F("next_due_at").asc(nulls_last=True), "received_at", "pk")[:50]
+    )
     for f in qs:
-        nxt = next_due(f, now=now)
+        nxt = next_due_stored(f, now=now)
         items.append(
             WorkItem(
                 title=str(f),
@@ -379,37 +509,38 @@ def my_work(user: Any) -> list[WorkItem]:
     return items
 
 
-def _open_complaints() -> Iterable[Feedback]:
-    return _with_pauses(
-        Feedback.objects.filter(status__in=Feedback.OPEN_STATUSES).select_related(
-            "owner", "department"
-        )
-    ).iterator(chunk_size=500)
-
-
 def deadline_source(now: dt.datetime) -> Iterable[Deadline]:
-    """Every open FBK-4 clock: "due soon" to the owner before the breach, "overdue" at it and
-    escalation to the managers on call (core.deadlines)."""
+    """The running FBK-4 clocks inside the alert horizon (the stored due times, indexed):
+    "due soon" to the owner before the breach, "overdue" at it and escalation to the managers
+    on call (core.deadlines). Clocks due later than DEADLINE_DUE_SOON_HOURS from now raise no
+    alert yet and are not read; paused clocks are not due."""
+    horizon = now + dt.timedelta(hours=float(getattr(settings, "DEADLINE_DUE_SOON_HOURS", 24)))
     managers: list[Any] | None = None
-    for f in _open_complaints():
-        for c in clocks_for(f, now=now):
-            if not c.is_open or c.due_at is None or c.running_pause:
+    qs = (
+        Feedback.objects.filter(status__in=Feedback.OPEN_STATUSES, next_due_at__lte=horizon)
+        .select_related("owner")
+        .only("pk", "number", "received_at", "status", "clock_dues", "owner")
+        .order_by("pk")
+    )
+    for f in qs.iterator(chunk_size=500):
+        for code, due in stored_dues(f).items():
+            if due > horizon or code not in CLOCK_TITLES:
                 continue
             if managers is None:
                 managers = on_call_managers()
             yield Deadline(
-                key=f"complaints:{f.pk}:{c.code}:{c.due_at:%Y%m%d%H%M}",
-                title=format_title(c, f),
+                key=f"complaints:{f.pk}:{code}:{due:%Y%m%d%H%M}",
+                title=format_title(CLOCK_TITLES[code], f),
                 url=f.get_absolute_url(),
-                due_at=c.due_at,
+                due_at=due,
                 users=[f.owner] if f.owner_id else [],
                 escalate_to=managers,
-                started_at=c.started_at,
+                started_at=f.received_at,
             )
 
 
-def format_title(c: ClockState, f: Feedback) -> Any:
+def format_title(title: Any, f: Feedback) -> Any:
     return gettext_msg(gettext_noop("%(number)s: %(clock)s")) % {
         "number": f.number,
-        "clock": c.title,
+        "clock": title,
     }

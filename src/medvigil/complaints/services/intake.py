@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from medvigil.core.attachments.services import attach
 from medvigil.core.audit import audit_context
+from medvigil.core.notifications.services import notify_each
 from medvigil.core.permissions import require
 from medvigil.trace.models import Customer, CustomerKind, Lot, Product, SaleStatus, Unit
 from medvigil.trace.services import warranty_end_for
@@ -266,27 +267,64 @@ def register_feedback(
         desc = (data.get("description") or "").strip()
         data["title"] = desc.splitlines()[0][:80] if desc else ""
     files = list(files)
+    obj = Feedback(**data)
+    obj.received_by = by
+    obj.owner = by
+    _apply_severity(obj, severity=severity, reason=severity_reason)
+    # Everything that only reads is done before the transaction: the numbering row lock is
+    # held from the number to the commit, and concurrent intakes queue on it.
+    plan = None
+    if obj.is_complaint and route and obj.category:
+        from .routing import plan_route
+
+        plan = plan_route(obj)  # routed by the category rule (the add permission covers it)
+    managers: list[Any] = []
+    if obj.is_complaint and obj.is_serious:
+        from .clocks import on_call_managers
+
+        managers = on_call_managers()
+    now = timezone.now()
+    if plan is not None:
+        from .routing import apply_route
+
+        apply_route(obj, plan, now)
+    if obj.is_complaint and obj.is_serious:
+        obj.on_call_alerted_at = now  # FBK-4: the managers on call are alerted below
+    # the foreign keys are objects read above; the number comes last, from its counter
+    obj.full_clean(exclude=[*_loaded_keys(obj), "number"])
+    from .clocks import store_due_times
+
+    store_due_times(obj, save=False)  # here, so that Feedback.save need not (in the lock)
+    obj._due_times_current = True  # type: ignore[attr-defined]
     with transaction.atomic(), audit_context(actor=by, source=source or None):
-        obj = Feedback(**data)
-        obj.received_by = by
-        obj.owner = by
-        _apply_severity(obj, severity=severity, reason=severity_reason)
         obj.assign_number()
-        obj.full_clean()
         obj.save()
         for f in files:
             attach(obj, uploaded_file=f, by=by, check_access=by is not None)
         if obj.is_complaint:
-            from .clocks import on_registered
-            from .routing import route_feedback
+            from .clocks import alert_message
+            from .routing import send_problem_notices
 
-            if route and obj.category:
-                # routed by the category rule as part of registering (the add permission covers it)
-                obj = route_feedback(obj, by=by, version=obj.version, system=True)
-            on_registered(obj)
+            alert = [alert_message(obj, managers)] if obj.on_call_alerted_at else []
+            if plan is not None:
+                send_problem_notices(
+                    obj, by=by, plan=plan, system=True, new=True, extra_messages=alert
+                )
+            elif alert:
+                notify_each(alert)
         elif answer.strip():
             obj = answer_and_close(obj, by=by, version=obj.version, answer=answer)
     return obj
+
+
+def _loaded_keys(obj: models.Model) -> list[str]:
+    """Foreign keys whose object is in hand (read by this request): full_clean need not read
+    them again."""
+    return [
+        f.name
+        for f in obj._meta.concrete_fields
+        if f.is_relation and f.is_cached(obj) and getattr(obj, f.attname) is not None
+    ]
 
 
 def update_feedback(

@@ -7,6 +7,7 @@ the owning department and the route's `notify` departments each get a customer p
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -17,8 +18,9 @@ from django.utils.translation import gettext_noop
 
 from medvigil.accounts.models import Department, User
 from medvigil.core.audit import audit_context
+from medvigil.core.audit.context import current_context
 from medvigil.core.i18n import gettext_msg
-from medvigil.core.notifications.services import notify
+from medvigil.core.notifications.services import notify_each
 from medvigil.core.permissions import require
 
 from ..models import CategoryRoute, Feedback, ProblemNotice, Severity
@@ -80,13 +82,56 @@ def ensure_routes() -> None:
 
 
 def route_for(category: str) -> CategoryRoute | None:
-    ensure_routes()
-    return (
-        CategoryRoute.objects.select_related("department")
-        .prefetch_related("notify")
-        .filter(category=category)
-        .first()
-    )
+    def find() -> CategoryRoute | None:
+        return (
+            CategoryRoute.objects.select_related("department")
+            .prefetch_related("notify")
+            .filter(category=category)
+            .first()
+        )
+
+    route = find()
+    if route is None:  # the defaults are created on migrate; a category added since
+        ensure_routes()
+        route = find()
+    return route
+
+
+@dataclass(frozen=True)
+class RoutePlan:
+    """Where a complaint goes (FBK-3/8): the owning department and every department that gets
+    a problem notice, with their active users (read before the routing transaction)."""
+
+    department: Department
+    targets: tuple[Department, ...]
+    users: dict[int, list[Any]]
+
+
+def plan_route(feedback: Feedback, *, department: Department | None = None) -> RoutePlan:
+    """The owning department (the given one, else the category's route) and the notified
+    ones. Raises ValidationError when no department is set up for the category."""
+    route = route_for(feedback.category) if feedback.category else None
+    dept = department or (route.department if route else None)
+    if dept is None:
+        raise ValidationError(
+            {"department": _("No department is set up for this category; choose one.")}
+        )
+    targets: list[Department] = []
+    for d in [dept, *(route.notify.all() if route else [])]:
+        if d.pk not in {t.pk for t in targets}:
+            targets.append(d)
+    return RoutePlan(dept, tuple(targets), _department_users(targets))
+
+
+def apply_route(obj: Feedback, plan: RoutePlan, now: Any) -> None:
+    """Set the owning department and the routed state on the record (not saved)."""
+    obj.department = plan.department
+    if not obj.can_route():
+        raise ValidationError(_("Give the complaint's category and severity to route it."))
+    obj.status = Feedback.Status.ROUTED
+    obj.routed_at = now
+    if obj.is_quality_complaint and any(d.code == QUALITY_DEPARTMENT for d in plan.targets):
+        obj.quality_received_at = obj.quality_received_at or now
 
 
 def route_feedback(
@@ -101,38 +146,32 @@ def route_feedback(
     send the customer problem notices and stamp `routed_at` (FBK-4: within 30 minutes of
     receipt). A record without an owner (public form, mailbox) is owned by who routes it.
     `system`: routed by the category rule as part of registering (intake, the public form, the
-    mailbox), covered by the registering permission; else change_feedback is needed."""
+    mailbox; register_feedback routes a new record before saving it, with plan_route and
+    apply_route), covered by the registering permission; else change_feedback is needed."""
     if not system:
         require(by, CHANGE_PERM)
     with transaction.atomic(), audit_context(actor=by):
         obj = Feedback.objects.select_for_update().get(pk=feedback.pk)
         obj.check_version(version)
-        route = route_for(obj.category) if obj.category else None
-        dept = department or (route.department if route else None)
-        if dept is None:
-            raise ValidationError(
-                {"department": _("No department is set up for this category; choose one.")}
-            )
-        obj.department = dept
-        if not obj.can_route():
-            raise ValidationError(_("Give the complaint's category and severity to route it."))
-        now = timezone.now()
-        obj.status = Feedback.Status.ROUTED
-        obj.routed_at = now
+        plan = plan_route(obj, department=department)
+        apply_route(obj, plan, timezone.now())
         if obj.owner_id is None and by is not None:
             # feedback that came in by itself (public form, mailbox): who routes it owns it,
             # so its clocks show in their "My work" and alert them (FBK-4)
             obj.owner = by
-        targets = [dept, *(route.notify.all() if route else [])]
-        if obj.is_quality_complaint and any(d.code == QUALITY_DEPARTMENT for d in targets):
-            obj.quality_received_at = obj.quality_received_at or now
         obj.save()
-        send_problem_notices(obj, by=by, departments=targets, system=system)
+        send_problem_notices(obj, by=by, plan=plan, system=system)
     return obj
 
 
-def _department_users(dept: Department) -> list[Any]:
-    return list(User.objects.filter(department=dept, is_active=True))
+def _department_users(depts: Iterable[Department]) -> dict[int, list[Any]]:
+    """The active users of each department, in one query."""
+    ids = {d.pk for d in depts if d is not None}
+    out: dict[int, list[Any]] = {pk: [] for pk in ids}
+    if ids:
+        for u in User.objects.filter(department_id__in=ids, is_active=True).order_by("pk"):
+            out[u.department_id].append(u)
+    return out
 
 
 def send_problem_notices(
@@ -142,43 +181,86 @@ def send_problem_notices(
     departments: Iterable[Department] | None = None,
     request: str = "",
     system: bool = False,
+    plan: RoutePlan | None = None,
+    new: bool = False,
+    extra_messages: Iterable[tuple[Any, Any, Any, str, str]] = (),
 ) -> list[ProblemNotice]:
     """A customer problem notice (顾客问题通知单) to each responsible department that has none
-    yet (FBK-8), each department's users notified. Default departments: the owning one."""
+    yet (FBK-8), each department's users notified. Default departments: the plan's targets,
+    else the owning one. Set-based: the notices take their numbers with one increment, are
+    inserted (with their audit entries) together, and every notification — with
+    `extra_messages` (as core.notifications.notify_each takes them) — in one INSERT. `new`:
+    the feedback was created in this transaction (it has no notices yet)."""
     if not system:
         require(by, "complaints.add_problemnotice")
-    depts = list(departments) if departments is not None else [feedback.department]
-    created: list[ProblemNotice] = []
-    with transaction.atomic(), audit_context(actor=by):
-        have = set(
-            ProblemNotice.objects.filter(feedback=feedback)
-            .exclude(status=ProblemNotice.Status.VOIDED)
-            .values_list("department_id", flat=True)
-        )
+    depts: list[Department | None]
+    if departments is not None:
+        depts = list(departments)
+    elif plan is not None:
+        depts = list(plan.targets)
+    else:
+        depts = [feedback.department]
+    with transaction.atomic(savepoint=False), audit_context(actor=by):
+        have: set[int] = set()
+        if not new:
+            have = set(
+                ProblemNotice.objects.filter(feedback=feedback)
+                .exclude(status=ProblemNotice.Status.VOIDED)
+                .values_list("department_id", flat=True)
+            )
+        todo: list[Department] = []
         for dept in depts:
             if dept is None or dept.pk in have:
                 continue
             have.add(dept.pk)
-            notice = ProblemNotice(
-                feedback=feedback,
-                department=dept,
-                request=request or feedback.title,
-                created_by=by,
-            )
-            notice.assign_number()
-            notice.full_clean()
-            notice.save()
-            created.append(notice)
-            notify(
-                _department_users(dept),
-                gettext_msg(gettext_noop("Customer problem notice %(number)s"))
-                % {"number": notice.number},
-                feedback.title,
-                url=feedback.get_absolute_url(),
-                level="warning"
-                if feedback.severity in (Severity.MAJOR, Severity.SERIOUS)
-                else "info",
-            )
+            todo.append(dept)
+        created: list[ProblemNotice] = []
+        if todo:
+            users = plan.users if plan is not None else {}
+            if any(d.pk not in users for d in todo):
+                users = {**users, **_department_users(d for d in todo if d.pk not in users)}
+            # as CreatedByMixin.save would: the caller, else the audit context's actor
+            creator = by if by is not None else current_context().actor
+            if getattr(creator, "pk", None) is None:
+                creator = None
+            created = [
+                ProblemNotice(
+                    feedback=feedback,
+                    department=dept,
+                    request=request or feedback.title,
+                    created_by=creator,
+                )
+                for dept in todo
+            ]
+            for notice in created:
+                # the keys are objects in hand and `have` answers the one-per-department rule
+                notice.full_clean(
+                    exclude=["feedback", "department", "created_by", "number"],
+                    validate_unique=False,
+                    validate_constraints=False,
+                )
+            for notice, number in zip(
+                created, ProblemNotice.next_numbers(len(created)), strict=True
+            ):
+                notice.number = number
+            created = ProblemNotice.objects.bulk_create(created)
+        level = "warning" if feedback.severity in (Severity.MAJOR, Severity.SERIOUS) else "info"
+        notify_each(
+            [
+                *(
+                    (
+                        users[n.department_id],
+                        gettext_msg(gettext_noop("Customer problem notice %(number)s"))
+                        % {"number": n.number},
+                        feedback.title,
+                        feedback.get_absolute_url(),
+                        level,
+                    )
+                    for n in created
+                ),
+                *extra_messages,
+            ]
+        )
     return created
 
 

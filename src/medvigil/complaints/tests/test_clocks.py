@@ -166,3 +166,137 @@ def test_clocks_on_the_record_and_the_list(cs_user: Any, client_for: Any) -> Non
     assert "等待顾客提供照片" in page and 'id="paused-badge"' in page
     page = c.get("/complaints/").content.decode()
     assert fb.number in page
+
+
+# --- the stored due times ("My work", the list, the deadline alerts read them) -------------
+
+
+def assert_stored_equals_live(fb: Any, now: dt.datetime) -> dict[str, dt.datetime]:
+    """The stored due times are those clocks_for computes for the running clocks."""
+    from medvigil.complaints.models import Feedback
+
+    fb = Feedback.objects.get(pk=fb.pk)
+    live = {
+        c.code: c.due_at
+        for c in clocks.clocks_for(fb, now=now)
+        if c.is_open and c.due_at is not None and not c.running_pause
+    }
+    stored = clocks.stored_dues(fb)
+    assert stored == live
+    assert fb.next_due_at == min(live.values(), default=None)
+    return stored
+
+
+def test_stored_due_times_follow_intake_pause_resume_milestone_and_severity(
+    cs_user: Any, mgmt_rep: Any
+) -> None:
+    from medvigil.complaints.services import routing
+
+    fb = register(cs_user, at(2026, 3, 6, 17, 0), visit_needed=True)  # Friday 17:00
+    stored = assert_stored_equals_live(fb, at(2026, 3, 6, 17, 0))
+    assert set(stored) == {"route", "quality", "response", "resolution", "visit"}
+    assert stored["route"] == at(2026, 3, 6, 17, 30)
+    # paused: the paused clocks have no stored due time (it moves until the pause ends)
+    with time_machine.travel(at(2026, 3, 9, 9, 0), tick=False):
+        clocks.pause_clock(fb, by=cs_user, reason="waiting for the customer")
+    stored = assert_stored_equals_live(fb, at(2026, 3, 9, 9, 0))
+    assert set(stored) == {"route"}  # overdue before the pause began: not paused
+    with time_machine.travel(at(2026, 3, 9, 13, 0), tick=False):
+        clocks.resume_clock(fb, by=cs_user)
+    stored = assert_stored_equals_live(fb, at(2026, 3, 9, 13, 0))
+    assert stored["response"] == at(2026, 3, 11, 18, 0)  # Wed 14:00 + 4 paused hours
+    fb.refresh_from_db()
+    with time_machine.travel(at(2026, 3, 9, 14, 0), tick=False):
+        fb = clocks.record_milestone(
+            fb, by=cs_user, version=fb.version, milestone="response", at=at(2026, 3, 9, 14, 0)
+        )
+    stored = assert_stored_equals_live(fb, at(2026, 3, 9, 14, 0))
+    assert "response" not in stored
+    # serious: calendar time from receipt
+    with time_machine.travel(at(2026, 3, 9, 15, 0), tick=False):
+        fb = routing.set_severity(
+            fb, by=cs_user, version=fb.version, severity="serious", reason="patient fell"
+        )
+    stored = assert_stored_equals_live(fb, at(2026, 3, 9, 15, 0))
+    assert stored["resolution"] == at(2026, 3, 8, 17, 0)
+    # closed or voided: nothing runs
+    fb = intake.void_feedback(fb, by=cs_user, version=fb.version, reason="duplicate")
+    fb.refresh_from_db()
+    assert fb.next_due_at is None and fb.clock_dues == {}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_calendar_change_recomputes_the_stored_due_times(cs_user: Any, make_user: Any) -> None:
+    from medvigil.core.calendar import services as calendar_services
+    from medvigil.core.calendar import working
+    from medvigil.core.calendar.models import CalendarYear
+
+    itadmin = make_user("itadmin", "admin", department="it")
+    fb = register(cs_user, at(2026, 12, 21, 9, 0))  # Monday 09:00
+    before = assert_stored_equals_live(fb, at(2026, 12, 21, 9, 0))
+    # 48 business hours: Mon 21 … Fri 25 (5 × 9 h = 45 h), Mon 28 12:00
+    assert before["resolution"] == at(2026, 12, 28, 12, 0)
+    row = CalendarYear.objects.get(calendar__code="CN", year=2026)
+    lines = calendar_services.format_day_lines(row.entries()) + "\n2026-12-24 holiday closure"
+    try:
+        with time_machine.travel(at(2026, 12, 21, 9, 5), tick=False):
+            result = calendar_services.enter_year(
+                row.calendar, 2026, lines, by=itadmin, reason="correction", source=row.source
+            )
+        assert result.recomputed >= 1
+        after = assert_stored_equals_live(fb, at(2026, 12, 21, 9, 5))
+        assert after["resolution"] == at(2026, 12, 29, 12, 0)
+    finally:
+        working.invalidate("CN")
+
+
+def test_my_work_orders_by_the_stored_due_time(cs_user: Any) -> None:
+    late = register(cs_user, at(2026, 3, 9, 10, 0))
+    early = register(cs_user, at(2026, 3, 9, 9, 0), patient_involvement="injury")  # calendar
+    other = register(cs_user, at(2026, 3, 2, 9, 0))
+    other = intake.void_feedback(other, by=cs_user, version=other.version, reason="spam")
+    items = [i for i in clocks.my_work(cs_user) if i.title.startswith("FB")]
+    assert [i.title.split()[0] for i in items] == [early.number, late.number]
+    assert items[0].due == at(2026, 3, 9, 9, 30) and items[1].due == at(2026, 3, 9, 10, 30)
+
+
+def test_the_deadline_source_reads_only_clocks_inside_the_alert_horizon(cs_user: Any) -> None:
+    fb = register(cs_user, at(2026, 3, 9, 10, 0))  # Monday 10:00
+    keys = {d.key for d in clocks.deadline_source(at(2026, 3, 9, 10, 5))}
+    # route (10:30), quality (12:00) and response (Wed 16:00) inside 24 h? response is not
+    assert {k.split(":")[2] for k in keys} == {"route", "quality"}
+    assert all(k.startswith(f"complaints:{fb.pk}:") for k in keys)
+    # two days later everything but the resolution (Mon 16 Mar 11:00 + …) is inside
+    later = {d.key.split(":")[2] for d in clocks.deadline_source(at(2026, 3, 11, 10, 0))}
+    assert later == {"route", "quality", "response"}
+
+
+def test_a_rule_setting_change_is_taken_by_the_refresh_command(cs_user: Any, settings: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from medvigil.core.calendar.rules import get_rule
+
+    fb = register(cs_user, at(2026, 3, 9, 10, 0))  # Monday 10:00
+    assert clocks.stored_dues(type(fb).objects.get(pk=fb.pk))["route"] == at(2026, 3, 9, 10, 30)
+    setting = get_rule("FBK-ROUTE").setting
+    assert setting
+    setattr(settings, setting, 15)  # the company tightens the target to 15 minutes
+    out = StringIO()
+    with time_machine.travel(at(2026, 3, 9, 10, 5), tick=False):
+        call_command("complaint_clocks", stdout=out)
+    assert "1 open record" in out.getvalue()
+    stored = assert_stored_equals_live(fb, at(2026, 3, 9, 10, 5))
+    assert stored["route"] == at(2026, 3, 9, 10, 15)
+
+
+def test_stored_due_times_follow_routing(cs_user: Any) -> None:
+    from medvigil.complaints.services import routing
+
+    fb = register(cs_user, at(2026, 3, 9, 10, 0))  # not routed at intake
+    assert "route" in assert_stored_equals_live(fb, at(2026, 3, 9, 10, 0))
+    with time_machine.travel(at(2026, 3, 9, 10, 10), tick=False):
+        fb = routing.route_feedback(fb, by=cs_user, version=fb.version)
+    stored = assert_stored_equals_live(fb, at(2026, 3, 9, 10, 10))
+    assert set(stored) == {"response", "resolution"}  # routed, and with quality: stopped

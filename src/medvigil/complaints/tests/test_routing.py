@@ -167,3 +167,55 @@ def test_notice_through_the_api(cs_user: Any, make_user: Any, client_for: Any) -
     )
     assert r.status_code == 200, r.content
     assert r.json()["status"] == "acknowledged"
+
+
+# Queries of registering a serious complaint routed with three problem notices, after the
+# request's own (session, user): the product, the route and its notified departments, the
+# departments' users, the managers on call; then the transaction: the complaint's number
+# (scheme + UPDATE … RETURNING), the complaint with its audit entry, the notices' numbers
+# (one increment for the three), the notices with their audit entries, every notification in
+# one INSERT. Was 102 (each notice numbered, validated, saved and notified on its own, the
+# complaint saved three times). SQLite counts each audit INSERT apart and the savepoints.
+INTAKE_QUERY_BUDGET = 22
+
+
+@pytest.mark.req("FBK-1", "FBK-3", "FBK-4", "FBK-8")
+def test_intake_of_a_serious_complaint_routes_notifies_and_alerts_in_few_queries(
+    world: Any, cs_user: Any, mgmt_rep: Any, quality_user: Any, make_user: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from medvigil.core.models import Notification
+
+    tech = make_user("tech", "technical", department="technical")
+    intake.register_feedback(by=cs_user, **complaint_data(product=world.pump.pk))  # warm
+    data = complaint_data(product=world.pump.pk, patient_involvement="injury", title="第二")
+    with CaptureQueriesContext(connection) as ctx:
+        fb = intake.register_feedback(by=cs_user, **data)
+    sql = "\n".join(q["sql"][:160] for q in ctx.captured_queries)
+    assert len(ctx.captured_queries) <= INTAKE_QUERY_BUDGET, sql
+    fb = Feedback.objects.get(pk=fb.pk)
+    assert fb.status == "routed" and fb.department.code == "quality"
+    assert fb.severity == "serious" and fb.on_call_alerted_at is not None
+    assert fb.routed_at is not None and fb.quality_received_at == fb.routed_at
+    notices = list(fb.notices.order_by("id").select_related("department"))
+    assert len(notices) == 3 and notices[0].department.code == "quality"
+    numbers = [int(n.number.rsplit("-", 1)[1]) for n in notices]
+    assert numbers == list(range(numbers[0], numbers[0] + 3))  # one increment, gapless
+    assert all(n.created_by_id == cs_user.pk for n in notices)
+    for n in notices:  # each notice audited as created by the user
+        entry = AuditEntry.objects.get(object_id=str(n.pk), action="create", object_repr=str(n))
+        assert entry.actor_id == cs_user.pk
+    entries = AuditEntry.objects.filter(object_id=str(fb.pk), object_repr__startswith=fb.number)
+    assert [e.action for e in entries] == ["create"]  # registered and routed in one write
+    assert Notification.objects.filter(
+        user=quality_user, title__contains=notices[0].number
+    ).exists()
+    assert Notification.objects.filter(user=tech, title__contains=fb.number).count() == 0
+    assert Notification.objects.filter(user=tech, url=fb.get_absolute_url()).count() == 1
+    assert Notification.objects.filter(user=mgmt_rep, level="danger").count() == 1
+    # the stored due times are those of the live clocks (FBK-4)
+    assert fb.next_due_at == min(
+        c.due_at for c in clocks.clocks_for(fb) if c.is_open and c.due_at is not None
+    )

@@ -30,7 +30,7 @@ from ..models import (
     Want,
 )
 from ..rules import rule_by_code
-from ..services.clocks import clocks_for, next_due
+from ..services.clocks import clocks_for, next_due_stored
 
 MASK = "***"
 
@@ -66,7 +66,7 @@ def _departments() -> list[tuple[str, Any]]:
 
 
 def _due(o: Feedback) -> str:
-    c = next_due(o) if o.is_open else None
+    c = next_due_stored(o)
     return c.due_at.isoformat() if c and c.due_at else ""
 
 
@@ -118,7 +118,7 @@ class FeedbackList(RecordList):
         now = timezone.now()
         rows = []
         for o in page:
-            nxt = next_due(o, now=now) if o.is_open else None
+            nxt = next_due_stored(o, now=now)
             rows.append((o, nxt, nxt.state(now) if nxt else ""))
         return {"rows": rows, "may_add": self.user.has_perm("complaints.add_feedback")}
 

@@ -173,7 +173,10 @@ _extra_models: list[type[models.Model]] = []
 
 def register_deadline_model(model: type[models.Model]) -> None:
     """Models with DeadlineFields are found among the installed models; this adds others
-    (e.g. a model defined by a test)."""
+    (e.g. a model defined by a test, or a record with several clocks of its own). A model
+    that keeps its due times in fields of its own defines a classmethod
+    ``recompute_calendar_deadlines(code, now) -> int`` (how many records changed), which a
+    change of calendar `code` calls instead of recomputing DeadlineFields."""
     if model not in _extra_models:
         _extra_models.append(model)
 
@@ -209,6 +212,10 @@ def recompute_open_deadlines(code: str, *, reason: str) -> int:
     changed = 0
     with audit_context(reason=reason):
         for model in deadline_models():
+            custom = getattr(model, "recompute_calendar_deadlines", None)
+            if custom is not None:
+                changed += custom(code, now)
+                continue
             for record in open_deadlines(model, code, now).select_for_update():
                 before = (record.due_at, record.deadline_flag, record.deadline_flag_year)
                 try:

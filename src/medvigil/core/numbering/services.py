@@ -25,7 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-__all__ = ["format_number", "next_number", "validate_pattern"]
+__all__ = ["format_number", "next_number", "next_numbers", "validate_pattern"]
 
 _FIELDS = {"prefix", "year", "seq"}
 _CREATE_ATTEMPTS = 5
@@ -77,15 +77,41 @@ def _year(when: dt.datetime | None) -> int:
     return when.astimezone(ZoneInfo(settings.TIME_ZONE)).year
 
 
-def _increment(record_type: str, year: int, using: str) -> int:
-    """Take the next value of the (type, year) counter in the current transaction."""
+def _update_returning(record_type: str, year: int, count: int, using: str) -> int | None:
+    """``UPDATE … SET last_value = last_value + count … RETURNING last_value``: the row lock
+    and the new value in one round trip (PostgreSQL, SQLite ≥ 3.35); None if there is no row
+    yet."""
+    from ..models import Sequence
+
+    conn = connections[using]
+    table = conn.ops.quote_name(Sequence._meta.db_table)
+    col = conn.ops.quote_name("last_value")
+    with conn.cursor() as cur:
+        cur.execute(
+            f"UPDATE {table} SET {col} = {col} + %s "  # noqa: S608 (quoted identifiers)
+            f"WHERE {conn.ops.quote_name('record_type')} = %s "
+            f"AND {conn.ops.quote_name('year')} = %s RETURNING {col}",
+            [count, record_type, year],
+        )
+        row = cur.fetchone()
+    return None if row is None else int(row[0])
+
+
+def _increment(record_type: str, year: int, using: str, count: int = 1) -> int:
+    """Move the (type, year) counter on by `count` in the current transaction; return its new
+    value (the last of the `count` numbers taken)."""
     from ..models import Sequence
 
     rows = Sequence.objects.using(using).filter(record_type=record_type, year=year)
+    returning = connections[using].features.can_return_columns_from_insert
     for _attempt in range(_CREATE_ATTEMPTS):
         # The UPDATE takes the row lock (PostgreSQL) before the value is read back, so two
         # transactions never read the same value.
-        if rows.update(last_value=F("last_value") + 1):
+        if returning:
+            value = _update_returning(record_type, year, count, using)
+            if value is not None:
+                return value
+        elif rows.update(last_value=F("last_value") + count):
             return rows.values_list("last_value", flat=True).get()
         try:
             # First number of this type and year. If another transaction inserts the same
@@ -93,9 +119,9 @@ def _increment(record_type: str, year: int, using: str) -> int:
             # savepoint keeps our transaction usable and the UPDATE above then succeeds.
             with transaction.atomic(using=using):
                 Sequence.objects.using(using).create(
-                    record_type=record_type, year=year, last_value=1
+                    record_type=record_type, year=year, last_value=count
                 )
-            return 1
+            return count
         except IntegrityError:
             continue
     raise RuntimeError(f"could not create the number sequence for {record_type}/{year}")
@@ -105,7 +131,16 @@ def next_number(
     record_type: str, *, prefix: str | None = None, when: dt.datetime | None = None
 ) -> str:
     """The next number for `record_type` in the year of `when` (default: now), in the
-    company time zone.
+    company time zone. See :func:`next_numbers`."""
+    return next_numbers(record_type, 1, prefix=prefix, when=when)[0]
+
+
+def next_numbers(
+    record_type: str, count: int, *, prefix: str | None = None, when: dt.datetime | None = None
+) -> list[str]:
+    """The next `count` consecutive numbers for `record_type` in the year of `when` (default:
+    now), in the company time zone, taken with one increment of the counter (several records
+    created together: one round trip, one lock).
 
     The pattern and prefix come from the record type's NumberingScheme row if there is one
     (an administrator's setting wins), else from settings.NUMBER_PATTERN with `prefix`
@@ -119,6 +154,8 @@ def next_number(
     record_type = (record_type or "").strip()
     if not record_type or len(record_type) > 64:
         raise ValueError("next_number() needs a record type of 1 to 64 characters")
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ValueError("next_numbers() needs a count of at least 1")
     using = router.db_for_write(Sequence)
     if not connections[using].in_atomic_block:
         raise RuntimeError(
@@ -139,5 +176,8 @@ def next_number(
         pattern = settings.NUMBER_PATTERN
     # Check the pattern before taking a number, so a bad setting fails without side effects.
     format_number(pattern, prefix=prefix, year=year, seq=1)
-    seq = _increment(record_type, year, using)
-    return format_number(pattern, prefix=prefix, year=year, seq=seq)
+    last = _increment(record_type, year, using, count)
+    return [
+        format_number(pattern, prefix=prefix, year=year, seq=seq)
+        for seq in range(last - count + 1, last + 1)
+    ]

@@ -75,6 +75,15 @@ class NumberedMixin(models.Model):
             cls.numbering_type or str(cls._meta.model_name), prefix=cls.numbering_prefix
         )
 
+    @classmethod
+    def next_numbers(cls, count: int) -> list[str]:
+        """Take `count` consecutive numbers at once (records created together)."""
+        from ..numbering.services import next_numbers
+
+        return next_numbers(
+            cls.numbering_type or str(cls._meta.model_name), count, prefix=cls.numbering_prefix
+        )
+
     def assign_number(self) -> str:
         """Give this new record its number unless it has one."""
         if not self.number:

@@ -17,7 +17,7 @@ from django.db import connection, transaction
 
 from medvigil.accounts.models import Department
 from medvigil.core.models import NumberingScheme, Sequence
-from medvigil.core.numbering.services import next_number, validate_pattern
+from medvigil.core.numbering.services import next_number, next_numbers, validate_pattern
 
 pytestmark = pytest.mark.req("PLAT-4")
 
@@ -54,6 +54,28 @@ def test_numbers_restart_each_year_and_the_year_is_the_company_year():
     new_year = dt.datetime(2026, 12, 31, 17, tzinfo=dt.UTC)
     assert next_number("fb", prefix="FB", when=new_year) == "FB-2027-00002"
     assert next_number("fb", prefix="FB", when=IN_2026) == "FB-2026-00003"
+
+
+@pytest.mark.django_db
+def test_several_numbers_at_once_are_consecutive_and_take_one_round_trip():
+    from django.test.utils import CaptureQueriesContext
+
+    assert next_numbers("pn", 3, prefix="PN", when=IN_2026) == [
+        "PN-2026-00001",
+        "PN-2026-00002",
+        "PN-2026-00003",
+    ]
+    with CaptureQueriesContext(connection) as ctx:
+        assert next_numbers("pn", 2, prefix="PN", when=IN_2026) == [
+            "PN-2026-00004",
+            "PN-2026-00005",
+        ]
+    # the scheme's row, then one UPDATE … RETURNING (where the database has RETURNING)
+    if connection.features.can_return_columns_from_insert:
+        assert len(ctx.captured_queries) == 2
+    assert next_number("pn", prefix="PN", when=IN_2026) == "PN-2026-00006"
+    with pytest.raises(ValueError):
+        next_numbers("pn", 0, prefix="PN", when=IN_2026)
 
 
 @pytest.mark.django_db
