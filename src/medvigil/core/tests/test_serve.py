@@ -90,15 +90,18 @@ def lines_of(stream, into):
 
 def next_match(lines, pattern, timeout=40.0):
     deadline = time.monotonic() + timeout
+    seen = []
     while time.monotonic() < deadline:
         try:
             line = lines.get(timeout=0.2)
         except queue.Empty:
             continue
+        seen.append(line)
         m = re.search(pattern, line)
         if m:
             return m
-    raise AssertionError(f"no line matching {pattern!r}")
+    tail = "".join(seen[-40:])
+    raise AssertionError(f"no line matching {pattern!r}; the last lines read:\n{tail}")
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
