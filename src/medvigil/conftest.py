@@ -97,6 +97,18 @@ def client_for(client: Any) -> Callable[[Any], Any]:
 
 
 @pytest.fixture(autouse=True)
+def _no_language_from_an_earlier_test() -> Any:
+    """Each test starts in the settings' language: a request through the middleware (the
+    user's language, the language switch) leaves its language active in the thread, and a
+    later test of the same worker that calls views or services directly would read it."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_market_calendars() -> Any:
     """Each test reads the market calendars of its own database state (PLAT-7): the
     per-process calendar cache would otherwise outlive a rolled-back test."""
