@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,6 +41,7 @@ INTAKE_FIELDS = frozenset(
         "dealer",
         "contact_name",
         "contact_phone",
+        "contact_email",
         "site_address",
         "warranty_exclusion",
         "exclusion_reason",
@@ -93,6 +95,11 @@ def _clean(data: dict[str, Any], by: Actor = None) -> dict[str, Any]:
             if "\x00" in value:
                 raise ValidationError({name: _("The text contains a NUL character.")})
             data[name] = value.strip()
+    if data.get("contact_email"):
+        try:
+            validate_email(data["contact_email"])
+        except ValidationError:
+            raise ValidationError({"contact_email": _("Enter a valid e-mail address.")}) from None
     return data
 
 
