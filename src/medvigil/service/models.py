@@ -144,6 +144,15 @@ class ServiceRequest(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord)
         related_name="dealer_service_requests",
         verbose_name=_("dealer"),
     )
+    # SVC-1: the public feedback (complaints app) the customer asked for a repair in
+    feedback = models.ForeignKey(
+        "complaints.Feedback",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="service_requests",
+        verbose_name=_("from feedback"),
+    )
     contact_name = models.CharField(_("contact person"), max_length=100, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=60, blank=True)
     # SVC-4: where a sign-off code is sent (default: the customer's e-mail in trace)
