@@ -339,7 +339,9 @@ class WorkOrder(VoidableMixin, RegulatedRecord):
         _("signature image"), null=True, blank=True
     )
     # SVC-4: sign-off by a one-time code e-mailed to the customer (the alternative to drawing)
-    signoff_code_hash = models.CharField(_("sign-off code (keyed hash)"), max_length=128, blank=True)
+    signoff_code_hash = models.CharField(
+        _("sign-off code (keyed hash)"), max_length=128, blank=True
+    )
     signoff_code_sent_to = models.EmailField(_("sign-off code sent to"), blank=True)
     signoff_code_sent_at = models.DateTimeField(_("sign-off code sent at"), null=True, blank=True)
     signoff_code_expires_at = models.DateTimeField(

@@ -233,9 +233,7 @@ def use_part(
     return obj
 
 
-def return_part(
-    wo: WorkOrder, *, by: Actor, version: Any, movement_id: Any
-) -> WorkOrder:
+def return_part(wo: WorkOrder, *, by: Actor, version: Any, movement_id: Any) -> WorkOrder:
     """Undo a part line recorded by mistake or not fitted after all: the parts go back to the
     location they came from (`return_from_work_order`, once per line) and the line leaves the
     work order — both or neither."""
@@ -465,9 +463,7 @@ def send_signoff_code(wo: WorkOrder, *, by: Actor, version: Any) -> WorkOrder:
         try:
             message.send(fail_silently=False)
         except Exception as exc:  # an SMTP error is a message, not a 500; nothing is saved
-            raise ValidationError(
-                _("The e-mail could not be sent: %(e)s") % {"e": exc}
-            ) from exc
+            raise ValidationError(_("The e-mail could not be sent: %(e)s") % {"e": exc}) from exc
     return obj
 
 

@@ -64,7 +64,12 @@ def test_quotes_through_the_api(
         assert r.status_code == 422, (body, r.content)
         assert word.lower() in (_error(r) + str(r.json())).lower()
     assert Quote.objects.count() == count
-    assert c.post("/api/v1/service-requests/999999/quotes", {"lines": LINES}, content_type=JSON).status_code == 404
+    assert (
+        c.post(
+            "/api/v1/service-requests/999999/quotes", {"lines": LINES}, content_type=JSON
+        ).status_code
+        == 404
+    )
     # the engineer may read but not quote; customer service may not approve
     assert client_for(engineer).post(url, {"lines": LINES}, content_type=JSON).status_code == 403
     approve = f"/api/v1/service-quotes/{qid}/approve"
@@ -85,7 +90,9 @@ def test_quotes_through_the_api(
     assert r.status_code == 200, r.content
     assert r.json()["status"] == "approved" and r.json()["approved_by"] == "gm"
     version = r.json()["version"]
-    r = c.post(answer, {"version": version, "accepted": True, "customer_name": ""}, content_type=JSON)
+    r = c.post(
+        answer, {"version": version, "accepted": True, "customer_name": ""}, content_type=JSON
+    )
     assert r.status_code == 422
     r = c.post(
         answer, {"version": version, "accepted": True, "customer_name": "李"}, content_type=JSON
@@ -134,7 +141,10 @@ def test_loaners_through_the_api(
         assert field in str(r.json()["error"]["fields"]), (bad, r.json())
     assert Loan.objects.count() == 0
     # customer service may not issue loaners
-    assert client_for(cs_user).post("/api/v1/service-loans", body, content_type=JSON).status_code == 403
+    assert (
+        client_for(cs_user).post("/api/v1/service-loans", body, content_type=JSON).status_code
+        == 403
+    )
     r = c.post("/api/v1/service-loans", body, content_type=JSON)
     assert r.status_code == 201, r.content
     loan = r.json()
@@ -181,12 +191,19 @@ def test_maintenance_visits_through_the_api(
     assert [v["id"] for v in r.json()["items"]] == [visit.pk] and r.json()["items"][0]["missed"]
     url = f"/api/v1/service-maintenance-visits/{visit.pk}/done"
     # an auditor reads but may not record
-    assert client_for(auditor).get(f"/api/v1/service-maintenance-visits/{visit.pk}").status_code == 200
-    assert client_for(auditor).post(url, {"version": visit.version}, content_type=JSON).status_code == 403
+    assert (
+        client_for(auditor).get(f"/api/v1/service-maintenance-visits/{visit.pk}").status_code == 200
+    )
+    assert (
+        client_for(auditor).post(url, {"version": visit.version}, content_type=JSON).status_code
+        == 403
+    )
     assert c.post(url, {"version": None}, content_type=JSON).status_code == 409
     r = c.post(url, {"version": visit.version, "notes": "电话回访: 正常"}, content_type=JSON)
     assert r.status_code == 200, r.content
-    assert r.json()["status"] == "done" and r.json()["assigned_to"] == "cs" and not r.json()["missed"]
+    assert (
+        r.json()["status"] == "done" and r.json()["assigned_to"] == "cs" and not r.json()["missed"]
+    )
     r = c.post(url, {"version": r.json()["version"]}, content_type=JSON)
     assert r.status_code == 422 and "already done" in _error(r)
     assert c.get("/api/v1/service-maintenance-visits/999999").status_code == 404

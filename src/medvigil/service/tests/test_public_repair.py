@@ -68,7 +68,9 @@ def test_without_the_choice_no_service_request_and_errors_change_nothing(world: 
     assert r.status_code == 400
     assert Feedback.objects.count() == 1 and not ServiceRequest.objects.exists()
     # an unknown device is kept as typed
-    r = post(c, form_data(c, repair="on", fault_level="minor", device_text="XYZ-999", description="四"))
+    r = post(
+        c, form_data(c, repair="on", fault_level="minor", device_text="XYZ-999", description="四")
+    )
     assert r.status_code == 302
     sr = ServiceRequest.objects.get()
     assert sr.unit is None and sr.device_text == "XYZ-999" and sr.fault_level == "minor"

@@ -66,7 +66,9 @@ def test_sign_off_by_code_sent_to_the_customer(
     entries = AuditEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(WorkOrder), object_id=str(wo.pk)
     )
-    assert not any(code in str(e.changes) or wo.signoff_code_hash in str(e.changes) for e in entries)
+    assert not any(
+        code in str(e.changes) or wo.signoff_code_hash in str(e.changes) for e in entries
+    )
     assert any("signoff_code_sent_to" in e.changes for e in entries)
     # a wrong code: refused, counted and audited (the count is kept although refused)
     wrong = "000000" if code != "000000" else "111111"
@@ -179,7 +181,9 @@ def test_code_sign_off_on_the_phone_page_and_the_api(
     # the API: send_code and confirm_code (a bad code is a 422 with the message)
     wo2 = _ready(world, cs_user, manager, engineer)
     url = f"/api/v1/service-work-orders/{wo2.pk}/transitions"
-    r = c.post(url, {"version": wo2.version, "action": "send_code"}, content_type="application/json")
+    r = c.post(
+        url, {"version": wo2.version, "action": "send_code"}, content_type="application/json"
+    )
     assert r.status_code == 200, r.content
     version = r.json()["version"]
     r = c.post(

@@ -42,9 +42,13 @@ def test_parts_used_leave_the_engineers_van(
     assert m.kind == "issue" and m.quantity == 2 and m.reference_label == wo.number
     assert m.created_by == engineer and line["movement"] == m.number
     # audited: the movement (a regulated record) and the work order's line
-    assert AuditEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(WorkOrder), object_id=str(wo.pk)
-    ).filter(changes__has_key="parts_used").exists()
+    assert (
+        AuditEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(WorkOrder), object_id=str(wo.pk)
+        )
+        .filter(changes__has_key="parts_used")
+        .exists()
+    )
     assert AuditEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(StockMovement), object_id=str(m.pk)
     ).exists()
@@ -95,7 +99,11 @@ def test_a_resent_request_issues_once_and_the_stock_keeper_chooses_the_store(
 
     keeper = User.objects.get(pk=spares.keeper.pk)
     wo = use_part(
-        first, by=keeper, version=first.version, part=spares.part, quantity=4,
+        first,
+        by=keeper,
+        version=first.version,
+        part=spares.part,
+        quantity=4,
         location=spares.store.pk,
     )
     assert on_hand(spares.part, spares.store) == 1
@@ -110,7 +118,12 @@ def test_a_resent_request_issues_once_and_the_stock_keeper_chooses_the_store(
 @pytest.mark.req("SVC-10")
 @pytest.mark.req("SVC-4")
 def test_phone_page_picks_parts_from_the_catalogue(
-    world: Any, cs_user: Any, manager: Any, engineer: Any, qualified: Any, spares: Any,
+    world: Any,
+    cs_user: Any,
+    manager: Any,
+    engineer: Any,
+    qualified: Any,
+    spares: Any,
     client_for: Any,
 ) -> None:
     wo = on_site(world, cs_user, manager, engineer)

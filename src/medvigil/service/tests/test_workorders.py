@@ -182,7 +182,12 @@ def test_phone_page_steps_sign_and_close(
 
 @pytest.mark.req("SVC-4")
 def test_work_order_through_the_api(
-    world: Any, cs_user: Any, manager: Any, engineer: Any, qualified: Any, client_for: Any,
+    world: Any,
+    cs_user: Any,
+    manager: Any,
+    engineer: Any,
+    qualified: Any,
+    client_for: Any,
     spares: Any,
 ) -> None:
     sr = new_request(cs_user, world)
