@@ -103,7 +103,11 @@ def _context(request: Any, wo: WorkOrder, **extra: Any) -> dict[str, Any]:
         if _may_fill(request.user, wo) and wo.status == WorkOrder.Status.ON_SITE
         else None,
         "part_key": f"wo-{wo.pk}-{uuid.uuid4().hex[:20]}",
-        "code_address": workorders.signoff_address(wo),
+        # PLAT-11: the address is contact data; without the permission it shows masked
+        "code_address": (workorders.signoff_address(wo) and "***")
+        if not contact
+        else workorders.signoff_address(wo),
+        "code_sent_to": wo.signoff_code_sent_to if contact else "***",
         "code_live": bool(wo.signoff_code_hash)
         and wo.signoff_code_expires_at is not None
         and wo.signoff_code_expires_at > timezone.now()
@@ -275,7 +279,10 @@ def workorder_code_send(request: Any, pk: int) -> Any:
     messages.success(
         request,
         _("A code was sent to %(address)s; it is valid for %(n)d minutes.")
-        % {"address": wo.signoff_code_sent_to, "n": workorders.code_minutes()},
+        % {
+            "address": wo.signoff_code_sent_to if request.user.has_perm(CONTACT_PERM) else "***",
+            "n": workorders.code_minutes(),
+        },
     )
     return redirect(wo)
 
