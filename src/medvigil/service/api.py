@@ -69,6 +69,7 @@ class RequestIn(Schema):
     device_text: str = Field("", max_length=200)
     contact_name: str = Field("", max_length=100)
     contact_phone: str = Field("", max_length=60)
+    contact_email: str = Field("", max_length=254)
     site_address: str = Field("", max_length=300)
     warranty_exclusion: Literal["", "misuse", "force_majeure", "other"] = ""
     exclusion_reason: str = Field("", max_length=5000)
@@ -81,6 +82,7 @@ class RequestPatch(Versioned):
     zone: Literal["city", "suburb", "remote"] | None = None
     contact_name: str | None = Field(None, max_length=100)
     contact_phone: str | None = Field(None, max_length=60)
+    contact_email: str | None = Field(None, max_length=254)
     site_address: str | None = Field(None, max_length=300)
     warranty_exclusion: Literal["", "misuse", "force_majeure", "other"] | None = None
     exclusion_reason: str | None = Field(None, max_length=5000)
@@ -124,6 +126,7 @@ class WorkOrderOut(Schema):
     result: str
     customer_feedback: str
     signer_name: str
+    sign_method: str
     signed_at: dt.datetime | None
     is_complaint: bool | None
     complaint_id: int | None
@@ -150,6 +153,7 @@ class RequestOut(Schema):
     device_text: str
     contact_name: str
     contact_phone: str
+    contact_email: str
     site_address: str
     warranty_end: dt.date | None
     under_warranty: bool | None
@@ -187,9 +191,25 @@ class ListQuery(Schema):
 
 
 class WorkTransition(Versioned):
-    action: Literal["accept", "travel", "arrive", "save", "parts", "sign_off", "close"]
+    action: Literal[
+        "accept",
+        "travel",
+        "arrive",
+        "save",
+        "use_part",
+        "return_part",
+        "sign_off",
+        "send_code",
+        "confirm_code",
+        "close",
+    ]
     fields: dict[str, Any] = Field(default_factory=dict, description="save: field → value")
-    parts: list[dict[str, Any]] = Field(default_factory=list, max_length=50)
+    part_id: Id | None = Field(None, description="use_part: a part of the catalogue")
+    quantity: int = Field(1, ge=1, le=100_000, description="use_part: whole parts")
+    location_id: Id | None = Field(None, description="use_part: default the engineer's van")
+    request_key: str = Field("", max_length=64, description="use_part: resending is harmless")
+    movement_id: Id | None = Field(None, description="return_part: the line's stock movement")
+    code: str = Field("", max_length=20, description="confirm_code: the customer's code")
     signer_name: str = Field("", max_length=100)
     signature: str = Field(
         "", max_length=500_000, description="The drawn signature as a PNG data URL (base64)."
@@ -259,6 +279,7 @@ _WO_FIELDS = (
     "result",
     "customer_feedback",
     "signer_name",
+    "sign_method",
     "signed_at",
     "is_complaint",
     "complaint_id",
@@ -447,8 +468,11 @@ def get_work_order(request: HttpRequest, work_order_id: Id) -> Any:
 def work_transition(request: HttpRequest, work_order_id: Id, payload: WorkTransition) -> Any:
     """The engineer's steps (SVC-4): `accept`, `travel`, `arrive` (time-stamped), `save`
     (fields: diagnosis, actions, verification, test_data, verification_passed, training_given,
-    training_notes, result, customer_feedback), `parts` (parts: [{code, name, quantity}]),
-    `sign_off` (signer_name, signature as a PNG data URL), `close` (is_complaint, note: yes
+    training_notes, result, customer_feedback), `use_part` (part_id, quantity, location_id:
+    the part leaves stock, SVC-10; request_key makes a resend harmless), `return_part`
+    (movement_id), `sign_off` (signer_name, signature as a PNG data URL), `send_code` (a
+    one-time code e-mailed to the customer contact), `confirm_code` (signer_name, code),
+    `close` (is_complaint, note: yes
     opens a complaint prefilled from the work order, SVC-11)."""
     user = api_user(request)
     wo = api_get_object(request, _wo_qs(user), pk=work_order_id)
@@ -461,8 +485,24 @@ def work_transition(request: HttpRequest, work_order_id: Id, payload: WorkTransi
         wo = workorders.arrive(wo, by=user, version=v)
     elif payload.action == "save":
         wo = workorders.save_fields(wo, by=user, version=v, values=payload.fields)
-    elif payload.action == "parts":
-        wo = workorders.save_parts(wo, by=user, version=v, lines=payload.parts)
+    elif payload.action == "use_part":
+        wo = workorders.use_part(
+            wo,
+            by=user,
+            version=v,
+            part=payload.part_id,
+            quantity=payload.quantity,
+            location=payload.location_id,
+            request_key=payload.request_key or None,
+        )
+    elif payload.action == "return_part":
+        wo = workorders.return_part(wo, by=user, version=v, movement_id=payload.movement_id)
+    elif payload.action == "send_code":
+        wo = workorders.send_signoff_code(wo, by=user, version=v)
+    elif payload.action == "confirm_code":
+        wo = workorders.confirm_signoff_code(
+            wo, by=user, version=v, signer_name=payload.signer_name, code=payload.code
+        )
     elif payload.action == "sign_off":
         wo = workorders.sign_off(
             wo, by=user, version=v, signer_name=payload.signer_name, signature=payload.signature
@@ -479,3 +519,9 @@ def arrival_compliance(request: HttpRequest) -> Any:
     """SVC-2: arrival compliance over the requests the user may see."""
     _require_perm(request, VIEW)
     return clocks.arrival_compliance(scope_for_user(api_user(request), ServiceRequest))
+
+
+# quotes, loaners and maintenance visits (SVC-5 … SVC-8): their own module, the same prefix
+from .api_aftercare import router as _aftercare_router  # noqa: E402
+
+router.add_router("", _aftercare_router)

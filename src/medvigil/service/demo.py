@@ -147,6 +147,7 @@ def _load(
             description=title,
             contact_name="设备科 张工",
             contact_phone="13900000000",
+            contact_email="zhang.shebeike@hospital.example",  # a sign-off code goes here
         )
 
     # 1. new, not dispatched
@@ -186,12 +187,6 @@ def _load(
             "result": WorkOrder.Result.FIXED,
             "customer_feedback": "满意",
         },
-    )
-    wo = workorders.save_parts(
-        wo,
-        by=engineer,
-        version=wo.version,
-        lines=[{"code": "FPC-07", "name": "排线扣", "quantity": "1"}],
     )
     wo = workorders.sign_off(
         wo, by=engineer, version=wo.version, signer_name="张工", signature=_png()

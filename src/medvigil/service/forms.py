@@ -46,6 +46,9 @@ class RequestForm(BootstrapMixin, forms.Form):
     )
     contact_name = forms.CharField(label=_("Contact person"), max_length=100, required=False)
     contact_phone = forms.CharField(label=_("Contact phone"), max_length=60, required=False)
+    contact_email = forms.EmailField(
+        label=_("Contact e-mail (for a sign-off code)"), max_length=254, required=False
+    )
     site_address = forms.CharField(label=_("Site address"), max_length=300, required=False)
     warranty_exclusion = forms.ChoiceField(
         label=_("Warranty exclusion"), choices=WarrantyExclusion.choices, required=False
@@ -82,6 +85,7 @@ class RequestEditForm(VersionedModelForm):
             "zone",
             "contact_name",
             "contact_phone",
+            "contact_email",
             "site_address",
             "warranty_exclusion",
             "exclusion_reason",

@@ -85,7 +85,12 @@ class ServiceRequest(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord)
         VOIDED = "voided", _("voided")
 
     OPEN_STATUSES: ClassVar[tuple[str, ...]] = ("new", "dispatched", "on_site", "fixed")
-    CONTACT_FIELDS: ClassVar[tuple[str, ...]] = ("contact_name", "contact_phone", "site_address")
+    CONTACT_FIELDS: ClassVar[tuple[str, ...]] = (
+        "contact_name",
+        "contact_phone",
+        "contact_email",
+        "site_address",
+    )
     audit_view_perms: ClassVar[dict[str, str]] = dict.fromkeys(CONTACT_FIELDS, CONTACT_PERM)
 
     numbering_type = "service_request"
@@ -139,8 +144,19 @@ class ServiceRequest(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord)
         related_name="dealer_service_requests",
         verbose_name=_("dealer"),
     )
+    # SVC-1: the public feedback (complaints app) the customer asked for a repair in
+    feedback = models.ForeignKey(
+        "complaints.Feedback",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="service_requests",
+        verbose_name=_("from feedback"),
+    )
     contact_name = models.CharField(_("contact person"), max_length=100, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=60, blank=True)
+    # SVC-4: where a sign-off code is sent (default: the customer's e-mail in trace)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
     site_address = models.CharField(_("site address"), max_length=300, blank=True)
     # warranty (SVC-5), as found at intake; an exclusion needs a reason
     warranty_end = models.DateField(_("warranty ends"), null=True, blank=True)
@@ -268,6 +284,8 @@ class WorkOrder(VoidableMixin, RegulatedRecord):
         ADVICE = "advice", _("advice or training only")
 
     OPEN_STATUSES: ClassVar[tuple[str, ...]] = ("assigned", "accepted", "travelling", "on_site")
+    # SVC-4 sign-off by code: the trail keeps only a digest of the (already keyed) hash
+    audit_masked: ClassVar[tuple[str, ...]] = ("signoff_code_hash",)
     # the fields an engineer fills in on site, saved one by one as typed (autosave)
     FIELD_WORK: ClassVar[tuple[str, ...]] = (
         "diagnosis",
@@ -319,6 +337,18 @@ class WorkOrder(VoidableMixin, RegulatedRecord):
     signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
     signature_attachment_id = models.PositiveBigIntegerField(
         _("signature image"), null=True, blank=True
+    )
+    # SVC-4: sign-off by a one-time code e-mailed to the customer (the alternative to drawing)
+    signoff_code_hash = models.CharField(
+        _("sign-off code (keyed hash)"), max_length=128, blank=True
+    )
+    signoff_code_sent_to = models.EmailField(_("sign-off code sent to"), blank=True)
+    signoff_code_sent_at = models.DateTimeField(_("sign-off code sent at"), null=True, blank=True)
+    signoff_code_expires_at = models.DateTimeField(
+        _("sign-off code expires at"), null=True, blank=True
+    )
+    signoff_code_attempts = models.PositiveSmallIntegerField(
+        _("wrong sign-off code entries"), default=0
     )
     # ISO 13485 7.5.4 / 8.2.2: every service record reviewed for being a complaint (SVC-11)
     is_complaint = models.BooleanField(_("is this a complaint?"), null=True, blank=True)

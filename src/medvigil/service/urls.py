@@ -33,6 +33,18 @@ urlpatterns = [
     ),
     path("work-orders/<int:pk>/save/", workorders.workorder_save, name="workorder_save"),
     path("work-orders/<int:pk>/sign/", workorders.workorder_sign, name="workorder_sign"),
+    path("work-orders/<int:pk>/parts/", workorders.workorder_part_use, name="workorder_part_use"),
+    path(
+        "work-orders/<int:pk>/parts/return/",
+        workorders.workorder_part_return,
+        name="workorder_part_return",
+    ),
+    path("work-orders/<int:pk>/code/", workorders.workorder_code_send, name="workorder_code_send"),
+    path(
+        "work-orders/<int:pk>/code/confirm/",
+        workorders.workorder_code_confirm,
+        name="workorder_code_confirm",
+    ),
     path("work-orders/<int:pk>/close/", workorders.workorder_close, name="workorder_close"),
     path("work-orders/<int:pk>/archive/", workorders.workorder_archive, name="workorder_archive"),
     path("loans/", aftercare.loan_list, name="loan_list"),

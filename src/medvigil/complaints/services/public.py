@@ -14,6 +14,7 @@ import secrets
 import time
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
@@ -178,6 +179,11 @@ def submit_public_feedback(*, data: dict[str, Any], files: list[Any], address: s
             account = channel_account("public_form")
             for f in files:
                 attach(obj, uploaded_file=f, by=account, check_access=False)
+            if data.get("repair") and apps.is_installed("medvigil.service"):
+                # SVC-1: the customer asks for a repair — the service app's one intake
+                from medvigil.service.services.requests import request_from_feedback
+
+                request_from_feedback(obj, fault_level=data.get("fault_level"))
     except Exception:
         cache.delete(dup_key)  # not received: the customer may send it again
         raise
@@ -230,4 +236,14 @@ def public_status(code: str) -> dict[str, Any]:
         "status": obj.status,
         "closed_at": obj.closed_at if obj.status == Feedback.Status.CLOSED else None,
         "replies": replies,
+        "service": _service_status(obj),
     }
+
+
+def _service_status(obj: Feedback) -> list[dict[str, Any]]:
+    """The public state of the service requests opened from this feedback (SVC-1)."""
+    if not apps.is_installed("medvigil.service"):
+        return []
+    from medvigil.service.services.requests import public_status as service_public_status
+
+    return service_public_status(obj)

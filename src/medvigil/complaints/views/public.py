@@ -103,6 +103,20 @@ class PublicFeedbackForm(BootstrapMixin, forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    # SVC-1: a repair asked for here opens a service request (the service app's intake)
+    repair = forms.BooleanField(
+        label=_("Please send a service engineer to repair the device"), required=False
+    )
+    fault_level = forms.ChoiceField(
+        label=_("Can the device still be used?"),
+        choices=[
+            ("down", _("no, it does not work")),
+            ("degraded", _("partly")),
+            ("minor", _("yes, it is a minor fault")),
+        ],
+        initial="degraded",
+        required=False,
+    )
     photos = MultipleFileField(label=_("Photos or documents"), required=False)
     # The honeypot: hidden from people by CSS (the public-hp class), left empty by them.
     website = forms.CharField(label=_("Leave this field empty"), required=False)
@@ -125,6 +139,8 @@ class PublicFeedbackForm(BootstrapMixin, forms.Form):
             self.add_error(
                 "complainant_email", _("Give an e-mail address or a phone number to reach you.")
             )
+        if data.get("repair") and not data.get("fault_level"):
+            self.add_error("fault_level", _("Say whether the device can still be used."))
         return data
 
     def clean_photos(self) -> list[Any]:

@@ -25,10 +25,13 @@ from .workorders import (
     archive_entry,
     arrive,
     close_work_order,
+    confirm_signoff_code,
+    return_part,
     save_fields,
-    save_parts,
+    send_signoff_code,
     sign_off,
     start_travel,
+    use_part,
 )
 
 __all__ = [
@@ -54,8 +57,11 @@ __all__ = [
     "qualification_problem",
     "record_loaner",
     "record_response",
+    "confirm_signoff_code",
+    "return_part",
     "save_fields",
-    "save_parts",
+    "send_signoff_code",
+    "use_part",
     "sign_off",
     "start_travel",
     "update_qualification",

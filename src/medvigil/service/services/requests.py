@@ -8,9 +8,11 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from medvigil.core.audit import audit_context
 from medvigil.core.permissions import require, scope_for_user
@@ -40,9 +42,11 @@ INTAKE_FIELDS = frozenset(
         "dealer",
         "contact_name",
         "contact_phone",
+        "contact_email",
         "site_address",
         "warranty_exclusion",
         "exclusion_reason",
+        "feedback",
     }
 )
 # Changing these recomputes the clocks (they are counted from receipt).
@@ -71,11 +75,14 @@ def _clean(data: dict[str, Any], by: Actor = None) -> dict[str, Any]:
     unknown = set(data) - INTAKE_FIELDS
     if unknown:
         raise ValidationError(_("Unknown fields: %(f)s") % {"f": ", ".join(sorted(unknown))})
+    from medvigil.complaints.models import Feedback
+
     for name, model in (
         ("unit", Unit),
         ("product", Product),
         ("customer", Customer),
         ("dealer", Customer),
+        ("feedback", Feedback),
     ):
         if name in data:
             _resolve_fk(data, name, model, by)
@@ -93,6 +100,11 @@ def _clean(data: dict[str, Any], by: Actor = None) -> dict[str, Any]:
             if "\x00" in value:
                 raise ValidationError({name: _("The text contains a NUL character.")})
             data[name] = value.strip()
+    if data.get("contact_email"):
+        try:
+            validate_email(data["contact_email"])
+        except ValidationError:
+            raise ValidationError({"contact_email": _("Enter a valid e-mail address.")}) from None
     return data
 
 
@@ -162,6 +174,69 @@ def create_service_request(*, by: Actor, source: str = "", **data: Any) -> Servi
         sr.full_clean()
         sr.save()
     return sr
+
+
+PUBLIC_SOURCE = "public_form"
+# SVC-1: the fault levels a customer chooses on the public form (a question is not a repair)
+PUBLIC_FAULT_LEVELS = (FaultLevel.DOWN, FaultLevel.DEGRADED, FaultLevel.MINOR)
+
+
+def request_from_feedback(feedback: Any, *, fault_level: Any) -> ServiceRequest:
+    """SVC-1: the customer asked for a repair on the public feedback form — a service request
+    from what the form holds (channel web, the contact, the device as typed: a serial or UDI of
+    ours fills the unit, customer and warranty), linked to the feedback so that the customer's
+    tracking page shows its state. Called by the complaints app inside the submission's
+    transaction: an error here refuses the whole submission."""
+    if fault_level not in PUBLIC_FAULT_LEVELS:
+        raise ValidationError({"fault_level": _("Say whether the device can still be used.")})
+    data: dict[str, Any] = {
+        "channel": "web",
+        "received_at": feedback.received_at,
+        "title": feedback.title,
+        "description": feedback.description,
+        "fault_level": fault_level,
+        "zone": Zone.CITY,  # customer service corrects it with the customer (clocks recomputed)
+        "device_text": feedback.device_text,
+        "contact_name": feedback.complainant_name,
+        "contact_phone": feedback.complainant_phone,
+        "contact_email": feedback.complainant_email,
+        "site_address": feedback.complainant_address,
+        "feedback": feedback,
+    }
+    if feedback.unit_id:
+        data["unit"] = feedback.unit
+    elif feedback.device_text:
+        facts = prefill_from_device(data, feedback.device_text, user=None)
+        if "error" in facts:
+            data["device_text"] = feedback.device_text[:200]
+    if feedback.end_user_id and not data.get("customer"):
+        data["customer"] = feedback.end_user
+    return create_service_request(by=None, source=PUBLIC_SOURCE, **data)
+
+
+PUBLIC_STATES: dict[str, Any] = {
+    ServiceRequest.Status.NEW: gettext_lazy("received, an engineer will be assigned"),
+    ServiceRequest.Status.DISPATCHED: gettext_lazy("an engineer is assigned"),
+    ServiceRequest.Status.ON_SITE: gettext_lazy("the engineer is on site"),
+    ServiceRequest.Status.FIXED: gettext_lazy("repaired"),
+    ServiceRequest.Status.CLOSED: gettext_lazy("closed"),
+    ServiceRequest.Status.VOIDED: gettext_lazy("closed"),
+}
+
+
+def public_status(feedback: Any) -> list[dict[str, Any]]:
+    """What the customer's tracking page shows of the service requests of their feedback: the
+    number, a customer-facing state and the engineer's arrival (no names, no internal notes)."""
+    return [
+        {
+            "number": sr.number,
+            "state": PUBLIC_STATES.get(sr.status, PUBLIC_STATES[ServiceRequest.Status.NEW]),
+            "status": sr.status,
+            "arrived_at": sr.arrived_at,
+            "fixed_at": sr.fixed_at,
+        }
+        for sr in ServiceRequest.objects.filter(feedback=feedback).order_by("id")
+    ]
 
 
 def update_service_request(

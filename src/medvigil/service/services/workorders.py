@@ -1,5 +1,5 @@
 """SVC-4/SVC-9/SVC-11: the work order on the engineer's phone — accept, travel, arrive
-(time-stamped), diagnose, act, parts used (free lines until the parts app takes stock),
+(time-stamped), diagnose, act, parts used (issued from stock through the parts app),
 performance verification with test data, operator training, the customer's sign-off (name and
 a drawn signature stored as an image attachment), and closing with the ISO 13485 7.5.4 question
 "is this a complaint?" — yes opens a complaint prefilled from the work order.
@@ -12,13 +12,16 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+import secrets
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from medvigil.core.audit import audit_context
@@ -134,45 +137,164 @@ def save_fields(wo: WorkOrder, *, by: Actor, version: Any, values: dict[str, Any
     return obj
 
 
-def clean_parts(lines: Any) -> list[dict[str, Any]]:
-    """Parts used as free lines {code, name, quantity} (SVC-10 wires them to stock later)."""
-    if not isinstance(lines, list) or len(lines) > MAX_PARTS:
-        raise ValidationError({"parts_used": _("At most %(n)d part lines.") % {"n": MAX_PARTS}})
-    out = []
-    for i, line in enumerate(lines, 1):
-        if not isinstance(line, dict):
-            raise ValidationError({"parts_used": _("Line %(n)d is not a part.") % {"n": i}})
-        code = str(line.get("code") or "").strip()[:40]
-        name = str(line.get("name") or "").strip()[:200]
-        if not code and not name:
-            continue
-        if "\x00" in code + name:
-            raise ValidationError({"parts_used": _("The text contains a NUL character.")})
-        try:
-            qty = Decimal(str(line.get("quantity", "1")).strip() or "1")
-        except InvalidOperation:
-            raise ValidationError(
-                {"parts_used": _("Line %(n)d: the quantity is not a number.") % {"n": i}}
-            ) from None
-        if not qty.is_finite() or qty <= 0 or qty > 10_000:
-            raise ValidationError(
-                {"parts_used": _("Line %(n)d: a quantity between 0 and 10,000.") % {"n": i}}
-            )
-        out.append({"code": code, "name": name, "quantity": str(qty.normalize())})
-    return out
+def _part_line(movement: Any) -> dict[str, Any]:
+    """The work order's line of a part issued from stock (SVC-10): enough to show and archive
+    it without reading the parts app again."""
+    part = movement.part
+    return {
+        "part": part.pk,
+        "code": part.code,
+        "name": part.name,
+        "quantity": str(movement.quantity),
+        "location": movement.from_location_id,
+        "location_name": str(movement.from_location),
+        "movement": movement.number,
+        "movement_id": movement.pk,
+    }
 
 
-def save_parts(wo: WorkOrder, *, by: Actor, version: Any, lines: Any) -> WorkOrder:
+def _resend(wo: WorkOrder, request_key: str | None) -> WorkOrder | None:
+    """A phone that lost its connection sends the same request again: the first answer."""
+    from medvigil.parts.models import StockMovement
+
+    if not request_key:
+        return None
+    movement = StockMovement.objects.filter(request_key=request_key[:64]).first()
+    if movement is None:
+        return None
+    if movement.reference_id != str(wo.pk) or movement.reference_label != wo.number:
+        raise ValidationError({"request_key": _("This request key belongs to another record.")})
+    return WorkOrder.objects.get(pk=wo.pk)
+
+
+def _parts_refused(location: Any) -> ValidationError:
+    return ValidationError(
+        {
+            "location": _("You may not take parts from %(location)s: ask the stock keeper.")
+            % {"location": str(location)}
+        }
+    )
+
+
+def use_part(
+    wo: WorkOrder,
+    *,
+    by: Actor,
+    version: Any,
+    part: Any,
+    quantity: Any,
+    location: Any = None,
+    request_key: str | None = None,
+) -> WorkOrder:
+    """A part used on site leaves stock (SVC-4, SVC-10): through the parts app's
+    `issue_for_work_order`, from the engineer's van unless another location is chosen, as one
+    transaction with the work order's line — short stock ("Only 0 of …") or a location the
+    user may not take from is refused and nothing changes. `request_key` makes a resent
+    request harmless (the same line, not a second issue)."""
+    from medvigil.parts.models import Part, StockLocation
+    from medvigil.parts.services import issue_for_work_order, van_of
+
     require(by, CHANGE_PERM)
-    parts = clean_parts(lines)
+    again = _resend(wo, request_key)
+    if again is not None:
+        return again
+    if not isinstance(part, Part):
+        try:
+            part = Part.objects.get(pk=int(part))
+        except (Part.DoesNotExist, TypeError, ValueError, OverflowError):
+            raise ValidationError({"part": _("Choose a part of the catalogue.")}) from None
+    if not part.active:
+        raise ValidationError({"part": _("%(part)s is inactive.") % {"part": str(part)}})
+    if location in (None, ""):
+        location = van_of(wo.engineer)
+        if location is None:
+            raise ValidationError(
+                {"location": _("The engineer has no van: choose where the part comes from.")}
+            )
+    elif not isinstance(location, StockLocation):
+        try:
+            location = StockLocation.objects.get(pk=int(location), active=True)
+        except (StockLocation.DoesNotExist, TypeError, ValueError, OverflowError):
+            raise ValidationError({"location": _("Choose an active stock location.")}) from None
     with transaction.atomic(), audit_context(actor=by):
         obj = _lock(wo, version, by)
-        if obj.status not in WorkOrder.OPEN_STATUSES:
-            raise ValidationError(_("The work order is signed off; it cannot change any more."))
-        if obj.parts_used != parts:
-            obj.parts_used = parts
-            obj.save()
+        if obj.status != WorkOrder.Status.ON_SITE:
+            raise ValidationError(_("Parts are recorded on site, before the customer signs."))
+        if len(obj.parts_used) >= MAX_PARTS:
+            raise ValidationError({"part": _("At most %(n)d part lines.") % {"n": MAX_PARTS}})
+        try:
+            movement = issue_for_work_order(
+                part, location, quantity, obj, by, request_key=(request_key or "")[:64] or None
+            )
+        except PermissionDenied:
+            raise _parts_refused(location) from None
+        obj.parts_used = [*obj.parts_used, _part_line(movement)]
+        obj.save()
     return obj
+
+
+def return_part(wo: WorkOrder, *, by: Actor, version: Any, movement_id: Any) -> WorkOrder:
+    """Undo a part line recorded by mistake or not fitted after all: the parts go back to the
+    location they came from (`return_from_work_order`, once per line) and the line leaves the
+    work order — both or neither."""
+    from medvigil.parts.models import StockMovement
+    from medvigil.parts.services import return_from_work_order
+
+    require(by, CHANGE_PERM)
+    key = f"wo-{wo.pk}-return-{movement_id}"[:64]
+    if StockMovement.objects.filter(request_key=key).exists():
+        return WorkOrder.objects.get(pk=wo.pk)  # a resent request: already returned
+    with transaction.atomic(), audit_context(actor=by):
+        obj = _lock(wo, version, by)
+        if obj.status != WorkOrder.Status.ON_SITE:
+            raise ValidationError(_("Parts are recorded on site, before the customer signs."))
+        line = next(
+            (p for p in obj.parts_used if str(p.get("movement_id", "")) == str(movement_id)),
+            None,
+        )
+        if line is None:
+            raise ValidationError({"movement": _("This work order has no such part line.")})
+        issued = StockMovement.objects.select_related("part", "from_location").get(
+            pk=line["movement_id"]
+        )
+        try:
+            return_from_work_order(
+                issued.part,
+                issued.from_location,
+                issued.quantity,
+                obj,
+                by,
+                request_key=key,
+            )
+        except PermissionDenied:
+            raise _parts_refused(issued.from_location) from None
+        obj.parts_used = [p for p in obj.parts_used if p is not line]
+        obj.save()
+    return obj
+
+
+def part_choices(wo: WorkOrder, user: Any) -> dict[str, Any]:
+    """What the phone's part picker offers: the active parts (those that fit the unit's product
+    first) and the locations the user may take from (the engineer's van first)."""
+    from medvigil.parts.models import Part, StockLocation
+    from medvigil.parts.services import van_of
+
+    product_id = wo.request.product_id or (wo.request.unit.product_id if wo.request.unit else None)
+    parts = list(Part.objects.filter(active=True).order_by("code")[:500])
+    fitting: set[int] = set()
+    if product_id:
+        fitting = set(
+            Part.objects.filter(
+                fits__product_id=product_id, fits__active=True, active=True
+            ).values_list("pk", flat=True)
+        )
+    parts.sort(key=lambda p: (p.pk not in fitting, p.code))
+    van = van_of(wo.engineer)
+    locations: list[Any] = [van] if van is not None else []
+    if user.has_perm("parts.add_stockmovement"):
+        others = StockLocation.objects.filter(active=True).order_by("kind", "code")
+        locations += [loc for loc in others if van is None or loc.pk != van.pk]
+    return {"parts": parts, "fitting": fitting, "locations": locations, "van": van}
 
 
 # --- sign-off and closing -----------------------------------------------------------------------
@@ -204,9 +326,7 @@ def sign_off(
     from medvigil.core.attachments.services import attach
 
     require(by, CHANGE_PERM)
-    signer_name = (signer_name or "").strip()
-    if not signer_name or "\x00" in signer_name or len(signer_name) > 100:
-        raise ValidationError({"signer_name": _("Write the customer's name (at most 100).")})
+    signer_name = _clean_signer(signer_name)
     png = decode_signature(signature)
     with transaction.atomic(), audit_context(actor=by):
         obj = _lock(wo, version, by)
@@ -222,17 +342,171 @@ def sign_off(
             description=_("Customer signature: %(name)s") % {"name": signer_name},
             check_access=False,
         )
-        obj.signer_name = signer_name
-        obj.sign_method = "drawn"
-        obj.signed_at = now
         obj.signature_attachment_id = att.pk
-        obj.status = WorkOrder.Status.SIGNED
+        _signed(obj, signer_name=signer_name, method="drawn", now=now)
+    return obj
+
+
+def _clean_signer(signer_name: Any) -> str:
+    signer_name = (signer_name if isinstance(signer_name, str) else "").strip()
+    if not signer_name or "\x00" in signer_name or len(signer_name) > 100:
+        raise ValidationError({"signer_name": _("Write the customer's name (at most 100).")})
+    return signer_name
+
+
+def _signed(obj: WorkOrder, *, signer_name: str, method: str, now: dt.datetime) -> None:
+    """The work order signed off (drawn or by code); a fixed result stops the fix clock."""
+    obj.signer_name = signer_name
+    obj.sign_method = method
+    obj.signed_at = now
+    obj.status = WorkOrder.Status.SIGNED
+    obj.save()
+    if obj.result == WorkOrder.Result.FIXED:
+        sr = _lock_request(obj)
+        sr.fixed_at = sr.fixed_at or now
+        sr.status = ServiceRequest.Status.FIXED
+        sr.save()
+
+
+# --- sign-off by a one-time code e-mailed to the customer (SVC-4) -------------------------------
+
+CODE_DIGITS = 6
+CODE_RESEND_SECONDS = 60
+
+
+def code_minutes() -> int:
+    return int(getattr(settings, "SERVICE_SIGNOFF_CODE_MINUTES", 15))
+
+
+def code_attempts() -> int:
+    return int(getattr(settings, "SERVICE_SIGNOFF_CODE_ATTEMPTS", 5))
+
+
+def _code_hash(wo_pk: int, code: str) -> str:
+    """Keyed with the server's secret (HMAC-SHA256): the stored value (and the audit trail's
+    digest of it) cannot be turned back into the six digits without the secret."""
+    return salted_hmac(
+        "medvigil.service.signoff-code", f"{wo_pk}:{code}", algorithm="sha256"
+    ).hexdigest()
+
+
+def signoff_address(wo: WorkOrder) -> str:
+    """Where the code goes: the request's contact e-mail, else the customer's (trace)."""
+    sr = wo.request
+    if sr.contact_email:
+        return sr.contact_email
+    return sr.customer.email if sr.customer_id and sr.customer is not None else ""
+
+
+def send_signoff_code(wo: WorkOrder, *, by: Actor, version: Any) -> WorkOrder:
+    """E-mail a fresh six-digit code to the customer contact (the alternative to the drawn
+    signature). Only its keyed hash is stored, with the address, the send time and the
+    expiry (SERVICE_SIGNOFF_CODE_MINUTES, default 15); a new code replaces the old one and
+    resets the wrong-entry count. An e-mail that cannot be sent changes nothing."""
+    require(by, CHANGE_PERM)
+    with transaction.atomic(), audit_context(actor=by, reason=_("Sign-off code sent")):
+        obj = _lock(wo, version, by)
+        if not obj.can_sign_off():
+            raise ValidationError(
+                _("Before sign-off: be on site, record the diagnosis or actions and the result.")
+            )
+        address = signoff_address(obj)
+        if not address:
+            raise ValidationError(
+                _(
+                    "No e-mail address of the customer is recorded on the request or the "
+                    "customer: add the contact e-mail to the request, or let the customer "
+                    "sign on the screen."
+                )
+            )
+        now = timezone.now()
+        if (
+            obj.signoff_code_sent_at is not None
+            and (now - obj.signoff_code_sent_at).total_seconds() < CODE_RESEND_SECONDS
+        ):
+            raise ValidationError(_("A code was just sent; wait a minute before sending another."))
+        code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+        obj.signoff_code_hash = _code_hash(obj.pk, code)
+        obj.signoff_code_sent_to = address
+        obj.signoff_code_sent_at = now
+        obj.signoff_code_expires_at = now + dt.timedelta(minutes=code_minutes())
+        obj.signoff_code_attempts = 0
         obj.save()
-        if obj.result == WorkOrder.Result.FIXED:
-            sr = _lock_request(obj)
-            sr.fixed_at = sr.fixed_at or now
-            sr.status = ServiceRequest.Status.FIXED
-            sr.save()
+        sr = obj.request
+        body = "\n".join(
+            [
+                _("Your service sign-off code: %(code)s") % {"code": code},
+                "",
+                _(
+                    "Give this code to the service engineer %(engineer)s only if the work "
+                    "described below was done to your satisfaction. It is valid until %(time)s."
+                )
+                % {
+                    "engineer": obj.engineer.printed_name,
+                    "time": timezone.localtime(obj.signoff_code_expires_at).strftime(
+                        "%Y-%m-%d %H:%M"
+                    ),
+                },
+                "",
+                f"{obj.number} / {sr.number}: {sr.title}",
+                _("Diagnosis: %(t)s") % {"t": obj.diagnosis} if obj.diagnosis else "",
+                _("Actions: %(t)s") % {"t": obj.actions} if obj.actions else "",
+                _("Result: %(t)s") % {"t": obj.get_result_display()},
+            ]
+        )
+        message = EmailMessage(
+            subject=_("Service sign-off code for %(n)s") % {"n": obj.number},
+            body=body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[address],
+        )
+        try:
+            message.send(fail_silently=False)
+        except Exception as exc:  # an SMTP error is a message, not a 500; nothing is saved
+            raise ValidationError(_("The e-mail could not be sent: %(e)s") % {"e": exc}) from exc
+    return obj
+
+
+def confirm_signoff_code(
+    wo: WorkOrder, *, by: Actor, version: Any, signer_name: Any, code: Any
+) -> WorkOrder:
+    """The engineer enters the code the customer received: right → signed off ("code"; the
+    code is used up), wrong → counted (the count is saved and audited), and after
+    SERVICE_SIGNOFF_CODE_ATTEMPTS (default 5) wrong entries or after the expiry the code is
+    dead and a new one must be sent."""
+    require(by, CHANGE_PERM)
+    signer_name = _clean_signer(signer_name)
+    code = (code if isinstance(code, str) else str(code or "")).strip().replace(" ", "")
+    if len(code) != CODE_DIGITS or not code.isascii() or not code.isdigit():
+        raise ValidationError({"code": _("Enter the six digits of the code.")})
+    wrong = ""
+    with transaction.atomic(), audit_context(actor=by, reason=_("Sign-off code entered")):
+        obj = _lock(wo, version, by)
+        if not obj.can_sign_off():
+            raise ValidationError(
+                _("Before sign-off: be on site, record the diagnosis or actions and the result.")
+            )
+        if not obj.signoff_code_hash:
+            raise ValidationError({"code": _("Send a code to the customer first.")})
+        now = timezone.now()
+        if obj.signoff_code_expires_at is None or now > obj.signoff_code_expires_at:
+            raise ValidationError({"code": _("The code has expired: send a new one.")})
+        if obj.signoff_code_attempts >= code_attempts():
+            raise ValidationError({"code": _("Too many wrong codes: send a new one.")})
+        if not constant_time_compare(obj.signoff_code_hash, _code_hash(obj.pk, code)):
+            obj.signoff_code_attempts += 1
+            obj.save()  # kept (and audited) although the entry is refused
+            left = code_attempts() - obj.signoff_code_attempts
+            wrong = (
+                _("Wrong code; %(n)d tries left.") % {"n": left}
+                if left > 0
+                else _("Wrong code; no tries left: send a new one.")
+            )
+        else:
+            obj.signoff_code_hash = ""  # one time
+            _signed(obj, signer_name=signer_name, method="code", now=now)
+    if wrong:
+        raise ValidationError({"code": wrong})
     return obj
 
 

@@ -71,3 +71,45 @@ def new_request(user: Any, w: Any, **extra: Any) -> Any:
     }
     data.update(extra)
     return create_service_request(by=user, **data)
+
+
+class Spares:
+    """SVC-10 for the work-order tests: a stock keeper, the engineer's van holding 3 pressure
+    sensors (a part that fits the world's pump), a central store holding 5."""
+
+    def __init__(self, keeper: Any, van: Any, store: Any, part: Any) -> None:
+        self.keeper, self.van, self.store, self.part = keeper, van, store, part
+
+
+@pytest.fixture
+def spares(world: Any, engineer: Any, make_user: Callable[..., Any]) -> Spares:  # noqa: F811
+    from decimal import Decimal
+
+    from medvigil.parts import services as parts
+    from medvigil.parts.models import MovementKind
+
+    keeper = make_user("keeper", "logistics", department="logistics")
+    store = parts.create_location(by=keeper, code="WH-1", name="Central store")
+    van = parts.create_location(
+        by=keeper, code="VAN-1", name="Van 1", kind="van", engineer=engineer
+    )
+    part = parts.create_part(
+        by=keeper,
+        products=[world.pump],
+        code="PS-01",
+        name="压力传感器",
+        name_en="Pressure sensor",
+        unit_cost=Decimal("120.00"),
+        lead_time_days=30,
+        failure_rate=Decimal("0.1000"),
+    )
+    for qty, loc in ((3, van), (5, store)):
+        parts.move(
+            kind=MovementKind.RECEIPT,
+            part=part,
+            quantity=qty,
+            by=keeper,
+            to_location=loc,
+            reference="PO-1",
+        )
+    return Spares(keeper, van, store, part)

@@ -21,9 +21,9 @@ from medvigil.service.services import (
     close_work_order,
     dispatch,
     save_fields,
-    save_parts,
     sign_off,
     start_travel,
+    use_part,
 )
 
 from .conftest import new_request
@@ -54,20 +54,15 @@ def on_site(world: Any, cs_user: Any, manager: Any, engineer: Any) -> WorkOrder:
 @pytest.mark.req("SVC-4")
 @pytest.mark.req("SVC-9")
 def test_work_order_from_acceptance_to_archive(
-    world: Any, cs_user: Any, manager: Any, engineer: Any, qualified: Any
+    world: Any, cs_user: Any, manager: Any, engineer: Any, qualified: Any, spares: Any
 ) -> None:
     wo = on_site(world, cs_user, manager, engineer)
     assert wo.accepted_at and wo.travel_started_at and wo.arrived_at
     sr = ServiceRequest.objects.get(pk=wo.request_id)
     assert sr.arrived_at == wo.arrived_at and sr.status == "on_site"  # SVC-2 arrival stops
     wo = save_fields(wo, by=engineer, version=wo.version, values=DONE)
-    wo = save_parts(
-        wo,
-        by=engineer,
-        version=wo.version,
-        lines=[{"code": "PS-01", "name": "压力传感器", "quantity": "1"}, {"code": "", "name": ""}],
-    )
-    assert wo.parts_used == [{"code": "PS-01", "name": "压力传感器", "quantity": "1"}]
+    wo = use_part(wo, by=engineer, version=wo.version, part=spares.part, quantity=1)
+    assert [(p["code"], p["quantity"]) for p in wo.parts_used] == [("PS-01", "1")]
     with pytest.raises(ValidationError):
         sign_off(wo, by=engineer, version=wo.version, signer_name="李护士长", signature="data:x")
     wo = sign_off(wo, by=engineer, version=wo.version, signer_name="李护士长", signature=_png())
@@ -135,12 +130,6 @@ def test_autosave_conflict_and_bad_input(
     assert wo.diagnosis == "半"
     r = c.post(url, {"version": wo.version, "result": "exploded"}, **htmx)
     assert r.status_code == 400
-    r = c.post(url, {"version": wo.version, "parts": "P1; x; -3"}, **htmx)
-    assert r.status_code == 400
-    r = c.post(url, {"version": wo.version, "parts": "P1; 传感器; 2\nP2; 螺丝"}, **htmx)
-    assert r.status_code == 200
-    wo.refresh_from_db()
-    assert [p["quantity"] for p in wo.parts_used] == ["2", "1"]
     with pytest.raises(ConflictError):
         save_fields(wo, by=engineer, version=wo.version - 1, values={"actions": "x"})
     with pytest.raises(ValidationError):
@@ -193,7 +182,13 @@ def test_phone_page_steps_sign_and_close(
 
 @pytest.mark.req("SVC-4")
 def test_work_order_through_the_api(
-    world: Any, cs_user: Any, manager: Any, engineer: Any, qualified: Any, client_for: Any
+    world: Any,
+    cs_user: Any,
+    manager: Any,
+    engineer: Any,
+    qualified: Any,
+    client_for: Any,
+    spares: Any,
 ) -> None:
     sr = new_request(cs_user, world)
     wo = dispatch(sr, by=manager, version=sr.version, engineer=engineer)
@@ -212,8 +207,9 @@ def test_work_order_through_the_api(
     assert r.status_code == 200, r.content
     version = r.json()["version"]
     assert post(action="save", fields={"diagnosis": 5}).status_code == 422
-    assert post(action="parts", parts=[{"code": "X", "quantity": "NaN"}]).status_code == 422
-    r = post(action="parts", parts=[{"code": "PS-01", "name": "传感器", "quantity": 1}])
+    assert post(action="use_part", part_id=spares.part.pk, quantity="NaN").status_code == 422
+    r = post(action="use_part", part_id=spares.part.pk, quantity=1)
+    assert r.status_code == 200 and r.json()["parts_used"][0]["code"] == "PS-01", r.content
     version = r.json()["version"]
     r = post(action="sign_off", signer_name="李", signature=_png())
     assert r.status_code == 200, r.content

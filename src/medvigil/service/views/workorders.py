@@ -6,6 +6,7 @@ and closing with "is this a complaint?"."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib import messages
@@ -82,24 +83,6 @@ def _may_fill(user: Any, wo: WorkOrder) -> bool:
     )
 
 
-def _parts_text(wo: WorkOrder) -> str:
-    return "\n".join(
-        "; ".join(str(p.get(k, "")) for k in ("code", "name", "quantity")) for p in wo.parts_used
-    )
-
-
-def _parse_parts(text: str) -> list[dict[str, str]]:
-    """One part per line: code; name; quantity (the quantity may be left out: 1)."""
-    lines = []
-    for raw in (text or "").splitlines():
-        if not raw.strip():
-            continue
-        bits = [b.strip() for b in raw.replace("；", ";").split(";")]
-        bits += [""] * (3 - len(bits))
-        lines.append({"code": bits[0], "name": bits[1], "quantity": bits[2] or "1"})
-    return lines
-
-
 @login_required
 @require_GET
 def workorder_detail(request: Any, pk: int) -> Any:
@@ -116,7 +99,19 @@ def _context(request: Any, wo: WorkOrder, **extra: Any) -> dict[str, Any]:
         "contact": contact,
         "may_fill": _may_fill(request.user, wo) and wo.is_open,
         "may_act": _may_fill(request.user, wo),
-        "parts_text": _parts_text(wo),
+        "picker": workorders.part_choices(wo, request.user)
+        if _may_fill(request.user, wo) and wo.status == WorkOrder.Status.ON_SITE
+        else None,
+        "part_key": f"wo-{wo.pk}-{uuid.uuid4().hex[:20]}",
+        # PLAT-11: the address is contact data; without the permission it shows masked
+        "code_address": (workorders.signoff_address(wo) and "***")
+        if not contact
+        else workorders.signoff_address(wo),
+        "code_sent_to": wo.signoff_code_sent_to if contact else "***",
+        "code_live": bool(wo.signoff_code_hash)
+        and wo.signoff_code_expires_at is not None
+        and wo.signoff_code_expires_at > timezone.now()
+        and wo.signoff_code_attempts < workorders.code_attempts(),
         "warranty": warranty.warranty_status(sr.unit) if sr.unit is not None else None,
         "results": WorkOrder.Result.choices,
         "archive": workorders.archive_entry(wo) if wo.status in ("signed", "closed") else [],
@@ -178,10 +173,6 @@ def workorder_save(request: Any, pk: int) -> Any:
         if values:
             saved = workorders.save_fields(wo, by=request.user, version=version, values=values)
             version = saved.version
-        if "parts" in request.POST:
-            saved = workorders.save_parts(
-                saved, by=request.user, version=version, lines=_parse_parts(request.POST["parts"])
-            )
         message, ok = (
             _("Saved %(time)s") % {"time": timezone.localtime().strftime("%H:%M:%S")},
             True,
@@ -227,6 +218,93 @@ def workorder_sign(request: Any, pk: int) -> Any:
     except (ValidationError, ConflictError) as exc:
         return _refuse(request, wo, exc)
     messages.success(request, _("Signed off by the customer."))
+    return redirect(wo)
+
+
+@login_required
+@require_POST
+def workorder_part_use(request: Any, pk: int) -> Any:
+    """A part from the catalogue used on site: it leaves stock (the engineer's van or the
+    chosen location) through the parts app (SVC-10); short stock is refused, nothing changes."""
+    wo = _get(request, pk)
+    if not _may_fill(request.user, wo):
+        raise PermissionDenied
+    try:
+        workorders.use_part(
+            wo,
+            by=request.user,
+            version=request.POST.get("version"),
+            part=request.POST.get("part"),
+            quantity=request.POST.get("quantity"),
+            location=request.POST.get("location") or None,
+            request_key=request.POST.get("request_key") or None,
+        )
+    except (ValidationError, ConflictError) as exc:
+        return _refuse(request, wo, exc)
+    messages.success(request, _("Part recorded; it has left stock."))
+    return redirect(wo)
+
+
+@login_required
+@require_POST
+def workorder_part_return(request: Any, pk: int) -> Any:
+    """Take back a part line recorded by mistake: the parts go back where they came from."""
+    wo = _get(request, pk)
+    if not _may_fill(request.user, wo):
+        raise PermissionDenied
+    try:
+        workorders.return_part(
+            wo,
+            by=request.user,
+            version=request.POST.get("version"),
+            movement_id=request.POST.get("movement_id", ""),
+        )
+    except (ValidationError, ConflictError) as exc:
+        return _refuse(request, wo, exc)
+    messages.success(request, _("Part line removed; the parts are back in stock."))
+    return redirect(wo)
+
+
+@login_required
+@require_POST
+def workorder_code_send(request: Any, pk: int) -> Any:
+    """E-mail a one-time sign-off code to the customer contact (SVC-4)."""
+    wo = _get(request, pk)
+    if not _may_fill(request.user, wo):
+        raise PermissionDenied
+    try:
+        wo = workorders.send_signoff_code(wo, by=request.user, version=request.POST.get("version"))
+    except (ValidationError, ConflictError) as exc:
+        return _refuse(request, wo, exc)
+    messages.success(
+        request,
+        _("A code was sent to %(address)s; it is valid for %(n)d minutes.")
+        % {
+            "address": wo.signoff_code_sent_to if request.user.has_perm(CONTACT_PERM) else "***",
+            "n": workorders.code_minutes(),
+        },
+    )
+    return redirect(wo)
+
+
+@login_required
+@require_POST
+def workorder_code_confirm(request: Any, pk: int) -> Any:
+    """The engineer enters the code the customer received: signed off by code (SVC-4)."""
+    wo = _get(request, pk)
+    if not _may_fill(request.user, wo):
+        raise PermissionDenied
+    try:
+        workorders.confirm_signoff_code(
+            wo,
+            by=request.user,
+            version=request.POST.get("version"),
+            signer_name=request.POST.get("signer_name", ""),
+            code=request.POST.get("code", ""),
+        )
+    except (ValidationError, ConflictError) as exc:
+        return _refuse(request, wo, exc)
+    messages.success(request, _("Signed off by the customer's code."))
     return redirect(wo)
 
 
