@@ -28,7 +28,6 @@ from medvigil.core.permissions import scope_for_user
 from medvigil.trace.models import Product
 
 from . import services
-from .services.records import source_model
 from .models import (
     CONTACT_PERM,
     Kind,
@@ -39,6 +38,7 @@ from .models import (
     RecallUnit,
     UnitOutcome,
 )
+from .services.records import source_model
 
 router = Router(tags=["recalls"])
 
@@ -94,7 +94,12 @@ class RecallIn(Schema):
     action: str = Field("", max_length=TEXT)
     action_en: str = Field("", max_length=TEXT)
     level: int | None = Field(None, ge=1, le=3, description="China recall level 1, 2 or 3.")
-    source_kind: str = Field("direct", max_length=20)
+    source_kind: str = Field(
+        "",
+        max_length=20,
+        description="complaint, capa, adverse_event, regulator_order or direct (the default; "
+        "from `source` when one is given).",
+    )
     source_reference: str = Field("", max_length=100)
     fda_class: str = Field("", max_length=3, description="I, II or III when the US is affected.")
     us_action: str = Field("", max_length=1, description="C (correction) or R (removal).")
@@ -296,15 +301,17 @@ def create_recall(request: HttpRequest, payload: RecallIn) -> Any:
         data["product"] = product
     if data["level"] is None:
         data.pop("level")
+    if not data["source_kind"]:
+        data.pop("source_kind")
     source = data.pop("source").strip()
     if source:
         label, _sep, pk = source.partition(":")
         model = source_model(label.strip().lower())
         record = (
             scope_for_user(user, model).filter(pk=int(pk)).first()
-            if model is not None and pk.isdigit() and user.has_perm(
-                f"{model._meta.app_label}.view_{model._meta.model_name}"
-            )
+            if model is not None
+            and pk.isdigit()
+            and user.has_perm(f"{model._meta.app_label}.view_{model._meta.model_name}")
             else None
         )
         if record is None:

@@ -332,6 +332,18 @@ class RecallUnit(AuditedModel):
     def get_absolute_url(self) -> str:
         return reverse("recalls:recall_detail", args=[self.recall_id]) + "#units"
 
+    @property
+    def location_display(self) -> str:
+        """Where the unit was at scoping time, in the reader's language: `location` is stored
+        language-neutral ("kind: name", trace's UnitTrace.location_parts), as the API gives
+        it; the page shows it through trace's one wording (location_text)."""
+        from medvigil.trace.queries import location_text
+
+        kind, _sep, name = self.location.partition(": ")
+        if kind in ("installed", "holder", "dealer", "stock", "scrapped"):
+            return location_text(kind, name)
+        return self.location
+
 
 class NoticeChannel(models.TextChoices):
     EMAIL = "email", _("e-mail from the system")

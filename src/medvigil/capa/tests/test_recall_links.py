@@ -192,7 +192,9 @@ def test_an_after_delivery_nonconformity_links_the_recall_it_caused_on_its_page(
     assert "A voided record cannot be linked." in resp.content.decode()
     assert Nonconformity.objects.get(pk=nc.pk).related_id == str(recall.pk)
     # customer service may read the nonconformity but not link
-    assert 'id="link-recall"' not in client_for(people.cs).get(nc.get_absolute_url()).content.decode()
+    assert (
+        'id="link-recall"' not in client_for(people.cs).get(nc.get_absolute_url()).content.decode()
+    )
     assert client_for(people.cs).post(url, {"number": recall.number}).status_code == 403
 
 
@@ -202,9 +204,10 @@ def test_only_after_delivery_nonconformities_link_a_field_action(
 ) -> None:
     nc = after_delivery(people.quality, world, stage="in_process")
     recall = rcl.create_recall(by=people.quality, title="召回", reason="r", level=2)
-    assert 'id="link-recall"' not in client_for(people.quality).get(
-        nc.get_absolute_url()
-    ).content.decode()
+    assert (
+        'id="link-recall"'
+        not in client_for(people.quality).get(nc.get_absolute_url()).content.decode()
+    )
     with pytest.raises(ValidationError):
         nc_svc.link_related(nc, recall, by=people.quality)
     with pytest.raises(PermissionDenied):

@@ -208,9 +208,7 @@ def record_outcome(
         if (
             recall.completed_at is None
             and recall.unit_count > 0
-            and not RecallUnit.objects.filter(recall=recall)
-            .exclude(outcome__in=ACCOUNTED)
-            .exists()
+            and not RecallUnit.objects.filter(recall=recall).exclude(outcome__in=ACCOUNTED).exists()
         ):
             # RCL-3: the last unit accounted for completes the recall: the summary clock runs
             mark_complete(recall, when)

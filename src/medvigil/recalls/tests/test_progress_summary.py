@@ -155,9 +155,7 @@ def test_progress_and_summary_are_on_my_work_and_alerted(
 
 
 def test_an_advisory_notice_starts_neither(world: Any, quality_user: Any, rep: Any):
-    advisory = services.resolve_scope(
-        new_recall(quality_user, kind=Kind.ADVISORY), by=quality_user
-    )
+    advisory = services.resolve_scope(new_recall(quality_user, kind=Kind.ADVISORY), by=quality_user)
     advisory = decide(advisory, rep)
     services.complete_execution(advisory, by=quality_user)
     assert not RecallClock.objects.filter(recall=advisory).exists()
