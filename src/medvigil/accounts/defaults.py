@@ -31,6 +31,9 @@ ROLES = [
     ("service_engineer", "售后服务工程师", "Service engineer", False, "service"),
     ("logistics", "物流/仓库", "Logistics / warehouse", False, "logistics"),
     ("quality", "质量工程师", "Quality engineer", False, "quality"),
+    # issue #12 / seed 001 (质量管理负责人) and seed 003 (纠正预防措施由质量部…核准): the head
+    # of quality closes CAPAs with an e-signature; otherwise a quality engineer's rights
+    ("quality_manager", "质量经理", "Quality manager", False, "quality"),
     ("technical", "技术工程师", "Technical / R&D engineer", False, "technical"),
     ("management_rep", "管理者代表", "Management representative", False, "management"),
     (
@@ -47,6 +50,11 @@ ROLES = [
 ]
 
 VIEW_ALL = ["*.view_*", "*.export_*"]
+
+#: a role that an app's grants (or the platform's) do not name gets its base role's grants
+#: there: the quality manager has a quality engineer's rights wherever an app says nothing
+#: more (the CAPA app grants the closure to the manager only)
+ROLE_BASES: dict[str, str] = {"quality_manager": "quality"}
 
 # The platform's own grants (core, accounts). Each domain app grants its permissions in its
 # AppConfig (core.records.domain.DomainApp.role_permissions); they are merged in role_patterns.
@@ -79,7 +87,10 @@ def role_patterns(code: str) -> list[str]:
     """The platform's patterns for a role plus those every installed domain app grants it."""
     from medvigil.core.records.domain import role_grants
 
-    return [*ROLE_PERMISSIONS.get(code, []), *role_grants().get(code, [])]
+    own = ROLE_PERMISSIONS.get(code)
+    if own is None and code in ROLE_BASES:
+        own = ROLE_PERMISSIONS.get(ROLE_BASES[code])
+    return [*(own or []), *role_grants().get(code, [])]
 
 
 def matches(perm: str, patterns: list[str], sensitive: Collection[str] = ()) -> bool:

@@ -14,6 +14,7 @@ DEMO_USERS = [
     ("engineer", "张伟 Zhang Wei (工程师)", "service_engineer", "service"),
     ("logistics", "刘洋 Liu Yang (物流)", "logistics", "logistics"),
     ("quality", "李娜 Li Na (质量)", "quality", "quality"),
+    ("qmgr", "黄丽 Huang Li (质量经理)", "quality_manager", "quality"),
     ("tech", "陈杰 Chen Jie (技术)", "technical", "technical"),
     ("mgmtrep", "赵敏 Zhao Min (管代)", "management_rep", "management"),
     ("gm", "孙强 Sun Qiang (总经理)", "general_manager", "management"),

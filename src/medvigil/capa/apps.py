@@ -2,11 +2,11 @@
 grants per seed role, retention, "My work", the deadline source, demo data. URLs (capa/urls.py)
 and the API router (capa/api.py, at /api/v1/capa/) are picked up by their default names.
 
-Seed roles: there is no separate "quality manager" role in accounts; the quality department
-(质量部, role `quality`) runs CAPAs and closes them with its e-signature (capa.close_capa), as
-seed 003 says: "纠正预防措施由质量部(必要时报管理者代表审查批准)核准". The management
-representative may also close, and approves concessions (capa.approve_concession) with the
-division head / general manager."""
+Seed roles: the quality department (质量部, role `quality`) runs CAPAs; closure with the
+e-signature (capa.close_capa) belongs to the quality manager (质量经理, role `quality_manager`,
+issue #12), as seed 003 says: "纠正预防措施由质量部(必要时报管理者代表审查批准)核准". The
+management representative may also close, and approves concessions (capa.approve_concession)
+with the division head / general manager."""
 
 from typing import Any
 
@@ -38,7 +38,10 @@ class CapaConfig(DomainApp):
     role_permissions = {
         # seed 003: the quality department organises corrective and preventive action,
         # verifies it and closes it; it proposes dispositions but does not approve concessions
-        "quality": ["*", "-approve_concession", "-delete_*"],
+        # (a quality engineer prepares the closure; the quality manager signs it, issue #12)
+        "quality": ["*", "-approve_concession", "-delete_*", "-close_capa"],
+        # the quality manager (质量经理) closes CAPAs with the e-signature (seed 003: 核准)
+        "quality_manager": ["*", "-approve_concession", "-delete_*"],
         # seed 003 4.3.3: the management representative raises CAPAs for system nonconformities
         # and approves them when needed; approves concessions
         "management_rep": [

@@ -34,6 +34,11 @@ urlpatterns = [
     path("nonconformities/<int:pk>/close/", nonconformity.nc_close, name="nc_close"),
     path("nonconformities/<int:pk>/scar/", nonconformity.nc_scar, name="nc_scar"),
     path("nonconformities/<int:pk>/capa/", nonconformity.nc_capa, name="nc_capa"),
+    path(
+        "nonconformities/<int:pk>/recall/",
+        nonconformity.nc_link_recall,
+        name="nc_link_recall",
+    ),
     path("suppliers/", suppliers.supplier_list, name="supplier_list"),
     path("suppliers/new/", suppliers.supplier_create, name="supplier_create"),
     path("suppliers/<int:pk>/", suppliers.supplier_detail, name="supplier_detail"),

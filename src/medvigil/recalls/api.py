@@ -38,6 +38,7 @@ from .models import (
     RecallUnit,
     UnitOutcome,
 )
+from .services.records import source_model
 
 router = Router(tags=["recalls"])
 
@@ -79,6 +80,7 @@ class RecallOut(Schema):
     unit_count: int
     consignee_count: int
     decided_at: dt.datetime | None
+    completed_at: dt.datetime | None = None
     closed_at: dt.datetime | None
     version: int
 
@@ -92,7 +94,12 @@ class RecallIn(Schema):
     action: str = Field("", max_length=TEXT)
     action_en: str = Field("", max_length=TEXT)
     level: int | None = Field(None, ge=1, le=3, description="China recall level 1, 2 or 3.")
-    source_kind: str = Field("direct", max_length=20)
+    source_kind: str = Field(
+        "",
+        max_length=20,
+        description="complaint, capa, adverse_event, regulator_order or direct (the default; "
+        "from `source` when one is given).",
+    )
     source_reference: str = Field("", max_length=100)
     fda_class: str = Field("", max_length=3, description="I, II or III when the US is affected.")
     us_action: str = Field("", max_length=1, description="C (correction) or R (removal).")
@@ -105,6 +112,12 @@ class RecallIn(Schema):
     scope_gtin: str = Field("", max_length=80)
     produced_from: dt.date | None = None
     produced_to: dt.date | None = None
+    source: str = Field(
+        "",
+        max_length=60,
+        description="The record it starts from (RCL-1): capa.capa:<id>, complaints.feedback:<id> "
+        "or vigilance.adverseevent:<id>; linked both ways.",
+    )
 
 
 class RecallPatch(Versioned):
@@ -165,6 +178,7 @@ class ClockOut(Schema):
     due_at: dt.datetime | None
     met_at: dt.datetime | None
     reference: str
+    sequence: int = 1
 
 
 class EffectivenessOut(Schema):
@@ -287,7 +301,24 @@ def create_recall(request: HttpRequest, payload: RecallIn) -> Any:
         data["product"] = product
     if data["level"] is None:
         data.pop("level")
-    recall = services.create_recall(by=user, kind=kind, **data)
+    if not data["source_kind"]:
+        data.pop("source_kind")
+    source = data.pop("source").strip()
+    if source:
+        label, _sep, pk = source.partition(":")
+        model = source_model(label.strip().lower())
+        record = (
+            scope_for_user(user, model).filter(pk=int(pk)).first()
+            if model is not None
+            and pk.isdigit()
+            and user.has_perm(f"{model._meta.app_label}.view_{model._meta.model_name}")
+            else None
+        )
+        if record is None:
+            raise ValidationError({"source": [_("Unknown source record.")]})
+        recall = services.create_recall_from(record, by=user, kind=kind, **data)
+    else:
+        recall = services.create_recall(by=user, kind=kind, **data)
     return Status(201, _recall_out(recall))
 
 
@@ -339,6 +370,19 @@ def void_recall(request: HttpRequest, pk: Id, payload: ReasonIn) -> Any:
     )
 
 
+@router.post(
+    "/recalls/{pk}/complete",
+    response={200: RecallOut, **error_responses(403, 404, 409)},
+    auth=auth_with_perm(CHANGE),
+)
+def complete_execution(request: HttpRequest, pk: Id, payload: Versioned) -> Any:
+    """RCL-3: the execution declared complete; the summary evaluation clock starts."""
+    recall = api_get_object(request, Recall, "change", pk=pk)
+    return _recall_out(
+        services.complete_execution(recall, by=api_user(request), version=payload.version)
+    )
+
+
 @router.get(
     "/recalls/{pk}/effectiveness", response={200: EffectivenessOut, **error_responses(403, 404)}
 )
@@ -368,6 +412,7 @@ def list_clocks(request: HttpRequest, pk: Id) -> Any:
                 "due_at": c.due_at,
                 "met_at": c.met_at,
                 "reference": c.reference,
+                "sequence": c.sequence,
             }
         )
     return out
@@ -392,6 +437,7 @@ def meet_clock(request: HttpRequest, pk: Id, payload: MeetIn) -> Any:
         "due_at": c.due_at,
         "met_at": c.met_at,
         "reference": c.reference,
+        "sequence": c.sequence,
     }
 
 

@@ -92,16 +92,34 @@ class AckForm(BootstrapMixin, forms.Form):
 
 class OutcomeForm(BootstrapMixin, forms.Form):
     outcome = forms.ChoiceField(
-        label=_("outcome"), choices=[c for c in UnitOutcome.choices if c[0] != UnitOutcome.OPEN]
+        label=_("outcome"),
+        choices=[c for c in UnitOutcome.choices if c[0] != UnitOutcome.OPEN],
+        widget=forms.Select(attrs={"aria-label": _("outcome")}),
     )
+    # the execution page shows these fields bare in a row: the placeholder and aria-label
+    # name them (the recall walk found them unlabelled)
     serials = forms.CharField(
         label=_("serial numbers"),
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(
+            attrs={
+                "rows": 3,
+                "placeholder": _("Serial numbers, one a line"),
+                "aria-label": _("serial numbers"),
+            }
+        ),
         help_text=_("One serial number a line."),
         max_length=500_000,
     )
     evidence = forms.CharField(
-        label=_("evidence"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+        label=_("evidence"),
+        widget=forms.Textarea(
+            attrs={
+                "rows": 2,
+                "placeholder": _("Evidence: return note, work order, destruction record"),
+                "aria-label": _("evidence"),
+            }
+        ),
+        required=False,
     )
 
 

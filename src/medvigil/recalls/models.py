@@ -160,6 +160,9 @@ class Recall(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
         related_name="+",
         verbose_name=_("decided by"),
     )
+    # RCL-3: the recall's execution complete (every unit accounted for, or declared by
+    # quality): progress reports stop, the summary evaluation clock starts
+    completed_at = models.DateTimeField(_("execution completed"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     conclusion = models.TextField(_("conclusion"), blank=True)
 
@@ -329,6 +332,18 @@ class RecallUnit(AuditedModel):
     def get_absolute_url(self) -> str:
         return reverse("recalls:recall_detail", args=[self.recall_id]) + "#units"
 
+    @property
+    def location_display(self) -> str:
+        """Where the unit was at scoping time, in the reader's language: `location` is stored
+        language-neutral ("kind: name", trace's UnitTrace.location_parts), as the API gives
+        it; the page shows it through trace's one wording (location_text)."""
+        from medvigil.trace.queries import location_text
+
+        kind, _sep, name = self.location.partition(": ")
+        if kind in ("installed", "holder", "dealer", "stock", "scrapped"):
+            return location_text(kind, name)
+        return self.location
+
 
 class NoticeChannel(models.TextChoices):
     EMAIL = "email", _("e-mail from the system")
@@ -410,20 +425,25 @@ class RecallClock(DeadlineFields, AuditedModel):
     )
     met_at = models.DateTimeField(_("done"), null=True, blank=True)
     reference = models.CharField(_("reference"), max_length=100, blank=True)
+    # a periodic deadline (the progress reports) repeats: 1, 2, 3 … per recall and rule
+    sequence = models.PositiveSmallIntegerField(_("number"), default=1)
 
     class Meta:
         ordering = ["recall", "due_at", "id"]
         verbose_name = _("recall deadline")
         verbose_name_plural = _("recall deadlines")
         constraints = [
-            models.UniqueConstraint(fields=["recall", "deadline_rule"], name="rcl_clock_once"),
+            models.UniqueConstraint(
+                fields=["recall", "deadline_rule", "sequence"], name="rcl_clock_once_seq"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.deadline_rule
 
     def audit_repr(self) -> str:
-        return f"{self.recall_id}/{self.deadline_rule}"
+        suffix = f"#{self.sequence}" if self.sequence > 1 else ""
+        return f"{self.recall_id}/{self.deadline_rule}{suffix}"
 
     def get_absolute_url(self) -> str:
         return reverse("recalls:recall_detail", args=[self.recall_id]) + "#clocks"

@@ -91,7 +91,37 @@ US_806 = DeadlineRule(
     _("Correction or removal report to FDA"),
 )
 
-RULES = (*NOTIFY.values(), EVENT_REPORT, PLAN, US_806)
+# RCL-3: while the recall runs, progress reports (召回计划实施情况报告) "定期" — at the period
+# of the recall plan; here every 5 working days (weekly; a setting may
+# shorten it). Each report met starts the next one, until the recall's execution is complete.
+PROGRESS = DeadlineRule(
+    "cn.recall_progress_report",
+    "CN",
+    5,
+    WD,
+    _("recall decision, then each progress report"),
+    f"{RECALL_CN} 第二十条: 医疗器械生产企业在实施召回的过程中, 应当根据召回计划定期向所在地"
+    "省级药品监督管理部门提交召回计划实施情况报告; the period is the recall plan's (here 5 "
+    "working days, i.e. weekly; a company setting may shorten it)",
+    _("Recall progress report (implementation of the recall plan)"),
+    "RCL_CN_PROGRESS_REPORT_WD",
+)
+
+# RCL-3: at the end, the summary evaluation (召回总结评估报告) within 10 working days of the
+# recall's completion (every unit accounted for, or the execution declared complete).
+SUMMARY = DeadlineRule(
+    "cn.recall_summary_10wd",
+    "CN",
+    10,
+    WD,
+    _("completion of the recall"),
+    f"{RECALL_CN} 第二十二条: 医疗器械生产企业应当在召回完成后10个工作日内对召回效果进行评估, "
+    "并向所在地省级药品监督管理部门提交医疗器械召回总结评估报告",
+    _("Recall summary evaluation report"),
+    "RCL_CN_SUMMARY_WD",
+)
+
+RULES = (*NOTIFY.values(), EVENT_REPORT, PLAN, PROGRESS, SUMMARY, US_806)
 
 
 def register_rules() -> None:
@@ -108,6 +138,7 @@ def clock_rules(recall: Any) -> list[DeadlineRule]:
     if recall.level in NOTIFY:
         rules.append(NOTIFY[recall.level])
     rules.append(PLAN)
+    rules.append(PROGRESS)
     if recall.us_affected:
         rules.append(US_806)
     return [get_rule(r.code) for r in rules]

@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/resolve/", views.recall_resolve, name="recall_resolve"),
     path("<int:pk>/decide/", views.recall_decide, name="recall_decide"),
     path("<int:pk>/eu-report/", views.recall_eu_report, name="recall_eu_report"),
+    path("<int:pk>/complete/", views.recall_complete, name="recall_complete"),
     path("<int:pk>/close/", views.recall_close, name="recall_close"),
     path("<int:pk>/void/", views.recall_void, name="recall_void"),
     path("<int:pk>/execution/", views.recall_execution, name="recall_execution"),

@@ -5,13 +5,14 @@ counted in SQL). Every rule is in services/."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -42,7 +43,7 @@ from .models import (
     RecallUnit,
     UnitOutcome,
 )
-from .services.records import source_record
+from .services.records import source_model, source_prefill, source_record
 
 app_name = "recalls"
 PER_PAGE = 50
@@ -97,18 +98,46 @@ recall_list = RecallList.as_view()
 @permission_required("recalls.add_recall")
 @require_http_methods(["GET", "POST"])
 def recall_create(request: HttpRequest) -> HttpResponse:
+    """A new recall or advisory notice, directly or (``?source=capa.capa:<id>``, a complaint
+    or an adverse event likewise) from the record that started it: prefilled from it and
+    linked to it on save (services.create_recall_from, RCL-1)."""
     kind = Kind.ADVISORY if request.GET.get("kind") == Kind.ADVISORY else Kind.RECALL
-    form = RecallForm(request.POST or None, user=request.user, kind=kind)
+    source = _source_param(request)
+    initial = source_prefill(source) if source is not None else {}
+    form = RecallForm(request.POST or None, initial=initial, user=request.user, kind=kind)
     title = _("New advisory notice") if kind == Kind.ADVISORY else _("New recall")
+    create: Any = services.create_recall
+    notice = ""
+    cancel = reverse("recalls:recall_list")
+    if source is not None:
+        create = partial(services.create_recall_from, source)
+        notice = _("Started from %(s)s: saving links it to this record.") % {
+            "s": initial["source_reference"]
+        }
+        cancel = source.get_absolute_url()  # type: ignore[attr-defined]
     return create_record(
         request,
         form,
-        services.create_recall,
+        create,
         lambda r: _("%(n)s created.") % {"n": r.number},
         title,
-        cancel=reverse("recalls:recall_list"),
+        cancel=cancel,
         values=lambda f: {**f.changed_values(), "kind": kind},
+        context={"notice": notice},
     )
+
+
+def _source_param(request: HttpRequest) -> Any:
+    """The record named by ``?source=<app.model>:<id>``, when it is one a recall may start
+    from and the user may see it (404 otherwise)."""
+    raw = request.GET.get("source")
+    if raw is None:
+        return None
+    label, _sep, pk = raw.partition(":")
+    model = source_model(label.strip().lower())
+    if model is None or not pk.isdigit():
+        raise Http404
+    return get_object_for_user(request.user, model, "view", pk=int(pk))
 
 
 @permission_required("recalls.change_recall")
@@ -273,6 +302,21 @@ def recall_eu_report(request: HttpRequest, pk: int) -> HttpResponse:
             recall, by=request.user, version=request.POST.get("version")
         ),
         _("EU FSCA report recorded."),
+    )
+
+
+@login_required
+@require_POST
+def recall_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    """RCL-3: the execution declared complete; the summary evaluation clock starts."""
+    recall = _recall(request, pk, "change")
+    return _post_service(
+        request,
+        recall,
+        lambda: services.complete_execution(
+            recall, by=request.user, version=request.POST.get("version")
+        ),
+        _("Execution complete; the summary evaluation is due."),
     )
 
 

@@ -258,6 +258,10 @@ def link_related(nc: Nonconformity, record: Any, *, by: Any) -> Nonconformity:
             raise ValidationError(
                 _("Only an after-delivery nonconformity links to a field action.")
             )
+        if obj.is_voided:
+            raise ValidationError(_("This record cannot be changed now."))
+        if getattr(record, "is_voided", False):
+            raise ValidationError(_("A voided record cannot be linked."))
         obj.link_related(record)
         obj.save()
     return obj

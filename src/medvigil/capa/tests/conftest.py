@@ -20,3 +20,9 @@ def tech(make_user: Callable[..., Any]) -> Any:
 @pytest.fixture
 def logistics(make_user: Callable[..., Any]) -> Any:
     return make_user("wh", "logistics", department="logistics")
+
+
+@pytest.fixture
+def qmgr(make_user: Callable[..., Any]) -> Any:
+    """The quality manager (质量经理): closes CAPAs with the e-signature (issue #12)."""
+    return make_user("qmgr", "quality_manager", department="quality")

@@ -55,7 +55,7 @@ def test_bad_input_is_refused_with_a_message_and_nothing_saved(people: People) -
 
 
 def test_closure_refused_while_an_action_is_open_or_effectiveness_unverified(
-    people: People,
+    people: People, qmgr: Any
 ) -> None:
     # given a CAPA with a root cause and an open action
     capa = with_root_cause(new_capa(people.quality), people.quality)
@@ -64,7 +64,7 @@ def test_closure_refused_while_an_action_is_open_or_effectiveness_unverified(
     # then it cannot close: the open action is named
     assert not capa.can_close()
     with pytest.raises(ValidationError) as exc:
-        svc.close_capa(capa, by=people.quality, password=PASSWORD)
+        svc.close_capa(capa, by=qmgr, password=PASSWORD)
     assert any("still open" in m for m in exc.value.messages)
     assert any("not verified" in m for m in exc.value.messages)
     # the effectiveness cannot be verified before the actions are done
@@ -78,7 +78,7 @@ def test_closure_refused_while_an_action_is_open_or_effectiveness_unverified(
     # then it still cannot close: effectiveness unverified
     assert capa.close_errors() == ["The effectiveness is not verified as effective."]
     with pytest.raises(ValidationError):
-        svc.close_capa(capa, by=people.quality, password=PASSWORD)
+        svc.close_capa(capa, by=qmgr, password=PASSWORD)
     # a verification "not effective" does not allow closure either
     capa = svc.verify_effectiveness(
         capa, by=people.quality, version=capa.version, effective=False, evidence="Recurred."
@@ -92,14 +92,17 @@ def test_closure_refused_while_an_action_is_open_or_effectiveness_unverified(
         evidence="No recurrence in 3 months of complaints.",
     )
     assert fresh(capa).status == Capa.Status.OPEN and not signatures_for(capa).exists()
-    # when quality closes it with the right password, it is closed and signed "closed"
-    closed = svc.close_capa(fresh(capa), by=people.quality, password=PASSWORD, comment="Done.")
-    assert closed.status == Capa.Status.CLOSED and closed.closed_by == people.quality
+    # a quality engineer prepares the closure but does not sign it (issue #12)
+    with pytest.raises(PermissionDenied):
+        svc.close_capa(fresh(capa), by=people.quality, password=PASSWORD)
+    # when the quality manager closes it with the right password, it is closed and signed
+    closed = svc.close_capa(fresh(capa), by=qmgr, password=PASSWORD, comment="Done.")
+    assert closed.status == Capa.Status.CLOSED and closed.closed_by == qmgr
     sig = signatures_for(closed).get()
-    assert (sig.signer, sig.meaning) == (people.quality, "closed")
+    assert (sig.signer, sig.meaning) == (qmgr, "closed")
 
 
-def test_a_wrong_password_or_role_does_not_close(people: People) -> None:
+def test_a_wrong_password_or_role_does_not_close(people: People, qmgr: Any) -> None:
     capa = with_root_cause(new_capa(people.quality), people.quality)
     act = action(capa, people.quality, people.quality)
     svc.complete_action(act, by=people.quality, version=act.version, result="done")
@@ -108,8 +111,10 @@ def test_a_wrong_password_or_role_does_not_close(people: People) -> None:
     )
     with pytest.raises(PermissionDenied):
         svc.close_capa(capa, by=people.cs, password=PASSWORD)
+    with pytest.raises(PermissionDenied):
+        svc.close_capa(capa, by=people.quality, password=PASSWORD)
     with pytest.raises(ValidationError):
-        svc.close_capa(capa, by=people.quality, password="wrong")
+        svc.close_capa(capa, by=qmgr, password="wrong")
     assert fresh(capa).status == Capa.Status.OPEN
 
 
@@ -202,12 +207,12 @@ def test_no_capa_decisions_arrive_as_records_with_their_justification(people: Pe
 
 
 def test_the_close_page_refuses_with_open_actions_and_changes_nothing(
-    people: People, client_for: Any
+    people: People, qmgr: Any, client_for: Any
 ) -> None:
     capa = with_root_cause(new_capa(people.quality), people.quality)
     action(capa, people.quality, people.quality)
     capa = fresh(capa)
-    client = client_for(people.quality)
+    client = client_for(qmgr)
     page = client.get(capa.get_absolute_url())
     assert page.status_code == 200 and "still open" in page.content.decode()
     entries = AuditEntry.objects.count()
@@ -220,7 +225,7 @@ def test_the_close_page_refuses_with_open_actions_and_changes_nothing(
     assert AuditEntry.objects.count() == entries
 
 
-def test_the_pages_run_the_whole_flow(people: People, client_for: Any) -> None:
+def test_the_pages_run_the_whole_flow(people: People, qmgr: Any, client_for: Any) -> None:
     client = client_for(people.quality)
     capa = with_root_cause(new_capa(people.quality), people.quality)
     url = capa.get_absolute_url()
@@ -247,16 +252,20 @@ def test_the_pages_run_the_whole_flow(people: People, client_for: Any) -> None:
     )
     capa = fresh(capa)
     assert capa.effectiveness_verified
-    r = client.post(
-        reverse("capa:capa_close", args=[capa.pk]),
-        {"password": PASSWORD, "version": capa.version, "meaning": "closed"},
-    )
+    close = {"password": PASSWORD, "version": capa.version, "meaning": "closed"}
+    assert 'id="capa-close"' not in client.get(url).content.decode()  # the engineer: no button
+    assert client.post(reverse("capa:capa_close", args=[capa.pk]), close).status_code == 403
+    manager = client_for(qmgr)
+    assert 'id="capa-close"' in manager.get(url).content.decode()
+    r = manager.post(reverse("capa:capa_close", args=[capa.pk]), close)
     assert r.status_code == 302 and r["Location"] == url
     assert fresh(capa).status == Capa.Status.CLOSED
 
 
 @pytest.mark.req("PLAT-1")
-def test_the_api_opens_plans_and_refuses_an_early_close(people: People, client_for: Any) -> None:
+def test_the_api_opens_plans_and_refuses_an_early_close(
+    people: People, qmgr: Any, client_for: Any
+) -> None:
     client = client_for(people.quality)
     r = client.post(
         "/api/v1/capa/capas",
@@ -275,9 +284,10 @@ def test_the_api_opens_plans_and_refuses_an_early_close(people: People, client_f
         content_type="application/json",
     )
     assert r.status_code == 201, r.content
-    r = client.post(
-        f"/api/v1/capa/capas/{pk}/close", {"password": PASSWORD}, content_type="application/json"
-    )
+    close = f"/api/v1/capa/capas/{pk}/close"
+    r = client.post(close, {"password": PASSWORD}, content_type="application/json")
+    assert r.status_code == 403  # a quality engineer does not sign the closure
+    r = client_for(qmgr).post(close, {"password": PASSWORD}, content_type="application/json")
     assert r.status_code == 422 and "still open" in r.content.decode()
     r = client.post(
         "/api/v1/capa/capas",
@@ -287,3 +297,24 @@ def test_the_api_opens_plans_and_refuses_an_early_close(people: People, client_f
     assert r.status_code == 422
     detail = client.get(f"/api/v1/capa/capas/{pk}").json()
     assert len(detail["actions"]) == 1 and detail["close_errors"]
+
+
+def test_the_quality_manager_role_has_quality_rights_plus_the_closure() -> None:
+    """Issue #12: the seed roles get a quality manager (质量经理); it has a quality engineer's
+    grants in every app that does not name it (accounts.defaults.ROLE_BASES) and the CAPA
+    closure, which the engineer no longer has; the management representative keeps it."""
+    from medvigil.accounts.defaults import ROLES, matches, role_patterns
+
+    assert "quality_manager" in {r[0] for r in ROLES}
+    manager, engineer = role_patterns("quality_manager"), role_patterns("quality")
+    assert matches("capa.close_capa", manager) and not matches("capa.close_capa", engineer)
+    assert matches("capa.close_capa", role_patterns("management_rep"))
+    for perm in (
+        "recalls.change_recall",
+        "complaints.evaluate_feedback",
+        "vigilance.change_adverseevent",
+        "core.add_signature",
+    ):
+        assert matches(perm, manager) == matches(perm, engineer) == True, perm  # noqa: E712
+    assert not matches("capa.approve_concession", manager)
+    assert not matches("recalls.approve_recall", manager)

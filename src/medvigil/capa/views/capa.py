@@ -124,6 +124,24 @@ def _close_dialog(request: HttpRequest, capa: Capa, form: Any = None) -> dict[st
     )
 
 
+def _recall_context(capa: Capa, user: Any) -> dict[str, Any]:
+    """RCL-1 / CAPA-1: the recalls and advisory notices started from this CAPA, and whether
+    the user may start one (the recalls app, when installed, owns both)."""
+    from django.apps import apps
+
+    if not apps.is_installed("medvigil.recalls"):
+        return {"recalls": [], "may_start_recall": False}
+    from medvigil.recalls.services.records import recalls_from
+
+    return {
+        "recalls": list(recalls_from(capa, user).order_by("-id")[:50]),
+        "may_start_recall": capa.status != Capa.Status.VOIDED
+        and user.has_perm("recalls.add_recall")
+        and user.has_perm("recalls.change_recall"),
+        "recall_source": f"capa.capa:{capa.pk}",
+    }
+
+
 def _detail_context(request: HttpRequest, capa: Capa, **extra: Any) -> dict[str, Any]:
     user = request.user
     actions = list(capa.actions.select_related("owner").order_by("due_date", "id"))
@@ -141,6 +159,7 @@ def _detail_context(request: HttpRequest, capa: Capa, **extra: Any) -> dict[str,
         "source": capa.source_record(),
         "nonconformities": list(capa.nonconformities.all()),
         "scars": list(capa.scars.select_related("supplier")),
+        **_recall_context(capa, user),
     }
     if ctx["may_close"]:
         ctx["dialog"] = extra.pop("dialog", None) or _close_dialog(request, capa)

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from medvigil.core.models import ConflictError, Signature
-from medvigil.core.permissions import can, get_object_for_user, permission_required
+from medvigil.core.permissions import can, get_object_for_user, permission_required, scope_for_user
 from medvigil.core.records.forms import ReasonForm
 from medvigil.core.records.lists import Column, Filter, RecordList
 from medvigil.core.records.views import apply_errors, create_record, signed_action
@@ -91,6 +91,20 @@ def _approve_dialog(request: HttpRequest, nc: Nonconformity, form: Any = None) -
     )
 
 
+def _related_url(nc: Nonconformity, user: Any) -> str:
+    """The page of the recall or advisory notice the nonconformity caused, when the user may
+    see it ("" otherwise: the reference alone is shown)."""
+    if not nc.related_type_id or not nc.related_id:
+        return ""
+    model = nc.related_type.model_class() if nc.related_type else None
+    if model is None or not nc.related_id.isdigit():
+        return ""
+    if not can(user, model, "view"):
+        return ""
+    record = scope_for_user(user, model).filter(pk=int(nc.related_id)).first()
+    return record.get_absolute_url() if record is not None else ""
+
+
 def _detail_context(request: HttpRequest, nc: Nonconformity, **extra: Any) -> dict[str, Any]:
     user = request.user
     may_change = user.has_perm(svc.CHANGE_PERM)
@@ -114,6 +128,10 @@ def _detail_context(request: HttpRequest, nc: Nonconformity, **extra: Any) -> di
         else None,
         "scars": list(nc.scars.all()),
         "related": nc.related_reference,
+        "related_url": _related_url(nc, user),
+        "may_link_related": may_change
+        and nc.stage == Nonconformity.Stage.AFTER_DELIVERY
+        and not nc.is_voided,
         "may_open_capa": nc.capa_id is None
         and not nc.is_voided
         and user.has_perm("capa.add_capa")
@@ -262,6 +280,36 @@ def nc_close(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("Nonconformity closed."))
+    return redirect(nc)
+
+
+@permission_required("capa.change_nonconformity")
+@require_POST
+def nc_link_recall(request: HttpRequest, pk: int) -> HttpResponse:
+    """CAPA-2: link the recall or advisory notice (by its number, one the user may see) that
+    this after-delivery nonconformity caused (services.link_related)."""
+    from django.apps import apps
+
+    nc = _nc_for(request, pk, "change")
+    number = (request.POST.get("number") or "").strip()[:40]
+    if not apps.is_installed("medvigil.recalls"):
+        raise Http404
+    from medvigil.recalls.models import Recall
+
+    recall = (
+        scope_for_user(request.user, Recall).filter(number__iexact=number).first()
+        if number and can(request.user, Recall, "view")
+        else None
+    )
+    if recall is None:
+        messages.error(request, _("No recall or advisory notice with this number."))
+        return redirect(nc)
+    try:
+        svc.link_related(nc, recall, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("%(n)s linked.") % {"n": recall.number})
     return redirect(nc)
 
 

@@ -182,10 +182,18 @@ def domain_apps() -> list[DomainApp]:
 
 
 def role_grants() -> dict[str, list[str]]:
-    """Role code -> the permission patterns all domain apps grant it (qualified)."""
+    """Role code -> the permission patterns all domain apps grant it (qualified). A role with
+    a base (accounts.defaults.ROLE_BASES) that an app does not name gets the base's grants in
+    that app."""
+    from medvigil.accounts.defaults import ROLE_BASES
+
     out: dict[str, list[str]] = {}
     for app in domain_apps():
-        for role, patterns in app.role_permissions.items():
+        declared = dict(app.role_permissions)
+        for role, base in ROLE_BASES.items():
+            if role not in declared and base in declared:
+                declared[role] = declared[base]
+        for role, patterns in declared.items():
             out.setdefault(role, []).extend(app.qualify(p) for p in patterns)
     return out
 

@@ -1,7 +1,7 @@
 """The recall services, one module per stage (the pages, the API and the demo call these):
 
-- records (RCL-1/3): create_recall, update_recall, decide_recall, meet_clock,
-  record_eu_report, close_recall, void_recall, link_source
+- records (RCL-1/3): create_recall, create_recall_from, update_recall, decide_recall,
+  meet_clock, complete_execution, record_eu_report, close_recall, void_recall, link_source
 - scope (RCL-2): scope_criteria, preview_scope, resolve_scope
 - execution (RCL-4/6): record_notice, send_email_notices, record_acknowledgement,
   record_outcome, effectiveness, chase_unacknowledged
@@ -25,7 +25,9 @@ from .execution import (
 )
 from .records import (
     close_recall,
+    complete_execution,
     create_recall,
+    create_recall_from,
     decide_recall,
     link_source,
     meet_clock,
@@ -38,7 +40,9 @@ from .scope import preview_scope, resolve_scope, scope_criteria
 __all__ = [
     "chase_unacknowledged",
     "close_recall",
+    "complete_execution",
     "create_recall",
+    "create_recall_from",
     "decide_recall",
     "document_pdf",
     "draft_document",

@@ -33,7 +33,7 @@ from ..models import (
     RecallUnit,
     UnitOutcome,
 )
-from .records import lock, meet_rule
+from .records import lock, mark_complete, meet_rule
 
 CONSIGNEE_PERM = "recalls.change_recallconsignee"
 UNIT_PERM = "recalls.change_recallunit"
@@ -203,7 +203,15 @@ def record_outcome(
         found_ids = set(rows.values_list("pk", flat=True))
         if set(ids) - found_ids:
             raise ValidationError({"serials": _("Not in this recall.")})
-        count = rows.update(outcome=outcome, evidence=evidence, outcome_at=at or timezone.now())
+        when = at or timezone.now()
+        count = rows.update(outcome=outcome, evidence=evidence, outcome_at=when)
+        if (
+            recall.completed_at is None
+            and recall.unit_count > 0
+            and not RecallUnit.objects.filter(recall=recall).exclude(outcome__in=ACCOUNTED).exists()
+        ):
+            # RCL-3: the last unit accounted for completes the recall: the summary clock runs
+            mark_complete(recall, when)
     return count
 
 

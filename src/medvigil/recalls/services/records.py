@@ -134,6 +134,84 @@ def link_source(obj: Recall, *, by: Any, record: models.Model, kind: str = "") -
     return obj
 
 
+#: the records a recall may start from (RCL-1), by model label, with the source kind they
+#: give; only these are accepted from a page's ``?source=`` (never an arbitrary model)
+SOURCE_MODELS = {
+    "capa.capa": SourceKind.CAPA,
+    "complaints.feedback": SourceKind.COMPLAINT,
+    "vigilance.adverseevent": SourceKind.ADVERSE_EVENT,
+}
+
+
+def source_model(label: str) -> type[models.Model] | None:
+    """The model of a source label ("capa.capa"), when it is one a recall may start from and
+    its app is installed."""
+    from django.apps import apps
+
+    if label not in SOURCE_MODELS:
+        return None
+    try:
+        return apps.get_model(label)
+    except LookupError:
+        return None
+
+
+def source_prefill(record: models.Model) -> dict[str, Any]:
+    """The new recall's fields taken from its source: the title, the problem as the reason,
+    the product when the source names one, and the source kind and reference."""
+    title = ""
+    for name in ("title", "subject", "summary"):
+        title = str(getattr(record, name, "") or "").strip()
+        if title:
+            break
+    reason = ""
+    for name in ("problem", "description", "narrative"):
+        reason = str(getattr(record, name, "") or "").strip()
+        if reason:
+            break
+    values: dict[str, Any] = {
+        "title": title[:200],
+        "reason": reason,
+        "source_kind": SOURCE_MODELS.get(record._meta.label_lower, SourceKind.DIRECT),
+        "source_reference": str(getattr(record, "number", "") or record)[:100],
+    }
+    product_id = getattr(record, "product_id", None)
+    if product_id:
+        values["product"] = record.product  # type: ignore[attr-defined]
+    return values
+
+
+def create_recall_from(
+    record: models.Model, *, by: Any, kind: str = Kind.RECALL, **fields: Any
+) -> Recall:
+    """RCL-1: a recall or advisory notice started from a CAPA, a complaint or an adverse
+    event: the draft created and its source linked (link_source) in one transaction, so the
+    source's page lists it (recalls_from) and the recall's page links back. Perms:
+    recalls.add_recall and recalls.change_recall; a voided source starts nothing."""
+    require(by, ADD_PERM)
+    require(by, CHANGE_PERM)
+    if record._meta.label_lower not in SOURCE_MODELS:
+        raise ValidationError(_("A recall cannot start from this record."))
+    if getattr(record, "is_voided", False):
+        raise ValidationError(_("The source record is voided."))
+    fields.setdefault("source_kind", SOURCE_MODELS[record._meta.label_lower])
+    with transaction.atomic():
+        obj = create_recall(by=by, kind=kind, **fields)
+        obj = link_source(obj, by=by, record=record)
+    return obj
+
+
+def recalls_from(record: models.Model, user: Any) -> Any:
+    """The recalls and advisory notices started from `record` that `user` may see (the CAPA,
+    complaint or adverse event page lists them)."""
+    from medvigil.core.permissions import can, scope_for_user
+
+    if not can(user, Recall, "view"):
+        return Recall.objects.none()
+    ct = ContentType.objects.get_for_model(record, for_concrete_model=True)
+    return scope_for_user(user, Recall).filter(source_type=ct, source_id=str(record.pk))
+
+
 def source_record(obj: Recall) -> Any:
     """The source record, when it is one of ours and still there (None otherwise)."""
     if obj.source_type_id is None or not obj.source_id:
@@ -207,7 +285,54 @@ def meet_clock(clock: RecallClock, *, by: Any, reference: str = "", at: Any = No
         clock.met_at = when
         clock.reference = reference
         clock.save()
+        if clock.deadline_rule == rules.PROGRESS.code and recall.completed_at is None:
+            next_progress_report(clock)
     return clock
+
+
+def next_progress_report(clock: RecallClock) -> RecallClock:
+    """RCL-3: a progress report made starts the next one, a period after this one was due
+    (or after it was made, when late), while the recall runs (inside the caller's
+    transaction)."""
+    assert clock.met_at is not None
+    start = clock.met_at if clock.due_at is None else max(clock.due_at, clock.met_at)
+    follow = RecallClock(recall_id=clock.recall_id, sequence=clock.sequence + 1)
+    follow.apply_deadline_rule(rules.PROGRESS.code, started_at=start)
+    follow.save()
+    return follow
+
+
+def complete_execution(obj: Recall, *, by: Any, version: Any = None, at: Any = None) -> Recall:
+    """RCL-3: quality declares the recall's execution complete (the units that can be found
+    are dealt with): progress reports stop and the summary evaluation clock starts. Also
+    reached by itself when the last unit is accounted for (execution.record_outcome)."""
+    require(by, CHANGE_PERM)
+    with transaction.atomic(), audit_context(actor=by, reason=_("Recall execution completed")):
+        obj = lock(obj.pk)
+        if version is not None:
+            obj.check_version(version)
+        if obj.status != Recall.Status.OPEN:
+            raise ValidationError(_("The recall is not in progress."))
+        if obj.completed_at is not None:
+            raise ValidationError(_("The recall's execution is already complete."))
+        mark_complete(obj, at or timezone.now())
+    return obj
+
+
+def mark_complete(obj: Recall, when: Any) -> None:
+    """complete_execution's work, inside the caller's transaction on the locked recall: the
+    completion time and, for a recall (not an advisory notice), the summary clock."""
+    obj.completed_at = when
+    obj.save()
+    if not obj.is_advisory:
+        last = (
+            RecallClock.objects.filter(recall=obj, deadline_rule=rules.SUMMARY.code)
+            .order_by("-sequence")
+            .first()
+        )
+        clock = RecallClock(recall=obj, sequence=(last.sequence + 1) if last else 1)
+        clock.apply_deadline_rule(rules.SUMMARY.code, started_at=when)
+        clock.save()
 
 
 def assign_us_report_number(recall: Recall, when: Any) -> str:

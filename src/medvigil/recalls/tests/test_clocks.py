@@ -31,6 +31,11 @@ CASES = [
     ("cn.recall_event_report", "第十六条", CN_START, "2026-02-13T23:59:59+08:00"),
     # 5 working days: Fri 13, Sat 14 (make-up), festival 15-23, Tue 24, Wed 25, Thu 26
     ("cn.recall_plan_5wd", "第十六条", CN_START, "2026-02-26T23:59:59+08:00"),
+    # progress reports: every 5 working days, the first from the decision (as the plan)
+    ("cn.recall_progress_report", "第二十条", CN_START, "2026-02-26T23:59:59+08:00"),
+    # summary evaluation: 10 working days from completion: 13, 14 (make-up), festival
+    # 15-23, 24, 25, 26, 27, 28 (make-up), 2, 3, 4 March
+    ("cn.recall_summary_10wd", "第二十二条", CN_START, "2026-03-04T23:59:59+08:00"),
     # 10 working days: 25, (Thanksgiving 26), 27, 30, 1, 2, 3, 4, 7, 8, 9 Dec
     ("us.correction_removal_10wd", "21 CFR 806.10(b)", US_START, "2026-12-09T23:59:59-05:00"),
 ]
@@ -77,7 +82,12 @@ def test_the_decision_starts_the_clocks_of_its_level_in_china(
         recall = services.resolve_scope(new_recall(quality_user, level=1), by=quality_user)
         recall = decide(recall, gm)
     clocks = {c.deadline_rule: c for c in RecallClock.objects.filter(recall=recall)}
-    assert set(clocks) == {"cn.recall_event_report", "cn.recall_notify_l1", "cn.recall_plan_5wd"}
+    assert set(clocks) == {
+        "cn.recall_event_report",
+        "cn.recall_notify_l1",
+        "cn.recall_plan_5wd",
+        "cn.recall_progress_report",
+    }
     plan = clocks["cn.recall_plan_5wd"]
     assert plan.due_at == dt.datetime.fromisoformat("2026-02-26T23:59:59+08:00")
     assert (plan.deadline_calendar, plan.clock_started_at) == ("CN", recall.decided_at)
