@@ -95,7 +95,9 @@ def test_sort_header_prints_what_its_template_printed(
 ) -> None:
     from django.utils import translation
 
-    sorts = {} if direction is None else {"serial": {"qs": "q=a%26b&sort=-serial", "dir": direction}}
+    sorts = (
+        {} if direction is None else {"serial": {"qs": "q=a%26b&sort=-serial", "dir": direction}}
+    )
     context = {
         "sorts": sorts,
         "table_id": table_id,
@@ -103,7 +105,9 @@ def test_sort_header_prints_what_its_template_printed(
         "label": gettext_lazy("Serial number"),
     }
     with translation.override(language):
-        new = Template('{% load records %}{% sort_header "serial" label %}').render(Context(context))
+        new = Template('{% load records %}{% sort_header "serial" label %}').render(
+            Context(context)
+        )
         info = sorts.get("serial")
         old = Template(OLD_SORT_HEADER).render(Context({**context, "info": info}))
     assert new == old
