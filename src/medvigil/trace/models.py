@@ -17,11 +17,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from medvigil.core.models import AuditedModel
 from medvigil.core.records.contract import OwnedMixin, RegulatedRecord, VoidableMixin
+from medvigil.core.records.render import pk_url
 
 # --- GTIN ----------------------------------------------------------------------------------
 
@@ -150,7 +150,7 @@ class Product(AuditedModel):
         return f"{self.name} {self.model_spec}".strip()
 
     def get_absolute_url(self) -> str:
-        return reverse("trace:product_detail", args=[self.pk])
+        return pk_url("trace:product_detail", self.pk)
 
     def clean(self) -> None:
         if self.gtin:
@@ -223,7 +223,7 @@ class Customer(OwnedMixin, AuditedModel):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("trace:customer_detail", args=[self.pk])
+        return pk_url("trace:customer_detail", self.pk)
 
     @property
     def is_dealer(self) -> bool:
@@ -270,7 +270,7 @@ class Licence(AuditedModel):
         return f"{self.get_kind_display()} {self.number}"
 
     def get_absolute_url(self) -> str:
-        return reverse("trace:customer_detail", args=[self.customer_id]) + f"#licence-{self.pk}"
+        return pk_url("trace:customer_detail", self.customer_id) + f"#licence-{self.pk}"
 
     def valid_on(self, day: dt.date) -> bool:
         if self.withdrawn:
@@ -313,7 +313,7 @@ class Lot(AuditedModel):
         return f"{self.lot_number} ({self.product.code})"
 
     def get_absolute_url(self) -> str:
-        return reverse("trace:lot_detail", args=[self.pk])
+        return pk_url("trace:lot_detail", self.pk)
 
     def clean(self) -> None:
         if self.expiry_date and self.production_date and self.expiry_date < self.production_date:
@@ -394,7 +394,7 @@ class Unit(AuditedModel):
         return f"{self.serial} ({self.product.code})" if self.product_id else self.serial
 
     def get_absolute_url(self) -> str:
-        return reverse("trace:unit_detail", args=[self.pk])
+        return pk_url("trace:unit_detail", self.pk)
 
     @property
     def udi_hri(self) -> str:
@@ -479,7 +479,7 @@ class Sale(VoidableMixin, RegulatedRecord):
         return self.number
 
     def get_absolute_url(self) -> str:
-        return reverse("trace:sale_detail", args=[self.pk])
+        return pk_url("trace:sale_detail", self.pk)
 
     @property
     def seller_name(self) -> str:
@@ -643,7 +643,7 @@ class Installation(AuditedModel):
         return f"{self.unit} @ {self.customer}" if self.unit_id and self.customer_id else "—"
 
     def get_absolute_url(self) -> str:
-        return reverse("trace:unit_detail", args=[self.unit_id]) + f"#installation-{self.pk}"
+        return pk_url("trace:unit_detail", self.unit_id) + f"#installation-{self.pk}"
 
 
 # --- returns (TRC-6) -----------------------------------------------------------------------
@@ -730,7 +730,7 @@ class ReturnRecord(RegulatedRecord):
         return self.number
 
     def get_absolute_url(self) -> str:
-        return reverse("trace:return_detail", args=[self.pk])
+        return pk_url("trace:return_detail", self.pk)
 
     @property
     def production_date(self) -> dt.date | None:
@@ -799,7 +799,7 @@ class TraceDrill(RegulatedRecord):
         return self.number
 
     def get_absolute_url(self) -> str:
-        return reverse("trace:drill_detail", args=[self.pk])
+        return pk_url("trace:drill_detail", self.pk)
 
     @property
     def located_percent(self) -> Decimal:

@@ -30,6 +30,7 @@ from medvigil.core.permissions import (
 from medvigil.core.records.exports import FORMATS
 from medvigil.core.records.forms import ReasonForm
 from medvigil.core.records.lists import Column, Filter, RecordList, parse_id
+from medvigil.core.records.render import Cell, esc, link, table_rows
 from medvigil.core.records.views import (
     apply_errors,
     create_record,
@@ -457,11 +458,8 @@ def customer_options(request: HttpRequest) -> HttpResponse:
 
 def product_choices(user: Any) -> list[tuple[str, Any]]:
     """The product filter of the lot and unit lists: the products the user may see."""
-    products = scope_for_user(user, Product).order_by("code").only("pk", "code", "name")
-    return [
-        ("", gettext_lazy("All products")),
-        *((str(p.pk), f"{p.code} {p.name}") for p in products),
-    ]
+    products = scope_for_user(user, Product).order_by("code").values_list("pk", "code", "name")
+    return [("", gettext_lazy("All products")), *((str(pk), f"{c} {n}") for pk, c, n in products)]
 
 
 class LotList(RecordList):
@@ -683,7 +681,25 @@ class UnitList(RecordList):
         return qs.filter(serial__startswith=q)
 
     def extra_context(self, page: Any) -> dict[str, Any]:
-        return {"scan_error": self.scan_error}
+        return {"scan_error": self.scan_error, "rows": self.rows(page.object_list)}
+
+    def rows(self, units: Any) -> Any:
+        """The table's rows, built in Python (core.records.render; #13): the same markup the
+        template loop made, at a fraction of its cost."""
+        status = {value: str(label) for value, label in UnitStatus.choices}
+        us = esc(_("us"))
+        cells = (
+            Cell(lambda u: link(u.get_absolute_url(), u.serial)),
+            Cell(lambda u: f"{esc(u.product.code)} {esc(u.product.name)}"),
+            Cell(lambda u: link(u.lot.get_absolute_url(), u.lot.lot_number) if u.lot else "—"),
+            Cell(
+                lambda u: u.production_date.isoformat() if u.production_date else "—",
+                css="d-none d-md-table-cell",
+            ),
+            Cell(lambda u: esc(status.get(u.status, u.status))),
+            Cell(lambda u: esc(u.holder.name) if u.holder and u.holder.name else us),
+        )
+        return table_rows(units, cells)
 
     def respond(self) -> HttpResponse:
         if self.q and looks_like_udi(self.q) and self.request.GET.get("format") not in FORMATS:

@@ -351,6 +351,12 @@ def _creation_template(label: str, ctx: Any, key: bytes) -> _Template:
     )
 
 
+# json.dumps with options builds a new encoder on every call; these are built once, with
+# the options of hashing.entry_payload (the canonical payload) and of a plain json.dumps.
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+_PLAIN = json.JSONEncoder(ensure_ascii=False).encode
+
+
 class _Creations:
     """Audit rows for newly inserted records, built without model instances: the hot path of
     every create (`record_creation`) and of imports (`record_bulk_create`, PLAT-10 targets
@@ -376,11 +382,9 @@ class _Creations:
     def rows(self, obj: models.Model, changes: dict[str, Any]) -> tuple[tuple, tuple]:
         """(entry row in _ENTRY_FIELDS order, chain head row in _CHAIN_FIELDS order)."""
         oid = str(obj.pk)
-        changes_json = json.dumps(
-            changes, sort_keys=True, ensure_ascii=False, separators=(",", ":")
-        )
+        changes_json = _CANONICAL(changes)
         mac = self.t.base_mac.copy()
-        oid_json = json.dumps(oid, ensure_ascii=False)
+        oid_json = _PLAIN(oid)
         mac.update(
             f"{self.t.head_part}{changes_json}{self.t.mid_part}{oid_json}{self.tail_part}".encode()
         )

@@ -56,14 +56,25 @@ def snapshot_plan(model: type[models.Model]) -> tuple[tuple[str, bool], ...]:
     return tuple((f.attname, f.name in masked) for f in audited_fields(model))
 
 
+# Values jsonable() returns as they are, checked by exact type first (#13: a snapshot per
+# imported row, a dozen fields each; most values are one of these).
+_AS_IS = frozenset({str, int, bool, float, type(None)})
+
+
 def snapshot(instance: models.Model) -> dict[str, Any]:
     """Field values by attname, as JSON values (FKs as their raw id)."""
-    return {
-        attname: mask(getattr(instance, attname))
-        if masked
-        else jsonable(getattr(instance, attname))
-        for attname, masked in snapshot_plan(type(instance))
-    }
+    out = {}
+    for attname, masked in snapshot_plan(type(instance)):
+        value = getattr(instance, attname)
+        if masked:
+            out[attname] = mask(value)
+        elif value.__class__ in _AS_IS:
+            out[attname] = value
+        elif value.__class__ is dt.date:
+            out[attname] = value.isoformat()
+        else:
+            out[attname] = jsonable(value)
+    return out
 
 
 def diff(old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, list[Any]]:
