@@ -9,6 +9,7 @@
     POST  /api/v1/service-work-orders/{id}/transitions  accept, travel, arrive, save, parts,
                                                        sign_off, close
     GET   /api/v1/service-arrival-compliance          SVC-2 arrival compliance
+    GET   /api/v1/service-ledger/figures              KPI-2 ledger figures (api_ledger.py)
 
 Contact data are masked for users without service.view_contact_data (PLAT-11)."""
 
@@ -479,3 +480,6 @@ def arrival_compliance(request: HttpRequest) -> Any:
     """SVC-2: arrival compliance over the requests the user may see."""
     _require_perm(request, VIEW)
     return clocks.arrival_compliance(scope_for_user(api_user(request), ServiceRequest))
+
+
+from . import api_ledger  # noqa: E402, F401  (the ledger's figures, on this router)

@@ -186,6 +186,7 @@ class ServiceRequest(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord)
             ("view_contact_data", _("Can view service customers' contact data")),
             ("view_all_servicerequest", _("Can view every service request")),
             ("dispatch_servicerequest", _("Can dispatch service requests to engineers")),
+            ("read_service_ledger", _("Can read the service ledger and its cost figures")),
         ]
         indexes = [models.Index(fields=["status", "received_at"], name="svc_req_status")]
 
