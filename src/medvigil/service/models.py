@@ -630,5 +630,10 @@ class MaintenanceVisit(AuditedModel):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.due_on}"
 
+    def audit_repr(self) -> str:
+        # untranslated and cheap: the plan job writes one audit entry per generated visit
+        # (hundreds of thousands a year; get_kind_display's lazy translation was a fifth of it)
+        return f"{self.kind} {self.due_on} unit {self.unit_id}"
+
     def get_absolute_url(self) -> str:
         return reverse("service:maintenance_list") + f"#visit-{self.pk}"
