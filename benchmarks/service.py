@@ -255,7 +255,9 @@ def _generate(n_units: int, n_open: int, engineers: list[Any]) -> None:
                     arrived + dt.timedelta(days=1) if status == "closed" and arrived else None,
                 )
                 if eng is not None and is_open:
-                    orders.append((sid, eng.pk, "on_site" if status == "on_site" else "accepted", arrived))
+                    orders.append(
+                        (sid, eng.pk, "on_site" if status == "on_site" else "accepted", arrived)
+                    )
         bump("service_servicerequest", s0 + total)
         with shared._Copier(
             cur, WorkOrder, ["number", "request_id", "engineer_id", "status", "arrived_at"]
@@ -357,7 +359,7 @@ def main() -> None:
     import _calibrate  # type: ignore[import-not-found]
 
     calibration = _calibrate.calibration(os.environ["DATABASE_URL"])
-    print(f"\ncalibration: {calibration}")
+    print(f"\n{calibration}")
     print(f"uptime: {os.popen('uptime').read().strip()}")
     print(f"PostgreSQL {connection.pg_version // 10000}")
     lines = []

@@ -60,9 +60,7 @@ class LedgerFiguresOut(Schema):
     service_cost: ServiceCostOut
 
 
-@router.get(
-    "/service-ledger/figures", response={200: LedgerFiguresOut, **error_responses(403)}
-)
+@router.get("/service-ledger/figures", response={200: LedgerFiguresOut, **error_responses(403)})
 def ledger_figures(request: HttpRequest, filters: Query[LedgerQuery]) -> Any:
     """KPI-2: the service ledger's figures for a period (both days included) and filters."""
     _require_perm(request, ledger.LEDGER_PERM)

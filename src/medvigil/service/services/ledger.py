@@ -355,9 +355,7 @@ def line_costs(lines: Iterable[dict[str, Any]]) -> dict[tuple[str, int], Costs]:
     for wo_id, parts in parts_cost_by_work_order(wo_ids).items():
         out[(KIND_WORK_ORDER, wo_id)] = Costs(parts=parts)
     if quote_ids:
-        for q in Quote.objects.filter(pk__in=quote_ids).only(
-            "lines", "discount_percent", "total"
-        ):
+        for q in Quote.objects.filter(pk__in=quote_ids).only("lines", "discount_percent", "total"):
             out[(KIND_QUOTE, q.pk)] = quote_costs(q)
     return out
 

@@ -106,7 +106,7 @@ def book(world: Any, engineer: Any, engineer2: Any, make_user: Any) -> dict[str,
         arrival_due_at=at(2026, 4, 1, 12),
         arrived_at=at(2026, 4, 1, 13),
     )
-    r6 = _request(
+    _request(  # r6, voided
         world,
         at(2026, 3, 5, 9),
         status="voided",
@@ -152,7 +152,9 @@ def book(world: Any, engineer: Any, engineer2: Any, make_user: Any) -> dict[str,
         answered_at=at(2026, 3, 3, 18),
         **common,
     )
-    Quote.objects.create(request=r3, status=Quote.Status.APPROVED, total=Decimal("1215.00"), **common)
+    Quote.objects.create(
+        request=r3, status=Quote.Status.APPROVED, total=Decimal("1215.00"), **common
+    )
     # maintenance (SVC-8) and a loaner (SVC-7) in March, one visit in April
     for kind, due in (("visit", dt.date(2026, 3, 10)), ("call", dt.date(2026, 3, 15))):
         MaintenanceVisit.objects.create(
@@ -266,7 +268,9 @@ def test_ledger_page_reads_for_finance_and_refuses_an_engineer(
     assert body.count('class="ledger-line"') == 10
     # pagination: 10 lines, page size from the kit
     # a bad value is ignored, not a 500
-    assert client.get(url, {"start": "not-a-day", "engineer": "x", "page": "999"}).status_code == 200
+    assert (
+        client.get(url, {"start": "not-a-day", "engineer": "x", "page": "999"}).status_code == 200
+    )
     # the export: the same lines with their costs
     resp = client.get(url, {"start": "2026-03-01", "end": "2026-03-31", "format": "csv"})
     text = b"".join(resp.streaming_content).decode("utf-8-sig")

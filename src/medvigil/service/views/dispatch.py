@@ -25,8 +25,9 @@ from ..services import clocks, dispatching
 
 DISPATCH_PERM = "service.dispatch_servicerequest"
 # the board shows the most urgent open requests (by arrival due); all of them are in the
-# request list. 300 rows took ~0.7 s to render on the loaded 2-core VM (docs/benchmarks.md).
-BOARD_ROWS = 100
+# request list. On the loaded 2-core VM 300 rows took ~0.7 s to render, 100 rows ~0.27 s
+# (docs/benchmarks.md).
+BOARD_ROWS = 50
 
 
 @login_required
