@@ -9,6 +9,7 @@
     POST  /api/v1/service-work-orders/{id}/transitions  accept, travel, arrive, save, parts,
                                                        sign_off, close
     GET   /api/v1/service-arrival-compliance          SVC-2 arrival compliance
+    GET   /api/v1/service-ledger/figures              KPI-2 ledger figures (api_ledger.py)
 
 Contact data are masked for users without service.view_contact_data (PLAT-11)."""
 
@@ -525,3 +526,5 @@ def arrival_compliance(request: HttpRequest) -> Any:
 from .api_aftercare import router as _aftercare_router  # noqa: E402
 
 router.add_router("", _aftercare_router)
+
+from . import api_ledger  # noqa: E402, F401  (the ledger's figures, on this router)

@@ -38,6 +38,7 @@ class ServiceConfig(DomainApp):
     nav = (
         NavItem(_("Service"), "service:request_list", "service.view_servicerequest", 35),
         NavItem(_("Dispatch"), "service:dispatch_board", "service.dispatch_servicerequest", 36),
+        NavItem(_("Service ledger"), "service:ledger", "service.read_service_ledger", 37),
     )
     sensitive_permissions = ("view_contact_data",)
     role_permissions = {
@@ -52,6 +53,7 @@ class ServiceConfig(DomainApp):
             "change_loan",
             "add_engineerqualification",
             "change_engineerqualification",
+            "read_service_ledger",
         ],
         # seed 003 2.3.2 技术支持组: engineers serve on site; they work their own orders
         "service_engineer": _ENGINEER_WORK,
@@ -79,12 +81,13 @@ class ServiceConfig(DomainApp):
             "view_engineerqualification",
             "view_contact_data",
         ],
-        "quality": ["view_*", "view_all_servicerequest"],
+        # the service ledger (售后服务台账) and its cost figures: service manager, quality, finance
+        "quality": ["view_*", "view_all_servicerequest", "read_service_ledger"],
         "technical": ["view_*", "view_all_servicerequest"],
         "management_rep": ["view_all_servicerequest"],
         # seed 003 售后服务(保期外)管理流程 三 2: 报价负偏差超过10%的情况应由总经理审批
         "general_manager": ["view_all_servicerequest", "view_contact_data", "approve_quote"],
-        "finance": ["view_*", "view_all_servicerequest"],
+        "finance": ["view_*", "view_all_servicerequest", "read_service_ledger"],
         # 物流组: loaners out and back (seed 003 2.3.4)
         "logistics": [
             "view_servicerequest",

@@ -1,7 +1,9 @@
 """Demo service data (loaded by `medvigil demo` after trace's and complaints' demo data):
 a service manager and engineers — with a valid, an expired and a missing qualification, a
 dealer's engineer — and requests at every stage: new, dispatched, on site with a half-filled
-work order, fixed and closed (one a complaint), a question answered, one waiting for a loaner.
+work order, fixed and signed off, closed (one a complaint), voided, a question answered, one
+waiting for a loaner; a loaner out, maintenance visits due this week, a quote awaiting the
+general manager and one the customer accepted (the service ledger's labour and travel).
 Idempotent (skipped when the demo requests exist)."""
 
 from __future__ import annotations
@@ -273,9 +275,67 @@ def _load(
             notes="免费备用机 (12 小时内未修复)",
         )
     maintenance.generate_visits(by=manager)
+    _visit_this_week(engineer, units[0], today)
+    # 10. fixed and signed off, the complaint question still open (request "fixed"); a
+    # request voided as a duplicate; a paid quote the customer accepted (the ledger's labour
+    # and travel)
+    sr = new(3, 8, "degraded", "city", "打印模块卡纸")
+    wo = dispatching.dispatch(sr, by=manager, version=sr.version, engineer=engineer)
+    wo = workorders.accept(wo, by=engineer, version=wo.version)
+    wo = workorders.arrive(wo, by=engineer, version=wo.version)
+    wo = workorders.save_fields(
+        wo,
+        by=engineer,
+        version=wo.version,
+        values={
+            "diagnosis": "打印胶辊老化",
+            "actions": "更换胶辊, 清洁走纸通道",
+            "verification": "连续打印 20 张",
+            "test_data": "无卡纸",
+            "verification_passed": True,
+            "result": WorkOrder.Result.FIXED,
+        },
+    )
+    workorders.sign_off(wo, by=engineer, version=wo.version, signer_name="王护士", signature=_png())
+    dup = new(0, 0.4, "down", "city", "设备无法开机 (重复来电)")
+    requests.void_service_request(dup, by=cs, version=dup.version, reason="同一故障重复来电")
+    paid = ServiceRequest.objects.filter(title=DEMO_TITLE + "屏幕划痕, 触控不灵").first()
+    if paid is not None:
+        q = quotes.create_quote(
+            paid,
+            by=cs,
+            lines=[{"item": "LAB-H", "quantity": "1.5"}, {"item": "TRV-CITY"}],
+        )
+        quotes.record_customer_answer(
+            q, by=cs, version=q.version, accepted=True, customer_name="张工"
+        )
     # 7. not fixed in time: a free loaner is owed
     if len(units) > 6:
         sr = new(6, 40, "down", "city", "主板故障待备件")
         wo = dispatching.dispatch(sr, by=manager, version=sr.version, engineer=engineer)
         wo = workorders.accept(wo, by=engineer, version=wo.version)
         workorders.arrive(wo, by=engineer, version=wo.version)
+
+
+def _visit_this_week(engineer: Any, unit: Any, today: dt.date) -> None:
+    """At least one onsite maintenance visit due this week (the plan's dates follow the
+    installations, which may put none there), assigned to the engineer."""
+    from .models import MaintenanceVisit
+
+    week_end = today + dt.timedelta(days=6 - today.weekday())
+    due = MaintenanceVisit.objects.filter(
+        kind=MaintenanceVisit.Kind.VISIT,
+        status=MaintenanceVisit.Status.PLANNED,
+        due_on__range=(today, week_end),
+    )
+    if not due.exists():
+        MaintenanceVisit.objects.get_or_create(
+            unit=unit,
+            kind=MaintenanceVisit.Kind.VISIT,
+            due_on=week_end,
+            defaults={"assigned_to": engineer, "notes": "演示: 本周到期的巡检"},
+        )
+    else:
+        for v in due.filter(assigned_to__isnull=True)[:3]:
+            v.assigned_to = engineer
+            v.save()

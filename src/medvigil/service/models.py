@@ -202,6 +202,7 @@ class ServiceRequest(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord)
             ("view_contact_data", _("Can view service customers' contact data")),
             ("view_all_servicerequest", _("Can view every service request")),
             ("dispatch_servicerequest", _("Can dispatch service requests to engineers")),
+            ("read_service_ledger", _("Can read the service ledger and its cost figures")),
         ]
         indexes = [models.Index(fields=["status", "received_at"], name="svc_req_status")]
 
@@ -658,6 +659,11 @@ class MaintenanceVisit(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.due_on}"
+
+    def audit_repr(self) -> str:
+        # untranslated and cheap: the plan job writes one audit entry per generated visit
+        # (hundreds of thousands a year; get_kind_display's lazy translation was a fifth of it)
+        return f"{self.kind} {self.due_on} unit {self.unit_id}"
 
     def get_absolute_url(self) -> str:
         return reverse("service:maintenance_list") + f"#visit-{self.pk}"

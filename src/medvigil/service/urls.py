@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .views import aftercare, dispatch, quotes, requests, workorders
+from .views import aftercare, dispatch, ledger, quotes, requests, workorders
 
 app_name = "service"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("new/", requests.request_new, name="request_new"),
     path("device/", requests.device_lookup, name="device_lookup"),
     path("policy/", requests.policy_page, name="policy"),
+    path("ledger/", ledger.ledger_page, name="ledger"),
     path("<int:pk>/", requests.request_detail, name="request_detail"),
     path("<int:pk>/edit/", requests.request_edit, name="request_edit"),
     path("<int:pk>/respond/", requests.request_respond, name="request_respond"),

@@ -74,6 +74,9 @@ def schedule(
     return out
 
 
+CHUNK = 5000  # installations read and visits written per round
+
+
 def horizon_days() -> int:
     return int(getattr(settings, "SERVICE_MAINTENANCE_HORIZON_DAYS", 60))
 
@@ -91,11 +94,10 @@ def generate_visits(
             "unit_id", "kind", "due_on"
         )
     )
-    new: list[MaintenanceVisit] = []
-    insts = (
+    rows = (
         Installation.objects.filter(current=True)
-        .select_related("unit__product")
-        .only(
+        .order_by()
+        .values_list(
             "unit_id",
             "accepted_on",
             "installed_on",
@@ -103,20 +105,29 @@ def generate_visits(
             "unit__product__code",
             "unit__product__warranty_months",
         )
-        .iterator(chunk_size=2000)
+        .iterator(chunk_size=CHUNK)
     )
-    for inst in insts:
-        start = inst.accepted_on or inst.installed_on
-        end = inst.warranty_end or add_months(start, inst.unit.product.warranty_months)
-        for kind, day, inside in schedule(start, end, until, intervals_for(inst.unit.product.code)):
-            if day < today or (inst.unit_id, kind, day) in existing:
-                continue
-            new.append(
-                MaintenanceVisit(unit_id=inst.unit_id, kind=kind, due_on=day, in_warranty=inside)
-            )
+    created = 0
     with transaction.atomic(), audit_context(actor=by, source=None if by else "task:maintenance"):
-        MaintenanceVisit.objects.bulk_create(new, batch_size=2000)
-    return len(new)
+        new: list[MaintenanceVisit] = []
+        per_product: dict[str, Intervals] = {}
+        for unit_id, accepted_on, installed_on, warranty_end, code, months in rows:
+            start = accepted_on or installed_on
+            end = warranty_end or add_months(start, months)
+            iv = per_product.get(code) or per_product.setdefault(code, intervals_for(code))
+            for kind, day, inside in schedule(start, end, until, iv):
+                if day < today or (unit_id, kind, day) in existing:
+                    continue
+                new.append(
+                    MaintenanceVisit(unit_id=unit_id, kind=kind, due_on=day, in_warranty=inside)
+                )
+            if len(new) >= CHUNK:  # bounded memory: a year of 200,000 units is millions of rows
+                MaintenanceVisit.objects.bulk_create(new, batch_size=CHUNK)
+                created += len(new)
+                new = []
+        MaintenanceVisit.objects.bulk_create(new, batch_size=CHUNK)
+        created += len(new)
+    return created
 
 
 def complete_visit(
