@@ -43,6 +43,8 @@ def _iso(value: Any) -> Any:
 def snapshot(report: VigilanceReport) -> dict[str, Any]:
     """What the report says: the event, device, patient, decision and the report itself, as
     plain JSON (the frozen content on submission; the exports and forms read it)."""
+    from .events import imdrf_terms
+
     e = report.event
     d = report.decision
     product = e.product
@@ -76,6 +78,8 @@ def snapshot(report: VigilanceReport) -> dict[str, Any]:
             "cluster_lead": e.cluster_lead.number if e.cluster_lead_id and e.cluster_lead else "",
             "markets": list(e.markets),
             "imdrf_codes": list(e.imdrf_codes),
+            # VIG-5: each code with its term as it reads at submission (frozen with the rest)
+            "imdrf_terms": imdrf_terms(e.imdrf_codes),
             "intended_use": e.intended_use,
             "used_at": _iso(e.used_at),
             "use_place": e.use_place,
