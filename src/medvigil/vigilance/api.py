@@ -118,7 +118,8 @@ class EventOut(Schema):
     market_sources: list[dict[str, Any]]
     imdrf_codes: list[str]
     imdrf_terms: list[dict[str, Any]] = Field(
-        default_factory=list, description="VIG-5: each code with its term (English, Chinese); on one event only.",
+        default_factory=list,
+        description="VIG-5: each code with its term (English, Chinese); on one event only.",
     )
     patient_name: str
     patient_birth_date: str

@@ -618,9 +618,7 @@ class TrendBaseline(CreatedByMixin, AuditedModel):
     def clean(self) -> None:
         super().clean()
         if self.expected_count is not None and self.expected_count <= 0:
-            raise ValidationError(
-                {"expected_count": _("Give an expected number above zero.")}
-            )
+            raise ValidationError({"expected_count": _("Give an expected number above zero.")})
         if self.alpha is not None and not (Decimal("0") < self.alpha <= Decimal("0.2")):
             raise ValidationError(
                 {"alpha": _("Give a significance level above 0 and at most 0.2.")}

@@ -16,9 +16,7 @@ urlpatterns = [
     path("trends/signals/<int:pk>/report/", views.trend_report_open, name="trend_report_open"),
     path("trend-reports/<int:pk>/", views.trend_report_detail, name="trend_report_detail"),
     path("trend-reports/<int:pk>/edit/", views.trend_report_edit, name="trend_report_edit"),
-    path(
-        "trend-reports/<int:pk>/submit/", views.trend_report_submit, name="trend_report_submit"
-    ),
+    path("trend-reports/<int:pk>/submit/", views.trend_report_submit, name="trend_report_submit"),
     path("periodic/new/", views.periodic_create, name="periodic_create"),
     path("periodic/<int:pk>/reported/", views.periodic_reported, name="periodic_reported"),
     path("events/new/", views.event_create, name="event_create"),

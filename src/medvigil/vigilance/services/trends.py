@@ -288,9 +288,9 @@ def check_trends(today: dt.date | None = None) -> list[TrendSignal]:
                     },
                     gettext_msg(
                         gettext_noop(
-                        "%(observed)s non-serious incidents or expected side-effects against "
-                        "%(expected)s expected (p = %(p)s). Decide whether to open a trend "
-                        "report (MDR Art. 88)."
+                            "%(observed)s non-serious incidents or expected side-effects against "
+                            "%(expected)s expected (p = %(p)s). Decide whether to open a trend "
+                            "report (MDR Art. 88)."
                         )
                     )
                     % {
@@ -349,7 +349,9 @@ def open_trend_report(signal: TrendSignal, *, by: Any) -> TrendReport:
     return report
 
 
-def update_trend_report(report: TrendReport, *, by: Any, version: Any, **fields: Any) -> TrendReport:
+def update_trend_report(
+    report: TrendReport, *, by: Any, version: Any, **fields: Any
+) -> TrendReport:
     require(by, CHANGE_REPORT_PERM)
     unknown = set(fields) - {"narrative", "measures", "regulator_reference"}
     if unknown:

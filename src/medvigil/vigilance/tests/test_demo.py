@@ -3,7 +3,6 @@ US and the EU, at different points of their clocks; loads outside a test transac
 `medvigil demo` and the browser tests run it) and is idempotent."""
 
 import pytest
-
 from django.contrib.contenttypes.models import ContentType
 
 from medvigil.core.models import Signature
@@ -40,8 +39,11 @@ def test_the_demo_loads_outside_a_transaction_and_only_once():
     for record in [*decided, *submitted]:
         sigs = list(signatures_for(record))
         assert len(sigs) == 1 and signature_matches(sigs[0], record), record
-    assert Signature.objects.filter(
-        content_type=ContentType.objects.get_for_model(VigilanceReport)
-    ).count() == 1
+    assert (
+        Signature.objects.filter(
+            content_type=ContentType.objects.get_for_model(VigilanceReport)
+        ).count()
+        == 1
+    )
     # VIG-7 / KPI-3: the demo baseline makes exactly one trend signal
     assert TrendSignal.objects.count() == 1

@@ -72,7 +72,9 @@ def test_the_api_and_the_services_use_the_same_check(people, world, client_for):
         make_event(people.quality, imdrf_codes=["A9999"])
     assert "imdrf_codes" in exc.value.message_dict
     r = c.post(
-        f"{API}/events", {**body, "imdrf_codes": ["a0101", "F0101"]}, content_type="application/json"
+        f"{API}/events",
+        {**body, "imdrf_codes": ["a0101", "F0101"]},
+        content_type="application/json",
     )
     assert r.status_code == 201, r.content
     out = r.json()

@@ -97,8 +97,9 @@ def test_a_quarterly_baseline_counts_the_quarter(people, trend_world):
         by=people.quality, product=trend_world.pump, expected_count="3", period="quarter"
     )
     rows = trend_svc.trend_rows(today=TODAY, count=2)
-    q3, q4 = (r for r in rows if r.start == dt.date(2026, 7, 1)), (
-        r for r in rows if r.start == dt.date(2026, 10, 1)
+    q3, q4 = (
+        (r for r in rows if r.start == dt.date(2026, 7, 1)),
+        (r for r in rows if r.start == dt.date(2026, 10, 1)),
     )
     q3_row, q4_row = next(q3), next(q4)
     assert (q3_row.observed, q3_row.end) == (4, dt.date(2026, 9, 30))
