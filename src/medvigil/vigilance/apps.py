@@ -63,6 +63,12 @@ class VigilanceConfig(DomainApp):
             years=10,
             citation=RETENTION_CITATION,
         ),
+        RetentionRuleSpec(
+            "trendreport",
+            "created",
+            years=10,
+            citation=RETENTION_CITATION,
+        ),
     )
     work = ("services.board.my_work",)
     deadline_sources = ("services.board.deadline_source",)
