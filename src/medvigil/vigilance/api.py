@@ -33,12 +33,15 @@ from .models import (
     AdverseEvent,
     Market,
     ReportabilityDecision,
+    TrendReport,
+    TrendSignal,
     VigilanceReport,
 )
 from .services import board as board_svc
 from .services import decisions as dec_svc
 from .services import events as ev_svc
 from .services import reports as rep_svc
+from .services import trends as trend_svc
 
 router = Router(tags=["vigilance"])
 VIEW = "vigilance.view_adverseevent"
@@ -103,6 +106,7 @@ class EventOut(Schema):
     remedial_action: bool
     fda_written_request: bool
     cluster: bool
+    expected_side_effect: bool = False
     cluster_lead_id: int | None
     product_id: int | None
     lot_id: int | None
@@ -113,6 +117,10 @@ class EventOut(Schema):
     markets: list[str]
     market_sources: list[dict[str, Any]]
     imdrf_codes: list[str]
+    imdrf_terms: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="VIG-5: each code with its term (English, Chinese); on one event only.",
+    )
     patient_name: str
     patient_birth_date: str
     patient_age: str
@@ -152,6 +160,7 @@ class EventIn(Schema):
     remedial_action: bool = False
     fda_written_request: bool = False
     cluster: bool = False
+    expected_side_effect: bool = False
     markets: list[Literal["CN", "US", "EU"]] = Field(default_factory=list, max_length=3)
     imdrf_codes: list[str] = Field(default_factory=list, max_length=50)
     patient_name: str = Field("", max_length=100)
@@ -176,6 +185,7 @@ class EventPatch(Versioned):
     remedial_action: bool | None = None
     fda_written_request: bool | None = None
     cluster: bool | None = None
+    expected_side_effect: bool | None = None
     device: str | None = Field(None, max_length=300)
     markets: list[Literal["CN", "US", "EU"]] | None = Field(None, max_length=3)
     imdrf_codes: list[str] | None = Field(None, max_length=50)
@@ -329,6 +339,7 @@ def _event_out(e: AdverseEvent, user: Any, *, detail: bool = False) -> dict[str,
             "remedial_action",
             "fda_written_request",
             "cluster",
+            "expected_side_effect",
             "cluster_lead_id",
             "product_id",
             "lot_id",
@@ -347,6 +358,7 @@ def _event_out(e: AdverseEvent, user: Any, *, detail: bool = False) -> dict[str,
         out[name] = text if (see or not text) else MASK
     out["url"] = e.get_absolute_url()
     if detail:
+        out["imdrf_terms"] = ev_svc.imdrf_terms(e.imdrf_codes)
         out["decisions"] = [
             _decision_out(d) for d in e.decisions.select_related("decided_by").order_by("id")
         ]
@@ -609,6 +621,216 @@ def board(request: HttpRequest, market: Literal["", "CN", "US", "EU"] = "") -> A
         ],
         "rates": board_svc.on_time_rates(today.replace(month=1, day=1), today, user=user, now=now),
     }
+
+
+# --- trend reporting (MDR Art. 88) ------------------------------------------------------------
+
+
+class TrendQuery(Schema):
+    periods: int = Field(6, ge=1, le=24)
+    product_id: Id | None = None
+
+
+class TrendRowOut(Schema):
+    product_id: int
+    product_code: str
+    period: str
+    period_start: dt.date
+    period_end: dt.date
+    complete: bool
+    observed: int
+    expected: float
+    p_value: float
+    alpha: float
+    signal: bool
+    signal_id: int | None
+    trend_report_id: int | None
+
+
+class BaselineIn(Schema):
+    product_id: Id
+    expected_count: float = Field(..., description="Expected events per period (> 0).")
+    period: Literal["month", "quarter"] = "month"
+    alpha: float = Field(0.05, description="Significance level (0 < alpha <= 0.2).")
+    basis: str = Field("", max_length=5000)
+
+
+class BaselineOut(Schema):
+    id: int
+    product_id: int
+    period: str
+    expected_count: float
+    alpha: float
+    basis: str
+
+
+class TrendReportOut(Schema):
+    id: int
+    number: str
+    status: str
+    product_id: int
+    signal_id: int
+    narrative: str
+    measures: str
+    regulator_reference: str
+    submitted_at: dt.datetime | None
+    content: dict[str, Any] | None
+    version: int
+    url: str
+
+
+class TrendReportPatch(Versioned):
+    narrative: str | None = Field(None, max_length=NARRATIVE_MAX * 5)
+    measures: str | None = Field(None, max_length=NARRATIVE_MAX * 5)
+    regulator_reference: str | None = Field(None, max_length=100)
+
+
+class TrendSubmitIn(Schema):
+    password: str = Field(..., max_length=200)
+    regulator_reference: str = Field("", max_length=200)
+    comment: str = Field("", max_length=5000)
+
+
+def _trend_report_out(r: TrendReport) -> dict[str, Any]:
+    return {
+        "id": r.pk,
+        "number": r.number,
+        "status": r.status,
+        "product_id": r.product_id,
+        "signal_id": r.signal_id,
+        "narrative": r.narrative,
+        "measures": r.measures,
+        "regulator_reference": r.regulator_reference,
+        "submitted_at": r.submitted_at,
+        "content": r.content,
+        "version": r.version,
+        "url": r.get_absolute_url(),
+    }
+
+
+@router.get("/trends", response={200: list[TrendRowOut], **error_responses(403)})
+def trends(request: HttpRequest, filters: Query[TrendQuery]) -> Any:
+    """The trend figures (MDR Art. 88): every product with a baseline × its last `periods`
+    periods — observed vs expected, the one-sided Poisson p-value, the signal flag."""
+    from medvigil.trace.models import Product
+
+    _require_perm(request, trend_svc.VIEW_PERM)
+    user = api_user(request)
+    product = (
+        api_get_object(request, Product, pk=filters.product_id) if filters.product_id else None
+    )
+    rows = trend_svc.trend_rows(user=user, count=filters.periods, product=product)
+    return [
+        {
+            "product_id": r.product.pk,
+            "product_code": r.product.code,
+            "period": r.baseline.period,
+            "period_start": r.start,
+            "period_end": r.end,
+            "complete": r.complete,
+            "observed": r.observed,
+            "expected": float(r.expected),
+            "p_value": r.p_value,
+            "alpha": float(r.baseline.alpha),
+            "signal": r.signal,
+            "signal_id": r.signal_record.pk if r.signal_record else None,
+            "trend_report_id": r.report.pk if r.report else None,
+        }
+        for r in rows
+    ]
+
+
+@router.post(
+    "/trends/baselines",
+    response={200: BaselineOut, **error_responses(403, 404)},
+    auth=auth_with_perm(trend_svc.BASELINE_PERM),
+)
+def set_baseline(request: HttpRequest, payload: BaselineIn) -> Any:
+    """Set (or change) a product's trend baseline; audited."""
+    from medvigil.trace.models import Product
+
+    user = api_user(request)
+    product = api_get_object(request, Product, pk=payload.product_id)
+    b = trend_svc.set_baseline(
+        by=user,
+        product=product,
+        expected_count=payload.expected_count,
+        period=payload.period,
+        alpha=payload.alpha,
+        basis=payload.basis,
+    )
+    return {
+        "id": b.pk,
+        "product_id": b.product_id,
+        "period": b.period,
+        "expected_count": float(b.expected_count),
+        "alpha": float(b.alpha),
+        "basis": b.basis,
+    }
+
+
+@router.post(
+    "/trends/signals/{signal_id}/report",
+    response={201: TrendReportOut, **error_responses(403, 404)},
+    auth=auth_with_perm(trend_svc.REPORT_PERM),
+)
+def open_trend_report(request: HttpRequest, signal_id: Id) -> Any:
+    """A signal becomes a draft trend report."""
+    from medvigil.trace.models import Product
+
+    user = api_user(request)
+    signal = api_get_object(
+        request,
+        TrendSignal.objects.filter(product__in=scope_for_user(user, Product)),
+        pk=signal_id,
+    )
+    return Status(201, _trend_report_out(trend_svc.open_trend_report(signal, by=user)))
+
+
+@router.get(
+    "/trend-reports/{report_id}", response={200: TrendReportOut, **error_responses(403, 404)}
+)
+def get_trend_report(request: HttpRequest, report_id: Id) -> Any:
+    _require_perm(request, trend_svc.VIEW_PERM)
+    return _trend_report_out(api_get_object(request, TrendReport, pk=report_id))
+
+
+@router.patch(
+    "/trend-reports/{report_id}",
+    response={200: TrendReportOut, **error_responses(403, 404, 409)},
+    auth=auth_with_perm(trend_svc.CHANGE_REPORT_PERM),
+)
+def update_trend_report(request: HttpRequest, report_id: Id, payload: TrendReportPatch) -> Any:
+    user = api_user(request)
+    r = api_get_object(request, TrendReport, "change", pk=report_id)
+    data = {
+        k: v
+        for k, v in payload.dict(exclude_unset=True).items()
+        if k != "version" and v is not None
+    }
+    return _trend_report_out(
+        trend_svc.update_trend_report(r, by=user, version=payload.version, **data)
+    )
+
+
+@router.post(
+    "/trend-reports/{report_id}/submit",
+    response={200: TrendReportOut, **error_responses(403, 404)},
+    auth=auth_with_perm(trend_svc.SUBMIT_PERM),
+)
+def submit_trend_report(request: HttpRequest, report_id: Id, payload: TrendSubmitIn) -> Any:
+    """Mark the trend report submitted: frozen and signed (the password re-entered)."""
+    user = api_user(request)
+    r = api_get_object(request, TrendReport, pk=report_id)
+    done = trend_svc.submit_trend_report(
+        r,
+        by=user,
+        password=payload.password,
+        regulator_reference=payload.regulator_reference,
+        comment=payload.comment,
+        request=request,
+    )
+    return _trend_report_out(done)
 
 
 __all__ = ["Market"]

@@ -23,6 +23,7 @@ class VigilanceConfig(DomainApp):
     nav = (
         NavItem(_("Adverse events"), "vigilance:event_list", "vigilance.view_adverseevent", 40),
         NavItem(_("Countdown board"), "vigilance:board", "vigilance.view_adverseevent", 41),
+        NavItem(_("Trend board"), "vigilance:trends", "vigilance.view_trendsignal", 42),
     )
     # Patient data (PLAT-11) only to the roles that decide and report, and the inspectors.
     sensitive_permissions = ("view_patient_data",)
@@ -58,6 +59,12 @@ class VigilanceConfig(DomainApp):
         ),
         RetentionRuleSpec(
             "vigilancereport",
+            "created",
+            years=10,
+            citation=RETENTION_CITATION,
+        ),
+        RetentionRuleSpec(
+            "trendreport",
             "created",
             years=10,
             citation=RETENTION_CITATION,

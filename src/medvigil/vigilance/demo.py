@@ -4,9 +4,10 @@ kept in `source_reference`) on demo units sold in China, the US and the EU, at d
 points of their clocks: a decision still to take, reports due soon, one breached, one
 submitted on time, a China cluster in its first hours. Idempotent; deterministic.
 
-The demo writes the qualified person's decisions and submissions without the password step
-(the demo runs inside one transaction, where the signature's password check cannot run); the
-records say so in their basis."""
+The qualified person's decisions and submissions go through the services and are signed: the
+demo runs inside one transaction, where the password check (its own durable transaction)
+cannot run, so it signs with a loader check (core.signatures.services.loader_check); the
+signature's reason says "Demo". A demo trend baseline makes one MDR Art. 88 signal."""
 
 from __future__ import annotations
 
@@ -114,9 +115,13 @@ def load_demo() -> None:
 
 
 def _load(actor: Any, rows: list[dict[str, str]], units_cn: list[Any], stock: list[Any]) -> None:
+    from medvigil.core.models import Signature
+    from medvigil.core.signatures.services import loader_check
+
     from .models import ReportabilityDecision, VigilanceReport
+    from .services import decisions as dec_svc
     from .services import events as ev_svc
-    from .services.reports import open_initial_reports, snapshot
+    from .services import reports as rep_svc
 
     now = timezone.now()
     deaths = [r for r in rows if r["EVENT_TYPE"] == "D"]
@@ -139,23 +144,29 @@ def _load(actor: Any, rows: list[dict[str, str]], units_cn: list[Any], stock: li
         )
 
     def decide(e: Any, market: str, *, submit: str = "", late: bool = False) -> None:
+        """The qualified person confirms (and submits) through the services, signed with a
+        loader check: the demo runs in one transaction, where a password check cannot."""
         d = ReportabilityDecision.objects.get(event=e, market=market, status="proposed")
-        d.status = ReportabilityDecision.Status.CONFIRMED
-        d.decided_reportable = True
-        d.decided_by = actor
-        d.decided_at = e.aware_at + dt.timedelta(hours=20)
-        d.basis = "Demo: confirmed by the qualified person (demo data, not signed)."
-        d.save()
-        for r in open_initial_reports(d, by=actor):
-            if submit and r.due_at:
-                r.status = VigilanceReport.Status.SUBMITTED
-                r.submitted_at = (
-                    r.due_at + dt.timedelta(hours=5) if late else r.due_at - dt.timedelta(days=2)
-                )
-                r.submitted_by = actor
-                r.regulator_reference = submit
-                r.content = snapshot(r)
-                r.save()
+        dec_svc.confirm_decision(
+            d,
+            by=actor,
+            comment="Demo: confirmed by the qualified person.",
+            check=loader_check(d, user=actor, meaning=Signature.Meaning.APPROVED),
+        )
+        if not submit:
+            return
+        for r in VigilanceReport.objects.filter(decision=d, status="draft").order_by("id"):
+            if not r.due_at:
+                continue
+            when = r.due_at + dt.timedelta(hours=5) if late else r.due_at - dt.timedelta(days=2)
+            rep_svc.submit_report(
+                r,
+                by=actor,
+                regulator_reference=submit,
+                submitted_at=min(when, now - dt.timedelta(hours=1)),
+                comment="Demo submission.",
+                check=loader_check(r, user=actor, meaning=Signature.Meaning.APPROVED),
+            )
 
     # China: a death still to decide (7-day clock running for 2 days)
     event(deaths[0], units_cn[0], dt.timedelta(days=2))
@@ -199,3 +210,55 @@ def _load(actor: Any, rows: list[dict[str, str]], units_cn: list[Any], stock: li
     )
     e = event(deaths[2], stock[3], dt.timedelta(days=6), occurred_place="EU")
     decide(e, "EU")
+    _trend(actor, units_cn[0], now, loader_check, Signature)
+
+
+def _trend(actor: Any, unit: Any, now: dt.datetime, loader_check: Any, Signature: Any) -> None:
+    """MDR Art. 88: a baseline of 1.5 non-serious incidents a month for the product of a unit
+    sold in China, and last month 6 of them (MAUDE "other" reports), decided not reportable
+    and closed: P(X >= 6 | 1.5) = 0.0045, one signal, kept by the daily check (quality is
+    told) and ready to become a trend report."""
+    from .models import ReportabilityDecision
+    from .services import decisions as dec_svc
+    from .services import events as ev_svc
+    from .services import trends as trend_svc
+
+    rows = read_maude(kinds=("O",), limit=6)
+    if len(rows) < 6:
+        return
+    trend_svc.set_baseline(
+        by=actor,
+        product=unit.product,
+        expected_count="1.5",
+        alpha="0.05",
+        basis="Demo: PMS plan — non-serious incidents and expected side-effects of the last "
+        "two years, per month.",
+    )
+    today = timezone.localdate()
+    last_month = trend_svc.period_start(
+        trend_svc.period_start(today, "month") - dt.timedelta(days=1), "month"
+    )
+    tz = timezone.get_current_timezone()
+    for i, row in enumerate(rows):
+        brand = (row.get("BRAND_NAME") or row.get("GENERIC_NAME") or "device").title()
+        aware = dt.datetime.combine(last_month + dt.timedelta(days=2 + 3 * i), dt.time(10), tz)
+        e = ev_svc.create_event(
+            by=actor,
+            title=f"{brand}: non-serious incident"[:200],
+            aware_at=min(aware, now - dt.timedelta(hours=1)),
+            outcome="other",
+            narrative=row["foi_text"][:4000],
+            source_reference=f"{REF}{row['MDR_REPORT_KEY']}",
+            unit=unit,
+        )
+        for d in ReportabilityDecision.objects.filter(event=e, status="proposed"):
+            dec_svc.decide_not_reportable(
+                d,
+                by=actor,
+                basis="Demo: no death or serious injury, and no malfunction that could lead "
+                "to one; counted in trend reporting (MDR Art. 88).",
+                check=loader_check(d, user=actor, meaning=Signature.Meaning.APPROVED),
+            )
+        e.refresh_from_db()
+        ev_svc.close_event(e, by=actor, version=e.version)
+    trend_svc.check_trends(today)

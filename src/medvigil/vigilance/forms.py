@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from medvigil.core.records.forms import BootstrapMixin, VersionedModelForm
+from medvigil.imdrf.forms import ImdrfCodesField
 
 from .models import (
     NARRATIVE_MAX,
@@ -16,6 +17,8 @@ from .models import (
     Market,
     PeriodicObligation,
     ReportKind,
+    TrendBaseline,
+    TrendReport,
     VigilanceReport,
 )
 
@@ -33,19 +36,6 @@ def _dt_field(label: Any, required: bool = False, help_text: Any = "") -> forms.
     )
 
 
-class CodesField(forms.CharField):
-    """IMDRF codes typed as "A0101, E0102" (VIG-5's picker replaces this later)."""
-
-    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
-        text = super().to_python(value) or ""
-        return [c.strip() for c in text.replace(";", ",").split(",") if c.strip()]
-
-    def prepare_value(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return ", ".join(value)
-        return value
-
-
 EVENT_FIELDS = [
     "title",
     "aware_at",
@@ -59,6 +49,7 @@ EVENT_FIELDS = [
     "remedial_action",
     "fda_written_request",
     "cluster",
+    "expected_side_effect",
     "narrative",
     "markets",
     "source_reference",
@@ -113,7 +104,16 @@ class EventForm(VersionedModelForm):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("The markets where the unit or lot was sold are taken from traceability."),
     )
-    imdrf_codes = CodesField(label=_("IMDRF codes"), required=False, max_length=2000)
+    # VIG-5: the IMDRF picker, any annex (A device problem, B–D investigation, E/F health
+    # effects, G component); checked by imdrf.services.validate_codes like the API's codes.
+    imdrf_codes = ImdrfCodesField(
+        label=_("IMDRF codes"),
+        required=False,
+        help_text=_(
+            "Device problem (Annex A), investigation (B–D), health effects (E, F), component "
+            "(G): type a code or words of the term and pick from the list."
+        ),
+    )
 
     class Meta:
         model = AdverseEvent
@@ -122,6 +122,9 @@ class EventForm(VersionedModelForm):
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.patient = bool(user is not None and user.has_perm("vigilance.view_patient_data"))
+        if self.instance.pk:
+            # codes retired since they were given stay valid on this event (VIG-5)
+            self.fields["imdrf_codes"].existing = list(self.instance.imdrf_codes or [])  # type: ignore[attr-defined]
         if not self.patient:
             for name in PATIENT_FORM_FIELDS:
                 self.fields.pop(name, None)
@@ -196,3 +199,41 @@ class PeriodicForm(BootstrapMixin, forms.ModelForm):
 
     def _post_clean(self) -> None:
         pass  # the service validates
+
+
+class BaselineForm(BootstrapMixin, forms.ModelForm):
+    """MDR Art. 88: a product's trend baseline (services.trends.set_baseline validates)."""
+
+    class Meta:
+        model = TrendBaseline
+        fields = ["product", "period", "expected_count", "alpha", "basis"]
+        widgets = {"basis": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from medvigil.core.permissions import scope_for_user
+        from medvigil.trace.models import Product
+
+        if user is not None:
+            self.fields["product"].queryset = scope_for_user(user, Product)  # type: ignore[attr-defined]
+        self._style()
+
+    def validate_unique(self) -> None:
+        pass  # set_baseline changes the product's baseline when there is one
+
+    def _post_clean(self) -> None:
+        pass  # the service validates
+
+
+class TrendReportForm(VersionedModelForm):
+    narrative = forms.CharField(
+        label=_("narrative"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("At most %(n)d characters (MIR 7.3.1).") % {"n": NARRATIVE_MAX},
+    )
+
+    class Meta:
+        model = TrendReport
+        fields = ["narrative", "measures", "regulator_reference"]
+        widgets = {"measures": forms.Textarea(attrs={"rows": 4})}

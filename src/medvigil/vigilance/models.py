@@ -13,6 +13,7 @@ here as plain code strings, so the picker can be wired later without a migration
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -186,6 +187,15 @@ class AdverseEvent(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
     )
     fda_written_request = models.BooleanField(_("FDA asked in writing"), default=False)
     cluster = models.BooleanField(_("cluster event (群体不良事件)"), default=False)
+    # MDR Art. 88: trend reporting counts non-serious incidents and expected side effects
+    expected_side_effect = models.BooleanField(
+        _("expected undesirable side-effect"),
+        default=False,
+        help_text=_(
+            "Documented in the product information and the technical documentation; counted "
+            "in trend reporting (MDR Art. 88)."
+        ),
+    )
     cluster_lead = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
@@ -552,3 +562,174 @@ class PeriodicObligation(CreatedByMixin, AuditedModel):
             raise ValidationError({"eu_class": _("Give the EU class: it sets the PSUR interval.")})
         if self.market == Market.CN and self.eu_class:
             raise ValidationError({"eu_class": _("Only an EU obligation has an EU class.")})
+
+
+# --- trend reporting (EU MDR Art. 88; VIG-7) --------------------------------------------------
+
+
+class TrendPeriod(models.TextChoices):
+    MONTH = "month", _("month")
+    QUARTER = "quarter", _("quarter")
+
+
+class TrendBaseline(CreatedByMixin, AuditedModel):
+    """MDR Art. 88: the company's expected number of non-serious incidents and expected
+    undesirable side-effects of one product per period (from its technical documentation and
+    PMS plan), and the significance level at which a rise is a signal."""
+
+    product = models.OneToOneField(
+        "trace.Product",
+        on_delete=models.PROTECT,
+        related_name="trend_baseline",
+        verbose_name=_("product"),
+    )
+    period = models.CharField(
+        _("period"), max_length=8, choices=TrendPeriod, default=TrendPeriod.MONTH
+    )
+    expected_count = models.DecimalField(
+        _("expected per period"),
+        max_digits=9,
+        decimal_places=3,
+        help_text=_("Non-serious incidents and expected side-effects expected in one period."),
+    )
+    alpha = models.DecimalField(
+        _("significance level"),
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.050"),
+        help_text=_("A rise with a p-value below this is a signal (e.g. 0.05)."),
+    )
+    basis = models.TextField(_("basis of the baseline"), blank=True)
+
+    class Meta:
+        ordering = ["product"]
+        verbose_name = _("trend baseline")
+        verbose_name_plural = _("trend baselines")
+
+    def __str__(self) -> str:
+        return f"{self.product_id} {self.expected_count}/{self.period}"
+
+    def audit_repr(self) -> str:
+        return f"{self.expected_count}/{self.period} α={self.alpha}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("vigilance:trends") + f"#baseline-{self.pk}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.expected_count is not None and self.expected_count <= 0:
+            raise ValidationError({"expected_count": _("Give an expected number above zero.")})
+        if self.alpha is not None and not (Decimal("0") < self.alpha <= Decimal("0.2")):
+            raise ValidationError(
+                {"alpha": _("Give a significance level above 0 and at most 0.2.")}
+            )
+
+
+class TrendSignal(AuditedModel):
+    """A statistically significant rise for one product and period, kept once (the periodic
+    check is idempotent): the figures as they were found, and when quality was told."""
+
+    product = models.ForeignKey(
+        "trace.Product",
+        on_delete=models.PROTECT,
+        related_name="trend_signals",
+        verbose_name=_("product"),
+    )
+    period = models.CharField(_("period"), max_length=8, choices=TrendPeriod)
+    period_start = models.DateField(_("period from"))
+    period_end = models.DateField(_("period to"))
+    observed = models.PositiveIntegerField(_("observed"))
+    expected = models.DecimalField(_("expected"), max_digits=9, decimal_places=3)
+    p_value = models.FloatField(_("p-value"))
+    alpha = models.DecimalField(_("significance level"), max_digits=4, decimal_places=3)
+    found_at = models.DateTimeField(_("found at"))
+
+    class Meta:
+        ordering = ["-period_start", "product"]
+        verbose_name = _("trend signal")
+        verbose_name_plural = _("trend signals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "period", "period_start"], name="vig_trend_signal_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} {self.period_start}: {self.observed}/{self.expected}"
+
+    def audit_repr(self) -> str:
+        return f"{self.period_start} {self.observed} vs {self.expected} p={self.p_value:.4g}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("vigilance:trends") + f"#signal-{self.pk}"
+
+
+class TrendReport(CreatedByMixin, VoidableMixin, RegulatedRecord):
+    """MDR Art. 88: the trend report a signal becomes. Draft, then submitted: the content
+    frozen (the figures, the events counted, the narrative) and signed, with the submission
+    moment and the regulator's reference — like the incident reports."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        SUBMITTED = "submitted", _("submitted")
+        VOIDED = "voided", _("voided")
+
+    numbering_type = "vigilance_trend_report"
+    numbering_prefix = "TR"
+    transitions: ClassVar[dict[str, set[str]]] = {
+        Status.DRAFT: {Status.SUBMITTED, Status.VOIDED},
+    }
+
+    signal = models.OneToOneField(
+        TrendSignal,
+        on_delete=models.PROTECT,
+        related_name="report",
+        verbose_name=_("signal"),
+    )
+    product = models.ForeignKey(
+        "trace.Product",
+        on_delete=models.PROTECT,
+        related_name="trend_reports",
+        verbose_name=_("product"),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status, default=Status.DRAFT, db_index=True
+    )
+    narrative = models.TextField(_("narrative"), blank=True)
+    measures = models.TextField(_("actions taken or planned"), blank=True)
+    content = models.JSONField(_("frozen content"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        USER,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("submitted by"),
+    )
+    regulator_reference = models.CharField(_("regulator's reference"), max_length=100, blank=True)
+
+    url_related = ()
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("trend report")
+        verbose_name_plural = _("trend reports")
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.product_id}"
+
+    def audit_repr(self) -> str:
+        return f"{self.number} {self.status}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("vigilance:trend_report_detail", args=[self.pk])
+
+    def clean(self) -> None:
+        super().clean()
+        check_narrative(self.narrative)
+        check_narrative(self.measures, "measures")
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == self.Status.SUBMITTED

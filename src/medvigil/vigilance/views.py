@@ -28,8 +28,17 @@ from medvigil.core.records.lists import Column, Filter, RecordList
 from medvigil.core.records.views import create_record, edit_record, signed_action
 from medvigil.core.signatures.services import signature_lines
 from medvigil.core.templatetags.records import signature_dialog_context
+from medvigil.trace.models import Product
 
-from .forms import ClusterForm, EventForm, FollowUpForm, PeriodicForm, ReportForm
+from .forms import (
+    BaselineForm,
+    ClusterForm,
+    EventForm,
+    FollowUpForm,
+    PeriodicForm,
+    ReportForm,
+    TrendReportForm,
+)
 from .models import (
     PATIENT_PERM,
     AdverseEvent,
@@ -37,6 +46,9 @@ from .models import (
     Outcome,
     PeriodicObligation,
     ReportabilityDecision,
+    TrendBaseline,
+    TrendReport,
+    TrendSignal,
     VigilanceReport,
 )
 from .rules import reportability_rule, rule_title
@@ -45,6 +57,7 @@ from .services import decisions as dec_svc
 from .services import events as ev_svc
 from .services import periodic as per_svc
 from .services import reports as rep_svc
+from .services import trends as trend_svc
 
 MASK = "***"
 
@@ -193,6 +206,7 @@ def event_page(
     )
     ctx = {
         "obj": obj,
+        "imdrf_terms": ev_svc.imdrf_terms(obj.imdrf_codes),
         "patient": _patient(obj, user),
         "decision_rows": decision_rows,
         "reports": reports,
@@ -606,6 +620,162 @@ def periodic_reported(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Periodic report recorded."))
     return redirect(reverse("vigilance:board"))
+
+
+# --- trend reporting (MDR Art. 88) ------------------------------------------------------------
+
+
+def _trend_count(request: HttpRequest) -> int:
+    try:
+        return max(1, min(int(request.GET.get("periods", "6")), trend_svc.MAX_PERIODS))
+    except ValueError:
+        return 6
+
+
+def trends_page(request: HttpRequest, form: Any = None, status: int = 200) -> HttpResponse:
+    user = request.user
+    rows = trend_svc.trend_rows(user=user, count=_trend_count(request))
+    return render(
+        request,
+        "vigilance/trends.html",
+        {
+            "rows": rows,
+            "periods": _trend_count(request),
+            "baselines": list(
+                TrendBaseline.objects.filter(
+                    product__in=scope_for_user(user, Product)
+                ).select_related("product")
+            ),
+            "reports": list(
+                TrendReport.objects.filter(product__in=scope_for_user(user, Product))
+                .select_related("product", "signal")
+                .order_by("-id")[:50]
+            ),
+            "may_set": user.has_perm(trend_svc.BASELINE_PERM),
+            "may_report": user.has_perm(trend_svc.REPORT_PERM),
+            "form": form or BaselineForm(user=user),
+        },
+        status=status,
+    )
+
+
+@permission_required(trend_svc.VIEW_PERM)
+@require_GET
+def trends(request: HttpRequest) -> HttpResponse:
+    return trends_page(request)
+
+
+@permission_required(trend_svc.BASELINE_PERM)
+@require_POST
+def trend_baseline(request: HttpRequest) -> HttpResponse:
+    form = BaselineForm(request.POST, user=request.user)
+    if form.is_valid():
+        try:
+            trend_svc.set_baseline(by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            from medvigil.core.records.views import apply_errors
+
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Trend baseline saved."))
+            return redirect(reverse("vigilance:trends"))
+    return trends_page(request, form, status=400)
+
+
+@permission_required(trend_svc.REPORT_PERM)
+@require_POST
+def trend_report_open(request: HttpRequest, pk: int) -> HttpResponse:
+    signal = get_object_for_user(
+        request.user,
+        TrendSignal.objects.filter(product__in=scope_for_user(request.user, Product)),
+        pk=pk,
+    )
+    try:
+        report = trend_svc.open_trend_report(signal, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(str(m) for m in exc.messages))
+        return redirect(reverse("vigilance:trends"))
+    messages.success(request, _("Trend report %(n)s opened.") % {"n": report.number})
+    return redirect(report)
+
+
+def _trend_report(request: HttpRequest, pk: int, action: str = "view") -> TrendReport:
+    return get_object_for_user(
+        request.user, TrendReport.objects.select_related("product", "signal"), action, pk=pk
+    )
+
+
+def trend_submit_dialog(request: HttpRequest, r: TrendReport, form: Any = None) -> dict:
+    return signature_dialog_context(
+        form_action=reverse("vigilance:trend_report_submit", args=[r.pk]),
+        meaning=Signature.Meaning.APPROVED,
+        csrf_token=get_token(request),
+        dialog_id="trend-report-submit",
+        title=_("Mark the trend report submitted"),
+        button=_("Mark submitted (e-signature)"),
+        form=form,
+        submit_label=_("Sign: submitted"),
+        version=r.version,
+        text=_(
+            "The report's content is frozen as it is now, with the regulator's reference "
+            "%(ref)s and the submission time."
+        )
+        % {"ref": r.regulator_reference or "—"},
+    )
+
+
+def trend_report_page(
+    request: HttpRequest, r: TrendReport, dialog: Any = None, status: int = 200
+) -> HttpResponse:
+    user = request.user
+    may_submit = user.has_perm(trend_svc.SUBMIT_PERM) and r.status == r.Status.DRAFT
+    ctx = {
+        "obj": r,
+        "content": r.content if r.content is not None else trend_svc.trend_snapshot(r),
+        "may_change": user.has_perm(trend_svc.CHANGE_REPORT_PERM) and r.status == r.Status.DRAFT,
+        "submit": (dialog or trend_submit_dialog(request, r)) if may_submit else None,
+        "signatures": signature_lines(r) if r.is_submitted else [],
+    }
+    response = render(request, "vigilance/trend_report_detail.html", ctx)
+    response.status_code = status
+    return response
+
+
+@permission_required(trend_svc.VIEW_PERM)
+@require_GET
+def trend_report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return trend_report_page(request, _trend_report(request, pk))
+
+
+@permission_required(trend_svc.CHANGE_REPORT_PERM)
+@require_http_methods(["GET", "POST"])
+def trend_report_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    r = _trend_report(request, pk, "change")
+    return edit_record(
+        request,
+        r,
+        TrendReportForm(request.POST or None, instance=r),
+        trend_svc.update_trend_report,
+        lambda o: _("Report %(n)s saved.") % {"n": o.number},
+        _("Edit trend report %(n)s") % {"n": r.number},
+    )
+
+
+@permission_required(trend_svc.SUBMIT_PERM)
+@require_POST
+def trend_report_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    r = _trend_report(request, pk)
+    return signed_action(
+        request,
+        r,
+        meaning=Signature.Meaning.APPROVED,
+        perform=lambda password, comment: trend_svc.submit_trend_report(
+            r, by=request.user, password=password, comment=comment, request=request
+        ),
+        dialog=lambda form: trend_submit_dialog(request, r, form),
+        page=lambda dialog: trend_report_page(request, r, dialog),
+        success=lambda done: _("Report %(n)s submitted, frozen and signed.") % {"n": done.number},
+    )
 
 
 __all__ = ["PermissionDenied"]

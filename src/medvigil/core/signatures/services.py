@@ -204,6 +204,19 @@ def _record_key(record: models.Model) -> tuple[int, str]:
     return ct.pk, str(record.pk)
 
 
+def loader_check(record: models.Model, *, user: UserLike, meaning: Any) -> SignerCheck:
+    """A signer check without a password entry, for a data loader that runs inside a caller's
+    transaction (``medvigil demo`` loads every app in one), where :func:`check_signer` cannot
+    run. The services that sign take it as ``check=`` so the loader's records are signed by
+    the same code as a person's. Never for a request: a page or endpoint calls check_signer."""
+    return SignerCheck(
+        user=user,
+        meaning=_validate_meaning(meaning),
+        record_key=_record_key(record),
+        checked_at=timezone.now(),
+    )
+
+
 def _request_for(request: HttpRequest | None) -> HttpRequest:
     """authenticate() (and axes) need a request; a shell or task signature gets a stand-in."""
     if request is not None:

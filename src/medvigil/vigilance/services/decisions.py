@@ -83,12 +83,14 @@ def confirm_decision(
     decision: ReportabilityDecision,
     *,
     by: Any,
-    password: str,
+    password: str = "",
     comment: str = "",
     request: Any = None,
+    check: Any = None,
 ) -> ReportabilityDecision:
     """The qualified person confirms "reportable" under the proposed deadline rules (signed).
-    Opens the initial report(s), each with its deadline (services.reports)."""
+    Opens the initial report(s), each with its deadline (services.reports). `check`: a signer
+    check the caller made (signatures.loader_check: the demo); else the password is checked."""
     from medvigil.core.signatures.services import apply_signature
 
     from .reports import open_initial_reports
@@ -99,7 +101,8 @@ def confirm_decision(
         raise ValidationError(
             _("The rules propose not reportable: decide it with a basis, or revise.")
         )
-    check = _sign(decision, by=by, password=password, request=request)
+    if check is None:
+        check = _sign(decision, by=by, password=password, request=request)
     with transaction.atomic(), audit_context(actor=by, reason=comment or _("Reportable")):
         d = _lock(decision)
         _check_open(d)
@@ -118,9 +121,10 @@ def decide_not_reportable(
     decision: ReportabilityDecision,
     *,
     by: Any,
-    password: str,
+    password: str = "",
     basis: str,
     request: Any = None,
+    check: Any = None,
 ) -> ReportabilityDecision:
     """The qualified person decides "not reportable" in this market, with the written basis
     (803.20(c)) kept in the event file, and signs it."""
@@ -131,7 +135,8 @@ def decide_not_reportable(
     if not basis:
         raise ValidationError({"basis": _("Write the basis for not reporting.")})
     _check_open(decision)
-    check = _sign(decision, by=by, password=password, request=request)
+    if check is None:
+        check = _sign(decision, by=by, password=password, request=request)
     with transaction.atomic(), audit_context(actor=by, reason=basis):
         d = _lock(decision)
         _check_open(d)

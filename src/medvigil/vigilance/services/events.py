@@ -37,6 +37,7 @@ EDITABLE = (
     "remedial_action",
     "fda_written_request",
     "cluster",
+    "expected_side_effect",
     "product",
     "lot",
     "unit",
@@ -139,6 +140,44 @@ def _clean(data: dict[str, Any], *, by: Any) -> dict[str, Any]:
     return data
 
 
+def check_imdrf_codes(codes: Any, *, existing: Any = ()) -> list[str]:
+    """VIG-5: the event's IMDRF codes (any annex, A–G), normalised, or a ValidationError on
+    `imdrf_codes` naming every bad one (not a code, unknown, retired, a grouping term). The one
+    rule the form's picker, the API, the services and the demo go through
+    (imdrf.services.validate_codes); the codes the event had already (`existing`) stay valid
+    when IMDRF has retired them since."""
+    from medvigil.imdrf.services import validate_codes
+
+    try:
+        return validate_codes(None, codes, existing=list(existing or ()))
+    except ValidationError as exc:
+        raise ValidationError({"imdrf_codes": exc.messages}) from None
+
+
+def imdrf_terms(codes: Any) -> list[dict[str, Any]]:
+    """The codes with their terms, for the pages, the API and the regulators' forms: [{"code",
+    "annex", "term", "term_zh", "retired", "retired_in"}] in the event's order. A code unknown to
+    the loaded terminology (typed before the picker) is kept, with an empty term."""
+    from medvigil.imdrf.services import terms_for
+
+    codes = [c for c in (codes or []) if isinstance(c, str)]
+    found = terms_for(codes)
+    out = []
+    for code in codes:
+        term = found.get(code.strip().upper())
+        out.append(
+            {
+                "code": term.code if term else code,
+                "annex": term.annex if term else "",
+                "term": term.term_en if term else "",
+                "term_zh": term.term_zh if term else "",
+                "retired": bool(term and term.retired),
+                "retired_in": term.retired_in.label if term and term.retired_in else "",
+            }
+        )
+    return out
+
+
 def _udi(event: AdverseEvent) -> None:
     """UDI-DI and UDI-PI of the device, from the unit (or the lot's product)."""
     if event.unit_id and event.unit:
@@ -233,6 +272,8 @@ def create_event(*, by: Any, evaluation: Any = None, **fields: Any) -> AdverseEv
     require(by, ADD_PERM)
     given_markets = fields.pop("markets", None)
     data = _clean(dict(fields), by=by)
+    if "imdrf_codes" in data:
+        data["imdrf_codes"] = check_imdrf_codes(data["imdrf_codes"])
     with transaction.atomic(), audit_context(actor=by, reason=_("Adverse event raised")):
         ev = None
         if evaluation is not None:
@@ -281,6 +322,8 @@ def update_event(event: AdverseEvent, *, by: Any, version: Any, **fields: Any) -
         obj.check_version(version)
         if obj.status != AdverseEvent.Status.OPEN:
             raise ValidationError(_("Only an open event can be changed."))
+        if "imdrf_codes" in data:
+            data["imdrf_codes"] = check_imdrf_codes(data["imdrf_codes"], existing=obj.imdrf_codes)
         for name, value in data.items():
             setattr(obj, name, value)
         _udi(obj)
@@ -384,9 +427,11 @@ __all__ = [
     "EDITABLE",
     "PermissionDenied",
     "Place",
+    "check_imdrf_codes",
     "close_event",
     "create_event",
     "find_device",
+    "imdrf_terms",
     "link_cluster",
     "markets_from_trace",
     "prefill_from_evaluation",

@@ -49,6 +49,25 @@ EU_REPORT_TYPE = {
 }
 
 
+def imdrf_text(e: dict[str, Any], *, zh: bool = False) -> str:
+    """VIG-5: the event's IMDRF codes with their terms ("A0502 Leak/Splash; E0102 …"), from
+    the frozen content (a report frozen before the picker has only the codes: their terms
+    are looked up now; a code unknown to the terminology is shown alone)."""
+    rows = e.get("imdrf_terms")
+    if rows is None:
+        from .events import imdrf_terms
+
+        rows = imdrf_terms(e.get("imdrf_codes") or [])
+    parts = []
+    for row in rows:
+        term = (row.get("term_zh") if zh else "") or row.get("term") or ""
+        text = f"{row['code']} {term}".strip()
+        if row.get("retired"):
+            text += f" (retired in IMDRF {row.get('retired_in') or ''})".rstrip()
+        parts.append(text)
+    return "; ".join(parts)
+
+
 def _china(c: dict[str, Any]) -> list[Section]:
     r, e, d, p, dec = c["report"], c["event"], c["device"], c["patient"], c["decision"]
     narrative = r["narrative"]
@@ -92,6 +111,7 @@ def _china(c: dict[str, Any]) -> list[Section]:
                     narrative if e["outcome"] != "malfunction" else "",
                 ),
                 ("malfunction_manifestation", "器械故障表现", narrative),
+                ("imdrf_codes", "IMDRF术语编码", imdrf_text(e, zh=True)),
             ],
         ),
         (
@@ -187,7 +207,7 @@ def _fda(c: dict[str, Any]) -> list[Section]:
                 ),
                 ("evaluation", "Device evaluation and conclusions", e["investigation"]),
                 ("report_number", "Manufacturer report number", r["number"]),
-                ("codes", "Device and patient problem codes (IMDRF)", ", ".join(e["imdrf_codes"])),
+                ("codes", "Device and patient problem codes (IMDRF)", imdrf_text(e)),
             ],
         ),
     ]
@@ -233,7 +253,7 @@ def _mir(c: dict[str, Any]) -> list[Section]:
             "incident",
             "3. Incident information",
             [
-                ("imdrf_codes", "IMDRF codes", ", ".join(e["imdrf_codes"])),
+                ("imdrf_codes", "IMDRF codes", imdrf_text(e)),
                 (
                     "narrative",
                     "Manufacturer's description of the incident (≤ 4000)",

@@ -10,7 +10,7 @@ from typing import Any
 
 from medvigil.core.tests.record_kit import ApiWrite, RecordCase
 
-from ..models import AdverseEvent, VigilanceReport
+from ..models import AdverseEvent, TrendReport, TrendSignal, VigilanceReport
 from ..services import events as ev_svc
 
 _n = itertools.count(1)
@@ -38,6 +38,35 @@ def make_report(user: Any) -> VigilanceReport:
         started_at=event.aware_at,
         decision=None,
     )
+
+
+def make_trend_report(user: Any) -> TrendReport:
+    from decimal import Decimal
+
+    from medvigil.trace import services as trace
+
+    from ..services.trends import open_trend_report
+
+    n = next(_n)
+    product = trace.create_product(
+        code=f"KIT-TR-{n}",
+        name=f"Kit trend product {n}",
+        model_spec="KT-1",
+        manufacturer="Kit",
+        risk_class="II",
+    )
+    signal = TrendSignal.objects.create(
+        product=product,
+        period="month",
+        period_start=dt.date(2026, 10, 1),
+        period_end=dt.date(2026, 10, 31),
+        observed=7,
+        expected=Decimal("2"),
+        p_value=0.0045,
+        alpha=Decimal("0.05"),
+        found_at=dt.datetime(2026, 11, 1, 3, 50, tzinfo=dt.UTC),
+    )
+    return open_trend_report(signal, by=user)
 
 
 CASES = [
@@ -82,5 +111,23 @@ CASES = [
             versioned=True,
         ),
         reqs=("VIG-4",),
+    ),
+    RecordCase(
+        id="vigilance.trendreport",
+        model=TrendReport,
+        make=make_trend_report,
+        owner_role="quality",
+        other_role="technical",  # reads the trend figures and reports, changes none
+        list_url="vigilance:trends",
+        edit_url="vigilance:trend_report_edit",
+        edit_changes=lambda o: {"narrative": "kit narrative", "measures": "kit measures"},
+        api_detail=lambda o: f"/api/v1/vigilance/trend-reports/{o.pk}",
+        api_write=ApiWrite(
+            "patch",
+            lambda o: f"/api/v1/vigilance/trend-reports/{o.pk}",
+            lambda o: {"narrative": "kit"},
+            versioned=True,
+        ),
+        reqs=("VIG-7",),
     ),
 ]
