@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import path, reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from medvigil.core.permissions import can, get_object_for_user, permission_required
 from medvigil.core.records.forms import VersionedModelForm
+from medvigil.core.records.issued_views import IssuedDocumentPages
 from medvigil.core.records.lists import Column, Filter, RecordList
 from medvigil.core.records.views import create_record, edit_record
 
 from . import services
-from .models import Inspection
+from .models import Inspection, InspectionReport
 
 app_name = "exampleapp"
 
@@ -88,7 +90,43 @@ def inspection_edit(request: Any, pk: int) -> Any:
     )
 
 
+REPORT_PAGES = IssuedDocumentPages(
+    model=InspectionReport,
+    template="exampleapp/report.html",
+    element_id="report",
+    issue_url="exampleapp:inspectionreport_issue",
+    pdf_url="exampleapp:inspectionreport_pdf",
+    render=services.report_pdf,
+    issue=services.issue_report,
+    success=lambda r: f"{r.number} issued.",
+    dialog_title="Issue the report",
+    dialog_button="Issue",
+    dialog_text="Signed and frozen.",
+)
+
+
+@login_required
+@require_GET
+def inspectionreport_detail(request: Any, pk: int) -> Any:
+    return REPORT_PAGES.detail(request, pk)
+
+
+@login_required
+@require_POST
+def inspectionreport_issue(request: Any, pk: int) -> Any:
+    return REPORT_PAGES.issue_view(request, pk)
+
+
+@login_required
+@require_GET
+def inspectionreport_pdf(request: Any, pk: int) -> Any:
+    return REPORT_PAGES.pdf(request, pk)
+
+
 urlpatterns = [
+    path("reports/<int:pk>/", inspectionreport_detail, name="inspectionreport_detail"),
+    path("reports/<int:pk>/issue/", inspectionreport_issue, name="inspectionreport_issue"),
+    path("reports/<int:pk>/pdf/", inspectionreport_pdf, name="inspectionreport_pdf"),
     path("inspections/", inspection_list, name="inspection_list"),
     path("inspections/new/", inspection_create, name="inspection_create"),
     path("inspections/<int:pk>/edit/", inspection_edit, name="inspection_edit"),
