@@ -34,7 +34,7 @@ from medvigil.core.records.contract import (
     RegulatedRecord,
     VoidableMixin,
 )
-from medvigil.core.records.issued import IssuedDocumentMixin
+from medvigil.core.records.issued import IssuedDocumentMixin, language_field
 from medvigil.core.records.rootcause import CauseFactor, RootCauseMethod
 
 USER = settings.AUTH_USER_MODEL
@@ -325,12 +325,7 @@ class CapaReport(IssuedDocumentMixin, CreatedByMixin, VoidableMixin, RegulatedRe
     capa = models.ForeignKey(
         Capa, on_delete=models.PROTECT, related_name="reports", verbose_name=_("CAPA")
     )
-    language = models.CharField(
-        _("language"),
-        max_length=10,
-        choices=[("zh-hans", "简体中文"), ("en", "English")],
-        default="zh-hans",
-    )
+    language = language_field()
     content = models.JSONField(_("frozen content"), default=dict, blank=True, editable=False)
 
     url_related = ("capa",)

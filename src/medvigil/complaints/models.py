@@ -34,7 +34,7 @@ from medvigil.core.records.contract import (
     RegulatedRecord,
     VoidableMixin,
 )
-from medvigil.core.records.issued import IssuedDocumentMixin
+from medvigil.core.records.issued import IssuedDocumentMixin, language_field
 from medvigil.core.records.rootcause import CauseFactor, RootCauseMethod
 
 CONTACT_PERM = "complaints.view_contact_data"
@@ -1189,12 +1189,7 @@ class EightDReport(IssuedDocumentMixin, CreatedByMixin, VoidableMixin, Regulated
         related_name="eight_d_reports",
         verbose_name=_("feedback"),
     )
-    language = models.CharField(
-        _("language"),
-        max_length=10,
-        choices=[("zh-hans", "简体中文"), ("en", "English")],
-        default="zh-hans",
-    )
+    language = language_field()
     d1_team = models.TextField(_("D1 team"), blank=True)
     d2_problem = models.TextField(_("D2 problem description"), blank=True)
     d3_containment = models.TextField(_("D3 containment actions"), blank=True)

@@ -507,28 +507,11 @@ DOCUMENT_PAGES = IssuedDocumentPages(
     # the division head / general manager (the management representative for an advisory)
     signer=lambda user, doc: user.has_perm(doc.recall.approve_perm),
     issue_action="view",
+    draft=lambda recall, by, data: services.draft_document(
+        recall, by=by, kind=data.get("kind", "")
+    ),
+    drafted=lambda doc: _("%(n)s drafted from the record.") % {"n": doc.number},
 )
-
-
-@login_required
-@require_POST
-def document_new(request: HttpRequest, pk: int) -> HttpResponse:
-    recall = _recall(request, pk)
-    if not can(request.user, RecallDocument, "add"):
-        raise PermissionDenied
-    try:
-        doc = services.draft_document(recall, by=request.user, kind=request.POST.get("kind", ""))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect(recall)
-    messages.success(request, _("%(n)s drafted from the record.") % {"n": doc.number})
-    return redirect(doc)
-
-
-@login_required
-@require_GET
-def recalldocument_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return DOCUMENT_PAGES.detail(request, pk)
 
 
 @login_required
@@ -548,14 +531,6 @@ def document_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
-def document_issue(request: HttpRequest, pk: int) -> HttpResponse:
-    return DOCUMENT_PAGES.issue_view(request, pk)
-
-
-@login_required
-@require_GET
-def document_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    """The issued document as stored; a draft's preview rendered now."""
-    return DOCUMENT_PAGES.pdf(request, pk)
+# the report page (GET), its signed issue (POST) and the PDF (GET): the kit's views
+recalldocument_detail, document_issue, document_pdf = DOCUMENT_PAGES.views()
+document_new = DOCUMENT_PAGES.new_view()  # draft from the recall page

@@ -18,14 +18,13 @@ from django.utils.translation import gettext_lazy
 from medvigil.core.audit import audit_context
 from medvigil.core.documents import render_pdf
 from medvigil.core.permissions import require
-from medvigil.core.records.issued import issue_document
+from medvigil.core.records.issued import check_language, issue_document
 
 from ..models import Capa, CapaAction, CapaReport
 from ._common import lock
 
 ADD_PERM = "capa.add_capareport"
 ISSUE_PERM = "capa.change_capareport"
-LANGUAGES = ("zh-hans", "en")
 
 
 def _person(user: Any) -> str:
@@ -111,8 +110,7 @@ def report_content(capa: Capa, language: str) -> dict[str, Any]:
 def draft_capa_report(capa: Capa, *, by: Any, language: str) -> CapaReport:
     """A new draft report of `capa` in `language` (one draft per CAPA at a time)."""
     require(by, ADD_PERM)
-    if language not in LANGUAGES:
-        raise ValidationError({"language": _("Choose Chinese or English.")})
+    check_language(language)
     with transaction.atomic(), audit_context(actor=by):
         obj = lock(Capa, capa.pk)
         if obj.status not in (Capa.Status.OPEN, Capa.Status.CLOSED):

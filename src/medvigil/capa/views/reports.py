@@ -5,19 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
 
-from medvigil.core.permissions import can, get_object_for_user
 from medvigil.core.records.issued_views import IssuedDocumentPages
 
-from ..models import Capa, CapaReport
+from ..models import CapaReport
 from ..services import reports as svc
 
 
@@ -45,40 +38,13 @@ PAGES = IssuedDocumentPages(
     ),
     context=_content,
     filename=lambda r: f"CAPA-report-{r.number}",
+    draft=lambda capa, by, data: svc.draft_capa_report(
+        capa, by=by, language=data.get("language", "")
+    ),
+    drafted=lambda r: _("CAPA report %(n)s drafted.") % {"n": r.number},
 )
 
 
-@login_required
-@require_POST
-def capareport_new(request: HttpRequest, pk: int) -> HttpResponse:
-    capa = get_object_for_user(request.user, Capa, pk=pk)
-    if not can(request.user, CapaReport, "add"):
-        raise PermissionDenied
-    try:
-        report = svc.draft_capa_report(
-            capa, by=request.user, language=request.POST.get("language", "")
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect(capa)
-    messages.success(request, _("CAPA report %(n)s drafted.") % {"n": report.number})
-    return redirect(report)
-
-
-@login_required
-@require_GET
-def capareport_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return PAGES.detail(request, pk)
-
-
-@login_required
-@require_POST
-def capareport_issue(request: HttpRequest, pk: int) -> HttpResponse:
-    return PAGES.issue_view(request, pk)
-
-
-@login_required
-@require_GET
-def capareport_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    """The issued report as stored; a draft's preview rendered now."""
-    return PAGES.pdf(request, pk)
+# the report page (GET), its signed issue (POST) and the PDF (GET): the kit's views
+capareport_detail, capareport_issue, capareport_pdf = PAGES.views()
+capareport_new = PAGES.new_view()  # draft from the CAPA page

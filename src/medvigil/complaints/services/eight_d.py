@@ -20,13 +20,18 @@ from django.utils.translation import gettext_lazy
 from medvigil.core.audit import audit_context
 from medvigil.core.documents import render_pdf
 from medvigil.core.permissions import require
-from medvigil.core.records.issued import check_editable, issue_document
+from medvigil.core.records.issued import (
+    DOCUMENT_LANGUAGES,
+    check_editable,
+    check_language,
+    issue_document,
+)
 
 from ..models import EightDReport, Feedback
 
 ADD_PERM = "complaints.add_eightdreport"
 CHANGE_PERM = "complaints.change_eightdreport"
-LANGUAGES = ("zh-hans", "en")
+LANGUAGES = tuple(dict(DOCUMENT_LANGUAGES))
 FIELD_LIMIT = 20_000
 
 
@@ -148,8 +153,7 @@ def draft_eight_d(feedback: Feedback, *, by: Any, language: str) -> EightDReport
     """A new draft with D1 … D8 prefilled from the record (team from the people involved, D2 from
     the description, D4 from the investigation, D5/D6 from the resolution, …) in `language`."""
     require(by, ADD_PERM)
-    if language not in LANGUAGES:
-        raise ValidationError({"language": _("Choose Chinese or English.")})
+    check_language(language)
     with transaction.atomic(), audit_context(actor=by):
         fb = Feedback.objects.select_for_update().get(pk=feedback.pk)
         if not fb.is_complaint:

@@ -8,20 +8,18 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
-from medvigil.core.permissions import can, get_object_for_user
 from medvigil.core.records.forms import VersionedModelForm
 from medvigil.core.records.issued_views import IssuedDocumentPages
 from medvigil.core.records.views import edit_record
 
-from ..models import EightDReport, Feedback
+from ..models import EightDReport
 from ..services import eight_d as svc
 
 
@@ -60,30 +58,11 @@ PAGES = IssuedDocumentPages(
     context=_sections,
     filename=lambda report: f"8D-{report.number}",
     next_url=lambda done: reverse("complaints:eightdreport_detail", args=[done.pk]),
+    draft=lambda feedback, by, data: svc.draft_eight_d(
+        feedback, by=by, language=data.get("language", "")
+    ),
+    drafted=lambda report: _("8D report %(n)s drafted from the record.") % {"n": report.number},
 )
-
-
-@login_required
-@require_POST
-def eightd_new(request: HttpRequest, pk: int) -> HttpResponse:
-    feedback = get_object_for_user(request.user, Feedback, pk=pk)
-    if not can(request.user, EightDReport, "add"):
-        raise PermissionDenied
-    try:
-        report = svc.draft_eight_d(
-            feedback, by=request.user, language=request.POST.get("language", "")
-        )
-    except ValidationError as e:
-        messages.error(request, " ".join(e.messages))
-        return redirect(feedback)
-    messages.success(request, _("8D report %(n)s drafted from the record.") % {"n": report.number})
-    return redirect("complaints:eightdreport_detail", pk=report.pk)
-
-
-@login_required
-@require_GET
-def eightd_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return PAGES.detail(request, pk)
 
 
 @login_required
@@ -105,14 +84,6 @@ def eightd_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
-def eightd_issue(request: HttpRequest, pk: int) -> HttpResponse:
-    return PAGES.issue_view(request, pk)
-
-
-@login_required
-@require_GET
-def eightd_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    """The issued document as stored; a draft's preview rendered now."""
-    return PAGES.pdf(request, pk)
+# the report page (GET), its signed issue (POST) and the PDF (GET): the kit's views
+eightd_detail, eightd_issue, eightd_pdf = PAGES.views()
+eightd_new = PAGES.new_view()  # draft from the complaint page

@@ -32,12 +32,37 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 __all__ = [
+    "DOCUMENT_LANGUAGES",
     "DocumentStatus",
     "IssuedDocumentMixin",
     "apply_issue",
     "check_editable",
+    "check_language",
     "issue_document",
+    "language_field",
 ]
+
+
+#: The languages a single-language document (an 8D report, a CAPA report) is written in.
+DOCUMENT_LANGUAGES = (("zh-hans", "简体中文"), ("en", "English"))
+
+
+def language_field() -> models.CharField:
+    """The ``language`` field of a single-language document (default Chinese)."""
+    return models.CharField(
+        gettext_lazy("language"),
+        max_length=10,
+        choices=list(DOCUMENT_LANGUAGES),
+        default="zh-hans",
+    )
+
+
+def check_language(language: Any) -> str:
+    """`language` when it is one of :data:`DOCUMENT_LANGUAGES`, else a ValidationError on the
+    ``language`` field (nothing changed)."""
+    if language not in dict(DOCUMENT_LANGUAGES):
+        raise ValidationError({"language": _("Choose Chinese or English.")}, code="invalid")
+    return str(language)
 
 
 class DocumentStatus(models.TextChoices):

@@ -14,8 +14,8 @@ dialog, the signed issue and the PDF, declared once per document type::
         success=lambda r: _("8D report issued and signed."),
     )
 
-    def eightd_detail(request, pk):   # the app's view keeps its URL and decorators
-        return EIGHT_D.detail(request, pk)
+    # the app's views keep their names and URLs
+    eightd_detail, eightd_issue, eightd_pdf = EIGHT_D.views()
 
 Access: the document through ``get_object_for_user`` (role and object rule) and then its
 parent (``model.document_parent``) through the same helper, so whoever may not see the
@@ -28,17 +28,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
 from medvigil.core.documents import pdf_response
 from medvigil.core.permissions import can, get_object_for_user
 
 from .views import signed_action
+
+View = Callable[..., HttpResponse]
 
 
 def _may_change(user: Any, doc: Any) -> bool:
@@ -70,8 +75,12 @@ class IssuedDocumentPages:
     context: Callable[[Any], dict[str, Any]] = field(default=lambda doc: {})
     #: The file name of the PDF (default: the document's number).
     filename: Callable[[Any], str] = field(default=lambda doc: str(doc.number))
-    #: Where a successful issue goes (default: the document's page).
+    #: Where a successful issue or draft goes (default: the document's page).
     next_url: Callable[[Any], str] | None = None
+    #: The draft service as the "new" view calls it: ``draft(parent, by=user, data=POST)``
+    #: (the posted language or kind is the service's to check), and its success message.
+    draft: Callable[..., Any] | None = None
+    drafted: Callable[[Any], str] | None = None
 
     # --- access ---------------------------------------------------------------------------
 
@@ -156,6 +165,41 @@ class IssuedDocumentPages:
             page=lambda dialog: self.page(request, doc, dialog=dialog),
             success=self.success,
             next_url=self.next_url,
+        )
+
+    def new(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Draft a new document of the parent `pk` (a POST from the parent's page): the
+        parent through the access helper, the model's add permission, then ``draft``; a
+        refusal is shown as a message on the parent's page."""
+        if self.draft is None:
+            raise PermissionDenied
+        parent_model = self.model._meta.get_field(self.model.document_parent).related_model
+        parent = get_object_for_user(request.user, parent_model, pk=pk)
+        if not can(request.user, self.model, "add"):
+            raise PermissionDenied
+        try:
+            doc = self.draft(parent, by=request.user, data=request.POST)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect(parent)
+        if self.drafted is not None:
+            messages.success(request, self.drafted(doc))
+        return redirect(self.next_url(doc) if self.next_url else doc)
+
+    def new_view(self) -> View:
+        """:meth:`new` as a view function (POST, signed-in users only)."""
+        return login_required(require_POST(self.new))
+
+    def views(self) -> tuple[View, View, View]:
+        """The page (GET), the issue (POST) and the PDF (GET) as view functions for the app's
+        ``urls.py``, signed-in users only::
+
+            eightd_detail, eightd_issue, eightd_pdf = EIGHT_D.views()
+        """
+        return (
+            login_required(require_GET(self.detail)),
+            login_required(require_POST(self.issue_view)),
+            login_required(require_GET(self.pdf)),
         )
 
     def pdf(self, request: HttpRequest, pk: int) -> HttpResponse:

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import path, reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from medvigil.core.permissions import can, get_object_for_user, permission_required
 from medvigil.core.records.forms import VersionedModelForm
@@ -104,24 +103,8 @@ REPORT_PAGES = IssuedDocumentPages(
     dialog_text="Signed and frozen.",
 )
 
-
-@login_required
-@require_GET
-def inspectionreport_detail(request: Any, pk: int) -> Any:
-    return REPORT_PAGES.detail(request, pk)
-
-
-@login_required
-@require_POST
-def inspectionreport_issue(request: Any, pk: int) -> Any:
-    return REPORT_PAGES.issue_view(request, pk)
-
-
-@login_required
-@require_GET
-def inspectionreport_pdf(request: Any, pk: int) -> Any:
-    return REPORT_PAGES.pdf(request, pk)
-
+# the report page (GET), its signed issue (POST) and the PDF (GET): the kit's views
+inspectionreport_detail, inspectionreport_issue, inspectionreport_pdf = REPORT_PAGES.views()
 
 urlpatterns = [
     path("reports/<int:pk>/", inspectionreport_detail, name="inspectionreport_detail"),
