@@ -73,6 +73,7 @@ class CapaConfig(DomainApp):
         RetentionRuleSpec("capa", "created", years=10, citation=RETENTION_CITATION),
         RetentionRuleSpec("nonconformity", "created", years=10, citation=RETENTION_CITATION),
         RetentionRuleSpec("scar", "created", years=10, citation=RETENTION_CITATION),
+        RetentionRuleSpec("capareport", "created", years=10, citation=RETENTION_CITATION),
     )
     work = ("services.work.my_work",)
     deadline_sources = ("services.work.deadline_source",)

@@ -34,6 +34,7 @@ from medvigil.core.records.contract import (
     RegulatedRecord,
     VoidableMixin,
 )
+from medvigil.core.records.issued import IssuedDocumentMixin, language_field
 from medvigil.core.records.rootcause import CauseFactor, RootCauseMethod
 
 USER = settings.AUTH_USER_MODEL
@@ -307,6 +308,52 @@ class CapaAction(AuditedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("capa:capa_detail", args=[self.capa_id]) + f"#action-{self.pk}"
+
+
+class CapaReport(IssuedDocumentMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
+    """CAPA-1: the CAPA report — problem, risk, containment, root cause, the actions with
+    owners, due dates and status, the verification of effectiveness and the closure with its
+    signature — in Chinese or English, issued as a signed PDF (core.records.issued). A draft
+    shows the CAPA as it is now; issuing freezes a snapshot of it (`content`) that the
+    signature and the PDF bind to, so later changes to the CAPA never alter an issued
+    report."""
+
+    numbering_type = "capa_report"
+    numbering_prefix = "CAPAR"
+    document_parent = "capa"
+
+    capa = models.ForeignKey(
+        Capa, on_delete=models.PROTECT, related_name="reports", verbose_name=_("CAPA")
+    )
+    language = language_field()
+    content = models.JSONField(_("frozen content"), default=dict, blank=True, editable=False)
+
+    url_related = ("capa",)
+
+    class Meta:
+        ordering = ["capa", "id"]
+        verbose_name = _("CAPA report")
+        verbose_name_plural = _("CAPA reports")
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.capa_id})"
+
+    def audit_repr(self) -> str:
+        return f"{self.number} CAPA report"
+
+    def get_absolute_url(self) -> str:
+        return reverse("capa:capareport_detail", args=[self.pk])
+
+    def issue_error(self) -> str:
+        error = super().issue_error()
+        if not error and self.capa.status not in (Capa.Status.OPEN, Capa.Status.CLOSED):
+            error = gettext("A CAPA report is issued for an open or closed CAPA only.")
+        return error
+
+    def freeze_content(self) -> None:
+        from .services.reports import report_content
+
+        self.content = report_content(self.capa, self.language)
 
 
 # --- CAPA-2 --------------------------------------------------------------------------------

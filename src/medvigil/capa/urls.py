@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import capa, nonconformity, suppliers
+from .views import capa, nonconformity, reports, suppliers
 
 app_name = "capa"
 
@@ -15,6 +15,10 @@ urlpatterns = [
     path("capas/<int:pk>/verify/", capa.capa_verify, name="capa_verify"),
     path("capas/<int:pk>/close/", capa.capa_close, name="capa_close"),
     path("capas/<int:pk>/void/", capa.capa_void, name="capa_void"),
+    path("capas/<int:pk>/reports/new/", reports.capareport_new, name="capareport_new"),
+    path("reports/<int:pk>/", reports.capareport_detail, name="capareport_detail"),
+    path("reports/<int:pk>/issue/", reports.capareport_issue, name="capareport_issue"),
+    path("reports/<int:pk>/pdf/", reports.capareport_pdf, name="capareport_pdf"),
     path("actions/", capa.action_list, name="action_list"),
     path("actions/<int:pk>/edit/", capa.action_edit, name="action_edit"),
     path("actions/<int:pk>/done/", capa.action_done, name="action_done"),

@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from medvigil.core.models import AuditedModel
@@ -33,6 +34,7 @@ from medvigil.core.records.contract import (
     RegulatedRecord,
     VoidableMixin,
 )
+from medvigil.core.records.issued import IssuedDocumentMixin, language_field
 from medvigil.core.records.rootcause import CauseFactor, RootCauseMethod
 
 CONTACT_PERM = "complaints.view_contact_data"
@@ -1162,23 +1164,14 @@ class ResolutionApproval(AuditedModel):
     url_related = ("resolution",)
 
 
-class EightDReport(CreatedByMixin, VoidableMixin, RegulatedRecord):
+class EightDReport(IssuedDocumentMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
     """FBK-8: the 8D report drafted from the record, editable until issued, then frozen and
-    signed (a core.Signature); `document` is the issued PDF (an attachment on this report)."""
-
-    class Status(models.TextChoices):
-        DRAFT = "draft", _("draft")
-        ISSUED = "issued", _("issued")
-        VOIDED = "voided", _("voided")
+    signed (a core.Signature); `document` is the issued PDF (an attachment on this report).
+    Status, issue fields and the issue itself: core.records.issued."""
 
     numbering_type = "eight_d"
     numbering_prefix = "8D"
-    # The issued PDF is a rendering of the signed content, attached after signing.
-    signature_exclude: ClassVar[tuple[str, ...]] = ("document",)
-    transitions: ClassVar[dict[str, set[str]]] = {
-        Status.DRAFT: {Status.ISSUED, Status.VOIDED},
-        Status.ISSUED: {Status.VOIDED},
-    }
+    document_parent = "feedback"
     TEXT_FIELDS: ClassVar[tuple[str, ...]] = (
         "d1_team",
         "d2_problem",
@@ -1196,12 +1189,7 @@ class EightDReport(CreatedByMixin, VoidableMixin, RegulatedRecord):
         related_name="eight_d_reports",
         verbose_name=_("feedback"),
     )
-    language = models.CharField(
-        _("language"),
-        max_length=10,
-        choices=[("zh-hans", "简体中文"), ("en", "English")],
-        default="zh-hans",
-    )
+    language = language_field()
     d1_team = models.TextField(_("D1 team"), blank=True)
     d2_problem = models.TextField(_("D2 problem description"), blank=True)
     d3_containment = models.TextField(_("D3 containment actions"), blank=True)
@@ -1210,24 +1198,6 @@ class EightDReport(CreatedByMixin, VoidableMixin, RegulatedRecord):
     d6_implementation = models.TextField(_("D6 implementation and verification"), blank=True)
     d7_prevention = models.TextField(_("D7 prevention of recurrence"), blank=True)
     d8_closure = models.TextField(_("D8 closure and recognition"), blank=True)
-    status = models.CharField(_("status"), max_length=8, choices=Status, default=Status.DRAFT)
-    issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
-    issued_by = models.ForeignKey(
-        USER,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("issued by"),
-    )
-    document = models.ForeignKey(
-        "core.Attachment",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("issued document"),
-    )
 
     class Meta:
         ordering = ["feedback", "id"]
@@ -1242,17 +1212,11 @@ class EightDReport(CreatedByMixin, VoidableMixin, RegulatedRecord):
     def get_absolute_url(self) -> str:
         return reverse("complaints:feedback_detail", args=[self.feedback_id]) + "#eight-d"
 
-    @property
-    def is_frozen(self) -> bool:
-        return self.status != self.Status.DRAFT
-
-    def can_edit(self) -> bool:
-        return not self.is_frozen
-
-    def can_issue(self) -> bool:
-        return self.can_transition(self.Status.ISSUED) and all(
-            getattr(self, f).strip() for f in self.TEXT_FIELDS
-        )
+    def issue_error(self) -> str:
+        error = super().issue_error()
+        if not error and not all(getattr(self, f).strip() for f in self.TEXT_FIELDS):
+            error = gettext("Fill in D1 to D8 before issuing the report.")
+        return error
 
 
 class Correspondence(AuditedModel):

@@ -24,6 +24,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from medvigil.core.calendar.clock import DeadlineFields
@@ -34,6 +35,7 @@ from medvigil.core.records.contract import (
     RegulatedRecord,
     VoidableMixin,
 )
+from medvigil.core.records.issued import IssuedDocumentMixin
 from medvigil.trace.models import CustomerKind
 
 USER = settings.AUTH_USER_MODEL
@@ -468,46 +470,20 @@ class DocumentKind(models.TextChoices):
     FINAL = "final", _("final evaluation report")
 
 
-class RecallDocument(CreatedByMixin, VoidableMixin, RegulatedRecord):
+class RecallDocument(IssuedDocumentMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
     """RCL-5: a bilingual document of the recall, drafted from the record, editable until
-    issued, then signed (approved) and frozen; `document` is the issued PDF."""
-
-    class Status(models.TextChoices):
-        DRAFT = "draft", _("draft")
-        ISSUED = "issued", _("issued")
-        VOIDED = "voided", _("voided")
+    issued, then signed (approved) and frozen; `document` is the issued PDF. Status, issue
+    fields and the issue itself: core.records.issued."""
 
     numbering_type = "rcl_document"
     numbering_prefix = "RD"
-    signature_exclude: ClassVar[tuple[str, ...]] = ("document",)
-    transitions: ClassVar[dict[str, set[str]]] = {
-        Status.DRAFT: {Status.ISSUED, Status.VOIDED},
-        Status.ISSUED: {Status.VOIDED},
-    }
+    document_parent = "recall"
     recall = models.ForeignKey(
         Recall, on_delete=models.PROTECT, related_name="documents", verbose_name=_("recall")
     )
     kind = models.CharField(_("document"), max_length=8, choices=DocumentKind)
     body_zh = models.TextField(_("text (Chinese)"), blank=True)
     body_en = models.TextField(_("text (English)"), blank=True)
-    status = models.CharField(_("status"), max_length=8, choices=Status, default=Status.DRAFT)
-    issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
-    issued_by = models.ForeignKey(
-        USER,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("issued by"),
-    )
-    document = models.ForeignKey(
-        "core.Attachment",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("issued document"),
-    )
 
     class Meta:
         ordering = ["recall", "id"]
@@ -523,12 +499,10 @@ class RecallDocument(CreatedByMixin, VoidableMixin, RegulatedRecord):
     def get_absolute_url(self) -> str:
         return reverse("recalls:recalldocument_detail", args=[self.pk])
 
-    def can_edit(self) -> bool:
-        return self.status == self.Status.DRAFT
-
-    def can_issue(self) -> bool:
-        return (
-            self.status == self.Status.DRAFT
-            and bool(self.body_zh.strip())
-            and bool(self.body_en.strip())
-        )
+    def issue_error(self) -> str:
+        error = super().issue_error()
+        if not error and not (self.body_zh.strip() and self.body_en.strip()):
+            error = gettext("Write both texts (Chinese and English) before issuing.")
+        if not error and self.recall.status in (Recall.Status.CLOSED, Recall.Status.VOIDED):
+            error = gettext("The recall is closed.")
+        return error

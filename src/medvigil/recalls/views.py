@@ -21,10 +21,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from medvigil.core.audit.models import ConflictError
-from medvigil.core.documents import pdf_response
 from medvigil.core.models import Signature
 from medvigil.core.permissions import can, get_object_for_user, permission_required
 from medvigil.core.records.forms import ReasonForm
+from medvigil.core.records.issued_views import IssuedDocumentPages
 from medvigil.core.records.lists import Column, Filter, RecordList
 from medvigil.core.records.views import create_record, edit_record, signed_action
 from medvigil.core.templatetags.records import signature_dialog_context
@@ -535,72 +535,33 @@ def recall_outcome(request: HttpRequest, pk: int) -> HttpResponse:
 # --- documents (RCL-5) ----------------------------------------------------------------------
 
 
-def _document(request: HttpRequest, pk: int, action: str = "view") -> RecallDocument:
-    doc = get_object_for_user(
-        request.user,
-        RecallDocument.objects.select_related("recall", "issued_by", "document"),
-        action,
-        pk=pk,
-    )
-    get_object_for_user(request.user, Recall, pk=doc.recall_id)
-    return doc
-
-
-def _issue_dialog(request: HttpRequest, doc: RecallDocument, form: Any = None) -> dict[str, Any]:
-    return signature_dialog_context(
-        form_action=reverse("recalls:document_issue", args=[doc.pk]),
-        meaning=Signature.Meaning.APPROVED,
-        csrf_token=get_token(request),
-        dialog_id="document-issue",
-        title=_("Approve and issue"),
-        button=_("Approve and issue"),
-        form=form,
-        submit_label=_("Sign and issue"),
-        version=doc.version,
-        text=_("The document is rendered as a PDF, signed and frozen."),
-    )
-
-
-def _document_page(request: HttpRequest, doc: RecallDocument, dialog: Any = None) -> HttpResponse:
-    may_issue = request.user.has_perm(doc.recall.approve_perm) and doc.can_issue()
-    return render(
-        request,
-        "recalls/recalldocument_detail.html",
-        {
-            "d": doc,
-            "obj": doc,
-            "recall": doc.recall,
-            "may_change": doc.can_edit() and can(request.user, RecallDocument, "change"),
-            "dialog": dialog or (_issue_dialog(request, doc) if may_issue else None),
-        },
-    )
-
-
-@login_required
-@require_POST
-def document_new(request: HttpRequest, pk: int) -> HttpResponse:
-    recall = _recall(request, pk)
-    if not can(request.user, RecallDocument, "add"):
-        raise PermissionDenied
-    try:
-        doc = services.draft_document(recall, by=request.user, kind=request.POST.get("kind", ""))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect(recall)
-    messages.success(request, _("%(n)s drafted from the record.") % {"n": doc.number})
-    return redirect(doc)
-
-
-@login_required
-@require_GET
-def recalldocument_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _document_page(request, _document(request, pk))
+DOCUMENT_PAGES = IssuedDocumentPages(
+    model=RecallDocument,
+    template="recalls/recalldocument_detail.html",
+    element_id="document",
+    issue_url="recalls:document_issue",
+    pdf_url="recalls:document_pdf",
+    edit_url="recalls:document_edit",
+    render=services.document_pdf,
+    issue=services.issue_document,
+    success=lambda d: _("%(n)s approved and issued.") % {"n": d.number},
+    dialog_title=gettext_lazy("Approve and issue"),
+    dialog_button=gettext_lazy("Approve and issue"),
+    dialog_text=gettext_lazy("The document is rendered as a PDF, signed and frozen."),
+    # the division head / general manager (the management representative for an advisory)
+    signer=lambda user, doc: user.has_perm(doc.recall.approve_perm),
+    issue_action="view",
+    draft=lambda recall, by, data: services.draft_document(
+        recall, by=by, kind=data.get("kind", "")
+    ),
+    drafted=lambda doc: _("%(n)s drafted from the record.") % {"n": doc.number},
+)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def document_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    doc = _document(request, pk, "change")
+    doc = DOCUMENT_PAGES.get(request, pk, "change")
     if not doc.can_edit():
         messages.error(request, _("The document is issued and frozen."))
         return redirect(doc)
@@ -614,37 +575,6 @@ def document_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
-def document_issue(request: HttpRequest, pk: int) -> HttpResponse:
-    doc = _document(request, pk)
-    if not request.user.has_perm(doc.recall.approve_perm):
-        raise PermissionDenied
-
-    def perform(password: str, comment: str) -> RecallDocument:
-        return services.issue_document(
-            doc, by=request.user, password=password, request=request, comment=comment
-        )
-
-    return signed_action(
-        request,
-        doc,
-        meaning=Signature.Meaning.APPROVED,
-        perform=perform,
-        dialog=lambda form: _issue_dialog(request, doc, form),
-        page=lambda dialog: _document_page(request, doc, dialog=dialog),
-        success=lambda d: _("%(n)s approved and issued.") % {"n": d.number},
-    )
-
-
-@login_required
-@require_GET
-def document_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    """The issued document as stored; a draft's preview rendered now."""
-    doc = _document(request, pk)
-    if doc.document_id and doc.document is not None:
-        with doc.document.file.open("rb") as f:
-            data = f.read()
-    else:
-        data = services.document_pdf(doc, user=request.user)
-    return pdf_response(data, doc.number, inline=request.GET.get("inline") == "1")
+# the report page (GET), its signed issue (POST) and the PDF (GET): the kit's views
+recalldocument_detail, document_issue, document_pdf = DOCUMENT_PAGES.views()
+document_new = DOCUMENT_PAGES.new_view()  # draft from the recall page

@@ -10,5 +10,7 @@ audit_context and raises ValidationError for a broken rule, ConflictError for a 
   link_related, void_nonconformity
 - suppliers (CAPA-3): create_supplier, update_supplier, request_scar, scar_from_nonconformity,
   record_response, verify_scar, void_scar
+- reports (CAPA-1): draft_capa_report, issue_capa_report, capa_report_pdf, report_content
+  (the CAPA report, issued through core.records.issued)
 - work: my_work, deadline_source
 """

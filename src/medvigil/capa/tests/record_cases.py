@@ -11,9 +11,10 @@ from django.utils import timezone
 
 from medvigil.core.tests.record_kit import ApiWrite, RecordCase
 
-from ..models import Capa, CapaAction, Nonconformity, Scar, Supplier
+from ..models import Capa, CapaAction, CapaReport, Nonconformity, Scar, Supplier
 from ..services import capa as capa_svc
 from ..services import nonconformity as nc_svc
+from ..services import reports as report_svc
 from ..services import suppliers as sup_svc
 
 _n = itertools.count(1)
@@ -56,6 +57,10 @@ def make_scar(user: Any) -> Scar:
         problem="Kit problem",
         due_date=timezone.localdate() + dt.timedelta(days=5),
     )
+
+
+def make_report(user: Any) -> CapaReport:
+    return report_svc.draft_capa_report(make_capa(user), by=user, language="zh-hans")
 
 
 CASES = [
@@ -125,5 +130,15 @@ CASES = [
         api_list="/api/v1/capa/scars",
         api_detail=lambda s: f"/api/v1/capa/scars/{s.pk}",
         reqs=("CAPA-3",),
+    ),
+    RecordCase(
+        id="capa.capareport",
+        model=CapaReport,
+        make=make_report,
+        owner_role="quality",
+        other_role="technical",  # view_*: reads the reports, never issues them
+        list_url="capa:capa_list",
+        detail_url="capa:capareport_detail",
+        reqs=("CAPA-1",),
     ),
 ]

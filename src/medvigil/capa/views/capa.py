@@ -26,7 +26,7 @@ from medvigil.core.records.views import create_record, edit_record, int_param, s
 from medvigil.core.templatetags.records import signature_dialog_context
 
 from ..forms import ActionForm, CapaForm, ComplaintCapaForm, ResultForm, VerifyForm
-from ..models import Capa, CapaAction, SourceKind
+from ..models import Capa, CapaAction, CapaReport, SourceKind
 from ..services import capa as svc
 from ._common import run_post
 
@@ -160,6 +160,10 @@ def _detail_context(request: HttpRequest, capa: Capa, **extra: Any) -> dict[str,
         "nonconformities": list(capa.nonconformities.all()),
         "scars": list(capa.scars.select_related("supplier")),
         **_recall_context(capa, user),
+        # CAPA-1: the CAPA reports (core.records.issued, capa/views/reports.py)
+        "reports": list(capa.reports.all()) if can(user, CapaReport, "view") else [],
+        "may_add_report": capa.status in (Capa.Status.OPEN, Capa.Status.CLOSED)
+        and can(user, CapaReport, "add"),
     }
     if ctx["may_close"]:
         ctx["dialog"] = extra.pop("dialog", None) or _close_dialog(request, capa)

@@ -12,23 +12,26 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from medvigil.core.attachments.services import attach
 from medvigil.core.audit import audit_context
 from medvigil.core.documents import render_pdf
-from medvigil.core.models import Signature
 from medvigil.core.permissions import require
-from medvigil.core.signatures.services import apply_signature, check_signer
+from medvigil.core.records.issued import (
+    DOCUMENT_LANGUAGES,
+    check_editable,
+    check_language,
+    issue_document,
+)
 
 from ..models import EightDReport, Feedback
 
 ADD_PERM = "complaints.add_eightdreport"
 CHANGE_PERM = "complaints.change_eightdreport"
-LANGUAGES = ("zh-hans", "en")
+LANGUAGES = tuple(dict(DOCUMENT_LANGUAGES))
 FIELD_LIMIT = 20_000
 
 
@@ -150,8 +153,7 @@ def draft_eight_d(feedback: Feedback, *, by: Any, language: str) -> EightDReport
     """A new draft with D1 … D8 prefilled from the record (team from the people involved, D2 from
     the description, D4 from the investigation, D5/D6 from the resolution, …) in `language`."""
     require(by, ADD_PERM)
-    if language not in LANGUAGES:
-        raise ValidationError({"language": _("Choose Chinese or English.")})
+    check_language(language)
     with transaction.atomic(), audit_context(actor=by):
         fb = Feedback.objects.select_for_update().get(pk=feedback.pk)
         if not fb.is_complaint:
@@ -188,8 +190,7 @@ def update_eight_d(report: EightDReport, *, by: Any, version: Any, **fields: Any
     with transaction.atomic(), audit_context(actor=by):
         obj = EightDReport.objects.select_for_update().get(pk=report.pk)
         obj.check_version(version)
-        if not obj.can_edit():
-            raise ValidationError(_("The 8D report is issued and frozen; draft a new one."))
+        check_editable(obj, _("The 8D report is issued and frozen; draft a new one."))
         for name, value in fields.items():
             setattr(obj, name, value.strip() if name != "language" else value)
         obj.full_clean()
@@ -199,8 +200,6 @@ def update_eight_d(report: EightDReport, *, by: Any, version: Any, **fields: Any
 
 def eight_d_pdf(report: EightDReport, *, user: Any) -> bytes:
     """The report as a PDF in its language (a draft's preview, or the issued document)."""
-    from django.utils.translation import gettext_lazy
-
     with translation.override(report.language):
         sections = [
             (str(report._meta.get_field(name).verbose_name), getattr(report, name))
@@ -219,38 +218,16 @@ def eight_d_pdf(report: EightDReport, *, user: Any) -> bytes:
 def issue_eight_d(
     report: EightDReport, *, by: Any, password: str, request: Any = None, comment: str = ""
 ) -> EightDReport:
-    """Issue: render the PDF through core.documents in the report's language, attach it
-    (`document`), sign it and freeze the report (guard EightDReport.can_issue)."""
-    require(by, CHANGE_PERM)
-    if not report.can_issue():
-        raise ValidationError(_("Fill in D1 to D8 before issuing the report."))
-    check = check_signer(
+    """Issue: signed (meaning "approved"), rendered to PDF through core.documents in the
+    report's language, attached (`document`) and frozen — core.records.issued.issue_document
+    with the guard EightDReport.issue_error."""
+    return issue_document(
         report,
-        user=by,
-        password=password or "",
+        render=eight_d_pdf,
+        by=by,
+        password=password,
+        perm=CHANGE_PERM,
+        description=gettext_lazy("Issued 8D report"),
         request=request,
-        meaning=Signature.Meaning.APPROVED,
+        comment=comment,
     )
-    with transaction.atomic(), audit_context(actor=by, reason=comment or None):
-        obj = EightDReport.objects.select_for_update().select_related("feedback").get(pk=report.pk)
-        if not obj.can_issue():
-            raise ValidationError(_("Fill in D1 to D8 before issuing the report."))
-        obj.status = EightDReport.Status.ISSUED
-        obj.issued_at = timezone.now()
-        obj.issued_by = by
-        obj.save()
-        # Signed first, so that the issued PDF prints the signature; the document is the
-        # rendering of the signed content (EightDReport.signature_exclude).
-        apply_signature(obj, check, reason=comment)
-        pdf = eight_d_pdf(obj, user=by)
-        upload = ContentFile(pdf, name=f"{obj.number}.pdf")
-        upload.content_type = "application/pdf"  # type: ignore[attr-defined]
-        obj.document = attach(
-            obj,
-            uploaded_file=upload,
-            by=by,
-            description=_("Issued 8D report"),
-            check_access=False,
-        )
-        obj.save()
-    return obj

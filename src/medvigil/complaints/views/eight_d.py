@@ -8,22 +8,18 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
 
-from medvigil.core.documents import pdf_response
-from medvigil.core.models import Signature
-from medvigil.core.permissions import can, get_object_for_user
 from medvigil.core.records.forms import VersionedModelForm
-from medvigil.core.records.views import edit_record, signed_action
-from medvigil.core.templatetags.records import signature_dialog_context
+from medvigil.core.records.issued_views import IssuedDocumentPages
+from medvigil.core.records.views import edit_record
 
-from ..models import EightDReport, Feedback
+from ..models import EightDReport
 from ..services import eight_d as svc
 
 
@@ -34,79 +30,46 @@ class EightDForm(VersionedModelForm):
         widgets = {name: forms.Textarea(attrs={"rows": 4}) for name in EightDReport.TEXT_FIELDS}
 
 
-def _report(request: HttpRequest, pk: int, action: str = "view") -> EightDReport:
-    report = get_object_for_user(
-        request.user,
-        EightDReport.objects.select_related("feedback", "issued_by", "document"),
-        action,
-        pk=pk,
-    )
-    # the complaint's own rule (sales and dealers: their own customers' records)
-    get_object_for_user(request.user, Feedback, pk=report.feedback_id)
-    return report
+def _sections(report: EightDReport) -> dict[str, Any]:
+    return {
+        "report": report,
+        "sections": [
+            (report._meta.get_field(n).verbose_name, getattr(report, n))
+            for n in EightDReport.TEXT_FIELDS
+        ],
+    }
 
 
-def _dialog(request: HttpRequest, report: EightDReport, form: Any = None) -> dict[str, Any]:
-    return signature_dialog_context(
-        form_action=reverse("complaints:eightd_issue", args=[report.pk]),
-        meaning=Signature.Meaning.APPROVED,
-        csrf_token=get_token(request),
-        dialog_id="eightd-issue",
-        title=_("Issue and sign the 8D report"),
-        button=_("Issue and sign"),
-        form=form,
-        submit_label=_("Sign and issue"),
-        version=report.version,
-        text=_("The report is rendered as a PDF, signed and frozen; it cannot be edited after."),
-    )
-
-
-def _page(request: HttpRequest, report: EightDReport, dialog: Any = None) -> HttpResponse:
-    may_change = report.can_edit() and can(request.user, EightDReport, "change")
-    return render(
-        request,
-        "complaints/eightd_detail.html",
-        {
-            "report": report,
-            "obj": report,
-            "may_change": may_change,
-            "dialog": dialog or (_dialog(request, report) if may_change else None),
-            "sections": [
-                (report._meta.get_field(n).verbose_name, getattr(report, n))
-                for n in EightDReport.TEXT_FIELDS
-            ],
-        },
-    )
-
-
-@login_required
-@require_POST
-def eightd_new(request: HttpRequest, pk: int) -> HttpResponse:
-    feedback = get_object_for_user(request.user, Feedback, pk=pk)
-    if not can(request.user, EightDReport, "add"):
-        raise PermissionDenied
-    try:
-        report = svc.draft_eight_d(
-            feedback, by=request.user, language=request.POST.get("language", "")
-        )
-    except ValidationError as e:
-        messages.error(request, " ".join(e.messages))
-        return redirect(feedback)
-    messages.success(request, _("8D report %(n)s drafted from the record.") % {"n": report.number})
-    return redirect("complaints:eightdreport_detail", pk=report.pk)
-
-
-@login_required
-@require_GET
-def eightd_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _page(request, _report(request, pk))
+PAGES = IssuedDocumentPages(
+    model=EightDReport,
+    template="complaints/eightd_detail.html",
+    element_id="eightd",
+    issue_url="complaints:eightd_issue",
+    pdf_url="complaints:eightd_pdf",
+    edit_url="complaints:eightd_edit",
+    render=svc.eight_d_pdf,
+    issue=svc.issue_eight_d,
+    success=lambda done: _("8D report issued and signed."),
+    dialog_title=gettext_lazy("Issue and sign the 8D report"),
+    dialog_button=gettext_lazy("Issue and sign"),
+    dialog_text=gettext_lazy(
+        "The report is rendered as a PDF, signed and frozen; it cannot be edited after."
+    ),
+    context=_sections,
+    filename=lambda report: f"8D-{report.number}",
+    next_url=lambda done: reverse("complaints:eightdreport_detail", args=[done.pk]),
+    draft=lambda feedback, by, data: svc.draft_eight_d(
+        feedback, by=by, language=data.get("language", "")
+    ),
+    drafted=lambda report: _("8D report %(n)s drafted from the record.") % {"n": report.number},
+)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def eightd_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit a draft (D1 … D8 and the language) through update_eight_d."""
-    report = _report(request, pk, "change")
+    report = PAGES.get(request, pk, "change")
     if not report.can_edit():
         messages.error(request, _("The 8D report is issued and frozen; draft a new one."))
         return redirect("complaints:eightdreport_detail", pk=report.pk)
@@ -121,36 +84,6 @@ def eightd_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
-def eightd_issue(request: HttpRequest, pk: int) -> HttpResponse:
-    report = _report(request, pk, "change")
-
-    def perform(password: str, comment: str) -> EightDReport:
-        return svc.issue_eight_d(
-            report, by=request.user, password=password, request=request, comment=comment
-        )
-
-    return signed_action(
-        request,
-        report,
-        meaning=Signature.Meaning.APPROVED,
-        perform=perform,
-        dialog=lambda form: _dialog(request, report, form),
-        page=lambda dialog: _page(request, report, dialog=dialog),
-        success=lambda done: _("8D report issued and signed."),
-        next_url=lambda done: reverse("complaints:eightdreport_detail", args=[done.pk]),
-    )
-
-
-@login_required
-@require_GET
-def eightd_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    """The issued document as stored; a draft's preview rendered now."""
-    report = _report(request, pk)
-    if report.document_id and report.document is not None:
-        with report.document.file.open("rb") as f:
-            data = f.read()
-    else:
-        data = svc.eight_d_pdf(report, user=request.user)
-    return pdf_response(data, f"8D-{report.number}", inline=request.GET.get("inline") == "1")
+# the report page (GET), its signed issue (POST) and the PDF (GET): the kit's views
+eightd_detail, eightd_issue, eightd_pdf = PAGES.views()
+eightd_new = PAGES.new_view()  # draft from the complaint page

@@ -8,23 +8,21 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from medvigil.core.attachments.services import attach
 from medvigil.core.audit import audit_context
 from medvigil.core.documents import render_pdf
-from medvigil.core.models import Signature
 from medvigil.core.permissions import require
-from medvigil.core.signatures.services import apply_signature, check_signer
+from medvigil.core.records import issued
 
 from ..models import DocumentKind, Recall, RecallDocument
 from .execution import effectiveness
 
 DOC_FIELDS = ("body_zh", "body_en")
+DESCRIPTION = gettext_lazy("Issued recall document")
 
 
 def _draft_text(recall: Recall, kind: str, language: str) -> str:
@@ -93,8 +91,7 @@ def update_document(doc: RecallDocument, *, by: Any, version: Any, **fields: Any
     with transaction.atomic(), audit_context(actor=by):
         doc = RecallDocument.objects.select_for_update().get(pk=doc.pk)
         doc.check_version(version)
-        if not doc.can_edit():
-            raise ValidationError(_("The document is issued and frozen."))
+        issued.check_editable(doc)
         for name, value in fields.items():
             setattr(doc, name, value)
         doc.full_clean()
@@ -130,39 +127,29 @@ def issue_document(
 ) -> RecallDocument:
     """Approve and issue (signed): a recall's documents by the division head / general
     manager, an advisory notice's by the management representative. The PDF is rendered,
-    attached and the document frozen."""
-    recall = doc.recall
-    require(by, recall.approve_perm)
-    if not doc.can_issue():
-        raise ValidationError(_("Write both texts (Chinese and English) before issuing."))
-    check = check_signer(
-        doc, user=by, password=password or "", request=request, meaning=Signature.Meaning.APPROVED
+    attached and the document frozen (core.records.issued.issue_document; the guard is
+    RecallDocument.issue_error)."""
+    return issued.issue_document(
+        doc,
+        render=document_pdf,
+        by=by,
+        password=password,
+        perm=doc.recall.approve_perm,
+        description=DESCRIPTION,
+        request=request,
+        comment=comment,
+        reason=gettext_lazy("Document issued"),
     )
-    return apply_issue(doc, by=by, check=check, comment=comment)
 
 
 def apply_issue(doc: RecallDocument, *, by: Any, check: Any, comment: str = "") -> RecallDocument:
     """issue_document's second phase, after the password check (the demo passes its own)."""
-    with transaction.atomic(), audit_context(actor=by, reason=comment or _("Document issued")):
-        obj = RecallDocument.objects.select_for_update().select_related("recall").get(pk=doc.pk)
-        if not obj.can_issue():
-            raise ValidationError(_("Write both texts (Chinese and English) before issuing."))
-        if obj.recall.status in (Recall.Status.CLOSED, Recall.Status.VOIDED):
-            raise ValidationError(_("The recall is closed."))
-        obj.status = RecallDocument.Status.ISSUED
-        obj.issued_at = timezone.now()
-        obj.issued_by = by
-        obj.save()
-        apply_signature(obj, check, reason=comment)
-        pdf = document_pdf(obj, user=by)
-        upload = ContentFile(pdf, name=f"{obj.number}.pdf")
-        upload.content_type = "application/pdf"  # type: ignore[attr-defined]
-        obj.document = attach(
-            obj,
-            uploaded_file=upload,
-            by=by,
-            description=str(gettext_lazy("Issued recall document")),
-            check_access=False,
-        )
-        obj.save()
-    return obj
+    return issued.apply_issue(
+        doc,
+        render=document_pdf,
+        by=by,
+        check=check,
+        description=DESCRIPTION,
+        comment=comment,
+        reason=gettext_lazy("Document issued"),
+    )

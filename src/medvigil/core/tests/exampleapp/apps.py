@@ -13,12 +13,20 @@ class ExampleAppConfig(DomainApp):
     sensitive_permissions = ("view_site_contact",)
     role_permissions = {
         "quality": ["*", "view_site_contact"],
-        "customer_service": ["view_inspection", "add_inspection", "change_inspection"],
+        "customer_service": [
+            "view_inspection",
+            "add_inspection",
+            "change_inspection",
+            "view_inspectionreport",
+        ],
         "finance": ["view_*"],  # a wildcard: never the sensitive view_site_contact
         "auditor": [],  # the platform's *.view_* reaches the app too (not the sensitive one)
     }
     retention_rules = (
         RetentionRuleSpec("inspection", "created", years=3, citation="EXAMPLE-1: three years"),
+        RetentionRuleSpec(
+            "inspectionreport", "created", years=3, citation="EXAMPLE-1: three years"
+        ),
     )
     work = ("services.my_inspections",)
     deadline_sources = ("services.inspection_deadlines",)

@@ -16,6 +16,7 @@ from medvigil.core.records.contract import (
     RegulatedRecord,
     VoidableMixin,
 )
+from medvigil.core.records.issued import IssuedDocumentMixin
 
 
 class Inspection(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
@@ -60,3 +61,29 @@ class Inspection(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
         if user.has_perm("exampleapp.view_all_inspection"):
             return qs
         return qs.filter(Q(owner=user) | Q(created_by=user))
+
+
+class InspectionReport(IssuedDocumentMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
+    """An issued document of an inspection (core.records.issued): drafted, issued once as a
+    signed PDF, frozen. Its pages are the kit's IssuedDocumentPages (urls.py)."""
+
+    numbering_type = "example_inspection_report"
+    numbering_prefix = "EXR"
+    document_parent = "inspection"
+
+    inspection = models.ForeignKey(
+        Inspection, on_delete=models.PROTECT, related_name="reports", verbose_name=_("title")
+    )
+    text = models.TextField(_("text"), blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse("exampleapp:inspectionreport_detail", args=[self.pk])
+
+    def issue_error(self) -> str:
+        return super().issue_error() or ("" if self.text.strip() else "Write the text first.")

@@ -13,11 +13,13 @@ from django.utils import timezone
 
 from medvigil.core.audit import audit_context
 from medvigil.core.calendar.deadlines import Deadline
+from medvigil.core.documents import render_pdf
 from medvigil.core.imports import Column, Importer, register
 from medvigil.core.permissions import require, scope_for_user
+from medvigil.core.records.issued import check_editable, issue_document
 from medvigil.core.registry import WorkItem
 
-from .models import Inspection
+from .models import Inspection, InspectionReport
 
 
 def create_inspection(*, by: Any, title: str, owner: Any = None, **fields: Any) -> Inspection:
@@ -108,3 +110,49 @@ class InspectionImporter(Importer):
             create_inspection(by=self.user, title=item.title)
             progress(n)
         return len(items)
+
+
+# --- the inspection report: an issued document (core.records.issued) ------------------------
+
+
+def draft_report(inspection: Inspection, *, by: Any, text: str) -> InspectionReport:
+    require(by, "exampleapp.add_inspectionreport")
+    with transaction.atomic(), audit_context(actor=by):
+        obj = InspectionReport(inspection=inspection, text=text)
+        obj.assign_number()
+        obj.full_clean()
+        obj.save()
+    return obj
+
+
+def update_report(obj: InspectionReport, *, by: Any, version: Any, text: str) -> InspectionReport:
+    require(by, "exampleapp.change_inspectionreport")
+    with transaction.atomic(), audit_context(actor=by):
+        obj = InspectionReport.objects.select_for_update().get(pk=obj.pk)
+        obj.check_version(version)
+        check_editable(obj)
+        obj.text = text
+        obj.save()
+    return obj
+
+
+def report_pdf(obj: InspectionReport, *, user: Any) -> bytes:
+    return render_pdf(
+        "exampleapp/report_pdf.html", {"report": obj}, record=obj, title="Report", user=user
+    )
+
+
+def issue_report(
+    obj: InspectionReport, *, by: Any, password: str, request: Any = None, comment: str = ""
+) -> InspectionReport:
+    return issue_document(  # type: ignore[no-any-return]
+        obj,
+        render=report_pdf,
+        by=by,
+        password=password,
+        perm="exampleapp.change_inspectionreport",
+        description="Issued inspection report",
+        request=request,
+        comment=comment,
+        reason="Report issued",
+    )

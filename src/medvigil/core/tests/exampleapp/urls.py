@@ -14,11 +14,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from medvigil.core.permissions import can, get_object_for_user, permission_required
 from medvigil.core.records.forms import VersionedModelForm
+from medvigil.core.records.issued_views import IssuedDocumentPages
 from medvigil.core.records.lists import Column, Filter, RecordList
 from medvigil.core.records.views import create_record, edit_record
 
 from . import services
-from .models import Inspection
+from .models import Inspection, InspectionReport
 
 app_name = "exampleapp"
 
@@ -88,7 +89,27 @@ def inspection_edit(request: Any, pk: int) -> Any:
     )
 
 
+REPORT_PAGES = IssuedDocumentPages(
+    model=InspectionReport,
+    template="exampleapp/report.html",
+    element_id="report",
+    issue_url="exampleapp:inspectionreport_issue",
+    pdf_url="exampleapp:inspectionreport_pdf",
+    render=services.report_pdf,
+    issue=services.issue_report,
+    success=lambda r: f"{r.number} issued.",
+    dialog_title="Issue the report",
+    dialog_button="Issue",
+    dialog_text="Signed and frozen.",
+)
+
+# the report page (GET), its signed issue (POST) and the PDF (GET): the kit's views
+inspectionreport_detail, inspectionreport_issue, inspectionreport_pdf = REPORT_PAGES.views()
+
 urlpatterns = [
+    path("reports/<int:pk>/", inspectionreport_detail, name="inspectionreport_detail"),
+    path("reports/<int:pk>/issue/", inspectionreport_issue, name="inspectionreport_issue"),
+    path("reports/<int:pk>/pdf/", inspectionreport_pdf, name="inspectionreport_pdf"),
     path("inspections/", inspection_list, name="inspection_list"),
     path("inspections/new/", inspection_create, name="inspection_create"),
     path("inspections/<int:pk>/edit/", inspection_edit, name="inspection_edit"),

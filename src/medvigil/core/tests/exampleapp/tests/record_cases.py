@@ -10,13 +10,17 @@ from typing import Any
 from medvigil.core.tests.record_kit import ApiWrite, RecordCase
 
 from .. import services
-from ..models import Inspection
+from ..models import Inspection, InspectionReport
 
 _n = itertools.count(1)
 
 
 def make(user: Any) -> Inspection:
     return services.create_inspection(by=user, title=f"Kit inspection {next(_n)}")
+
+
+def make_report(user: Any) -> InspectionReport:
+    return services.draft_report(make(user), by=user, text=f"Kit report {next(_n)}")
 
 
 CASES = [
@@ -37,5 +41,14 @@ CASES = [
             lambda o: {"title": f"{o.title} (kit)"},
             versioned=True,
         ),
+    ),
+    RecordCase(
+        id="exampleapp.inspectionreport",
+        model=InspectionReport,
+        make=make_report,
+        owner_role="quality",
+        other_role="finance",  # view_* (every inspection and report), no change
+        list_url="exampleapp:inspection_list",
+        detail_url="exampleapp:inspectionreport_detail",
     ),
 ]
