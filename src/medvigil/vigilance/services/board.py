@@ -299,7 +299,7 @@ def deadline_source(now: dt.datetime) -> Iterable[Deadline]:
                 url=url,
                 due_at=due,
                 users=users,
-                lead=span * (1 - p),
+                lead=span * (1 - p) if span is not None else None,
             )
         if now >= due:
             yield Deadline(
