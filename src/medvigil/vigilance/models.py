@@ -364,6 +364,10 @@ class ReportabilityDecision(CreatedByMixin, AuditedModel):
     fired_citation = models.CharField(_("citation"), max_length=400, blank=True)
     proposal_reason = models.CharField(_("why"), max_length=300, blank=True)
     deadline_rules = models.JSONField(_("deadline rules"), default=list, blank=True)
+    # VIG-7: the running clock of a reportable proposal (its first deadline rule counted from
+    # the awareness), stored so the board and the deadline check sort and filter in SQL;
+    # set with the proposal (services.decisions), like a complaint's next_due_at.
+    due_at = models.DateTimeField(_("due if reportable"), null=True, blank=True)
     decided_reportable = models.BooleanField(_("reportable (decided)"), null=True, blank=True)
     basis = models.TextField(_("basis of the decision"), blank=True)
     decided_by = models.ForeignKey(
@@ -401,6 +405,7 @@ class ReportabilityDecision(CreatedByMixin, AuditedModel):
                 name="vig_one_current_decision",
             )
         ]
+        indexes = [models.Index(fields=["status", "due_at"], name="vig_decision_status_due")]
 
     def __str__(self) -> str:
         return f"{self.event_id} {self.market}: {self.get_status_display()}"
@@ -481,7 +486,13 @@ class VigilanceReport(CreatedByMixin, VoidableMixin, DeadlineFields, RegulatedRe
         ordering = ["due_at", "id"]
         verbose_name = _("regulator report")
         verbose_name_plural = _("regulator reports")
-        indexes = [models.Index(fields=["status", "due_at"], name="vig_report_status_due")]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="vig_report_status_due"),
+            # the on-time rate per market and period (VIG-7) reads only this index
+            models.Index(
+                fields=["due_at", "market", "status", "submitted_at"], name="vig_report_rate"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.market} {self.get_kind_display()}"

@@ -561,12 +561,25 @@ def board(request: HttpRequest) -> HttpResponse:
     return board_page(request)
 
 
+# The board shows the most urgent clocks first, BOARD_PAGE a page (VIG-7).
+BOARD_PAGE = 50
+
+
 def board_page(request: HttpRequest, periodic_form: Any = None, status: int = 200) -> HttpResponse:
     now = timezone.now()
     market = request.GET.get("market", "")
     if market not in Market.values:
         market = ""
-    rows = board_svc.board_rows(request.user, now=now, market=market)
+    total = board_svc.board_count(request.user, market=market)
+    pages = max(1, -(-total // BOARD_PAGE))
+    try:
+        page = min(max(1, int(request.GET.get("page", "1"))), pages)
+    except ValueError:
+        page = 1
+    first = (page - 1) * BOARD_PAGE
+    rows = board_svc.board_rows(
+        request.user, now=now, market=market, limit=BOARD_PAGE, offset=first
+    )
     start, end = _period(request)
     return render(
         request,
@@ -575,6 +588,11 @@ def board_page(request: HttpRequest, periodic_form: Any = None, status: int = 20
             "rows": [(r, r.state(now), r.remaining(now), r.elapsed(now)) for r in rows],
             "markets": Market.choices,
             "market": market,
+            "total": total,
+            "page": page,
+            "pages": pages,
+            "shown_from": first + 1 if rows else 0,
+            "shown_to": first + len(rows),
             "rates": board_svc.on_time_rates(start, end, user=request.user, now=now),
             "start": start,
             "end": end,

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from medvigil.core.calendar.deadlines import Deadline
-from medvigil.core.calendar.rules import compute, get_rule
+from medvigil.core.calendar.rules import get_rule
 from medvigil.core.i18n import gettext_msg
 from medvigil.core.permissions import scope_for_user
 from medvigil.core.registry import WorkItem
@@ -91,24 +91,43 @@ class Row:
         return self.obj.get_absolute_url()
 
 
-def _decision_rows(events: dict[int, AdverseEvent]) -> list[Row]:
-    rows = []
+def _open_events(user: Any, event: AdverseEvent | None) -> QuerySet:
+    qs: QuerySet = AdverseEvent.objects.filter(status=AdverseEvent.Status.OPEN)
+    if user is not None:
+        qs = scope_for_user(user, qs)
+    if event is not None:
+        qs = qs.filter(pk=event.pk)
+    return qs
+
+
+def _clocks(user: Any, market: str, event: AdverseEvent | None) -> tuple[QuerySet, QuerySet]:
+    """The two kinds of running clock as querysets, most urgent first (stored due times:
+    reports' due_at, reportable proposals' due_at — services.decisions.proposal_due)."""
+    events = _open_events(user, event)
+    order = (F("due_at").asc(nulls_last=True), "event_id", "id")
     decisions = ReportabilityDecision.objects.filter(
-        event_id__in=list(events),
         status=ReportabilityDecision.Status.PROPOSED,
         proposed_reportable=True,
+        event__in=events,
+    ).exclude(deadline_rules=[])
+    reports = VigilanceReport.objects.filter(status=VigilanceReport.Status.DRAFT, event__in=events)
+    if market:
+        decisions = decisions.filter(market=market)
+        reports = reports.filter(market=market)
+    related = ("event", "event__owner")
+    return (
+        decisions.select_related(*related).order_by(*order),
+        reports.select_related(*related).order_by(*order),
     )
-    for d in decisions:
-        e = events[d.event_id]
-        if not d.deadline_rules:
-            continue
-        code = d.deadline_rules[0]
-        try:
-            due = compute(code, e.aware_at).due_at
-        except LookupError:
-            continue
-        rows.append(Row(e, d.market, "decision", d, code, e.aware_at, due))
-    return rows
+
+
+def _decision_row(d: ReportabilityDecision) -> Row:
+    e = d.event
+    return Row(e, d.market, "decision", d, d.deadline_rules[0], e.aware_at, d.due_at)
+
+
+def _report_row(r: VigilanceReport) -> Row:
+    return Row(r.event, r.market, "report", r, r.deadline_rule, r.clock_started_at, r.due_at)
 
 
 def board_rows(
@@ -117,40 +136,34 @@ def board_rows(
     now: dt.datetime | None = None,
     market: str = "",
     event: AdverseEvent | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[Row]:
     """Every running clock of the open events the user may see, most urgent first: draft
     reports (their deadline) and undecided proposals that would be reportable (the proposed
-    rule's deadline, counted from awareness)."""
+    rule's deadline, counted from awareness). `limit`/`offset`: one page of them, read from
+    the database in order (the due times are stored)."""
     now = now or timezone.now()
-    qs: QuerySet = AdverseEvent.objects.filter(status=AdverseEvent.Status.OPEN)
-    if user is not None:
-        qs = scope_for_user(user, qs)
-    if event is not None:
-        qs = qs.filter(pk=event.pk)
-    events = {e.pk: e for e in qs.select_related("product", "owner")}
-    if not events:
-        return []
-    rows = _decision_rows(events)
-    reports = VigilanceReport.objects.filter(
-        event_id__in=list(events), status=VigilanceReport.Status.DRAFT
-    )
-    for r in reports:
-        rows.append(
-            Row(
-                events[r.event_id],
-                r.market,
-                "report",
-                r,
-                r.deadline_rule,
-                r.clock_started_at,
-                r.due_at,
-            )
-        )
-    if market:
-        rows = [r for r in rows if r.market == market]
+    decisions, reports = _clocks(user, market, event)
+    if limit is not None:
+        decisions, reports = decisions[: offset + limit], reports[: offset + limit]
+    rows = [_decision_row(d) for d in decisions] + [_report_row(r) for r in reports]
     far = now + dt.timedelta(days=36500)
-    rows.sort(key=lambda r: (r.due_at or far, r.event.pk))
+    rows.sort(key=lambda r: (r.due_at or far, r.event.pk, r.kind, r.obj.pk))
+    if limit is not None:
+        rows = rows[offset : offset + limit]
     return rows
+
+
+def board_count(user: Any = None, *, market: str = "") -> int:
+    """How many clocks the board has in all (for its pages)."""
+    decisions, reports = _clocks(user, market, None)
+    return (
+        decisions.order_by()
+        .values_list("pk")
+        .union(reports.order_by().values_list("pk"), all=True)
+        .count()
+    )
 
 
 # --- on-time reporting rate ------------------------------------------------------------------
@@ -171,12 +184,22 @@ def on_time_rates(
     if user is not None:
         qs = qs.filter(event__in=scope_for_user(user, AdverseEvent))
     out = []
-    rows = list(qs.values_list("market", "status", "submitted_at", "due_at"))
+    submitted = Q(status=VigilanceReport.Status.SUBMITTED)
+    counts = {
+        row["market"]: row
+        for row in qs.order_by()
+        .values("market")
+        .annotate(
+            # due_at, not the key: the counts read only the index vig_report_rate
+            total=Count("due_at"),
+            on_time=Count("due_at", filter=submitted & Q(submitted_at__lte=F("due_at"))),
+            late=Count("due_at", filter=submitted & Q(submitted_at__gt=F("due_at"))),
+            overdue=Count("due_at", filter=Q(status=VigilanceReport.Status.DRAFT, due_at__lt=now)),
+        )
+    }
     for m in Market.values:
-        mine = [r for r in rows if r[0] == m]
-        on_time = sum(1 for _m, s, sub, due in mine if s == "submitted" and sub <= due)
-        late = sum(1 for _m, s, sub, due in mine if s == "submitted" and sub > due)
-        overdue = sum(1 for _m, s, _sub, due in mine if s == "draft" and due < now)
+        c = counts.get(m, {})
+        on_time, late, overdue = c.get("on_time", 0), c.get("late", 0), c.get("overdue", 0)
         counted = on_time + late + overdue
         out.append(
             {
@@ -185,7 +208,7 @@ def on_time_rates(
                 "on_time": on_time,
                 "late": late,
                 "overdue": overdue,
-                "pending": len(mine) - counted,
+                "pending": c.get("total", 0) - counted,
                 "rate": (on_time / counted) if counted else None,
             }
         )
@@ -202,51 +225,95 @@ def _escalation_users() -> list[Any]:
     return list(User.objects.filter(is_active=True, roles__code__in=roles).distinct())
 
 
-def _responsible(row: Row) -> list[Any]:
-    return [row.event.owner] if row.event.owner_id else []
+def _running_clocks() -> Iterable[tuple[str, int, int, str, str, Any, Any, str, int | None]]:
+    """Every running clock as plain values (kind, pk, event pk, market, rule, started, due,
+    event number, owner pk): the deadline check reads thousands of them on every run, so no
+    model instances are built for clocks that have nothing to alert."""
+    decisions, reports = _clocks(None, "", None)
+    for pk, event_id, market, rules, started, due, number, owner in decisions.values_list(
+        "pk",
+        "event_id",
+        "market",
+        "deadline_rules",
+        "event__aware_at",
+        "due_at",
+        "event__number",
+        "event__owner_id",
+    ):
+        yield "decision", pk, event_id, market, rules[0], started, due, number, owner
+    for pk, event_id, market, rule, started, due, number, owner in reports.values_list(
+        "pk",
+        "event_id",
+        "market",
+        "deadline_rule",
+        "clock_started_at",
+        "due_at",
+        "event__number",
+        "event__owner_id",
+    ):
+        yield "report", pk, event_id, market, rule, started, due, number, owner
 
 
 def deadline_source(now: dt.datetime) -> Iterable[Deadline]:
     """Every running clock: "due soon" at each alert point (50 %, 80 % by default), "overdue"
     at the due moment to the responsible people and escalation to the management
-    representative at the breach."""
-    managers: list[Any] | None = None
+    representative at the breach. Only the alerts whose moment has come are yielded (the
+    check would find nothing to send for the others), from plain values: thousands of open
+    clocks stay cheap."""
+    from django.urls import reverse
+
+    from medvigil.accounts.models import User
+
     points = alert_points()
-    for row in board_rows(None, now=now):
-        if row.due_at is None:
+    due_now = []
+    for clock in _running_clocks():
+        started, due = clock[5], clock[6]
+        if due is None:
             continue
-        if managers is None:
-            managers = _escalation_users()
-        base = f"vigilance:{row.kind}:{row.obj.pk}:{row.rule}:{row.due_at:%Y%m%d%H%M}"
-        title = gettext_msg(gettext_noop("%(number)s %(market)s: %(rule)s")) % {
-            "number": row.event.number,
-            "market": row.market,
-            "rule": row.rule,
-        }
-        users = _responsible(row)
-        if row.started_at is not None and now < row.due_at:
-            span = row.due_at - row.started_at
-            for p in points:
-                yield Deadline(
-                    key=f"{base}:p{int(p * 100)}",
-                    title=title,
-                    url=row.url,
-                    due_at=row.due_at,
-                    users=users,
-                    lead=span * (1 - p),
-                )
-        yield Deadline(
-            key=base,
-            title=title,
-            url=row.url,
-            due_at=row.due_at,
-            users=users,
-            escalate_to=managers,
-            started_at=row.started_at,
-            lead=dt.timedelta(0),
-            escalate_after=dt.timedelta(0),
+        span = due - started if started is not None else None
+        reached = [
+            p for p in points if span is not None and now < due and now >= due - span * (1 - p)
+        ]
+        if reached or now >= due:
+            due_now.append((clock, span, reached))
+    managers = _escalation_users()
+    owners = User.objects.in_bulk({c[8] for c, _s, _r in due_now if c[8] is not None})
+    # one reverse() per kind of page, not per clock
+    event_url = reverse("vigilance:event_detail", args=[0]).removesuffix("0/")
+    report_url = reverse("vigilance:report_detail", args=[0]).removesuffix("0/")
+    for (kind, pk, event_id, market, rule, started, due, number, owner), span, reached in due_now:
+        url = (
+            f"{event_url}{event_id}/#decision-{pk}" if kind == "decision" else f"{report_url}{pk}/"
         )
-    yield from periodic_deadlines(now, managers if managers is not None else _escalation_users())
+        base = f"vigilance:{kind}:{pk}:{rule}:{due:%Y%m%d%H%M}"
+        title = gettext_msg(gettext_noop("%(number)s %(market)s: %(rule)s")) % {
+            "number": number,
+            "market": market,
+            "rule": rule,
+        }
+        users = [owners[owner]] if owner in owners else []
+        for p in reached:
+            yield Deadline(
+                key=f"{base}:p{int(p * 100)}",
+                title=title,
+                url=url,
+                due_at=due,
+                users=users,
+                lead=span * (1 - p) if span is not None else None,
+            )
+        if now >= due:
+            yield Deadline(
+                key=base,
+                title=title,
+                url=url,
+                due_at=due,
+                users=users,
+                escalate_to=managers,
+                started_at=started,
+                lead=dt.timedelta(0),
+                escalate_after=dt.timedelta(0),
+            )
+    yield from periodic_deadlines(now, managers)
 
 
 def periodic_deadlines(now: dt.datetime, managers: list[Any]) -> Iterable[Deadline]:
@@ -275,7 +342,7 @@ def my_work(user: Any) -> list[WorkItem]:
         return []
     decide = user.has_perm("vigilance.decide_reportability")
     items = []
-    for row in board_rows(user)[:200]:
+    for row in board_rows(user, limit=200):
         mine = row.event.owner_id == user.pk or (decide and row.kind == "decision")
         if not mine:
             continue

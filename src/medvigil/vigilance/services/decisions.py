@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from medvigil.core.audit import audit_context
+from medvigil.core.calendar.rules import compute
 from medvigil.core.models import Signature
 from medvigil.core.permissions import require
 
@@ -23,14 +24,27 @@ DECIDE_PERM = "vigilance.decide_reportability"
 S = ReportabilityDecision.Status
 
 
+def proposal_due(event: AdverseEvent, deadline_rules: list[str]) -> Any:
+    """VIG-7: when a reportable proposal's clock runs out — its first deadline rule counted
+    from the awareness (None without a rule, or for a year the calendar does not hold)."""
+    if not deadline_rules or event.aware_at is None:
+        return None
+    try:
+        return compute(deadline_rules[0], event.aware_at).due_at
+    except LookupError:
+        return None
+
+
 def _proposal(event: AdverseEvent, market: str) -> dict[str, Any]:
     rule = propose(event, market)
+    deadline_rules = list(deadlines_of(rule))
     return {
         "proposed_reportable": rule.reportable,
         "fired_rule": rule.code,
         "fired_citation": rule.citation[:400],
         "proposal_reason": str(rule.label)[:300],
-        "deadline_rules": list(deadlines_of(rule)),
+        "deadline_rules": deadline_rules,
+        "due_at": proposal_due(event, deadline_rules) if rule.reportable else None,
     }
 
 

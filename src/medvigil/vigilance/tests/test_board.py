@@ -142,3 +142,47 @@ def test_periodic_reports_are_due_from_registration_date_and_class(people, world
         )
     html = client_for(people.quality).get(reverse("vigilance:board")).content.decode()
     assert "eu.psur" in html and "cn.periodic_risk" in html
+
+
+def test_a_proposal_stores_its_clock_and_follows_the_awareness(people, world):
+    """VIG-3/VIG-7: a reportable proposal keeps its due moment (the board and the deadline
+    check sort and filter on it in SQL); a corrected awareness moves it; deciding ends it."""
+    from medvigil.core.calendar.rules import compute
+
+    from ..services import events as ev_svc
+
+    event = make_event(people.quality, unit=world.units[0], aware_at=AWARE)
+    d = ReportabilityDecision.objects.get(event=event, market="CN", status="proposed")
+    assert d.due_at == compute("cn.serious", AWARE).due_at
+    later = AWARE + dt.timedelta(days=3)
+    ev_svc.update_event(event, by=people.quality, version=event.version, aware_at=later)
+    d.refresh_from_db()
+    assert d.due_at == compute("cn.serious", later).due_at
+    other = make_event(people.quality, unit=world.units[0], aware_at=AWARE, outcome="other")
+    assert ReportabilityDecision.objects.get(event=other, market="CN").due_at is None
+
+
+def test_the_board_page_shows_the_most_urgent_clocks_a_page_at_a_time(
+    people, world, client_for, monkeypatch
+):
+    """VIG-7: with more clocks than a page, the most urgent come first and the next page
+    continues where the first ended; the count says how many run."""
+    from .. import views
+
+    monkeypatch.setattr(views, "BOARD_PAGE", 2)
+    events = [
+        make_event(people.quality, unit=world.units[0], aware_at=AWARE + dt.timedelta(days=k))
+        for k in (2, 0, 1)
+    ]
+    c = client_for(people.quality)
+    first = c.get(reverse("vigilance:board")).content.decode()
+    second = c.get(reverse("vigilance:board") + "?page=2").content.decode()
+    assert first.count('class="board-row') == 2 and second.count('class="board-row') == 1
+    assert events[1].number in first and events[2].number in first
+    assert events[0].number in second and events[0].number not in first
+    assert "Clocks 1–2 of 3" in first and 'id="board-next"' in first
+    assert c.get(reverse("vigilance:board") + "?page=x").status_code == 200
+    assert (
+        c.get(reverse("vigilance:board") + "?page=99").content.decode().count('class="board-row')
+        == 1
+    )  # past the end: the last page
