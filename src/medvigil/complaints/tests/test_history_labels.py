@@ -27,7 +27,8 @@ def _history(obj: Any, user: Any, language: str) -> tuple[list[str], list[str]]:
         html = Template("{% load records %}{% history_panel obj %}").render(
             Context({"obj": obj, "request": request})
         )
-    return re.findall(r'history-old">(?:<del>)?([^<]*)<', html), re.findall(r'history-new">([^<]*)<', html)
+    old = re.findall(r'history-old">(?:<del>)?([^<]*)<', html)
+    return old, re.findall(r'history-new">([^<]*)<', html)
 
 
 @pytest.mark.req("PLAT-2", "PLAT-6", "FBK-1")
