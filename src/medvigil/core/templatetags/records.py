@@ -37,7 +37,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..audit.search import hidden_fields, hide, ordered_changes, source_label
+from ..audit.search import EVENT_LABELS, hidden_fields, hide, ordered_changes, source_label
 from ..records.hooks import hook
 
 register = template.Library()
@@ -60,19 +60,6 @@ def _fields_by_name(model: type[models.Model] | None) -> dict[str, Any]:
         if attname:
             out[attname] = f
     return out
-
-
-EVENT_LABELS = {
-    "event": gettext_lazy("event"),
-    "meaning": gettext_lazy("meaning"),
-    "printed_name": gettext_lazy("printed name"),
-    "content_hash": gettext_lazy("content hash (SHA-256)"),
-    "signature": gettext_lazy("signature"),
-    "signer": gettext_lazy("signer"),
-    "outcome": gettext_lazy("outcome"),
-    "record": gettext_lazy("record"),
-    "dependent_rows": gettext_lazy("dependent rows deleted with it"),
-}
 
 
 # Values of signature and event entries that are codes, shown by their label.
