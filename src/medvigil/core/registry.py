@@ -134,6 +134,13 @@ def nav_menus_for(user: Any, current: str = "") -> list[NavEntry]:
             for item in e.items if e.item is None else [e.item]:
                 if item.url_name == current:
                     e.active, e.active_url = True, current
+        namespace = current.rpartition(":")[0]
+        if namespace and not any(e.active for e in entries):
+            # a page of no entry (a record's page): the menu whose entries share its app
+            for e in entries:
+                if any(i.url_name.rpartition(":")[0] == namespace for i in e.items):
+                    e.active = True
+                    break
     return entries
 
 

@@ -139,6 +139,11 @@ def test_main_bar_marks_the_current_page_and_its_menu(make_user, client_for):
     assert toggle and "active" in toggle.group(1)
     assert f'href="{reverse("trace:unit_list")}" aria-current="page"' in html
     assert html.count('aria-current="page"') == 1
+    # a page of no entry of its own (a new record, a record): its app's menu, no entry claimed
+    html = client_for(qe).get(reverse("trace:product_create")).content.decode()
+    toggle = re.search(r'<button class="nav-link dropdown-toggle([^"]*)"[^>]*id="nav-trace"', html)
+    assert toggle and "active" in toggle.group(1)
+    assert 'aria-current="page"' not in html
     # each menu's toggle is a button that says whether it is open (Bootstrap keeps it current)
     for key in bar(html):
         assert re.search(
