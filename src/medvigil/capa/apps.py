@@ -31,9 +31,11 @@ class CapaConfig(DomainApp):
     verbose_name = _("CAPA and nonconforming product")
 
     nav = (
-        NavItem(_("CAPA"), "capa:capa_list", "capa.view_capa", 40),
-        NavItem(_("Nonconformities"), "capa:nc_list", "capa.view_nonconformity", 41),
-        NavItem(_("Suppliers"), "capa:supplier_list", "capa.view_supplier", 42),
+        NavItem(_("CAPA"), "capa:capa_list", "capa.view_capa", 40, group="quality"),
+        NavItem(
+            _("Nonconformities"), "capa:nc_list", "capa.view_nonconformity", 41, group="quality"
+        ),
+        NavItem(_("Suppliers"), "capa:supplier_list", "capa.view_supplier", 42, group="quality"),
     )
     role_permissions = {
         # seed 003: the quality department organises corrective and preventive action,

@@ -26,8 +26,20 @@ class ComplaintsConfig(DomainApp):
     verbose_name = _("Customer feedback and complaints")
 
     nav = (
-        NavItem(_("Complaints"), "complaints:feedback_list", "complaints.view_feedback", 30),
-        NavItem(_("Complaint analysis"), "complaints:analysis", "complaints.view_feedback", 31),
+        NavItem(
+            _("Complaints"),
+            "complaints:feedback_list",
+            "complaints.view_feedback",
+            30,
+            group="feedback",
+        ),
+        NavItem(
+            _("Complaint analysis"),
+            "complaints:analysis",
+            "complaints.view_feedback",
+            31,
+            group="feedback",
+        ),
     )
     # Complainants' contact data and patient data (PLAT-11) only to the roles that handle the
     # complaint or inspect the complaint file; never by a wildcard.

@@ -161,6 +161,12 @@ class Handoff(models.TextChoices):
     DONE = "done", _("handed off")
 
 
+def _severity_rules() -> Any:
+    from .rules import SEVERITY_RULES  # the rules import the models
+
+    return SEVERITY_RULES
+
+
 def _choice_list(value: Any, choices: type[models.TextChoices], field: str) -> None:
     if not isinstance(value, list) or any(v not in choices.values for v in value):
         raise ValidationError({field: _("Choose from the list.")})
@@ -251,6 +257,11 @@ class Feedback(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
     }
     DUE_FIELDS: ClassVar[tuple[str, ...]] = ("next_due_at", "clock_dues", "clocks_flagged")
     audit_exclude: ClassVar[tuple[str, ...]] = DUE_FIELDS
+    choice_lists: ClassVar[dict[str, Any]] = {
+        "customer_wants": Want,
+        "outside_parties": Party,
+        "severity_reasons": lambda: [(r.code, r.label) for r in _severity_rules()],
+    }
 
     # what and how
     kind = models.CharField(_("kind"), max_length=12, choices=Kind, default=Kind.COMPLAINT)
@@ -1069,6 +1080,7 @@ class Resolution(AuditedModel):
         return f"{self.feedback_id}: {', '.join(self.remedies) or '-'}"
 
     url_related = ("feedback",)
+    choice_lists: ClassVar[dict[str, Any]] = {"remedies": Remedy}
 
     def get_absolute_url(self) -> str:
         return reverse("complaints:feedback_detail", args=[self.feedback_id]) + "#resolution"

@@ -23,6 +23,13 @@ class RouteDefault:
     citation: str
 
 
+# FBK-1 / seed 003 客户反馈处理程序 3.1 (营销支持科负责将完整的客户反馈信息及时给质量部、技术部):
+# customer service takes feedback in and passes it on. The records that came in by themselves
+# (public form, mailbox) wait on the "My work" of its members who may route them until one of
+# them does (services.clocks.my_work).
+INTAKE_DEPARTMENT = "customer-service"  # accounts.Department code (accounts/defaults.py)
+
+
 # FBK-3 / seed 003 4.2.2-4.2.3: general problems (delivery, price, transport, usage) stay with
 # customer service (市场部); design, production or quality defects go to quality (科技质量部)
 # with notices to the departments concerned.

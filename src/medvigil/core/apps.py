@@ -12,10 +12,18 @@ class CoreConfig(AppConfig):
         from .registry import NavItem, register_nav
 
         register_nav(
-            NavItem(_("Audit trail"), "audit_trail", perm="core.view_auditentry", order=900)
+            NavItem(
+                _("Audit trail"),
+                "audit_trail",
+                perm="core.view_auditentry",
+                order=900,
+                group="admin",
+            )
         )
         # Import (PLAT-10): importers live in each app's `imports` module.
-        register_nav(NavItem(_("Imports"), "import_list", perm="core.view_importbatch", order=800))
+        register_nav(
+            NavItem(_("Imports"), "import_list", "core.view_importbatch", order=800, group="admin")
+        )
         from .imports import autodiscover as autodiscover_importers
 
         autodiscover_importers()

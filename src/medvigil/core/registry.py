@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 
 @dataclass(frozen=True)
@@ -19,8 +20,48 @@ class NavItem:
     url_name: str
     perm: str | None = None  # shown only to users holding it (None: any signed-in user)
     order: int = 100
-    group: str = ""  # "" main bar; "admin" admin menu
+    # the menu of the main bar the entry sits in (a NavMenu key: MENUS below); "" a link of
+    # its own on the bar (an app that names no menu)
+    group: str = ""
     staff: bool = False  # a Django admin page: shown only to staff users (the admin needs it)
+
+
+@dataclass(frozen=True)
+class NavMenu:
+    """One menu of the main bar: an area of work. Shown only when the user may open at
+    least one of its entries."""
+
+    key: str
+    label: Any  # lazy translation; short (one line on the bar, in Chinese too)
+    order: int
+
+
+# The areas of the main bar, in this order. An app files each entry under one (NavItem.group);
+# an app that needs an area of its own registers it with register_menu.
+MENUS: dict[str, NavMenu] = {
+    m.key: m
+    for m in (
+        NavMenu("trace", gettext_lazy("Traceability"), 20),
+        NavMenu("feedback", gettext_lazy("Feedback"), 30),
+        NavMenu("vigilance", gettext_lazy("Vigilance"), 40),
+        NavMenu("service", gettext_lazy("Service"), 50),
+        NavMenu("quality", gettext_lazy("CAPA & recalls"), 60),
+        NavMenu("admin", gettext_lazy("Administration"), 900),
+    )
+}
+
+
+@dataclass
+class NavEntry:
+    """One entry of the user's main bar: a menu (`items`) or a single link (`item`)."""
+
+    key: str
+    label: Any
+    order: int
+    items: list[NavItem] = field(default_factory=list)
+    item: NavItem | None = None
+    active: bool = False  # the current page is (in) this entry
+    active_url: str = ""  # the url_name of the current page's entry
 
 
 @dataclass
@@ -54,6 +95,10 @@ def register_nav(item: NavItem) -> None:
         _nav.append(item)
 
 
+def register_menu(menu: NavMenu) -> None:
+    MENUS.setdefault(menu.key, menu)
+
+
 def register_work(
     provider: Callable[[Any], Iterable[WorkItem]],
 ) -> Callable[[Any], Iterable[WorkItem]]:
@@ -63,12 +108,48 @@ def register_work(
 
 
 def nav_for(user: Any, group: str = "") -> list[NavItem]:
+    """The entries of one menu (`group`) the user may open, in order."""
+    return [n for n in nav_for_all(user) if n.group == group]
+
+
+def nav_menus_for(user: Any, current: str = "") -> list[NavEntry]:
+    """The user's main bar: the menus holding at least one entry the user may open (each
+    with those entries, in order), and the entries of no menu as links of their own. From
+    the user's cached permissions (no query). `current`: the view name of the page shown,
+    whose entry and menu are marked active."""
+    menus: dict[str, NavEntry] = {}
+    loose: list[NavEntry] = []
+    for item in nav_for_all(user):
+        menu = MENUS.get(item.group) if item.group else None
+        if menu is None:
+            loose.append(NavEntry(item.url_name, item.label, item.order, item=item))
+            continue
+        entry = menus.get(menu.key)
+        if entry is None:
+            entry = menus[menu.key] = NavEntry(menu.key, menu.label, menu.order)
+        entry.items.append(item)
+    entries = sorted([*menus.values(), *loose], key=lambda e: e.order)
+    if current:
+        for e in entries:
+            for item in e.items if e.item is None else [e.item]:
+                if item.url_name == current:
+                    e.active, e.active_url = True, current
+        namespace = current.rpartition(":")[0]
+        if namespace and not any(e.active for e in entries):
+            # a page of no entry (a record's page): the menu whose entries share its app
+            for e in entries:
+                if any(i.url_name.rpartition(":")[0] == namespace for i in e.items):
+                    e.active = True
+                    break
+    return entries
+
+
+def nav_for_all(user: Any) -> list[NavItem]:
+    """Every entry the user may open, of every menu, in order."""
     items = [
         n
         for n in _nav
-        if n.group == group
-        and (n.perm is None or user.has_perm(n.perm))
-        and (not n.staff or user.is_staff)
+        if (n.perm is None or user.has_perm(n.perm)) and (not n.staff or user.is_staff)
     ]
     return sorted(items, key=lambda n: n.order)
 

@@ -18,7 +18,7 @@ class ImdrfConfig(DomainApp):
     verbose_name = _("IMDRF coding")
 
     nav = (
-        NavItem(_("IMDRF terms"), "imdrf:term_list", "imdrf.view_term", 60),
+        NavItem(_("IMDRF terms"), "imdrf:term_list", "imdrf.view_term", 60, group="vigilance"),
         NavItem(_("IMDRF releases"), "imdrf:release_list", "imdrf.add_release", 60, group="admin"),
     )
     # VIG-5: everyone who codes or reads events and complaints reads the terminology; quality

@@ -31,7 +31,7 @@ class PartsConfig(DomainApp):
     label = "parts"
     verbose_name = _("Spare parts")
 
-    nav = (NavItem(_("Spare parts"), "parts:part_list", "parts.view_part", 40),)
+    nav = (NavItem(_("Spare parts"), "parts:part_list", "parts.view_part", 40, group="service"),)
     role_permissions = {
         # DOMAIN.md §1: logistics / warehouse (物流组, 仓库) keep the spare parts: the
         # catalogue, the locations, every movement, the reorder list (the stock keeper).

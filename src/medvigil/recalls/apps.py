@@ -20,7 +20,9 @@ class RecallsConfig(DomainApp):
     label = "recalls"
     verbose_name = _("Recalls and advisory notices")
 
-    nav = (NavItem(_("Recalls"), "recalls:recall_list", "recalls.view_recall", 40),)
+    nav = (
+        NavItem(_("Recalls"), "recalls:recall_list", "recalls.view_recall", 45, group="quality"),
+    )
     sensitive_permissions = ("view_contact_data",)
     role_permissions = {
         # DOMAIN.md §1: quality scopes recalls and runs them (质量部: 召回范围)

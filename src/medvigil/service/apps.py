@@ -36,9 +36,27 @@ class ServiceConfig(DomainApp):
     verbose_name = _("After-sales service")
 
     nav = (
-        NavItem(_("Service"), "service:request_list", "service.view_servicerequest", 35),
-        NavItem(_("Dispatch"), "service:dispatch_board", "service.dispatch_servicerequest", 36),
-        NavItem(_("Service ledger"), "service:ledger", "service.read_service_ledger", 37),
+        NavItem(
+            _("Service requests"),
+            "service:request_list",
+            "service.view_servicerequest",
+            35,
+            group="service",
+        ),
+        NavItem(
+            _("Dispatch board"),
+            "service:dispatch_board",
+            "service.dispatch_servicerequest",
+            36,
+            group="service",
+        ),
+        NavItem(
+            _("Service ledger"),
+            "service:ledger",
+            "service.read_service_ledger",
+            37,
+            group="service",
+        ),
     )
     sensitive_permissions = ("view_contact_data",)
     role_permissions = {

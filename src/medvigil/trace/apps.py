@@ -20,10 +20,23 @@ class TraceConfig(DomainApp):
     label = "trace"
     verbose_name = _("Traceability")
 
-    # Two entries in the main bar; the trace pages' own tabs lead to the rest.
-    nav = (
-        NavItem(_("Traceability"), "trace:unit_list", "trace.view_unit", 20),
-        NavItem(_("Customers"), "trace:customer_list", "trace.view_customer", 21),
+    # The Traceability menu of the main bar: the pages of the trace pages' own tabs.
+    nav = tuple(
+        NavItem(label, f"trace:{url}", f"trace.{perm}", order, group="trace")
+        for order, (label, url, perm) in enumerate(
+            (
+                (_("Products"), "product_list", "view_product"),
+                (_("Customers"), "customer_list", "view_customer"),
+                (_("Lots"), "lot_list", "view_lot"),
+                (_("Units"), "unit_list", "view_unit"),
+                (_("Sales"), "sale_list", "view_sale"),
+                (_("Returns"), "return_list", "view_returnrecord"),
+                (_("Forward trace"), "trace_forward", "view_unit"),
+                (_("Backward trace"), "trace_backward", "view_unit"),
+                (_("Drills"), "drill_list", "view_tracedrill"),
+            ),
+            start=20,
+        )
     )
     # Customers' and installation sites' contact data (PLAT-11) go only to the roles that
     # work with customers, quality (complaints, recalls) and inspectors; never by a wildcard

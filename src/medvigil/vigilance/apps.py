@@ -21,9 +21,27 @@ class VigilanceConfig(DomainApp):
     verbose_name = _("Vigilance")
 
     nav = (
-        NavItem(_("Adverse events"), "vigilance:event_list", "vigilance.view_adverseevent", 40),
-        NavItem(_("Countdown board"), "vigilance:board", "vigilance.view_adverseevent", 41),
-        NavItem(_("Trend board"), "vigilance:trends", "vigilance.view_trendsignal", 42),
+        NavItem(
+            _("Adverse events"),
+            "vigilance:event_list",
+            "vigilance.view_adverseevent",
+            40,
+            group="vigilance",
+        ),
+        NavItem(
+            _("Countdown board"),
+            "vigilance:board",
+            "vigilance.view_adverseevent",
+            41,
+            group="vigilance",
+        ),
+        NavItem(
+            _("Trend board"),
+            "vigilance:trends",
+            "vigilance.view_trendsignal",
+            42,
+            group="vigilance",
+        ),
     )
     # Patient data (PLAT-11) only to the roles that decide and report, and the inspectors.
     sensitive_permissions = ("view_patient_data",)

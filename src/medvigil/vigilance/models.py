@@ -132,6 +132,7 @@ class AdverseEvent(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
     )
     audit_view_perms: ClassVar[dict[str, str]] = dict.fromkeys(PATIENT_FIELDS, PATIENT_PERM)
     url_related = ()
+    choice_lists: ClassVar[dict[str, Any]] = {"markets": Market}
 
     title = models.CharField(_("subject"), max_length=200)
     status = models.CharField(

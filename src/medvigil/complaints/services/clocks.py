@@ -49,6 +49,7 @@ from medvigil.core.permissions import require, scope_for_user
 from medvigil.core.registry import WorkItem
 
 from ..models import ClockPause, Feedback, ProblemNotice
+from ..rules import INTAKE_DEPARTMENT
 
 PAUSE_PERM = "complaints.add_clockpause"
 RESUME_PERM = "complaints.change_clockpause"
@@ -468,26 +469,49 @@ def _with_pauses(qs: Any) -> Any:
     )
 
 
+def routes_intake(user: Any) -> bool:
+    """Whether `user` routes the feedback that came in by itself (public form, mailbox) and
+    has no owner yet: who may route (change_feedback) in the intake department
+    (rules.INTAKE_DEPARTMENT, seed 003: customer service registers and routes). From the
+    user's cached permissions and department: no query."""
+    if not user.has_perm(CHANGE_PERM):
+        return False
+    dept = getattr(user, "department", None)
+    return getattr(dept, "code", None) == INTAKE_DEPARTMENT
+
+
 def my_work(user: Any) -> list[WorkItem]:
     """The user's open feedback, the clock due first (the stored due times: no business-time
     arithmetic for the list), and the problem notices waiting for their department's
-    acknowledgement."""
+    acknowledgement. For who routes intake (routes_intake), the same query also brings the
+    received records nobody owns yet (public form, mailbox: FBK-1), to route (FBK-4: within
+    30 minutes); routing makes the router their owner."""
     items: list[WorkItem] = []
     if not user.has_perm("complaints.view_feedback"):
         return items
     now = timezone.now()
+    mine = Q(owner=user, status__in=Feedback.OPEN_STATUSES)
+    if routes_intake(user):
+        mine |= Q(owner__isnull=True, status=Feedback.Status.RECEIVED)
     qs = (
         scope_for_user(user, Feedback)
-        .filter(owner=user, status__in=Feedback.OPEN_STATUSES)
+        .filter(mine)
         .order_by(F("next_due_at").asc(nulls_last=True), "received_at", "pk")[:50]
     )
     for f in qs:
         nxt = next_due_stored(f, now=now)
+        unowned = f.owner_id is None
         items.append(
             WorkItem(
                 title=str(f),
                 url=f.get_absolute_url(),
-                kind=_("complaint") if f.is_complaint else f.get_kind_display(),
+                kind=(
+                    _("received by %(channel)s, to route") % {"channel": f.get_channel_display()}
+                    if unowned
+                    else _("complaint")
+                    if f.is_complaint
+                    else f.get_kind_display()
+                ),
                 due=nxt.due_at if nxt else None,
                 detail=str(nxt.title) if nxt else f.get_status_display(),
             )

@@ -196,10 +196,29 @@ def _field_labels(model: type[models.Model] | None) -> dict[str, Any]:
     return labels
 
 
+# Names of the values of signature and event entries (not fields of the record), as readers
+# see them in the history panel and the audit trail.
+EVENT_LABELS = {
+    "event": gettext_lazy("event"),
+    "meaning": gettext_lazy("meaning"),
+    "printed_name": gettext_lazy("printed name"),
+    "content_hash": gettext_lazy("content hash (SHA-256)"),
+    "signature": gettext_lazy("signature"),
+    "signer": gettext_lazy("signer"),
+    "outcome": gettext_lazy("outcome"),
+    "record": gettext_lazy("record"),
+    "dependent_rows": gettext_lazy("dependent rows deleted with it"),
+    "ip": gettext_lazy("IP address"),
+    "path": gettext_lazy("page"),
+}
+
+
 def field_label(ct: ContentType, field: str) -> str:
     if field == "event":
         return _("event")
     label = _field_labels(ct.model_class()).get(field)
+    if label is None:
+        label = EVENT_LABELS.get(field)
     return str(label) if label is not None else field
 
 

@@ -46,6 +46,11 @@ class RecordHooks:
     #: Field name -> permission needed to see its values in history, audit search, exports
     #: and the API (e.g. contact data, PLAT-11). Without it the value shows as a mask.
     audit_view_perms: ClassVar[Mapping[str, str]] = {}
+    #: Field name -> the choices of the items of a list field (a multi-select kept as a JSON
+    #: list of codes): a TextChoices class, (code, label) pairs or a function returning them
+    #: (choices declared in another module, read only when shown). The history shows the
+    #: items by their labels, as it shows a choice field's value.
+    choice_lists: ClassVar[Mapping[str, Any]] = {}
     #: Field names left out of what an electronic signature binds to (default content).
     signature_exclude: ClassVar[tuple[str, ...]] = ()
     #: False: records of this type are never destroyed, not even by the retention process
@@ -90,6 +95,7 @@ HOOKS: dict[str, Any] = {
         "audit_masked",
         "audit_reason_required",
         "audit_view_perms",
+        "choice_lists",
         "signature_exclude",
         "retention_destroyable",
         "record_timeline",

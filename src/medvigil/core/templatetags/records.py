@@ -37,7 +37,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..audit.search import hidden_fields, hide, ordered_changes, source_label
+from ..audit.search import EVENT_LABELS, hidden_fields, hide, ordered_changes, source_label
+from ..records.hooks import hook
 
 register = template.Library()
 
@@ -59,19 +60,6 @@ def _fields_by_name(model: type[models.Model] | None) -> dict[str, Any]:
         if attname:
             out[attname] = f
     return out
-
-
-EVENT_LABELS = {
-    "event": gettext_lazy("event"),
-    "meaning": gettext_lazy("meaning"),
-    "printed_name": gettext_lazy("printed name"),
-    "content_hash": gettext_lazy("content hash (SHA-256)"),
-    "signature": gettext_lazy("signature"),
-    "signer": gettext_lazy("signer"),
-    "outcome": gettext_lazy("outcome"),
-    "record": gettext_lazy("record"),
-    "dependent_rows": gettext_lazy("dependent rows deleted with it"),
-}
 
 
 # Values of signature and event entries that are codes, shown by their label.
@@ -119,11 +107,35 @@ def _users_named(entries: list[Any]) -> dict[str, str]:
     }
 
 
-def _format(value: Any, field: Any, related: dict[tuple[Any, str], str]) -> str:
+def choice_labels(choices: Any) -> dict[str, str]:
+    """code (as text) -> label of a TextChoices class, (code, label) pairs (grouped choices
+    flattened) or a function returning them (choices kept elsewhere, read when shown)."""
+    if hasattr(choices, "choices"):
+        pairs = choices.choices
+    else:
+        pairs = choices() if callable(choices) else choices
+    out: dict[str, str] = {}
+    for code, label in pairs or ():
+        if isinstance(label, list | tuple):
+            out.update(choice_labels(label))
+        else:
+            out[str(code)] = str(label)
+    return out
+
+
+def _format(
+    value: Any,
+    field: Any,
+    related: dict[tuple[Any, str], str],
+    item_labels: dict[str, str] | None = None,
+) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
         return _("yes") if value else _("no")
+    if item_labels is not None and isinstance(value, list):
+        # a list field of codes (RecordHooks.choice_lists): each item by its label
+        return ", ".join(item_labels.get(str(v), str(v)) for v in value) or "—"
     if field is not None:
         if getattr(field, "many_to_many", False) and isinstance(value, list):
             model = field.related_model
@@ -215,6 +227,10 @@ def history_rows(
     related = _resolve_related(entries, fields, _loaded_relations(obj) if obj is not None else None)
     users = _users_named(entries)
     hidden = hidden_fields(model, user)
+    lists = {
+        name: choice_labels(choices)
+        for name, choices in (hook(model, "choice_lists") if model is not None else {}).items()
+    }
     out = []
     for e in entries:
         changes = dict(e.changes or {})
@@ -238,8 +254,8 @@ def history_rows(
             rows.append(
                 {
                     "field": label,
-                    "old": _format(old, f, related),
-                    "new": _format(new, f, related),
+                    "old": _format(old, f, related, lists.get(name) if f else None),
+                    "new": _format(new, f, related, lists.get(name) if f else None),
                     "old_empty": old in (None, ""),
                 }
             )

@@ -27,7 +27,7 @@ from medvigil.core.audit.models import RegulatedDeleteError
 from medvigil.core.calendar.deadlines import deadline_sources
 from medvigil.core.models import AuditEntry, RetentionRule
 from medvigil.core.records.domain import DomainApp
-from medvigil.core.registry import nav_for, work_for
+from medvigil.core.registry import nav_for_all, nav_menus_for, work_for
 from medvigil.core.retention.services import (
     approve_destruction,
     explain_retention,
@@ -201,8 +201,11 @@ def test_the_record_page_shows_history_attachments_signatures_and_destruction(
 def test_navigation_my_work_deadlines_demo_and_importer(owner, colleague, outsider):
     due = dt.datetime.now(UTC) + dt.timedelta(hours=5)
     mine = services.create_inspection(by=owner, title="mine", due_at=due)
-    assert any(n.url_name == "exampleapp:inspection_list" for n in nav_for(owner))
-    assert not any(n.url_name == "exampleapp:inspection_list" for n in nav_for(outsider))
+    assert any(n.url_name == "exampleapp:inspection_list" for n in nav_for_all(owner))
+    assert not any(n.url_name == "exampleapp:inspection_list" for n in nav_for_all(outsider))
+    # filed under its menu of the main bar
+    menus = {m.key: [i.url_name for i in m.items] for m in nav_menus_for(owner)}
+    assert "exampleapp:inspection_list" in menus["quality"]
     assert [w.url for w in work_for(owner) if w.kind == "inspection"] == [mine.get_absolute_url()]
     assert not [w for w in work_for(colleague) if w.kind == "inspection"]
     assert services.inspection_deadlines in deadline_sources()

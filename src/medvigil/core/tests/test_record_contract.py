@@ -81,8 +81,9 @@ def test_hook_field_lists_name_real_fields(model):
     for name in ("audit_exclude", "audit_masked", "signature_exclude"):
         missing = set(hook(model, name)) - fields
         assert not missing, f"{model.__name__}.{name}: {missing}"
-    missing = set(hook(model, "audit_view_perms")) - fields
-    assert not missing, f"{model.__name__}.audit_view_perms: {missing}"
+    for name in ("audit_view_perms", "choice_lists"):
+        missing = set(hook(model, name)) - fields
+        assert not missing, f"{model.__name__}.{name}: {missing}"
 
 
 @pytest.mark.parametrize("model", MODELS, ids=IDS)

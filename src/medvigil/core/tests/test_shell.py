@@ -92,3 +92,60 @@ def test_administration_menu_holds_numbering_retention_users_and_the_admin(
     links = admin_menu(client_for(qe).get(reverse("home")).content.decode())
     assert reverse("destruction_list") in links
     assert not [u for u in links if u.startswith("/admin/")]
+
+
+# --- the main bar: one menu per area (PLAT-1 roles decide what shows, PLAT-6 UI) -------------
+
+
+def bar(html: str) -> dict[str, list[str]]:
+    """The main bar's menus: menu key -> the links it holds."""
+    part = html.split('id="main-menus"', 1)[1].split("</ul>\n      <ul", 1)[0]
+    menus = {}
+    for key, body in re.findall(r'data-menu="([^"]+)">(.*?)</li>\n', part, re.S):
+        menus[key] = re.findall(r'class="dropdown-item[^"]*" href="([^"]+)"', body)
+    return menus
+
+
+@pytest.mark.req("PLAT-1", "PLAT-6")
+def test_main_bar_groups_entries_by_area_and_shows_only_permitted_menus(make_user, client_for):
+    qe = make_user("qe", "quality", department="quality")
+    menus = bar(client_for(qe).get(reverse("home")).content.decode())
+    assert list(menus)[:5] == ["trace", "feedback", "vigilance", "service", "quality"]
+    assert reverse("trace:unit_list") in menus["trace"]
+    assert reverse("complaints:feedback_list") in menus["feedback"]
+    assert reverse("imdrf:term_list") in menus["vigilance"]
+    assert reverse("parts:part_list") in menus["service"]
+    assert {reverse("capa:capa_list"), reverse("recalls:recall_list")} <= set(menus["quality"])
+    assert reverse("audit_trail") in menus["admin"]
+    # a service manager: the service menu only, with the dispatch board
+    mgr = make_user("mgr", "service_manager", department="service")
+    menus = bar(client_for(mgr).get(reverse("home")).content.decode())
+    assert "service" in menus and reverse("service:dispatch_board") in menus["service"]
+    assert list(menus) == ["service"]  # no menu whose entries their roles do not allow
+    for key, links in menus.items():
+        assert links, key  # a menu with nothing permitted is not shown
+    # nobody's roles: no menu at all, only "My work"
+    nobody = make_user("nobody")
+    html = client_for(nobody).get(reverse("home")).content.decode()
+    assert bar(html) == {}
+    assert reverse("home") in html.split('id="main-menus"', 1)[1]
+
+
+@pytest.mark.req("PLAT-6")
+def test_main_bar_marks_the_current_page_and_its_menu(make_user, client_for):
+    qe = make_user("qe", "quality", department="quality")
+    html = client_for(qe).get(reverse("trace:unit_list")).content.decode()
+    toggle = re.search(r'<button class="nav-link dropdown-toggle([^"]*)"[^>]*id="nav-trace"', html)
+    assert toggle and "active" in toggle.group(1)
+    assert f'href="{reverse("trace:unit_list")}" aria-current="page"' in html
+    assert html.count('aria-current="page"') == 1
+    # a page of no entry of its own (a new record, a record): its app's menu, no entry claimed
+    html = client_for(qe).get(reverse("trace:product_create")).content.decode()
+    toggle = re.search(r'<button class="nav-link dropdown-toggle([^"]*)"[^>]*id="nav-trace"', html)
+    assert toggle and "active" in toggle.group(1)
+    assert 'aria-current="page"' not in html
+    # each menu's toggle is a button that says whether it is open (Bootstrap keeps it current)
+    for key in bar(html):
+        assert re.search(
+            rf'type="button" id="nav-{key}" data-bs-toggle="dropdown" aria-expanded="false"', html
+        )

@@ -1,5 +1,7 @@
 """Place 1 of 5: everything the example app adds to the platform, declared once."""
 
+from django.utils.translation import gettext_lazy as _
+
 from medvigil.core.records.domain import DomainApp, RetentionRuleSpec
 from medvigil.core.registry import NavItem
 
@@ -9,7 +11,16 @@ class ExampleAppConfig(DomainApp):
     label = "exampleapp"
     verbose_name = "Example domain app (tests only)"
 
-    nav = (NavItem("Inspections", "exampleapp:inspection_list", "exampleapp.view_inspection", 99),)
+    # filed under a menu of the main bar (core.registry.MENUS), shown to who may view it
+    nav = (
+        NavItem(
+            _("Inspections"),
+            "exampleapp:inspection_list",
+            "exampleapp.view_inspection",
+            99,
+            group="quality",
+        ),
+    )
     sensitive_permissions = ("view_site_contact",)
     role_permissions = {
         "quality": ["*", "view_site_contact"],

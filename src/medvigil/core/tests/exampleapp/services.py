@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from medvigil.core.audit import audit_context
 from medvigil.core.calendar.deadlines import Deadline
@@ -100,7 +101,7 @@ def load_demo() -> None:
 @register
 class InspectionImporter(Importer):
     kind = "exampleapp_inspection"
-    label = "Inspections (example)"
+    label = gettext_lazy("Inspections (example)")
     permission = "exampleapp.add_inspection"
     model = Inspection
     columns = [Column("title", "Title", "标题", required=True, max_length=200)]

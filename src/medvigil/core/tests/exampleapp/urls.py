@@ -10,6 +10,8 @@ from typing import Any
 
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from medvigil.core.permissions import can, get_object_for_user, permission_required
@@ -29,12 +31,20 @@ class InspectionList(RecordList):
     template = "exampleapp/inspection_list.html"
     table_template = "exampleapp/_inspection_table.html"
     search_fields = ("number", "title")
-    filters = (Filter("status", "Status", [("", "All"), *Inspection.Status.choices]),)
+    filters = (
+        Filter(
+            "status",
+            gettext_lazy("Status"),
+            [("", gettext_lazy("All")), *Inspection.Status.choices],
+        ),
+    )
     columns = {
-        "number": Column("Number", lambda o: o.number, sort="number"),
-        "title": Column("Title", lambda o: o.title, sort="title"),
-        "status": Column("Status", lambda o: o.get_status_display(), sort="status"),
-        "due": Column("Due", lambda o: o.due_at.isoformat() if o.due_at else "", sort="due_at"),
+        "number": Column(gettext_lazy("Number"), lambda o: o.number, sort="number"),
+        "title": Column(gettext_lazy("Title"), lambda o: o.title, sort="title"),
+        "status": Column(gettext_lazy("Status"), lambda o: o.get_status_display(), sort="status"),
+        "due": Column(
+            gettext_lazy("Due"), lambda o: o.due_at.isoformat() if o.due_at else "", sort="due_at"
+        ),
     }
     default_sort = "-number"
     export_name = "inspections"
@@ -69,8 +79,8 @@ def inspection_create(request: Any) -> Any:
         request,
         InspectionForm(request.POST or None),
         services.create_inspection,
-        lambda obj: f"Inspection {obj.number} created.",
-        "New inspection",
+        lambda obj: _("Inspection %(number)s created.") % {"number": obj.number},
+        _("New inspection"),
         cancel=reverse("exampleapp:inspection_list"),
     )
 
@@ -84,8 +94,8 @@ def inspection_edit(request: Any, pk: int) -> Any:
         obj,
         InspectionForm(request.POST or None, instance=obj),
         services.update_inspection,
-        lambda o: f"Inspection {o.number} saved.",
-        f"Edit inspection {obj.number}",
+        lambda o: _("Inspection %(number)s saved.") % {"number": o.number},
+        _("Edit inspection %(number)s") % {"number": obj.number},
     )
 
 
