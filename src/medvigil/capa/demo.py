@@ -139,6 +139,10 @@ def load_demo() -> None:
             effective=True,
             evidence="复查一个月, 标识完整, 未再发现误用。",
         )
+        # CAPA-1: an interim CAPA report drafted in Chinese, ready for its signed issue
+        from .services.reports import draft_capa_report
+
+        draft_capa_report(Capa.objects.get(pk=ready.pk), by=quality, language="zh-hans")
 
         # CAPA-3: suppliers
         supplier = sup_svc.create_supplier(

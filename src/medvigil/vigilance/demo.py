@@ -261,4 +261,6 @@ def _trend(actor: Any, unit: Any, now: dt.datetime, loader_check: Any, Signature
             )
         e.refresh_from_db()
         ev_svc.close_event(e, by=actor, version=e.version)
-    trend_svc.check_trends(today)
+    # the signal becomes a draft trend report, ready to be completed and submitted
+    for signal in trend_svc.check_trends(today):
+        trend_svc.open_trend_report(signal, by=actor)

@@ -77,7 +77,7 @@ def chinese_capa(people: People, *, close: bool = True) -> Capa:
         capa, by=people.quality, version=capa.version, effective=True, evidence=EVIDENCE
     )
     if close:
-        capa = svc.close_capa(fresh(capa), by=people.quality, password=PASSWORD, comment="同意关闭")
+        capa = svc.close_capa(fresh(capa), by=people.mr, password=PASSWORD, comment="同意关闭")
     return fresh(capa)
 
 

@@ -630,10 +630,17 @@ def record_texts(exclude: set[str]) -> set[str]:
                     texts.add(value)
     # a MIME type ("image/png" of an attachment) is not distinctive: pages name types too
     mime = re.compile(r"(application|audio|font|image|text|video)/[\w.+-]+")
+    # nor is a page's path without an id ("/vigilance/trends/" of a notification's link): the
+    # API schema and every menu name the same paths
+    page = re.compile(r"/[a-z_/-]+")
     return {
         t
         for t in texts
-        if len(t) >= 6 and t not in exclude and not t.isdigit() and not mime.fullmatch(t)
+        if len(t) >= 6
+        and t not in exclude
+        and not t.isdigit()
+        and not mime.fullmatch(t)
+        and not page.fullmatch(t)
     }
 
 

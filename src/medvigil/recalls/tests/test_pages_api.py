@@ -147,6 +147,7 @@ def test_the_api_creates_resolves_lists_and_records(
         "cn.recall_event_report",
         "cn.recall_notify_l1",
         "cn.recall_plan_5wd",
+        "cn.recall_progress_report",  # RCL-3: the first progress report runs from the decision
     }
     assert all(c["citation"] for c in clocks)
     row = cons["items"][0]["id"]

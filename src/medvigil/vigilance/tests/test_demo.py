@@ -12,6 +12,7 @@ from ..models import (
     AdverseEvent,
     PeriodicObligation,
     ReportabilityDecision,
+    TrendReport,
     TrendSignal,
     VigilanceReport,
 )
@@ -47,3 +48,5 @@ def test_the_demo_loads_outside_a_transaction_and_only_once():
     )
     # VIG-7 / KPI-3: the demo baseline makes exactly one trend signal
     assert TrendSignal.objects.count() == 1
+    # ... which the demo has opened as a draft trend report
+    assert TrendReport.objects.filter(signal=TrendSignal.objects.get()).count() == 1

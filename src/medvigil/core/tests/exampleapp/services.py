@@ -93,9 +93,10 @@ def load_demo() -> None:
     owner = User.objects.filter(username="quality").first()
     if owner is None or Inspection.objects.exists():
         return
-    create_inspection(
+    inspection = create_inspection(
         by=owner, title="Demo inspection", due_at=timezone.now() + dt.timedelta(days=3)
     )
+    draft_report(inspection, by=owner, text="Demo report")
 
 
 @register
