@@ -12,6 +12,7 @@ DEMO_USERS = [
     ("admin", "系统管理员 Admin", "admin", "it"),
     ("service", "王芳 Wang Fang (客服)", "customer_service", "customer-service"),
     ("engineer", "张伟 Zhang Wei (工程师)", "service_engineer", "service"),
+    ("svcmgr", "马骏 Ma Jun (售后经理)", "service_manager", "service"),
     ("logistics", "刘洋 Liu Yang (物流)", "logistics", "logistics"),
     ("quality", "李娜 Li Na (质量)", "quality", "quality"),
     ("qmgr", "黄丽 Huang Li (质量经理)", "quality_manager", "quality"),
