@@ -17,6 +17,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -25,6 +26,7 @@ from medvigil.core.models import ConflictError, Signature
 from medvigil.core.permissions import get_object_for_user, permission_required, scope_for_user
 from medvigil.core.records.forms import ReasonForm
 from medvigil.core.records.lists import Column, Filter, RecordList
+from medvigil.core.records.render import esc, link
 from medvigil.core.records.views import create_record, edit_record, signed_action
 from medvigil.core.signatures.services import signature_lines
 from medvigil.core.templatetags.records import signature_dialog_context
@@ -58,6 +60,7 @@ from .services import events as ev_svc
 from .services import periodic as per_svc
 from .services import reports as rep_svc
 from .services import trends as trend_svc
+from .templatetags.vigilance_tags import clock, percent
 
 MASK = "***"
 
@@ -565,6 +568,39 @@ def board(request: HttpRequest) -> HttpResponse:
 BOARD_PAGE = 50
 
 
+def _stamp(moment: dt.datetime | None) -> str:
+    """What ``{{ moment|date:"Y-m-d H:i T" }}`` prints (in the current time zone)."""
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}"
+
+
+def board_rows_html(rows: list[board_svc.Row], now: dt.datetime) -> SafeString:
+    """The board's rows (``<tr>`` each), built in Python (issue #10: 50 rows through the
+    template language were half of the page's time): the clock's badge, the event, the market,
+    what is due with its rule, the due moment, the share of the clock used, the owner."""
+    decide = esc(_("Decide reportability"))
+    parts = []
+    for r in rows:
+        state = r.state(now)
+        tint = " table-danger" if state == "breached" else " table-warning" if state == "urgent" else ""
+        e = r.event
+        what = f"{decide} · {esc(r.title)}" if r.kind == "decision" else esc(r.title)
+        owner = e.owner.printed_name if e.owner is not None else ""
+        parts.append(
+            f'\n  <tr class="board-row state-{esc(state)}{tint}">\n'
+            f"    <td>{clock(state, r.remaining(now))}</td>\n"
+            f"    <td>{link(e.get_absolute_url(), e.number)} {esc(e.title)}</td>\n"
+            f"    <td>{esc(r.market)}</td>\n"
+            f'    <td><a href="{esc(r.url)}">{what}</a> '
+            f'<span class="text-body-secondary small">{esc(r.rule)}</span></td>\n'
+            f"    <td>{_stamp(r.due_at)}</td><td>{percent(r.elapsed(now))}</td>"
+            f"<td>{esc(owner) or '—'}</td></tr>\n  "
+        )
+    return mark_safe("".join(parts))  # noqa: S308 - every value escaped (esc, link)
+
+
 def board_page(request: HttpRequest, periodic_form: Any = None, status: int = 200) -> HttpResponse:
     now = timezone.now()
     market = request.GET.get("market", "")
@@ -585,7 +621,7 @@ def board_page(request: HttpRequest, periodic_form: Any = None, status: int = 20
         request,
         "vigilance/board.html",
         {
-            "rows": [(r, r.state(now), r.remaining(now), r.elapsed(now)) for r in rows],
+            "rows": board_rows_html(rows, now),
             "markets": Market.choices,
             "market": market,
             "total": total,

@@ -91,26 +91,35 @@ class Row:
         return self.obj.get_absolute_url()
 
 
-def _open_events(user: Any, event: AdverseEvent | None) -> QuerySet:
-    qs: QuerySet = AdverseEvent.objects.filter(status=AdverseEvent.Status.OPEN)
-    if user is not None:
-        qs = scope_for_user(user, qs)
-    if event is not None:
-        qs = qs.filter(pk=event.pk)
-    return qs
+def _event_scope(user: Any) -> QuerySet | None:
+    """The events `user` may see, or None when that is every event (no filter to add: the
+    board's queries then read their partial indexes alone)."""
+    if user is None:
+        return None
+    scope: QuerySet = scope_for_user(user, AdverseEvent)
+    return scope if scope.query.where else None
 
 
 def _clocks(user: Any, market: str, event: AdverseEvent | None) -> tuple[QuerySet, QuerySet]:
     """The two kinds of running clock as querysets, most urgent first (stored due times:
-    reports' due_at, reportable proposals' due_at — services.decisions.proposal_due)."""
-    events = _open_events(user, event)
+    reports' due_at, reportable proposals' due_at — services.decisions.proposal_due). The open
+    events' clocks are those with ``event_open`` (copied from the event by services.events):
+    each kind is one partial index (vig_decision_running, vig_report_running) in this order,
+    so a page of the most urgent is read without joining the open events first."""
     order = (F("due_at").asc(nulls_last=True), "event_id", "id")
     decisions = ReportabilityDecision.objects.filter(
         status=ReportabilityDecision.Status.PROPOSED,
         proposed_reportable=True,
-        event__in=events,
+        event_open=True,
     ).exclude(deadline_rules=[])
-    reports = VigilanceReport.objects.filter(status=VigilanceReport.Status.DRAFT, event__in=events)
+    reports = VigilanceReport.objects.filter(status=VigilanceReport.Status.DRAFT, event_open=True)
+    scope = _event_scope(user)
+    if scope is not None:
+        decisions = decisions.filter(event__in=scope)
+        reports = reports.filter(event__in=scope)
+    if event is not None:
+        decisions = decisions.filter(event=event)
+        reports = reports.filter(event=event)
     if market:
         decisions = decisions.filter(market=market)
         reports = reports.filter(market=market)
@@ -119,6 +128,12 @@ def _clocks(user: Any, market: str, event: AdverseEvent | None) -> tuple[QuerySe
         decisions.select_related(*related).order_by(*order),
         reports.select_related(*related).order_by(*order),
     )
+
+
+# The fields of a row's event and its owner that the board, the event page, "My work" and the
+# API read (board_rows loads only these).
+ROW_EVENT_FIELDS = ("number", "title", "status", "aware_at", "owner_id")
+ROW_OWNER_FIELDS = ("username", "first_name", "last_name", "display_name")
 
 
 def _decision_row(d: ReportabilityDecision) -> Row:
@@ -145,6 +160,15 @@ def board_rows(
     the database in order (the due times are stored)."""
     now = now or timezone.now()
     decisions, reports = _clocks(user, market, event)
+    # what a row shows (the rest of the clock, its event and owner stays unread: a page builds
+    # a few hundred instances)
+    shown = [f"event__{f}" for f in ROW_EVENT_FIELDS] + [
+        f"event__owner__{f}" for f in ROW_OWNER_FIELDS
+    ]
+    decisions = decisions.only("event_id", "market", "deadline_rules", "due_at", *shown)
+    reports = reports.only(
+        "event_id", "market", "deadline_rule", "clock_started_at", "due_at", *shown
+    )
     if limit is not None:
         decisions, reports = decisions[: offset + limit], reports[: offset + limit]
     rows = [_decision_row(d) for d in decisions] + [_report_row(r) for r in reports]
@@ -181,8 +205,9 @@ def on_time_rates(
     qs = VigilanceReport.objects.exclude(status=VigilanceReport.Status.VOIDED).filter(
         due_at__gte=lo, due_at__lte=hi
     )
-    if user is not None:
-        qs = qs.filter(event__in=scope_for_user(user, AdverseEvent))
+    scope = _event_scope(user)
+    if scope is not None:
+        qs = qs.filter(event__in=scope)
     out = []
     submitted = Q(status=VigilanceReport.Status.SUBMITTED)
     counts = {
