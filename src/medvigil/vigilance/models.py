@@ -25,13 +25,13 @@ from django.utils.translation import gettext_lazy as _
 
 from medvigil.core.audit.models import AuditedModel
 from medvigil.core.calendar.clock import DeadlineFields
-from medvigil.core.records.render import pk_url
 from medvigil.core.records.contract import (
     CreatedByMixin,
     OwnedMixin,
     RegulatedRecord,
     VoidableMixin,
 )
+from medvigil.core.records.render import pk_url
 
 USER = settings.AUTH_USER_MODEL
 PATIENT_PERM = "vigilance.view_patient_data"

@@ -584,7 +584,7 @@ def board_rows_html(rows: list[board_svc.Row], now: dt.datetime) -> SafeString:
     parts = []
     for r in rows:
         state = r.state(now)
-        tint = " table-danger" if state == "breached" else " table-warning" if state == "urgent" else ""
+        tint = {"breached": " table-danger", "urgent": " table-warning"}.get(state, "")
         e = r.event
         what = f"{decide} · {esc(r.title)}" if r.kind == "decision" else esc(r.title)
         owner = e.owner.printed_name if e.owner is not None else ""
