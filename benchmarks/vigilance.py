@@ -213,6 +213,7 @@ def _generate(user: Any) -> None:
             "decided_by_id",
             "decided_at",
             "created_by_id",
+            "event_open",
         ]
         rep_cols = [
             "id",
@@ -231,6 +232,7 @@ def _generate(user: Any) -> None:
             "clock_started_at",
             "due_at",
             "created_by_id",
+            "event_open",
         ]
         events: list[tuple] = []
         decisions: list[tuple] = []
@@ -266,6 +268,7 @@ def _generate(user: Any) -> None:
                     start,
                     due,
                     user.pk,
+                    is_open,  # the event's (services.events keeps the copy)
                 )
             )
             if not submitted:
@@ -311,7 +314,7 @@ def _generate(user: Any) -> None:
                         d_id += 1
                         decisions.append(
                             (d_id, eid, m, "superseded", reportable, code, citation, code,
-                             Jsonb(rules), None, "", None, None, user.pk)
+                             Jsonb(rules), None, "", None, None, user.pk, False)
                         )  # fmt: skip
                     d_id += 1
                     decided = aware + dt.timedelta(days=2)
@@ -320,6 +323,7 @@ def _generate(user: Any) -> None:
                             d_id, eid, m, "confirmed" if reportable else "not_reportable",
                             reportable, code, citation, code, Jsonb(rules), reportable,
                             "" if reportable else "不构成可报告事件。", user.pk, decided, user.pk,
+                            False,
                         )
                     )  # fmt: skip
                     for rule in rules:
@@ -340,18 +344,18 @@ def _generate(user: Any) -> None:
                     decisions.append(
                         (d_id, eid, m, "not_reportable", False, code, citation, code,
                          Jsonb(rules), False, "不构成可报告事件。", user.pk,
-                         aware + dt.timedelta(days=1), user.pk)
+                         aware + dt.timedelta(days=1), user.pk, True)
                     )  # fmt: skip
                 elif x < 0.45:
                     counts["proposed"] += 1
                     decisions.append(
                         (d_id, eid, m, "proposed", True, code, citation, code, Jsonb(rules),
-                         None, "", None, None, user.pk)
+                         None, "", None, None, user.pk, True)
                     )  # fmt: skip
                 else:
                     decisions.append(
                         (d_id, eid, m, "confirmed", True, code, citation, code, Jsonb(rules),
-                         True, "", user.pk, aware + dt.timedelta(days=1), user.pk)
+                         True, "", user.pk, aware + dt.timedelta(days=1), user.pk, True)
                     )  # fmt: skip
                     for rule in rules:
                         if rnd.random() < 0.1:

@@ -109,6 +109,17 @@ def _no_language_from_an_earlier_test() -> Any:
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache() -> Any:
+    """Each test starts with an empty cache: what is cached under a stamp of record keys
+    (vigilance's on-time rates) must not meet a later test's records, which a rolled-back
+    test's database gives the same keys again."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _fresh_market_calendars() -> Any:
     """Each test reads the market calendars of its own database state (PLAT-7): the
     per-process calendar cache would otherwise outlive a rolled-back test."""

@@ -31,6 +31,7 @@ from medvigil.core.records.contract import (
     RegulatedRecord,
     VoidableMixin,
 )
+from medvigil.core.records.render import pk_url
 
 USER = settings.AUTH_USER_MODEL
 PATIENT_PERM = "vigilance.view_patient_data"
@@ -284,7 +285,7 @@ class AdverseEvent(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
         return f"{self.number} {self.title}"
 
     def get_absolute_url(self) -> str:
-        return reverse("vigilance:event_detail", args=[self.pk])
+        return pk_url("vigilance:event_detail", self.pk)
 
     def retention_dates(self) -> dict[str, Any]:
         """TRC-9: adverse-event records until product expiry + 2 years (the rule), permanent
@@ -369,6 +370,9 @@ class ReportabilityDecision(CreatedByMixin, AuditedModel):
     # the awareness), stored so the board and the deadline check sort and filter in SQL;
     # set with the proposal (services.decisions), like a complaint's next_due_at.
     due_at = models.DateTimeField(_("due if reportable"), null=True, blank=True)
+    # VIG-7: a copy of "the event is open" (kept by services.events: close, reopen, void), so
+    # the board's partial index holds exactly the running clocks and is read in order.
+    event_open = models.BooleanField(_("event open"), default=True, editable=False)
     decided_reportable = models.BooleanField(_("reportable (decided)"), null=True, blank=True)
     basis = models.TextField(_("basis of the decision"), blank=True)
     decided_by = models.ForeignKey(
@@ -394,6 +398,7 @@ class ReportabilityDecision(CreatedByMixin, AuditedModel):
     # The signature binds to the decision (decided_reportable, basis, rule, who, when); the
     # lifecycle status may later become "superseded" without voiding the signature.
     signature_exclude = ("status",)
+    audit_exclude = ("event_open",)  # derived from the event's (audited) status
 
     class Meta:
         ordering = ["event", "market", "id"]
@@ -406,16 +411,30 @@ class ReportabilityDecision(CreatedByMixin, AuditedModel):
                 name="vig_one_current_decision",
             )
         ]
-        indexes = [models.Index(fields=["status", "due_at"], name="vig_decision_status_due")]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="vig_decision_status_due"),
+            # the board's running proposals, most urgent first (services.board._clocks)
+            models.Index(
+                fields=["due_at", "event_id", "id"],
+                condition=Q(status="proposed", proposed_reportable=True, event_open=True)
+                & ~Q(deadline_rules=[]),
+                name="vig_decision_running",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_id} {self.market}: {self.get_status_display()}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self._state.adding:
+            self.event_open = self.event.is_open
+        super().save(*args, **kwargs)
 
     def audit_repr(self) -> str:
         return f"{self.market} {self.status}"
 
     def get_absolute_url(self) -> str:
-        return reverse("vigilance:event_detail", args=[self.event_id]) + f"#decision-{self.pk}"
+        return pk_url("vigilance:event_detail", self.event_id) + f"#decision-{self.pk}"
 
     @property
     def is_current(self) -> bool:
@@ -480,8 +499,12 @@ class VigilanceReport(CreatedByMixin, VoidableMixin, DeadlineFields, RegulatedRe
         verbose_name=_("submitted by"),
     )
     regulator_reference = models.CharField(_("regulator's reference"), max_length=100, blank=True)
+    # VIG-7: a copy of "the event is open" (kept by services.events: close, reopen, void), so
+    # the board's partial index holds exactly the running clocks and is read in order.
+    event_open = models.BooleanField(_("event open"), default=True, editable=False)
 
     url_related = ()
+    audit_exclude = ("event_open",)  # derived from the event's (audited) status
 
     class Meta:
         ordering = ["due_at", "id"]
@@ -493,6 +516,12 @@ class VigilanceReport(CreatedByMixin, VoidableMixin, DeadlineFields, RegulatedRe
             models.Index(
                 fields=["due_at", "market", "status", "submitted_at"], name="vig_report_rate"
             ),
+            # the board's running reports, most urgent first (services.board._clocks)
+            models.Index(
+                fields=["due_at", "event_id", "id"],
+                condition=Q(status="draft", event_open=True),
+                name="vig_report_running",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -501,8 +530,13 @@ class VigilanceReport(CreatedByMixin, VoidableMixin, DeadlineFields, RegulatedRe
     def audit_repr(self) -> str:
         return f"{self.number} {self.market} {self.kind}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self._state.adding:
+            self.event_open = self.event.is_open
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
-        return reverse("vigilance:report_detail", args=[self.pk])
+        return pk_url("vigilance:report_detail", self.pk)
 
     def clean(self) -> None:
         super().clean()

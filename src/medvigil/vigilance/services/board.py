@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -91,26 +92,35 @@ class Row:
         return self.obj.get_absolute_url()
 
 
-def _open_events(user: Any, event: AdverseEvent | None) -> QuerySet:
-    qs: QuerySet = AdverseEvent.objects.filter(status=AdverseEvent.Status.OPEN)
-    if user is not None:
-        qs = scope_for_user(user, qs)
-    if event is not None:
-        qs = qs.filter(pk=event.pk)
-    return qs
+def _event_scope(user: Any) -> QuerySet | None:
+    """The events `user` may see, or None when that is every event (no filter to add: the
+    board's queries then read their partial indexes alone)."""
+    if user is None:
+        return None
+    scope: QuerySet = scope_for_user(user, AdverseEvent)
+    return scope if scope.query.where else None
 
 
 def _clocks(user: Any, market: str, event: AdverseEvent | None) -> tuple[QuerySet, QuerySet]:
     """The two kinds of running clock as querysets, most urgent first (stored due times:
-    reports' due_at, reportable proposals' due_at — services.decisions.proposal_due)."""
-    events = _open_events(user, event)
+    reports' due_at, reportable proposals' due_at — services.decisions.proposal_due). The open
+    events' clocks are those with ``event_open`` (copied from the event by services.events):
+    each kind is one partial index (vig_decision_running, vig_report_running) in this order,
+    so a page of the most urgent is read without joining the open events first."""
     order = (F("due_at").asc(nulls_last=True), "event_id", "id")
     decisions = ReportabilityDecision.objects.filter(
         status=ReportabilityDecision.Status.PROPOSED,
         proposed_reportable=True,
-        event__in=events,
+        event_open=True,
     ).exclude(deadline_rules=[])
-    reports = VigilanceReport.objects.filter(status=VigilanceReport.Status.DRAFT, event__in=events)
+    reports = VigilanceReport.objects.filter(status=VigilanceReport.Status.DRAFT, event_open=True)
+    scope = _event_scope(user)
+    if scope is not None:
+        decisions = decisions.filter(event__in=scope)
+        reports = reports.filter(event__in=scope)
+    if event is not None:
+        decisions = decisions.filter(event=event)
+        reports = reports.filter(event=event)
     if market:
         decisions = decisions.filter(market=market)
         reports = reports.filter(market=market)
@@ -119,6 +129,12 @@ def _clocks(user: Any, market: str, event: AdverseEvent | None) -> tuple[QuerySe
         decisions.select_related(*related).order_by(*order),
         reports.select_related(*related).order_by(*order),
     )
+
+
+# The fields of a row's event and its owner that the board, the event page, "My work" and the
+# API read (board_rows loads only these).
+ROW_EVENT_FIELDS = ("number", "title", "status", "aware_at", "owner_id")
+ROW_OWNER_FIELDS = ("username", "first_name", "last_name", "display_name")
 
 
 def _decision_row(d: ReportabilityDecision) -> Row:
@@ -145,6 +161,15 @@ def board_rows(
     the database in order (the due times are stored)."""
     now = now or timezone.now()
     decisions, reports = _clocks(user, market, event)
+    # what a row shows (the rest of the clock, its event and owner stays unread: a page builds
+    # a few hundred instances)
+    shown = [f"event__{f}" for f in ROW_EVENT_FIELDS] + [
+        f"event__owner__{f}" for f in ROW_OWNER_FIELDS
+    ]
+    decisions = decisions.only("event_id", "market", "deadline_rules", "due_at", *shown)
+    reports = reports.only(
+        "event_id", "market", "deadline_rule", "clock_started_at", "due_at", *shown
+    )
     if limit is not None:
         decisions, reports = decisions[: offset + limit], reports[: offset + limit]
     rows = [_decision_row(d) for d in decisions] + [_report_row(r) for r in reports]
@@ -169,23 +194,10 @@ def board_count(user: Any = None, *, market: str = "") -> int:
 # --- on-time reporting rate ------------------------------------------------------------------
 
 
-def on_time_rates(
-    start: dt.date, end: dt.date, *, user: Any = None, now: dt.datetime | None = None
-) -> list[dict[str, Any]]:
-    """Per market: the reports due in [start, end] (in the company zone's days) — submitted on
-    time, submitted late, still open past due — and the on-time rate (KPI-2)."""
-    now = now or timezone.now()
-    zone = timezone.get_current_timezone()
-    lo = dt.datetime.combine(start, dt.time.min, tzinfo=zone)
-    hi = dt.datetime.combine(end, dt.time.max, tzinfo=zone)
-    qs = VigilanceReport.objects.exclude(status=VigilanceReport.Status.VOIDED).filter(
-        due_at__gte=lo, due_at__lte=hi
-    )
-    if user is not None:
-        qs = qs.filter(event__in=scope_for_user(user, AdverseEvent))
-    out = []
+def _rate_counts(qs: QuerySet, now: dt.datetime) -> dict[str, dict[str, int]]:
+    """Per market: total, on_time, late (submitted) and overdue (draft) among `qs`."""
     submitted = Q(status=VigilanceReport.Status.SUBMITTED)
-    counts = {
+    return {
         row["market"]: row
         for row in qs.order_by()
         .values("market")
@@ -197,6 +209,81 @@ def on_time_rates(
             overdue=Count("due_at", filter=Q(status=VigilanceReport.Status.DRAFT, due_at__lt=now)),
         )
     }
+
+
+# How long the submitted reports' counts of a period stay in the cache at most (they are
+# found again by their stamp; this only bounds what an old stamp could keep).
+RATE_CACHE_SECONDS = 3600
+
+
+def _rate_counts_cached(
+    lo: dt.datetime, hi: dt.datetime, now: dt.datetime
+) -> dict[str, dict[str, int]]:
+    """_rate_counts over every report, the submitted ones' counts from the cache (issue #10:
+    the 38,000 reports of a year took a third of the board's SQL time). A submitted report
+    never changes again (submitted is final, content and moments frozen), and the set of them
+    grows only when a draft is submitted (the drafts' count falls) or a report is created
+    (the highest key rises): the drafts' count and the highest key, read before the submitted
+    counts, are the stamp the counts are cached under. The drafts (a few thousand, their due
+    moments may change) are counted on every request."""
+    draft = VigilanceReport.Status.DRAFT
+    in_period = Q(due_at__gte=lo, due_at__lte=hi)
+    live = {
+        row["market"]: row
+        for row in VigilanceReport.objects.filter(status=draft)
+        .order_by()
+        .values("market")
+        .annotate(
+            drafts=Count("pk"),
+            total=Count("due_at", filter=in_period),
+            overdue=Count("due_at", filter=in_period & Q(due_at__lt=now)),
+        )
+    }
+    last = VigilanceReport.objects.order_by("-pk").values_list("pk", flat=True).first()
+    stamp = f"{last}:{sum(row['drafts'] for row in live.values())}"
+    key = f"vigilance:rates:{lo.isoformat()}:{hi.isoformat()}:{stamp}"
+    done: dict[str, dict[str, int]] | None = cache.get(key)
+    if done is None:
+        submitted = VigilanceReport.objects.filter(
+            in_period, status=VigilanceReport.Status.SUBMITTED
+        )
+        done = {
+            m: {"total": c["total"], "on_time": c["on_time"], "late": c["late"]}
+            for m, c in _rate_counts(submitted, now).items()
+        }
+        cache.set(key, done, RATE_CACHE_SECONDS)
+    out: dict[str, dict[str, int]] = {}
+    for m in {*live, *done}:
+        d, s = live.get(m, {}), done.get(m, {})
+        out[m] = {
+            "total": d.get("total", 0) + s.get("total", 0),
+            "on_time": s.get("on_time", 0),
+            "late": s.get("late", 0),
+            "overdue": d.get("overdue", 0),
+        }
+    return out
+
+
+def on_time_rates(
+    start: dt.date, end: dt.date, *, user: Any = None, now: dt.datetime | None = None
+) -> list[dict[str, Any]]:
+    """Per market: the reports due in [start, end] (in the company zone's days) — submitted on
+    time, submitted late, still open past due — and the on-time rate (KPI-2). For a user who
+    sees every event, the submitted reports' counts come from the cache
+    (_rate_counts_cached)."""
+    now = now or timezone.now()
+    zone = timezone.get_current_timezone()
+    lo = dt.datetime.combine(start, dt.time.min, tzinfo=zone)
+    hi = dt.datetime.combine(end, dt.time.max, tzinfo=zone)
+    scope = _event_scope(user)
+    if scope is None:
+        counts = _rate_counts_cached(lo, hi, now)
+    else:
+        qs = VigilanceReport.objects.exclude(status=VigilanceReport.Status.VOIDED).filter(
+            due_at__gte=lo, due_at__lte=hi, event__in=scope
+        )
+        counts = _rate_counts(qs, now)
+    out = []
     for m in Market.values:
         c = counts.get(m, {})
         on_time, late, overdue = c.get("on_time", 0), c.get("late", 0), c.get("overdue", 0)

@@ -376,7 +376,17 @@ def close_event(event: AdverseEvent, *, by: Any, version: Any) -> AdverseEvent:
         obj.status = AdverseEvent.Status.CLOSED
         obj.closed_at = timezone.now()
         obj.save()
+        _copy_open(obj)
     return obj
+
+
+def _copy_open(event: AdverseEvent) -> None:
+    """Copy "the event is open" onto its decisions and reports (their ``event_open``: the
+    board's partial indexes hold the running clocks of open events only). A derived value, not
+    audited (the event's status change is); called wherever the event's status changes."""
+    is_open = event.is_open
+    for related in (event.decisions, event.reports):
+        related.exclude(event_open=is_open).update(event_open=is_open)
 
 
 def close_problems(event: AdverseEvent) -> list[str]:
@@ -399,6 +409,7 @@ def reopen_event(event: AdverseEvent, *, by: Any, reason: str) -> AdverseEvent:
         obj.status = AdverseEvent.Status.OPEN
         obj.closed_at = None
         obj.save()
+        _copy_open(obj)
     return obj
 
 
@@ -410,6 +421,7 @@ def void_event(event: AdverseEvent, *, by: Any, reason: str) -> AdverseEvent:
             raise ValidationError(_("An event with a submitted report cannot be voided."))
         obj.mark_voided(reason)
         obj.save()
+        _copy_open(obj)
     return obj
 
 

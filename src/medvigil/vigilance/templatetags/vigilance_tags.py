@@ -6,7 +6,10 @@ import datetime as dt
 from typing import Any
 
 from django import template
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+
+from medvigil.core.records.render import esc
 
 register = template.Library()
 
@@ -31,6 +34,23 @@ def countdown(value: Any) -> str:
     if seconds < 0:
         return _("overdue by %(t)s") % {"t": _span(-seconds)}
     return _("%(t)s left") % {"t": _span(seconds)}
+
+
+_CLOCK_CSS = {
+    "breached": "text-bg-danger",
+    "urgent": "text-bg-danger bg-opacity-75",
+    "soon": "text-bg-warning",
+    "flagged": "text-bg-secondary",
+}
+
+
+@register.simple_tag
+def clock(state: str, remaining: Any) -> SafeString:
+    """A running clock's badge: its state's colour and the remaining time (the board builds
+    its rows with it in Python, the event page through this tag)."""
+    text = _("not computed") if remaining is None else countdown(remaining)
+    css = _CLOCK_CSS.get(state, "text-bg-success")
+    return mark_safe(f'<span class="badge {css} clock-{esc(state)}">{esc(text)}</span>')  # noqa: S308
 
 
 @register.filter

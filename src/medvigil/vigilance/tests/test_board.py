@@ -186,3 +186,46 @@ def test_the_board_page_shows_the_most_urgent_clocks_a_page_at_a_time(
         c.get(reverse("vigilance:board") + "?page=99").content.decode().count('class="board-row')
         == 1
     )  # past the end: the last page
+
+
+def test_the_board_leaves_a_voided_events_clocks_and_shows_them_again_never(people, world):
+    """Issue #10: the board reads its clocks by ``event_open``, copied from the event by the
+    services that change its status (close, reopen, void)."""
+    from ..services import events as ev_svc
+
+    event = make_event(people.quality, unit=world.units[0], outcome="death")
+    kept = make_event(people.quality, unit=world.units[1], outcome="death")
+    assert {r.event.pk for r in board_svc.board_rows()} == {event.pk, kept.pk}
+    assert all(d.event_open for d in event.decisions.all())
+    ev_svc.void_event(event, by=people.quality, reason="entered twice")
+    assert {r.event.pk for r in board_svc.board_rows()} == {kept.pk}
+    assert board_svc.board_count() == len(board_svc.board_rows())
+    assert not any(d.event_open for d in event.decisions.all())
+    assert all(d.event_open for d in kept.decisions.all())
+
+
+def test_the_cached_on_time_rate_follows_each_submission(people, world):
+    """Issue #10: the submitted reports' counts are cached under a stamp (the drafts' count,
+    the highest key): a submission, a new draft or a voided one shows at once."""
+    with time_machine.travel(dt.datetime(2026, 11, 25, 3, tzinfo=dt.UTC), tick=False):
+        events = [make_event(people.quality, unit=world.units[1], aware_at=AWARE) for _ in "ab"]
+        for e in events:
+            _confirm(e, "US", people.quality)
+
+        def us() -> tuple[int, int, int]:
+            r = board_svc.on_time_rates(dt.date(2026, 12, 1), dt.date(2026, 12, 31))[1]
+            return r["on_time"], r["overdue"], r["pending"]
+
+        assert us() == (0, 0, 2)
+        first = VigilanceReport.objects.get(event=events[0], market="US")
+        rep_svc.submit_report(first, by=people.quality, password=PASSWORD, regulator_reference="A")
+        assert us() == (1, 0, 1)
+        second = VigilanceReport.objects.get(event=events[1], market="US")
+        rep_svc.void_report(second, by=people.quality, reason="sent in error")
+        assert us() == (1, 0, 0)
+    with time_machine.travel(dt.datetime(2027, 1, 5, tzinfo=dt.UTC), tick=False):
+        assert us() == (1, 0, 0)
+        rates = board_svc.on_time_rates(
+            dt.date(2026, 12, 1), dt.date(2026, 12, 31), user=people.quality
+        )
+        assert rates[1]["on_time"] == 1
