@@ -36,6 +36,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--sql", action="store_true", help="print the queries of one request")
     parser.add_argument("paths", nargs="*")
     args = parser.parse_args()
     server = os.environ.get("DATABASE_URL", SERVER).rsplit("/", 1)[0]
@@ -65,7 +66,7 @@ def main() -> None:
     unit = Unit.objects.order_by("pk")[500]
     paths = args.paths or ["/api/v1/me", "/trace/units/", f"/trace/units/{unit.pk}/"]
     print(f"load: {os.getloadavg()[0]:.1f}; {args.requests} requests per path")
-    me_ms = None
+    me_ms = me_cpu = None
     for path in paths:
         headers = {"HTTP_AUTHORIZATION": f"Bearer {raw}"} if path.startswith("/api/") else {}
         for _ in range(10):
@@ -80,17 +81,26 @@ def main() -> None:
         # (CaptureQueriesContext sees nothing here: request_started empties the query log)
         with connection.execute_wrapper(count):
             client.get(path, **headers)
-        times = []
+        if args.sql:
+            for sql in queries:
+                print(f"    {sql[:300]}")
+        times, cpu_times = [], []
         for _ in range(args.requests):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.thread_time()
             client.get(path, **headers)
+            cpu_times.append((time.thread_time() - c) * 1000)
             times.append((time.perf_counter() - t) * 1000)
         times.sort()
         med = statistics.median(times)
+        cpu = statistics.median(cpu_times)
         me_ms = me_ms or med
+        me_cpu = me_cpu or cpu
+        # The CPU time (this thread's, without the database server's and without waiting for
+        # a core) is the steadier figure on a loaded machine.
         print(
             f"{path:<32} median {med:6.2f} ms  p95 {times[int(0.95 * len(times))]:6.2f} ms  "
-            f"{len(queries)} queries  /me-time ratio {me_ms / med:.3f}",
+            f"cpu {cpu:6.2f} ms  {len(queries)} queries  /me-time ratio {me_ms / med:.3f}  "
+            f"/me-cpu ratio {me_cpu / cpu:.3f}",
             flush=True,
         )
         if args.profile:

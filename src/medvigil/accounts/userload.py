@@ -21,6 +21,9 @@ from django.db.models.expressions import Col
 
 from .access import STAMP_ATTR, STAMP_PK
 
+# The unread notifications read with the session's user (core.context_processors.unread_for).
+UNREAD_ATTR = "_mv_unread"
+
 
 @dataclass(frozen=True)
 class _Part:
@@ -71,7 +74,18 @@ def _compile(using: str) -> _Compiled:
         f"FROM {quote(User._meta.db_table)} u LEFT OUTER JOIN {quote(Department._meta.db_table)} d "
         f"ON d.{quote(Department._meta.pk.column)} = u.{quote(dept_fk)}"
     )
-    by_id = f"SELECT {head} {joined} WHERE u.{quote(User._meta.pk.column)} = %s"
+    # The session's user (the pages) also brings the count of its unread notifications, shown
+    # in every page's bar (core.context_processors.unread_for): no query of its own. Counted
+    # on the (user, read_at) index.
+    from medvigil.core.notifications.models import Notification
+
+    note = Notification._meta
+    unread = (
+        f"(SELECT COUNT(*) FROM {quote(note.db_table)} n "
+        f"WHERE n.{quote(note.get_field('user').column)} = u.{quote(User._meta.pk.column)} "
+        f"AND n.{quote(note.get_field('read_at').column)} IS NULL)"
+    )
+    by_id = f"SELECT {head}, {unread} {joined} WHERE u.{quote(User._meta.pk.column)} = %s"
     token = APIToken._meta
     used = token.get_field("last_used_at")
     token_col = used.get_col("t")
@@ -132,9 +146,14 @@ def _fetch(sql_of: str, param: Any, using: str) -> tuple[Any, tuple[Any, ...]] |
 
 
 def user_by_id(pk: Any, using: str = "default") -> Any:
-    """The user with department and access stamp, or None."""
+    """The user with department, access stamp and the count of unread notifications
+    (attribute UNREAD_ATTR), or None."""
     found = _fetch("by_id", pk, using)
-    return None if found is None else found[0]
+    if found is None:
+        return None
+    user, (unread,) = found
+    setattr(user, UNREAD_ATTR, unread)
+    return user
 
 
 def user_by_token(token_hash: str, using: str = "default") -> tuple[Any, int, Any] | None:

@@ -31,6 +31,11 @@ def can(user: Any, model: type[models.Model], action: str = "view") -> bool:
     return bool(user.is_authenticated and user.has_perm(perm_name(model, action)))
 
 
+# Set by get_object_for_user on the instance it returns: the pk of the user whose scope it was
+# read through (attachments.services.can_upload trusts it instead of querying again).
+FETCHED_FOR_ATTR = "_mv_fetched_for"
+
+
 def scope_for_user(user: Any, qs_or_model: Any, action: str = "view") -> models.QuerySet:
     qs = (
         qs_or_model
@@ -56,6 +61,9 @@ def get_object_for_user(user: Any, qs_or_model: Any, action: str = "view", **loo
         raise Http404
     if action != "view" and not can(user, qs.model, action):
         raise PermissionDenied
+    # This instance was read through the user's scope: a check of the same scope on it later
+    # in the request (the attachments panel's upload form) needs no query of its own.
+    setattr(obj, FETCHED_FOR_ATTR, getattr(user, "pk", None))
     return obj
 
 

@@ -88,15 +88,25 @@ class WorkItem:
 
 _nav: list[NavItem] = []
 _work: list[Callable[[Any], Iterable[WorkItem]]] = []
+_generation = [0]  # counts the registrations of entries and menus (core.shell's key)
+
+
+def generation() -> int:
+    """Changes whenever an entry or a menu is registered: the built main bars
+    (core.shell) are then built again."""
+    return _generation[0]
 
 
 def register_nav(item: NavItem) -> None:
     if item not in _nav:
         _nav.append(item)
+        _generation[0] += 1
 
 
 def register_menu(menu: NavMenu) -> None:
-    MENUS.setdefault(menu.key, menu)
+    if menu.key not in MENUS:
+        MENUS[menu.key] = menu
+        _generation[0] += 1
 
 
 def register_work(
@@ -112,14 +122,16 @@ def nav_for(user: Any, group: str = "") -> list[NavItem]:
     return [n for n in nav_for_all(user) if n.group == group]
 
 
-def nav_menus_for(user: Any, current: str = "") -> list[NavEntry]:
+def nav_menus_for(
+    user: Any, current: str = "", *, items: list[NavItem] | None = None
+) -> list[NavEntry]:
     """The user's main bar: the menus holding at least one entry the user may open (each
     with those entries, in order), and the entries of no menu as links of their own. From
     the user's cached permissions (no query). `current`: the view name of the page shown,
-    whose entry and menu are marked active."""
+    whose entry and menu are marked active. `items`: nav_for_all(user), when known."""
     menus: dict[str, NavEntry] = {}
     loose: list[NavEntry] = []
-    for item in nav_for_all(user):
+    for item in nav_for_all(user) if items is None else items:
         menu = MENUS.get(item.group) if item.group else None
         if menu is None:
             loose.append(NavEntry(item.url_name, item.label, item.order, item=item))

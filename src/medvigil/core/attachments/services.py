@@ -203,11 +203,16 @@ def user_can_view(user: UserLike, record: models.Model) -> bool:
 
 
 def can_upload(user: UserLike, record: models.Model) -> bool:
-    return bool(
-        user.is_authenticated
-        and user.has_perm("core.add_attachment")
-        and user_can_view(user, record)
-    )
+    """Whether to offer `user` the upload form on `record` (the upload itself checks again).
+    A record the request read with get_object_for_user for this user is in the user's
+    scope without another query (#13)."""
+    from ..permissions import FETCHED_FOR_ATTR
+
+    if not (user.is_authenticated and user.has_perm("core.add_attachment")):
+        return False
+    if user.pk is not None and getattr(record, FETCHED_FOR_ATTR, None) == user.pk:
+        return True
+    return user_can_view(user, record)
 
 
 def may_void(user: UserLike, att: Attachment) -> bool:

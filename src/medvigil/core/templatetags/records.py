@@ -274,9 +274,17 @@ def history_context(
         .select_related("actor")
         .order_by("-seq")
     )
-    paginator = Paginator(qs, HISTORY_PER_PAGE)
-    page_obj = paginator.get_page(page)
-    entries = list(page_obj.object_list)
+    entries: list[Any] | None = None
+    if page in (None, "", "1", 1):
+        # The first page (a record page's panel) of a history that fits on it — most do —
+        # needs no COUNT: one row more than a page says whether there is a second (#13).
+        first = list(qs[: HISTORY_PER_PAGE + 1])
+        if len(first) <= HISTORY_PER_PAGE:
+            page_obj = Paginator(first, HISTORY_PER_PAGE).get_page(1)
+            entries = first
+    if entries is None:
+        page_obj = Paginator(qs, HISTORY_PER_PAGE).get_page(page)
+        entries = list(page_obj.object_list)
     url = reverse("record_history", args=[content_type.app_label, content_type.model, object_id])
     return {
         "request": request,

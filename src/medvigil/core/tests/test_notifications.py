@@ -95,6 +95,29 @@ def test_bell_shows_the_unread_count(make_user, client_for):
     assert 'id="bell-count">2<' in html
 
 
+def test_bell_count_comes_with_the_user_and_follows_every_change(
+    make_user, client_for, django_assert_num_queries
+):
+    """#13: on a GET the count is read in the query that reads the session's user (no query
+    of its own), so each request shows the count as it is when the request starts."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    a = make_user("alice")
+    c = client_for(a)
+    with CaptureQueriesContext(connection) as ctx:
+        html = c.get(reverse("notifications")).content.decode()
+    assert 'id="bell-count"' not in html
+    counts = [q["sql"] for q in ctx.captured_queries if "COUNT(*) AS" in q["sql"]]
+    assert not [q for q in counts if "read_at" in q]  # only the list's own paginator count
+    notify(a, "one", email=False)
+    assert 'id="bell-count">1<' in c.get(reverse("home")).content.decode()
+    notify(a, "two", email=False)
+    assert 'id="bell-count">2<' in c.get(reverse("home")).content.decode()
+    c.post(reverse("notifications_read_all"))
+    assert 'id="bell-count"' not in c.get(reverse("home")).content.decode()
+
+
 def test_list_shows_only_own_notifications_unread_first(make_user, client_for):
     a = make_user("alice")
     old = notify(a, "old unread", email=False)[0]

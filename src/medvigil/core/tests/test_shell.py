@@ -149,3 +149,41 @@ def test_main_bar_marks_the_current_page_and_its_menu(make_user, client_for):
         assert re.search(
             rf'type="button" id="nav-{key}" data-bs-toggle="dropdown" aria-expanded="false"', html
         )
+
+
+@pytest.mark.req("PLAT-6")
+def test_main_bar_is_built_once_per_entries_page_and_language(make_user, client_for):
+    """#13: the bar is kept per process, keyed by the entries the user may open, the page,
+    the language and the registry: a user with other roles, another page, the other
+    language or a newly registered entry each get their own bar."""
+    from medvigil.core import registry, shell
+
+    qe = make_user("qe", "quality", department="quality")
+    mgr = make_user("mgr", "service_manager", department="service")
+    shell._bars.clear()
+    c = client_for(qe)
+    first = c.get(reverse("trace:unit_list")).content.decode()
+    assert len(shell._bars) == 1
+    again = c.get(reverse("trace:unit_list")).content.decode()
+    assert again.split('id="main-menus"')[1][:3000] == first.split('id="main-menus"')[1][:3000]
+    assert len(shell._bars) == 1  # the same bar again
+    assert list(bar(client_for(mgr).get(reverse("trace:unit_list")).content.decode())) == [
+        "service"
+    ]
+    html = c.get(reverse("home")).content.decode()
+    assert 'class="nav-link active" href="/" aria-current="page"' in html
+    qe.language = "zh-hans"
+    qe.save(update_fields=["language"])
+    zh = client_for(qe).get(reverse("trace:unit_list")).content.decode()
+    assert bar(zh) == bar(first) and ">追溯<" in zh and ">Traceability<" not in zh
+    before = registry.generation()
+    item = registry.NavItem("Extra entry", "notifications", None, 999, group="trace")
+    registry.register_nav(item)
+    try:
+        assert registry.generation() == before + 1
+        html = c.get(reverse("trace:unit_list")).content.decode()
+        assert reverse("notifications") in bar(html)["trace"]
+    finally:
+        registry._nav.remove(item)
+        registry._generation[0] += 1
+    assert reverse("notifications") not in bar(c.get(reverse("home")).content.decode())["trace"]

@@ -1,0 +1,100 @@
+"""The page shell's main bar, built in Python once per process and kept (issue #13).
+
+Every HTML page showed its main bar through ``{% for %}`` over the user's menus with a
+``{% url %}`` per entry: about 25 ``reverse()`` calls and two template loops per page, a
+fifth of a list page's server time. The bar's markup depends on nothing but
+
+* which entries the user may open (``registry.nav_for_all``: the user's cached
+  permissions, checked on every request as before),
+* the view shown (its entry and menu are marked active),
+* the active language (the labels) and the script prefix and URLconf (the links),
+* the registry itself (entries and menus registered at start-up),
+
+so it is built once for each combination of these and kept in a bounded per-process
+dictionary: the same entries, the same language, the same page give the same bytes. The
+registry's generation is part of the key, so an entry or menu registered later (tests,
+apps loaded late) makes a new bar. Nothing in it is the user's own data.
+"""
+
+from __future__ import annotations
+
+import html
+from functools import lru_cache
+from typing import Any
+
+from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from . import registry
+
+_MAX_BARS = 2048
+_bars: dict[tuple[Any, ...], SafeString] = {}
+
+
+@lru_cache(maxsize=512)
+def shell_url(name: str, prefix: str = "/", urlconf: Any = None) -> str:
+    """``reverse(name)`` for a view without arguments, once per script prefix and URLconf."""
+    return reverse(name, urlconf=urlconf)
+
+
+def url(name: str) -> str:
+    return shell_url(name, get_script_prefix(), get_urlconf())
+
+
+def _esc(value: Any) -> str:
+    return html.escape(str(value))
+
+
+def _build(entries: list[registry.NavEntry], current: str) -> SafeString:
+    home = current == "home"
+    active = ' aria-current="page"'
+    out = [
+        f'<li class="nav-item"><a class="nav-link{" active" if home else ""}" '
+        f'href="{_esc(url("home"))}"{active if home else ""}>{_esc(_("My work"))}</a></li>'
+    ]
+    for entry in entries:
+        if entry.item is not None:
+            out.append(
+                f'<li class="nav-item"><a class="nav-link{" active" if entry.active else ""}" '
+                f'href="{_esc(url(entry.item.url_name))}"{active if entry.active else ""}>'
+                f"{_esc(entry.label)}</a></li>"
+            )
+            continue
+        key = _esc(entry.key)
+        items = "".join(
+            f'<li><a class="dropdown-item{" active" if i.url_name == entry.active_url else ""}" '
+            f'href="{_esc(url(i.url_name))}"'
+            f"{active if i.url_name == entry.active_url else ''}>{_esc(i.label)}</a></li>"
+            for i in entry.items
+        )
+        out.append(
+            f'<li class="nav-item dropdown" data-menu="{key}">\n'
+            f'<button class="nav-link dropdown-toggle{" active" if entry.active else ""}" '
+            f'type="button" id="nav-{key}" data-bs-toggle="dropdown" aria-expanded="false">'
+            f"{_esc(entry.label)}</button>\n"
+            f'<ul class="dropdown-menu" aria-labelledby="nav-{key}">{items}</ul>\n</li>'
+        )
+    return mark_safe("\n".join(out))  # noqa: S308 - every value above is escaped
+
+
+def main_bar(user: Any, current: str) -> SafeString:
+    """The ``<li>``s of the main bar (``#main-menus``) for `user` on the page of view
+    `current`: "My work", then each menu or link the user may open."""
+    items = registry.nav_for_all(user)
+    key = (
+        registry.generation(),
+        tuple(map(id, items)),
+        current,
+        get_language(),
+        get_script_prefix(),
+        get_urlconf(),
+    )
+    bar = _bars.get(key)
+    if bar is None:
+        bar = _build(registry.nav_menus_for(user, current, items=items), current)
+        if len(_bars) >= _MAX_BARS:
+            _bars.clear()
+        _bars[key] = bar
+    return bar
