@@ -194,7 +194,7 @@ def test_intake_of_a_serious_complaint_routes_notifies_and_alerts_in_few_queries
     with CaptureQueriesContext(connection) as ctx:
         fb = intake.register_feedback(by=cs_user, **data)
     sql = "\n".join(q["sql"][:160] for q in ctx.captured_queries)
-    assert len(ctx.captured_queries) <= INTAKE_QUERY_BUDGET, sql
+    assert len(ctx.captured_queries) <= INTAKE_QUERY_BUDGET, f"{len(ctx.captured_queries)}:\n{sql}"
     fb = Feedback.objects.get(pk=fb.pk)
     assert fb.status == "routed" and fb.department.code == "quality"
     assert fb.severity == "serious" and fb.on_call_alerted_at is not None

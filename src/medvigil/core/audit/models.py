@@ -192,7 +192,9 @@ class AuditedQuerySet(models.QuerySet):
                 "bulk_create with conflict handling cannot be audited on regulated models."
             )
         objs = list(objs)
-        with transaction.atomic(using=self.db):
+        # no savepoint (as Django's own bulk_create): an error rolls the whole transaction
+        # back, the rows never without their entries; one round trip less each way
+        with transaction.atomic(using=self.db, savepoint=False):
             if not bulk.copy_insert(self.model, objs, self.db):
                 objs = super().bulk_create(objs, *args, **kwargs)
             bulk.record_bulk_create(objs)
@@ -250,7 +252,11 @@ class AuditedModel(RecordHooks, models.Model):
         from .values import snapshot
 
         using = kwargs.get("using") or self._state.db or "default"
-        with transaction.atomic(using=using):
+        # No savepoint (as Django's Model.save): inside a caller's transaction an error marks
+        # it for rollback, so the record never commits without its entry; a caller that
+        # wants to go on after a failed save wraps it in its own atomic() (two round trips
+        # that every other save would otherwise pay, e.g. inside the numbering lock).
+        with transaction.atomic(using=using, savepoint=False):
             adding = self._state.adding
             old = None if adding else self._audit_old()
             reserved = False
