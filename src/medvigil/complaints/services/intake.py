@@ -298,7 +298,7 @@ def register_feedback(
     obj._due_times_current = True  # type: ignore[attr-defined]
     with transaction.atomic(), audit_context(actor=by, source=source or None):
         obj.assign_number()
-        obj.save()
+        obj.save(savepoint=False)  # a failure ends this transaction: no savepoint needed
         for f in files:
             attach(obj, uploaded_file=f, by=by, check_access=by is not None)
         if obj.is_complaint:

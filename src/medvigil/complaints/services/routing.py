@@ -249,7 +249,7 @@ def send_problem_notices(
                 created, ProblemNotice.next_numbers(len(created)), strict=True
             ):
                 notice.number = number
-            created = ProblemNotice.objects.bulk_create(created)
+            created = ProblemNotice.objects.bulk_create(created, savepoint=False)
         level = "warning" if feedback.severity in (Severity.MAJOR, Severity.SERIOUS) else "info"
         extra = list(extra_messages)
         messages = [
