@@ -6,6 +6,7 @@ early-warning queries.
 
     .venv/bin/python benchmarks/complaints.py [--regenerate] [--seconds 20] [--clients 8]
                                               [--samples 200] [--port 18391] [--drop]
+                                              [--workers N] [--threads N] [--intake-only]
 
 DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/mv_fbkana_bench; the script
 creates the database if missing (``--regenerate`` drops and recreates it), migrates it and,
@@ -17,20 +18,29 @@ if the bench data is not there yet, generates it by the RAW PATH of benchmarks/t
   owns 2,000 of them (400 open: the "My work" page); 200,000 investigations with a root-cause
   factor (the analysis by root cause).
 
-Then it starts ``medvigil serve --no-worker`` (waitress, 8 threads) as a separate process on
-``--port`` and measures with ``--clients`` client threads on keep-alive connections:
+Then it starts the production server, ``medvigil serve --workers N --no-worker`` (gunicorn, N
+processes, default one per core, as benchmarks/requests.py does; ``--workers 1`` is the old
+single waitress process), as a separate process on ``--port`` and measures with ``--clients``
+client threads on keep-alive connections, each after a 2 s warm-up:
 
 * bare: GET /api/v1/me with a Bearer token for ``--seconds`` — requests/s and p95;
 * intake: POST /api/v1/complaints (a complaint with product and category: severity rules,
   routing, three problem notices, audit entries, notifications) for ``--seconds`` —
   requests/s and p95 [target: at least half the bare rate, p95 < 100 ms];
+* for both, the CPU time per request of the server's processes, of the PostgreSQL backends
+  serving them and of the client (from /proc): on a machine whose cores are all busy, the
+  ratio of the two rates cannot exceed the inverse ratio of their CPU costs — printed as the
+  "CPU bound" beside the measured ratio;
 * pages, one client, ``--samples`` each, signed-in session: "My work" (/) and the complaint
   list filtered by state and product (/complaints/?status=…&product=…) [p95 < 150 ms];
+``--intake-only`` stops there (for before/after runs). Then:
+
 * in-process: the quarter analysis and the year-end summary over the 1,000,000 rows, and one
   early-warning scan (services.analysis), each timed; EXPLAIN of the quarter's GROUP BY.
 
-If benchmarks/_calibrate.py exists (the shared machine calibration), its figure is printed
-with the results so runs on different machines can be compared.
+The calibration line (benchmarks/_calibrate.py: Python loop speed, single-row PostgreSQL
+commits per second, cores, load average) is printed first, so runs on different machines can
+be compared.
 """
 
 from __future__ import annotations
@@ -41,6 +51,7 @@ import http.client
 import json
 import os
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -325,48 +336,145 @@ def _line(label: str, ms: list[float], target: float | None = None) -> str:
     return f"{label:<44} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   (n={len(ms)}){verdict}"
 
 
-class Server:
-    """`medvigil serve --no-worker` in its own process on the bench database."""
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
-    def __init__(self, port: int, threads: int) -> None:
+
+class Server:
+    """`medvigil serve --workers N --no-worker` in its own process (and session) on the bench
+    database: gunicorn with N processes, or waitress in one process when N is 1."""
+
+    def __init__(self, port: int, workers: int, threads: int | None) -> None:
         self.port = port
         env = {**os.environ, "LOG_LEVEL": "WARNING", "ALLOWED_HOSTS": "127.0.0.1,localhost"}
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "medvigil.cli",
-                "serve",
-                "--no-worker",
-                "--port",
-                str(port),
-                "--threads",
-                str(threads),
-            ],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        deadline = time.time() + 60
+        argv = [sys.executable, "-m", "medvigil.cli", "serve", "--no-worker"]
+        argv += ["--port", str(port), "--workers", str(workers)]
+        if threads:
+            argv += ["--threads", str(threads)]
+        self.log = Path(tempfile.gettempdir()) / f"medvigil-bench-complaints-{port}.log"
+        with open(self.log, "w") as log:
+            self.proc = subprocess.Popen(  # noqa: S603
+                argv,
+                env=env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.time() + 120
         while time.time() < deadline:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                conn.request("GET", "/api/v1/me")
-                conn.getresponse().read()
-                return
-            except OSError:
-                if self.proc.poll() is not None:
-                    sys.exit("server did not start: " + self.proc.stderr.read().decode()[-2000:])  # type: ignore[union-attr]
-                time.sleep(0.5)
-        sys.exit("server did not answer within 60 s")
+            if self.proc.poll() is not None:
+                sys.exit(f"server did not start: {self.log.read_text()[-2000:]}")
+            text = self.log.read_text()
+            if "MedVigil is at" in text:
+                try:
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                    conn.request("GET", "/api/v1/me")
+                    conn.getresponse().read()
+                    web = [ln for ln in text.splitlines() if ln.startswith("Web server")]
+                    print("server: " + " ".join(argv[2:]) + (f" — {web[0]}" if web else ""))
+                    return
+                except OSError:
+                    pass
+            time.sleep(0.3)
+        self.stop()
+        sys.exit("server did not answer within 120 s")
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) so far of the server's processes (serve, gunicorn and its
+        workers: the process tree), children that have ended included."""
+        return sum(_proc_cpu(pid, children=True) for pid in _tree_pids(self.proc.pid))
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2 :].split()  # fields from the 3rd (state) on
+
+
+def _proc_cpu(pid: int, children: bool = False) -> float:
+    """utime + stime of a process (+ its waited-for children's), in seconds; 0 if gone."""
+    f = _proc_stat(pid)
+    if f is None:
+        return 0.0
+    ticks = int(f[11]) + int(f[12]) + ((int(f[13]) + int(f[14])) if children else 0)
+    return ticks / _TICK
+
+
+def _tree_pids(root: int) -> list[int]:
+    """`root` and its descendants."""
+    parent: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            f = _proc_stat(int(entry.name))
+            if f is not None:
+                parent[int(entry.name)] = int(f[1])
+    tree, todo = [root], [root]
+    while todo:
+        pid = todo.pop()
+        kids = [c for c, p in parent.items() if p == pid]
+        tree += kids
+        todo += kids
+    return tree
+
+
+class CpuMeter:
+    """CPU seconds spent during a load phase by the server, by the PostgreSQL backends
+    connected to the bench database (persistent connections: CONN_MAX_AGE) and by this
+    client process."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+
+    @staticmethod
+    def _backends() -> dict[int, float]:
+        admin, name = _admin()
+        with admin:
+            pids = [
+                r[0]
+                for r in admin.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> "
+                    "pg_backend_pid()",
+                    [name],
+                ).fetchall()
+            ]
+        return {pid: _proc_cpu(pid) for pid in pids}
+
+    def __enter__(self) -> CpuMeter:
+        self.pg0 = self._backends()
+        self.server0 = self.server.cpu_seconds()
+        self.client0 = time.process_time()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.client = time.process_time() - self.client0
+        self.srv = self.server.cpu_seconds() - self.server0
+        pg1 = self._backends()
+        self.pg = sum(cpu - self.pg0.get(pid, 0.0) for pid, cpu in pg1.items())
+
+    def per_request(self, n: int) -> str:
+        n = max(n, 1)
+        return (
+            f"CPU per request: server {1000 * self.srv / n:.2f} ms, PostgreSQL "
+            f"{1000 * self.pg / n:.2f} ms, client {1000 * self.client / n:.2f} ms"
+        )
+
+    def total(self, n: int) -> float:
+        return (self.srv + self.pg + self.client) / max(n, 1)
 
 
 def _load(
@@ -526,6 +634,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--port", type=int, default=18391)
+    parser.add_argument(
+        "--workers", type=int, default=None, help="server processes (default: one per core)"
+    )
+    parser.add_argument("--threads", type=int, default=None, help="default: serve's own")
+    parser.add_argument(
+        "--intake-only", action="store_true", help="only the bare request and intake"
+    )
     parser.add_argument("--drop", action="store_true", help="drop the database at the end")
     args = parser.parse_args()
     _environment(None)
@@ -549,31 +664,25 @@ def main() -> None:
     with connection.cursor() as cur:  # as autovacuum would have, before the measurements
         cur.execute("VACUUM ANALYZE complaints_feedback")
         cur.execute("VACUUM ANALYZE complaints_investigation")
-    calibration = ""
-    if (ROOT / "benchmarks" / "_calibrate.py").exists():
-        sys.path.insert(0, str(ROOT / "benchmarks"))
-        import _calibrate  # type: ignore[import-not-found]
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import _calibrate  # type: ignore[import-not-found]
 
-        calibration = _calibrate.calibration(os.environ["DATABASE_URL"])
     with connection.cursor() as cur:
         cur.execute("SELECT count(*) FROM complaints_feedback")
         (n,) = cur.fetchone()
     print(f"\ndata: {n:,} complaints — PostgreSQL {connection.pg_version // 10000}")
-    if calibration:
-        print(f"calibration: {calibration}")
+    _calibrate.print_calibration(os.environ["DATABASE_URL"])
     products = list(
         Product.objects.filter(code__startswith="BENCH-C-P-").values_list("pk", flat=True)
     )
     _token, raw = APIToken.issue(user, "bench")
     cookie = _session_cookie(user)
     connection.close()
-    server = Server(args.port, threads=8)
+    server = Server(args.port, args.workers or _cores(), args.threads)
+    print(f"load: {args.clients} client threads (keep-alive), {args.seconds:g} s each")
     lines: list[str] = []
     try:
         auth = {"Authorization": f"Bearer {raw}", "Content-Type": "application/json"}
-        bare_rate, bare_ms, bare_err = _load(
-            args.port, args.clients, args.seconds, "GET", "/api/v1/me", auth
-        )
 
         def complaint(k: int, i: int) -> dict[str, Any]:
             return {
@@ -586,22 +695,21 @@ def main() -> None:
                 "patient_involvement": "no_harm",
             }
 
-        rate, ms, err = _load(
-            args.port,
-            args.clients,
-            args.seconds,
-            "POST",
-            "/api/v1/complaints",
-            auth,
-            complaint,
-            201,
-        )
+        me = ("GET", "/api/v1/me", auth, None, 200)
+        post = ("POST", "/api/v1/complaints", auth, complaint, 201)
+        _load(args.port, args.clients, 2.0, *me)  # warm-up (every server thread connected)
+        with CpuMeter(server) as bare_cpu:
+            bare_rate, bare_ms, bare_err = _load(args.port, args.clients, args.seconds, *me)
+        _load(args.port, args.clients, 2.0, *post)
+        with CpuMeter(server) as cpu:
+            rate, ms, err = _load(args.port, args.clients, args.seconds, *post)
         half = bare_rate / 2
         lines.append(
             f"bare GET /api/v1/me, {args.clients} clients:      {bare_rate:7.1f} req/s   "
             f"p50 {statistics.median(bare_ms):6.1f} ms   p95 {_pct(bare_ms, 0.95):6.1f} ms   "
             f"errors {bare_err}"
         )
+        lines.append("    " + bare_cpu.per_request(len(bare_ms)))
         lines.append(
             f"intake POST /api/v1/complaints, {args.clients} clients: {rate:7.1f} req/s   "
             f"p50 {statistics.median(ms):6.1f} ms   p95 {_pct(ms, 0.95):6.1f} ms   errors {err}   "
@@ -609,11 +717,19 @@ def main() -> None:
             f"{'met' if rate >= half else 'MISSED'}; p95 < {TARGET_INTAKE_P95_MS:.0f} ms: "
             f"{'met' if _pct(ms, 0.95) < TARGET_INTAKE_P95_MS else 'MISSED'}]"
         )
-        lines += _pages(args.port, cookie, args.samples, products)
+        lines.append("    " + cpu.per_request(len(ms)))
+        bound = bare_cpu.total(len(bare_ms)) / cpu.total(len(ms))
+        lines.append(
+            f"ratio intake / bare: {rate / bare_rate:.3f}   (CPU bound on a saturated machine: "
+            f"{bound:.3f} = CPU per bare request / CPU per intake)"
+        )
+        if not args.intake_only:
+            lines += _pages(args.port, cookie, args.samples, products)
     finally:
         server.stop()
-    lines += _analysis(user)
-    lines.append(_explain_list(products))
+    if not args.intake_only:
+        lines += _analysis(user)
+        lines.append(_explain_list(products))
     print("\n".join(lines))
     if args.drop:
         _drop_database()

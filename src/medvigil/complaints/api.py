@@ -246,7 +246,11 @@ def _mask(value: str, allowed: bool) -> str:
     return value if (allowed or not value) else MASK
 
 
-def _out(f: Feedback, user: Any, *, detail: bool = False) -> dict[str, Any]:
+def _out(
+    f: Feedback, user: Any, *, detail: bool = False, notices: list[ProblemNotice] | None = None
+) -> dict[str, Any]:
+    """The record as FeedbackOut. `notices`: its notices in hand (a record registered by this
+    request), else read with `detail`."""
     contact = user.has_perm(CONTACT_PERM)
     patient = user.has_perm(PATIENT_PERM)
     out = {
@@ -324,7 +328,11 @@ def _out(f: Feedback, user: Any, *, detail: bool = False) -> dict[str, Any]:
                 "acknowledged_at": n.acknowledged_at,
                 "version": n.version,
             }
-            for n in f.notices.select_related("department").order_by("id")
+            for n in (
+                notices
+                if notices is not None
+                else f.notices.select_related("department").order_by("id")
+            )
         ]
     return out
 
@@ -380,9 +388,11 @@ def create_feedback(request: HttpRequest, payload: FeedbackIn) -> Any:
         by=user, answer=answer, severity=severity, severity_reason=severity_reason, **data
     )
     # the record in hand (its department and owner are objects already); a record created
-    # just now has no pauses: its clocks are read without a query for them
+    # just now has no pauses: its clocks are read without a query for them, and its notices
+    # are those registering it created (with their departments)
     fb._prefetched_objects_cache = {"pauses": ClockPause.objects.none()}
-    return Status(201, _out(fb, user, detail=True))
+    notices = getattr(fb, "_new_notices", None)
+    return Status(201, _out(fb, user, detail=True, notices=notices if notices else []))
 
 
 @router.get("/complaints", response={200: FeedbackPage, **error_responses(403)})

@@ -298,17 +298,26 @@ def register_feedback(
     obj._due_times_current = True  # type: ignore[attr-defined]
     with transaction.atomic(), audit_context(actor=by, source=source or None):
         obj.assign_number()
-        obj.save()
+        obj.save(savepoint=False)  # a failure ends this transaction: no savepoint needed
         for f in files:
             attach(obj, uploaded_file=f, by=by, check_access=by is not None)
         if obj.is_complaint:
             from .clocks import alert_message
             from .routing import send_problem_notices
 
+            # A serious complaint's on-call alert is written with the record that says it was
+            # sent (and the notices' messages with it); otherwise the notices' messages are
+            # written after the commit, outside the numbering locks.
             alert = [alert_message(obj, managers)] if obj.on_call_alerted_at else []
             if plan is not None:
-                send_problem_notices(
-                    obj, by=by, plan=plan, system=True, new=True, extra_messages=alert
+                obj._new_notices = send_problem_notices(  # type: ignore[attr-defined]
+                    obj,
+                    by=by,
+                    plan=plan,
+                    system=True,
+                    new=True,
+                    extra_messages=alert,
+                    notify_after_commit=True,
                 )
             elif alert:
                 notify_each(alert)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -184,13 +185,18 @@ def send_problem_notices(
     plan: RoutePlan | None = None,
     new: bool = False,
     extra_messages: Iterable[tuple[Any, Any, Any, str, str]] = (),
+    notify_after_commit: bool = False,
 ) -> list[ProblemNotice]:
     """A customer problem notice (顾客问题通知单) to each responsible department that has none
     yet (FBK-8), each department's users notified. Default departments: the plan's targets,
     else the owning one. Set-based: the notices take their numbers with one increment, are
     inserted (with their audit entries) together, and every notification — with
     `extra_messages` (as core.notifications.notify_each takes them) — in one INSERT. `new`:
-    the feedback was created in this transaction (it has no notices yet)."""
+    the feedback was created in this transaction (it has no notices yet).
+    `notify_after_commit` (without `extra_messages`): the notifications are written once the
+    transaction has committed (transaction.on_commit), not while it holds its locks; a crash
+    in between loses the in-app message and its e-mail, not the notice, which the
+    department finds in its "My work" queue all the same."""
     if not system:
         require(by, "complaints.add_problemnotice")
     depts: list[Department | None]
@@ -243,24 +249,27 @@ def send_problem_notices(
                 created, ProblemNotice.next_numbers(len(created)), strict=True
             ):
                 notice.number = number
-            created = ProblemNotice.objects.bulk_create(created)
+            created = ProblemNotice.objects.bulk_create(created, savepoint=False)
         level = "warning" if feedback.severity in (Severity.MAJOR, Severity.SERIOUS) else "info"
-        notify_each(
-            [
-                *(
-                    (
-                        users[n.department_id],
-                        gettext_msg(gettext_noop("Customer problem notice %(number)s"))
-                        % {"number": n.number},
-                        feedback.title,
-                        feedback.get_absolute_url(),
-                        level,
-                    )
-                    for n in created
-                ),
-                *extra_messages,
-            ]
-        )
+        extra = list(extra_messages)
+        messages = [
+            *(
+                (
+                    users[n.department_id],
+                    gettext_msg(gettext_noop("Customer problem notice %(number)s"))
+                    % {"number": n.number},
+                    feedback.title,
+                    feedback.get_absolute_url(),
+                    level,
+                )
+                for n in created
+            ),
+            *extra,
+        ]
+        if notify_after_commit and not extra:
+            transaction.on_commit(partial(notify_each, messages))
+        else:
+            notify_each(messages)
     return created
 
 

@@ -192,7 +192,11 @@ class AuditedQuerySet(models.QuerySet):
                 "bulk_create with conflict handling cannot be audited on regulated models."
             )
         objs = list(objs)
-        with transaction.atomic(using=self.db):
+        # `savepoint=False`: no savepoint of its own (as Django's bulk_create) — for a caller
+        # whose transaction ends if this fails anyway (two round trips fewer, e.g. inside a
+        # numbering lock); the rows never commit without their entries either way
+        savepoint = kwargs.pop("savepoint", True)
+        with transaction.atomic(using=self.db, savepoint=savepoint):
             if not bulk.copy_insert(self.model, objs, self.db):
                 objs = super().bulk_create(objs, *args, **kwargs)
             bulk.record_bulk_create(objs)
@@ -250,7 +254,12 @@ class AuditedModel(RecordHooks, models.Model):
         from .values import snapshot
 
         using = kwargs.get("using") or self._state.db or "default"
-        with transaction.atomic(using=using):
+        # A savepoint of its own, so that a caller's transaction goes on after a failed save;
+        # `save(savepoint=False)` (as Django's Model.save) for a caller whose transaction
+        # ends if this fails anyway: two round trips fewer, e.g. inside a numbering lock. The
+        # record never commits without its entry either way.
+        savepoint = kwargs.pop("savepoint", True)
+        with transaction.atomic(using=using, savepoint=savepoint):
             adding = self._state.adding
             old = None if adding else self._audit_old()
             reserved = False

@@ -58,11 +58,23 @@ def validate_pattern(pattern: str) -> None:
         raise ValidationError(_("Invalid numbering pattern: %(error)s") % {"error": exc}) from None
 
 
-def format_number(pattern: str, *, prefix: str, year: int, seq: int) -> str:
+_GOOD_PATTERNS: set[str] = set()
+
+
+def _check_pattern(pattern: str) -> None:
+    """validate_pattern as ImproperlyConfigured; a pattern found good is not parsed again."""
+    if pattern in _GOOD_PATTERNS:
+        return
     try:
         validate_pattern(pattern)
     except ValidationError as exc:
         raise ImproperlyConfigured(f"Numbering pattern {pattern!r}: {'; '.join(exc.messages)}")
+    if len(_GOOD_PATTERNS) < 256:
+        _GOOD_PATTERNS.add(pattern)
+
+
+def format_number(pattern: str, *, prefix: str, year: int, seq: int) -> str:
+    _check_pattern(pattern)
     return pattern.format(prefix=prefix, year=year, seq=seq)
 
 
@@ -77,29 +89,50 @@ def _year(when: dt.datetime | None) -> int:
     return when.astimezone(ZoneInfo(settings.TIME_ZONE)).year
 
 
-def _update_returning(record_type: str, year: int, count: int, using: str) -> int | None:
-    """``UPDATE … SET last_value = last_value + count … RETURNING last_value``: the row lock
-    and the new value in one round trip (PostgreSQL, SQLite ≥ 3.35); None if there is no row
-    yet."""
-    from ..models import Sequence
+def _update_returning(
+    record_type: str, year: int, count: int, using: str
+) -> tuple[int, str | None, str | None] | None:
+    """``UPDATE … SET last_value = last_value + count … RETURNING last_value`` with the record
+    type's NumberingScheme prefix and pattern (NULL without a scheme row) read by the same
+    statement: the row lock, the new value and the scheme in one round trip (PostgreSQL,
+    SQLite ≥ 3.35); None if there is no counter row yet."""
+    from ..models import NumberingScheme, Sequence
 
     conn = connections[using]
-    table = conn.ops.quote_name(Sequence._meta.db_table)
-    col = conn.ops.quote_name("last_value")
+    qn = conn.ops.quote_name
+    table = qn(Sequence._meta.db_table)
+    scheme = qn(NumberingScheme._meta.db_table)
+    col = qn("last_value")
     with conn.cursor() as cur:
         cur.execute(
             f"UPDATE {table} SET {col} = {col} + %s "  # noqa: S608 (quoted identifiers)
-            f"WHERE {conn.ops.quote_name('record_type')} = %s "
-            f"AND {conn.ops.quote_name('year')} = %s RETURNING {col}",
-            [count, record_type, year],
+            f"WHERE {qn('record_type')} = %s AND {qn('year')} = %s RETURNING {col}, "
+            f"(SELECT {qn('prefix')} FROM {scheme} WHERE {qn('record_type')} = %s), "
+            f"(SELECT {qn('pattern')} FROM {scheme} WHERE {qn('record_type')} = %s)",
+            [count, record_type, year, record_type, record_type],
         )
         row = cur.fetchone()
-    return None if row is None else int(row[0])
+    return None if row is None else (int(row[0]), row[1], row[2])
 
 
-def _increment(record_type: str, year: int, using: str, count: int = 1) -> int:
+def _scheme(record_type: str, using: str) -> tuple[str | None, str | None]:
+    from ..models import NumberingScheme
+
+    row = (
+        NumberingScheme.objects.using(using)
+        .filter(record_type=record_type)
+        .values_list("prefix", "pattern")
+        .first()
+    )
+    return (row[0], row[1]) if row is not None else (None, None)
+
+
+def _increment(
+    record_type: str, year: int, using: str, count: int = 1
+) -> tuple[int, str | None, str | None]:
     """Move the (type, year) counter on by `count` in the current transaction; return its new
-    value (the last of the `count` numbers taken)."""
+    value (the last of the `count` numbers taken) with the record type's NumberingScheme
+    prefix and pattern (None, None without a scheme row)."""
     from ..models import Sequence
 
     rows = Sequence.objects.using(using).filter(record_type=record_type, year=year)
@@ -108,11 +141,11 @@ def _increment(record_type: str, year: int, using: str, count: int = 1) -> int:
         # The UPDATE takes the row lock (PostgreSQL) before the value is read back, so two
         # transactions never read the same value.
         if returning:
-            value = _update_returning(record_type, year, count, using)
-            if value is not None:
-                return value
+            found = _update_returning(record_type, year, count, using)
+            if found is not None:
+                return found
         elif rows.update(last_value=F("last_value") + count):
-            return rows.values_list("last_value", flat=True).get()
+            return (rows.values_list("last_value", flat=True).get(), *_scheme(record_type, using))
         try:
             # First number of this type and year. If another transaction inserts the same
             # row first, our insert waits for it and fails on the unique constraint; the
@@ -121,10 +154,20 @@ def _increment(record_type: str, year: int, using: str, count: int = 1) -> int:
                 Sequence.objects.using(using).create(
                     record_type=record_type, year=year, last_value=count
                 )
-            return count
+            return (count, *_scheme(record_type, using))
         except IntegrityError:
             continue
     raise RuntimeError(f"could not create the number sequence for {record_type}/{year}")
+
+
+def _give_back(record_type: str, year: int, using: str, count: int) -> None:
+    """Undo an increment of this transaction (its row lock is still held): a bad pattern
+    found after the increment leaves no side effect even if the caller goes on."""
+    from ..models import Sequence
+
+    rows = Sequence.objects.using(using).filter(record_type=record_type, year=year)
+    rows.update(last_value=F("last_value") - count)
+    rows.filter(last_value=0).delete()  # created by this increment: as if never taken
 
 
 def next_number(
@@ -149,7 +192,7 @@ def next_numbers(
     Must run inside the transaction that creates the record; outside one the number would
     be committed even if the record is never saved, leaving a gap.
     """
-    from ..models import NumberingScheme, Sequence
+    from ..models import Sequence
 
     record_type = (record_type or "").strip()
     if not record_type or len(record_type) > 64:
@@ -163,21 +206,20 @@ def next_numbers(
             "(transaction.atomic), so that a rollback gives the number back"
         )
     year = _year(when)
-    scheme = (
-        NumberingScheme.objects.using(using)
-        .filter(record_type=record_type)
-        .values_list("prefix", "pattern")
-        .first()
-    )
-    if scheme is not None:
-        prefix, pattern = scheme
+    # The counter's UPDATE reads the scheme in the same statement (one round trip while the
+    # row lock is held); an administrator's scheme wins over the setting.
+    last, scheme_prefix, scheme_pattern = _increment(record_type, year, using, count)
+    if scheme_pattern is not None:
+        prefix, pattern = scheme_prefix or "", scheme_pattern
     else:
         prefix = prefix if prefix is not None else record_type.upper()
         pattern = settings.NUMBER_PATTERN
-    # Check the pattern before taking a number, so a bad setting fails without side effects.
-    format_number(pattern, prefix=prefix, year=year, seq=1)
-    last = _increment(record_type, year, using, count)
+    try:
+        _check_pattern(pattern)
+    except ImproperlyConfigured:
+        _give_back(record_type, year, using, count)
+        raise
     return [
-        format_number(pattern, prefix=prefix, year=year, seq=seq)
+        pattern.format(prefix=prefix, year=year, seq=seq)
         for seq in range(last - count + 1, last + 1)
     ]
