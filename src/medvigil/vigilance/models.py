@@ -433,21 +433,62 @@ class ReportKind(models.TextChoices):
     FINAL = "final", _("final")
 
 
-class VigilanceReport(CreatedByMixin, VoidableMixin, DeadlineFields, RegulatedRecord):
-    """VIG-4: one report to one regulator, with its deadline from the rule (DeadlineFields:
-    rule, clock start, due). Submitted = content frozen (`content`, a snapshot of the event and
-    the report), signed, with the submission moment and the regulator's reference."""
+class SubmittedReportMixin(models.Model):
+    """A report to a regulator (an incident report, a trend report): a draft, then submitted:
+    its content frozen (`content`) and signed, with the submission moment and the regulator's
+    reference; or voided. Put it before ``VoidableMixin``."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("draft")
         SUBMITTED = "submitted", _("submitted")
         VOIDED = "voided", _("voided")
 
-    numbering_type = "vigilance_report"
-    numbering_prefix = "VR"
     transitions: ClassVar[dict[str, set[str]]] = {
         Status.DRAFT: {Status.SUBMITTED, Status.VOIDED},
     }
+
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status, default=Status.DRAFT, db_index=True
+    )
+    narrative = models.TextField(_("narrative"), blank=True)
+    content = models.JSONField(_("frozen content"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        USER,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("submitted by"),
+    )
+    regulator_reference = models.CharField(_("regulator's reference"), max_length=100, blank=True)
+
+    url_related = ()
+
+    class Meta:
+        abstract = True
+
+    def clean(self) -> None:
+        super().clean()
+        check_narrative(self.narrative)
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == self.Status.SUBMITTED
+
+    def can_submit(self) -> bool:
+        return self.can_transition(self.Status.SUBMITTED)
+
+
+class VigilanceReport(
+    SubmittedReportMixin, CreatedByMixin, VoidableMixin, DeadlineFields, RegulatedRecord
+):
+    """VIG-4: one report to one regulator, with its deadline from the rule (DeadlineFields:
+    rule, clock start, due). Submitted = content frozen (`content`, a snapshot of the event and
+    the report), signed, with the submission moment and the regulator's reference."""
+
+    numbering_type = "vigilance_report"
+    numbering_prefix = "VR"
     # The frozen content holds the patient data: masked in history like the event's fields.
     audit_view_perms: ClassVar[dict[str, str]] = {"content": PATIENT_PERM}
 
@@ -464,24 +505,7 @@ class VigilanceReport(CreatedByMixin, VoidableMixin, DeadlineFields, RegulatedRe
     )
     market = models.CharField(_("market"), max_length=2, choices=Market)
     kind = models.CharField(_("report type"), max_length=10, choices=ReportKind)
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status, default=Status.DRAFT, db_index=True
-    )
-    narrative = models.TextField(_("narrative"), blank=True)
     new_information = models.TextField(_("new information"), blank=True)
-    content = models.JSONField(_("frozen content"), null=True, blank=True)
-    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
-    submitted_by = models.ForeignKey(
-        USER,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("submitted by"),
-    )
-    regulator_reference = models.CharField(_("regulator's reference"), max_length=100, blank=True)
-
-    url_related = ()
 
     class Meta:
         ordering = ["due_at", "id"]
@@ -504,22 +528,11 @@ class VigilanceReport(CreatedByMixin, VoidableMixin, DeadlineFields, RegulatedRe
     def get_absolute_url(self) -> str:
         return reverse("vigilance:report_detail", args=[self.pk])
 
-    def clean(self) -> None:
-        super().clean()
-        check_narrative(self.narrative)
-
-    @property
-    def is_submitted(self) -> bool:
-        return self.status == self.Status.SUBMITTED
-
     @property
     def on_time(self) -> bool | None:
         if self.submitted_at is None or self.due_at is None:
             return None
         return self.submitted_at <= self.due_at
-
-    def can_submit(self) -> bool:
-        return self.can_transition(self.Status.SUBMITTED)
 
 
 class EuClass(models.TextChoices):
@@ -676,21 +689,13 @@ class TrendSignal(AuditedModel):
         return reverse("vigilance:trends") + f"#signal-{self.pk}"
 
 
-class TrendReport(CreatedByMixin, VoidableMixin, RegulatedRecord):
+class TrendReport(SubmittedReportMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
     """MDR Art. 88: the trend report a signal becomes. Draft, then submitted: the content
     frozen (the figures, the events counted, the narrative) and signed, with the submission
     moment and the regulator's reference — like the incident reports."""
 
-    class Status(models.TextChoices):
-        DRAFT = "draft", _("draft")
-        SUBMITTED = "submitted", _("submitted")
-        VOIDED = "voided", _("voided")
-
     numbering_type = "vigilance_trend_report"
     numbering_prefix = "TR"
-    transitions: ClassVar[dict[str, set[str]]] = {
-        Status.DRAFT: {Status.SUBMITTED, Status.VOIDED},
-    }
 
     signal = models.OneToOneField(
         TrendSignal,
@@ -704,24 +709,7 @@ class TrendReport(CreatedByMixin, VoidableMixin, RegulatedRecord):
         related_name="trend_reports",
         verbose_name=_("product"),
     )
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status, default=Status.DRAFT, db_index=True
-    )
-    narrative = models.TextField(_("narrative"), blank=True)
     measures = models.TextField(_("actions taken or planned"), blank=True)
-    content = models.JSONField(_("frozen content"), null=True, blank=True)
-    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
-    submitted_by = models.ForeignKey(
-        USER,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("submitted by"),
-    )
-    regulator_reference = models.CharField(_("regulator's reference"), max_length=100, blank=True)
-
-    url_related = ()
 
     class Meta:
         ordering = ["-id"]
@@ -738,10 +726,5 @@ class TrendReport(CreatedByMixin, VoidableMixin, RegulatedRecord):
         return reverse("vigilance:trend_report_detail", args=[self.pk])
 
     def clean(self) -> None:
-        super().clean()
-        check_narrative(self.narrative)
+        super().clean()  # the narrative
         check_narrative(self.measures, "measures")
-
-    @property
-    def is_submitted(self) -> bool:
-        return self.status == self.Status.SUBMITTED
