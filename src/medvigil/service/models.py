@@ -72,6 +72,19 @@ class WarrantyExclusion(models.TextChoices):
     OTHER = "other", _("other exclusion")
 
 
+def sla_clock_text(value: Any) -> str:
+    """The service-level clock as the history shows it (SVC-2)."""
+    return str({"business": _("business hours"), "calendar": _("calendar time")}[value])
+
+
+def sla_rules_text(value: Any) -> str:
+    """The service-level rules of a request ({target: rule code}) as the history shows them:
+    each rule by its title, with its code."""
+    from medvigil.core.calendar.rules import get_rule
+
+    return "; ".join(f"{get_rule(code).title} ({code})" for code in value.values())
+
+
 class ServiceRequest(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
     """SVC-1: a request for service from any channel, its unit and warranty (SVC-5) and its
     service-level clocks (SVC-2)."""
@@ -92,6 +105,10 @@ class ServiceRequest(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord)
         "site_address",
     )
     audit_view_perms: ClassVar[dict[str, str]] = dict.fromkeys(CONTACT_FIELDS, CONTACT_PERM)
+    history_values: ClassVar[dict[str, Any]] = {
+        "sla_clock": sla_clock_text,
+        "sla_rules": sla_rules_text,
+    }
 
     numbering_type = "service_request"
     numbering_prefix = "SR"

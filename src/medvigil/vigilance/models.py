@@ -433,6 +433,85 @@ class ReportKind(models.TextChoices):
     FINAL = "final", _("final")
 
 
+# The frozen content of a report, read in the history: each section's keys are the fields of
+# these models (under the name given here, else their own), the rest named below.
+_PATIENT_KEYS = ("name", "birth_date", "age", "sex", "record_number", "history")
+_CONTENT_FIELDS: dict[str, tuple[tuple[str, dict[str, str]], ...]] = {
+    "report": (("vigilance.VigilanceReport", {}), ("vigilance.TrendReport", {})),
+    "event": (("vigilance.AdverseEvent", {"complaint": "feedback"}),),
+    "events": (("vigilance.AdverseEvent", {}),),
+    "device": (
+        ("trace.Product", {"product_code": "code", "model": "model_spec"}),
+        ("vigilance.AdverseEvent", {"lot": "lot", "serial": "unit"}),
+        ("trace.Lot", {}),
+    ),
+    "patient": (("vigilance.AdverseEvent", {k: f"patient_{k}" for k in _PATIENT_KEYS}),),
+    "decision": (
+        (
+            "vigilance.ReportabilityDecision",
+            {"rule": "fired_rule", "citation": "fired_citation", "reason": "proposal_reason"},
+        ),
+    ),
+    "trend": (("vigilance.TrendSignal", {}),),
+}
+_CONTENT_SECTIONS = {
+    "report": _("report"),
+    "event": _("event"),
+    "events": _("events counted"),
+    "device": _("device"),
+    "patient": _("patient"),
+    "decision": _("decision"),
+    "trend": _("trend"),
+}
+_CONTENT_KEYS = {
+    "imdrf_terms": _("IMDRF terms"),
+    "method": _("method"),
+}
+
+
+def _content_field(section: str, key: str) -> Any:
+    from django.apps import apps
+    from django.core.exceptions import FieldDoesNotExist
+
+    for label, names in _CONTENT_FIELDS.get(section, ()):
+        try:
+            return apps.get_model(label)._meta.get_field(names.get(key, key))
+        except FieldDoesNotExist:
+            continue
+    return None
+
+
+def _content_value(value: Any, field: Any) -> str:
+    from django.utils.translation import gettext
+
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    choices = dict(getattr(field, "flatchoices", None) or ())
+    return str(choices.get(value, value))
+
+
+def content_text(value: Any) -> str:
+    """A report's frozen content (reports.snapshot, trends.trend_snapshot) as the history shows
+    it: each section and value under its name in the reader's language, codes by their labels."""
+    out = []
+    for section, values in value.items():
+        items = values if isinstance(values, list) else [values]
+        for item in items:
+            pairs = []
+            for key, v in item.items():
+                field = _content_field(section, key)
+                name = _CONTENT_KEYS.get(key) or (field.verbose_name if field else key)
+                pairs.append(f"{name}: {_content_value(v, field)}")
+            out.append(f"{_CONTENT_SECTIONS.get(section, section)} — {'; '.join(pairs)}")
+    return " · ".join(out)
+
+
 class SubmittedReportMixin(models.Model):
     """A report to a regulator (an incident report, a trend report): a draft, then submitted:
     its content frozen (`content`) and signed, with the submission moment and the regulator's
@@ -464,6 +543,7 @@ class SubmittedReportMixin(models.Model):
     regulator_reference = models.CharField(_("regulator's reference"), max_length=100, blank=True)
 
     url_related = ()
+    history_values: ClassVar[dict[str, Any]] = {"content": content_text}
 
     class Meta:
         abstract = True
