@@ -386,7 +386,11 @@ class WorkOrder(VoidableMixin, RegulatedRecord):
         ordering = ["-id"]
         verbose_name = _("work order")
         verbose_name_plural = _("work orders")
-        indexes = [models.Index(fields=["engineer", "status"], name="svc_wo_engineer")]
+        indexes = [
+            models.Index(fields=["engineer", "status"], name="svc_wo_engineer"),
+            # the service ledger and the KPI-2 costs take the work orders of a period
+            models.Index(fields=["created_at"], name="svc_wo_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.number}"
@@ -558,6 +562,8 @@ class Quote(VoidableMixin, RegulatedRecord):
         verbose_name = _("service quote")
         verbose_name_plural = _("service quotes")
         permissions = [("approve_quote", _("Can approve service quote discounts"))]
+        # the ledger and the KPI-2 costs take the quotes accepted in a period
+        indexes = [models.Index(fields=["status", "answered_at"], name="svc_quote_answered")]
 
     def __str__(self) -> str:
         return f"{self.number}"
@@ -611,6 +617,8 @@ class Loan(StatusMixin, RegulatedRecord):
         ordering = ["-issued_at"]
         verbose_name = _("loaner")
         verbose_name_plural = _("loaners")
+        # the loaner list's order, the ledger's period
+        indexes = [models.Index(fields=["issued_at"], name="svc_loan_issued")]
         constraints = [
             models.UniqueConstraint(
                 fields=["unit"], condition=Q(status="out"), name="svc_loan_one_out_per_unit"
