@@ -17,7 +17,7 @@ link without a schema change here.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -359,6 +359,17 @@ class CapaReport(IssuedDocumentMixin, CreatedByMixin, VoidableMixin, RegulatedRe
 # --- CAPA-2 --------------------------------------------------------------------------------
 
 
+def affected_text(value: Any) -> str:
+    """The lots and units a nonconformity affects ({"lots": [...], "units": [...]}) as the
+    history shows them."""
+    parts = [
+        f"{label}: {', '.join(value[key])}"
+        for key, label in (("lots", gettext("Lots")), ("units", gettext("Units")))
+        if value.get(key)
+    ]
+    return "; ".join(parts)
+
+
 class Nonconformity(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
     """CAPA-2: nonconforming product (不合格品) found at incoming inspection, in process or after
     delivery; what is affected, its segregation and its disposition (seed 000 6.3.3: return,
@@ -384,6 +395,7 @@ class Nonconformity(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
 
     numbering_type = "capa_nonconformity"
     numbering_prefix = "NC"
+    history_values: ClassVar[dict[str, Any]] = {"affected": affected_text}
     transitions = {
         Status.OPEN: {Status.AWAITING_APPROVAL, Status.DISPOSITIONED, Status.VOIDED},
         Status.AWAITING_APPROVAL: {Status.DISPOSITIONED, Status.OPEN, Status.VOIDED},

@@ -897,6 +897,10 @@ class Evaluation(AuditedModel):
         verbose_name_plural = _("complaint evaluations")
 
     def __str__(self) -> str:
+        # read with its complaint (url_related) wherever many are named, as in the history
+        return gettext("Evaluation of %(n)s") % {"n": self.feedback.number}
+
+    def audit_repr(self) -> str:
         return f"{self.feedback_id}: {self.evaluated_at or '-'}"
 
     url_related = ("feedback",)

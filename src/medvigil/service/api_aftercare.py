@@ -20,6 +20,7 @@ services.maintenance); the records a user may see are those of the pages (visibl
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -142,25 +143,38 @@ def _choice(value: str, choices: Any, field: str) -> None:
         raise ValidationError({field: [_("Choose from the list.")]})
 
 
+def _with_status(qs: Any, status: str, choices: Any) -> Any:
+    """`qs` of the status asked for (none asked: all); one not in `choices` is a 422."""
+    _choice(status, choices, "status")
+    return qs.filter(status=status) if status else qs
+
+
+def _page(qs: Any, order: tuple[str, ...], page: PageParams, out: Callable[[Any], Any]) -> Any:
+    """One page of `qs` in `order`, each item as `out` gives it."""
+    result = paginate_queryset(qs.order_by(*order), page.limit, page.offset)
+    result["items"] = [out(o) for o in result["items"]]
+    return result
+
+
+def _one(request: HttpRequest, perm: str, scoped: Callable[[Any], Any], pk: Any) -> Any:
+    """The record `pk` among those the user may see (`scoped(user)`); `perm` needed."""
+    _require_perm(request, perm)
+    return api_get_object(request, scoped(api_user(request)), pk=pk)
+
+
 @router.get("/service-quotes", response={200: QuotePage, **error_responses(403)})
 def list_quotes(request: HttpRequest, filters: Query[QuoteQuery], page: Query[PageParams]) -> Any:
     """Quotes of the requests the user may see, newest first."""
     _require_perm(request, "service.view_quote")
-    qs = _quotes(api_user(request))
-    _choice(filters.status, Quote.Status, "status")
-    if filters.status:
-        qs = qs.filter(status=filters.status)
+    qs = _with_status(_quotes(api_user(request)), filters.status, Quote.Status)
     if filters.request_id:
         qs = qs.filter(request_id=filters.request_id)
-    out = paginate_queryset(qs.order_by("-id"), page.limit, page.offset)
-    out["items"] = [_quote_out(q) for q in out["items"]]
-    return out
+    return _page(qs, ("-id",), page, _quote_out)
 
 
 @router.get("/service-quotes/{quote_id}", response={200: QuoteOut, **error_responses(403, 404)})
 def get_quote(request: HttpRequest, quote_id: Id) -> Any:
-    _require_perm(request, "service.view_quote")
-    return _quote_out(api_get_object(request, _quotes(api_user(request)), pk=quote_id))
+    return _quote_out(_one(request, "service.view_quote", _quotes, quote_id))
 
 
 @router.post(
@@ -306,21 +320,15 @@ def _loans(user: Any) -> Any:
 def list_loans(request: HttpRequest, filters: Query[LoanQuery], page: Query[PageParams]) -> Any:
     """Loaners, the earliest due back first; overdue=true: out and past their return day."""
     _require_perm(request, "service.view_loan")
-    qs = _loans(api_user(request))
-    _choice(filters.status, Loan.Status, "status")
-    if filters.status:
-        qs = qs.filter(status=filters.status)
+    qs = _with_status(_loans(api_user(request)), filters.status, Loan.Status)
     if filters.overdue:
         qs = qs.filter(status=Loan.Status.OUT, due_back_on__lt=timezone.localdate())
-    out = paginate_queryset(qs.order_by("due_back_on", "id"), page.limit, page.offset)
-    out["items"] = [_loan_out(loan) for loan in out["items"]]
-    return out
+    return _page(qs, ("due_back_on", "id"), page, _loan_out)
 
 
 @router.get("/service-loans/{loan_id}", response={200: LoanOut, **error_responses(403, 404)})
 def get_loan(request: HttpRequest, loan_id: Id) -> Any:
-    _require_perm(request, "service.view_loan")
-    return _loan_out(api_get_object(request, _loans(api_user(request)), pk=loan_id))
+    return _loan_out(_one(request, "service.view_loan", _loans, loan_id))
 
 
 @router.post(
@@ -463,9 +471,7 @@ def list_visits(request: HttpRequest, filters: Query[VisitQuery], page: Query[Pa
         qs = qs.filter(due_on__gte=filters.due_from)
     if filters.due_to:
         qs = qs.filter(due_on__lte=filters.due_to)
-    out = paginate_queryset(qs.order_by("due_on", "id"), page.limit, page.offset)
-    out["items"] = [_visit_out(v, today) for v in out["items"]]
-    return out
+    return _page(qs, ("due_on", "id"), page, lambda v: _visit_out(v, today))
 
 
 @router.get(
@@ -473,8 +479,7 @@ def list_visits(request: HttpRequest, filters: Query[VisitQuery], page: Query[Pa
     response={200: VisitOut, **error_responses(403, 404)},
 )
 def get_visit(request: HttpRequest, visit_id: Id) -> Any:
-    _require_perm(request, "service.view_maintenancevisit")
-    visit = api_get_object(request, _visits(api_user(request)), pk=visit_id)
+    visit = _one(request, "service.view_maintenancevisit", _visits, visit_id)
     return _visit_out(visit, timezone.localdate())
 
 

@@ -72,6 +72,19 @@ class WarrantyExclusion(models.TextChoices):
     OTHER = "other", _("other exclusion")
 
 
+def sla_clock_text(value: Any) -> str:
+    """The service-level clock as the history shows it (SVC-2)."""
+    return str({"business": _("business hours"), "calendar": _("calendar time")}[value])
+
+
+def sla_rules_text(value: Any) -> str:
+    """The service-level rules of a request ({target: rule code}) as the history shows them:
+    each rule by its title, with its code."""
+    from medvigil.core.calendar.rules import get_rule
+
+    return "; ".join(f"{get_rule(code).title} ({code})" for code in value.values())
+
+
 class ServiceRequest(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
     """SVC-1: a request for service from any channel, its unit and warranty (SVC-5) and its
     service-level clocks (SVC-2)."""
@@ -92,6 +105,10 @@ class ServiceRequest(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord)
         "site_address",
     )
     audit_view_perms: ClassVar[dict[str, str]] = dict.fromkeys(CONTACT_FIELDS, CONTACT_PERM)
+    history_values: ClassVar[dict[str, Any]] = {
+        "sla_clock": sla_clock_text,
+        "sla_rules": sla_rules_text,
+    }
 
     numbering_type = "service_request"
     numbering_prefix = "SR"
@@ -369,7 +386,11 @@ class WorkOrder(VoidableMixin, RegulatedRecord):
         ordering = ["-id"]
         verbose_name = _("work order")
         verbose_name_plural = _("work orders")
-        indexes = [models.Index(fields=["engineer", "status"], name="svc_wo_engineer")]
+        indexes = [
+            models.Index(fields=["engineer", "status"], name="svc_wo_engineer"),
+            # the service ledger and the KPI-2 costs take the work orders of a period
+            models.Index(fields=["created_at"], name="svc_wo_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.number}"
@@ -541,6 +562,8 @@ class Quote(VoidableMixin, RegulatedRecord):
         verbose_name = _("service quote")
         verbose_name_plural = _("service quotes")
         permissions = [("approve_quote", _("Can approve service quote discounts"))]
+        # the ledger and the KPI-2 costs take the quotes accepted in a period
+        indexes = [models.Index(fields=["status", "answered_at"], name="svc_quote_answered")]
 
     def __str__(self) -> str:
         return f"{self.number}"
@@ -594,6 +617,8 @@ class Loan(StatusMixin, RegulatedRecord):
         ordering = ["-issued_at"]
         verbose_name = _("loaner")
         verbose_name_plural = _("loaners")
+        # the loaner list's order, the ledger's period
+        indexes = [models.Index(fields=["issued_at"], name="svc_loan_issued")]
         constraints = [
             models.UniqueConstraint(
                 fields=["unit"], condition=Q(status="out"), name="svc_loan_one_out_per_unit"

@@ -29,8 +29,9 @@ import pytest
 from medvigil.conftest import PASSWORD
 from medvigil.trace.tests.conftest import world  # noqa: F401  (fixture)
 
-from .conftest import PHONE, Broken, login
+from .conftest import PHONE
 from .test_complaint_walk import OUTSIDE_ITS_CARD
+from .walk import PageWalk
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -51,47 +52,14 @@ UNLABELLED = """() => [...document.querySelectorAll(
 }).map(e => e.name || e.id)"""
 
 
-class Walk:
+class Walk(PageWalk):
     """The pages of the current person — Chinese desktop (`page`, on which they act),
     English desktop, Chinese phone — and the CAPA and recall of the walk."""
 
     def __init__(self, new_page: Callable[..., Any], screenshots: Path, origin: str) -> None:
-        self.new_page = new_page
-        self.screenshots = screenshots
-        self.origin = origin
-        self.number = 0
+        super().__init__(new_page, screenshots, origin)
         self.capa_pk = 0
         self.recall_pk = 0
-        self.broken: list[Broken] = []
-
-    def _page(self, **kw: Any) -> Any:
-        page = self.new_page(**kw)
-        self.broken.append(Broken(page, self.origin))
-        return page
-
-    def sign_in(self, username: str) -> None:
-        self.page = self._page(locale="zh-CN")
-        login(self.page, username, PASSWORD)
-        self.en = self._page(locale="en-US")
-        login(self.en, username, PASSWORD)
-        if self.en.locator("html").get_attribute("lang") != "en":
-            self.en.locator("button[name=language][value=en]").first.click()
-            self.en.wait_for_load_state("networkidle")
-        self.phone = self._page(locale="zh-CN", viewport=PHONE, is_mobile=True)
-        login(self.phone, username, PASSWORD)
-
-    @property
-    def url(self) -> str:
-        return str(self.page.url).split("#", 1)[0]
-
-    def go(self, url: str) -> None:
-        self.page.goto(url)
-        self.page.wait_for_load_state("networkidle")
-
-    def click(self, selector: str) -> None:
-        with self.page.expect_navigation():
-            self.page.locator(selector).first.click()
-        self.page.wait_for_load_state("networkidle")
 
     def recall(self) -> Any:
         from medvigil.recalls.models import Recall
@@ -100,9 +68,6 @@ class Walk:
 
     def text(self, selector: str = "main") -> str:
         return str(self.page.locator(selector).first.inner_text())
-
-    def broken_requests(self) -> list[str]:
-        return [item for b in self.broken for item in b.take()]
 
     def _check(self, name: str) -> None:
         assert self.en.locator("html").get_attribute("lang") == "en"

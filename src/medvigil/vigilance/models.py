@@ -452,21 +452,142 @@ class ReportKind(models.TextChoices):
     FINAL = "final", _("final")
 
 
-class VigilanceReport(CreatedByMixin, VoidableMixin, DeadlineFields, RegulatedRecord):
-    """VIG-4: one report to one regulator, with its deadline from the rule (DeadlineFields:
-    rule, clock start, due). Submitted = content frozen (`content`, a snapshot of the event and
-    the report), signed, with the submission moment and the regulator's reference."""
+# The frozen content of a report, read in the history: each section's keys are the fields of
+# these models (under the name given here, else their own), the rest named below.
+_PATIENT_KEYS = ("name", "birth_date", "age", "sex", "record_number", "history")
+_CONTENT_FIELDS: dict[str, tuple[tuple[str, dict[str, str]], ...]] = {
+    "report": (("vigilance.VigilanceReport", {}), ("vigilance.TrendReport", {})),
+    "event": (("vigilance.AdverseEvent", {"complaint": "feedback"}),),
+    "events": (("vigilance.AdverseEvent", {}),),
+    "device": (
+        ("trace.Product", {"product_code": "code", "model": "model_spec"}),
+        ("vigilance.AdverseEvent", {"lot": "lot", "serial": "unit"}),
+        ("trace.Lot", {}),
+    ),
+    "patient": (("vigilance.AdverseEvent", {k: f"patient_{k}" for k in _PATIENT_KEYS}),),
+    "decision": (
+        (
+            "vigilance.ReportabilityDecision",
+            {"rule": "fired_rule", "citation": "fired_citation", "reason": "proposal_reason"},
+        ),
+    ),
+    "trend": (("vigilance.TrendSignal", {}),),
+}
+_CONTENT_SECTIONS = {
+    "report": _("report"),
+    "event": _("event"),
+    "events": _("events counted"),
+    "device": _("device"),
+    "patient": _("patient"),
+    "decision": _("decision"),
+    "trend": _("trend"),
+}
+_CONTENT_KEYS = {
+    "imdrf_terms": _("IMDRF terms"),
+    "method": _("method"),
+}
+
+
+def _content_field(section: str, key: str) -> Any:
+    from django.apps import apps
+    from django.core.exceptions import FieldDoesNotExist
+
+    for label, names in _CONTENT_FIELDS.get(section, ()):
+        try:
+            return apps.get_model(label)._meta.get_field(names.get(key, key))
+        except FieldDoesNotExist:
+            continue
+    return None
+
+
+def _content_value(value: Any, field: Any) -> str:
+    from django.utils.translation import gettext
+
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    choices = dict(getattr(field, "flatchoices", None) or ())
+    return str(choices.get(value, value))
+
+
+def content_text(value: Any) -> str:
+    """A report's frozen content (reports.snapshot, trends.trend_snapshot) as the history shows
+    it: each section and value under its name in the reader's language, codes by their labels."""
+    out = []
+    for section, values in value.items():
+        items = values if isinstance(values, list) else [values]
+        for item in items:
+            pairs = []
+            for key, v in item.items():
+                field = _content_field(section, key)
+                name = _CONTENT_KEYS.get(key) or (field.verbose_name if field else key)
+                pairs.append(f"{name}: {_content_value(v, field)}")
+            out.append(f"{_CONTENT_SECTIONS.get(section, section)} — {'; '.join(pairs)}")
+    return " · ".join(out)
+
+
+class SubmittedReportMixin(models.Model):
+    """A report to a regulator (an incident report, a trend report): a draft, then submitted:
+    its content frozen (`content`) and signed, with the submission moment and the regulator's
+    reference; or voided. Put it before ``VoidableMixin``."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("draft")
         SUBMITTED = "submitted", _("submitted")
         VOIDED = "voided", _("voided")
 
-    numbering_type = "vigilance_report"
-    numbering_prefix = "VR"
     transitions: ClassVar[dict[str, set[str]]] = {
         Status.DRAFT: {Status.SUBMITTED, Status.VOIDED},
     }
+
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status, default=Status.DRAFT, db_index=True
+    )
+    narrative = models.TextField(_("narrative"), blank=True)
+    content = models.JSONField(_("frozen content"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        USER,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("submitted by"),
+    )
+    regulator_reference = models.CharField(_("regulator's reference"), max_length=100, blank=True)
+
+    url_related = ()
+    history_values: ClassVar[dict[str, Any]] = {"content": content_text}
+
+    class Meta:
+        abstract = True
+
+    def clean(self) -> None:
+        super().clean()
+        check_narrative(self.narrative)
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == self.Status.SUBMITTED
+
+    def can_submit(self) -> bool:
+        return self.can_transition(self.Status.SUBMITTED)
+
+
+class VigilanceReport(
+    SubmittedReportMixin, CreatedByMixin, VoidableMixin, DeadlineFields, RegulatedRecord
+):
+    """VIG-4: one report to one regulator, with its deadline from the rule (DeadlineFields:
+    rule, clock start, due). Submitted = content frozen (`content`, a snapshot of the event and
+    the report), signed, with the submission moment and the regulator's reference."""
+
+    numbering_type = "vigilance_report"
+    numbering_prefix = "VR"
     # The frozen content holds the patient data: masked in history like the event's fields.
     audit_view_perms: ClassVar[dict[str, str]] = {"content": PATIENT_PERM}
 
@@ -483,27 +604,11 @@ class VigilanceReport(CreatedByMixin, VoidableMixin, DeadlineFields, RegulatedRe
     )
     market = models.CharField(_("market"), max_length=2, choices=Market)
     kind = models.CharField(_("report type"), max_length=10, choices=ReportKind)
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status, default=Status.DRAFT, db_index=True
-    )
-    narrative = models.TextField(_("narrative"), blank=True)
     new_information = models.TextField(_("new information"), blank=True)
-    content = models.JSONField(_("frozen content"), null=True, blank=True)
-    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
-    submitted_by = models.ForeignKey(
-        USER,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("submitted by"),
-    )
-    regulator_reference = models.CharField(_("regulator's reference"), max_length=100, blank=True)
     # VIG-7: a copy of "the event is open" (kept by services.events: close, reopen, void), so
     # the board's partial index holds exactly the running clocks and is read in order.
     event_open = models.BooleanField(_("event open"), default=True, editable=False)
 
-    url_related = ()
     audit_exclude = ("event_open",)  # derived from the event's (audited) status
 
     class Meta:
@@ -538,22 +643,11 @@ class VigilanceReport(CreatedByMixin, VoidableMixin, DeadlineFields, RegulatedRe
     def get_absolute_url(self) -> str:
         return pk_url("vigilance:report_detail", self.pk)
 
-    def clean(self) -> None:
-        super().clean()
-        check_narrative(self.narrative)
-
-    @property
-    def is_submitted(self) -> bool:
-        return self.status == self.Status.SUBMITTED
-
     @property
     def on_time(self) -> bool | None:
         if self.submitted_at is None or self.due_at is None:
             return None
         return self.submitted_at <= self.due_at
-
-    def can_submit(self) -> bool:
-        return self.can_transition(self.Status.SUBMITTED)
 
 
 class EuClass(models.TextChoices):
@@ -710,21 +804,13 @@ class TrendSignal(AuditedModel):
         return reverse("vigilance:trends") + f"#signal-{self.pk}"
 
 
-class TrendReport(CreatedByMixin, VoidableMixin, RegulatedRecord):
+class TrendReport(SubmittedReportMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
     """MDR Art. 88: the trend report a signal becomes. Draft, then submitted: the content
     frozen (the figures, the events counted, the narrative) and signed, with the submission
     moment and the regulator's reference — like the incident reports."""
 
-    class Status(models.TextChoices):
-        DRAFT = "draft", _("draft")
-        SUBMITTED = "submitted", _("submitted")
-        VOIDED = "voided", _("voided")
-
     numbering_type = "vigilance_trend_report"
     numbering_prefix = "TR"
-    transitions: ClassVar[dict[str, set[str]]] = {
-        Status.DRAFT: {Status.SUBMITTED, Status.VOIDED},
-    }
 
     signal = models.OneToOneField(
         TrendSignal,
@@ -738,24 +824,7 @@ class TrendReport(CreatedByMixin, VoidableMixin, RegulatedRecord):
         related_name="trend_reports",
         verbose_name=_("product"),
     )
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status, default=Status.DRAFT, db_index=True
-    )
-    narrative = models.TextField(_("narrative"), blank=True)
     measures = models.TextField(_("actions taken or planned"), blank=True)
-    content = models.JSONField(_("frozen content"), null=True, blank=True)
-    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
-    submitted_by = models.ForeignKey(
-        USER,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("submitted by"),
-    )
-    regulator_reference = models.CharField(_("regulator's reference"), max_length=100, blank=True)
-
-    url_related = ()
 
     class Meta:
         ordering = ["-id"]
@@ -772,10 +841,5 @@ class TrendReport(CreatedByMixin, VoidableMixin, RegulatedRecord):
         return reverse("vigilance:trend_report_detail", args=[self.pk])
 
     def clean(self) -> None:
-        super().clean()
-        check_narrative(self.narrative)
+        super().clean()  # the narrative
         check_narrative(self.measures, "measures")
-
-    @property
-    def is_submitted(self) -> bool:
-        return self.status == self.Status.SUBMITTED

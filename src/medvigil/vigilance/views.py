@@ -6,6 +6,7 @@ submissions (signed_action), the report page and the countdown board."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -466,13 +467,21 @@ def _report(request: HttpRequest, pk: int, action: str = "view") -> VigilanceRep
     return r
 
 
-def submit_dialog(request: HttpRequest, r: VigilanceReport, form: Any = None) -> dict:
+def _frozen_report_dialog(
+    request: HttpRequest,
+    r: VigilanceReport | TrendReport,
+    url_name: str,
+    dialog_id: str,
+    title: str,
+    form: Any = None,
+) -> dict:
+    """The e-signature dialog that marks a report (incident or trend) submitted."""
     return signature_dialog_context(
-        form_action=reverse("vigilance:report_submit", args=[r.pk]),
+        form_action=reverse(url_name, args=[r.pk]),
         meaning=Signature.Meaning.APPROVED,
         csrf_token=get_token(request),
-        dialog_id="report-submit",
-        title=_("Mark the report submitted"),
+        dialog_id=dialog_id,
+        title=title,
         button=_("Mark submitted (e-signature)"),
         form=form,
         submit_label=_("Sign: submitted"),
@@ -482,6 +491,47 @@ def submit_dialog(request: HttpRequest, r: VigilanceReport, form: Any = None) ->
             "%(ref)s and the submission time."
         )
         % {"ref": r.regulator_reference or "—"},
+    )
+
+
+def _edit_report(
+    request: HttpRequest, r: Any, form: Any, update: Callable[..., Any], title: str
+) -> HttpResponse:
+    """The edit page of a draft report (incident or trend)."""
+    return edit_record(
+        request, r, form, update, lambda o: _("Report %(n)s saved.") % {"n": o.number}, title
+    )
+
+
+def _submit_report(
+    request: HttpRequest,
+    r: Any,
+    submit: Callable[..., Any],
+    dialog: Callable[[HttpRequest, Any, Any], dict],
+    page: Callable[[HttpRequest, Any, Any], HttpResponse],
+) -> HttpResponse:
+    """Mark a report (incident or trend) submitted with the e-signature: its content frozen."""
+    return signed_action(
+        request,
+        r,
+        meaning=Signature.Meaning.APPROVED,
+        perform=lambda password, comment: submit(
+            r, by=request.user, password=password, comment=comment, request=request
+        ),
+        dialog=lambda form: dialog(request, r, form),
+        page=lambda d: page(request, r, d),
+        success=lambda done: _("Report %(n)s submitted, frozen and signed.") % {"n": done.number},
+    )
+
+
+def submit_dialog(request: HttpRequest, r: VigilanceReport, form: Any = None) -> dict:
+    return _frozen_report_dialog(
+        request,
+        r,
+        "vigilance:report_submit",
+        "report-submit",
+        _("Mark the report submitted"),
+        form,
     )
 
 
@@ -515,12 +565,11 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
     r = _report(request, pk, "change")
-    return edit_record(
+    return _edit_report(
         request,
         r,
         ReportForm(request.POST or None, instance=r),
         rep_svc.update_report,
-        lambda o: _("Report %(n)s saved.") % {"n": o.number},
         _("Edit report %(n)s") % {"n": r.number},
     )
 
@@ -528,17 +577,8 @@ def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required(rep_svc.SUBMIT_PERM)
 @require_POST
 def report_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    r = _report(request, pk)
-    return signed_action(
-        request,
-        r,
-        meaning=Signature.Meaning.APPROVED,
-        perform=lambda password, comment: rep_svc.submit_report(
-            r, by=request.user, password=password, comment=comment, request=request
-        ),
-        dialog=lambda form: submit_dialog(request, r, form),
-        page=lambda dialog: report_page(request, r, dialog),
-        success=lambda done: _("Report %(n)s submitted, frozen and signed.") % {"n": done.number},
+    return _submit_report(
+        request, _report(request, pk), rep_svc.submit_report, submit_dialog, report_page
     )
 
 
@@ -801,21 +841,13 @@ def _trend_report(request: HttpRequest, pk: int, action: str = "view") -> TrendR
 
 
 def trend_submit_dialog(request: HttpRequest, r: TrendReport, form: Any = None) -> dict:
-    return signature_dialog_context(
-        form_action=reverse("vigilance:trend_report_submit", args=[r.pk]),
-        meaning=Signature.Meaning.APPROVED,
-        csrf_token=get_token(request),
-        dialog_id="trend-report-submit",
-        title=_("Mark the trend report submitted"),
-        button=_("Mark submitted (e-signature)"),
-        form=form,
-        submit_label=_("Sign: submitted"),
-        version=r.version,
-        text=_(
-            "The report's content is frozen as it is now, with the regulator's reference "
-            "%(ref)s and the submission time."
-        )
-        % {"ref": r.regulator_reference or "—"},
+    return _frozen_report_dialog(
+        request,
+        r,
+        "vigilance:trend_report_submit",
+        "trend-report-submit",
+        _("Mark the trend report submitted"),
+        form,
     )
 
 
@@ -846,12 +878,11 @@ def trend_report_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def trend_report_edit(request: HttpRequest, pk: int) -> HttpResponse:
     r = _trend_report(request, pk, "change")
-    return edit_record(
+    return _edit_report(
         request,
         r,
         TrendReportForm(request.POST or None, instance=r),
         trend_svc.update_trend_report,
-        lambda o: _("Report %(n)s saved.") % {"n": o.number},
         _("Edit trend report %(n)s") % {"n": r.number},
     )
 
@@ -859,17 +890,12 @@ def trend_report_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required(trend_svc.SUBMIT_PERM)
 @require_POST
 def trend_report_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    r = _trend_report(request, pk)
-    return signed_action(
+    return _submit_report(
         request,
-        r,
-        meaning=Signature.Meaning.APPROVED,
-        perform=lambda password, comment: trend_svc.submit_trend_report(
-            r, by=request.user, password=password, comment=comment, request=request
-        ),
-        dialog=lambda form: trend_submit_dialog(request, r, form),
-        page=lambda dialog: trend_report_page(request, r, dialog),
-        success=lambda done: _("Report %(n)s submitted, frozen and signed.") % {"n": done.number},
+        _trend_report(request, pk),
+        trend_svc.submit_trend_report,
+        trend_submit_dialog,
+        trend_report_page,
     )
 
 

@@ -59,3 +59,25 @@ def test_choice_labels_reads_choices_classes_pairs_and_groups() -> None:
     assert choice_labels(Want)["visit"] == "onsite visit"
     grouped = [("a", "A"), ("Group", [("b", "B"), ("c", "C")])]
     assert choice_labels(grouped) == {"a": "A", "b": "B", "c": "C"}
+
+
+@pytest.mark.req("PLAT-2", "VIG-1")
+def test_a_linked_evaluation_is_named_by_its_complaint(world: Any, cs_user: Any) -> None:
+    """The vigilance event's history names the complaint evaluation it came from, not
+    "<complaint id>: <time>"; the trail keeps its language-neutral name."""
+    from types import SimpleNamespace
+
+    from medvigil.complaints.models import Evaluation
+    from medvigil.core.templatetags.records import history_rows
+    from medvigil.vigilance.models import AdverseEvent
+
+    fb = intake.register_feedback(by=cs_user, **complaint_data())
+    ev = Evaluation.objects.create(feedback=fb)
+    entry = SimpleNamespace(action="update", changes={"evaluation": [None, ev.pk]}, source="web")
+    with translation.override("zh-hans"):
+        (row,) = history_rows([entry], AdverseEvent)[0]["rows"]
+    assert row["new"] == f"{fb.number} 的评价"
+    with translation.override("en"):
+        (row,) = history_rows([entry], AdverseEvent)[0]["rows"]
+    assert row["new"] == f"Evaluation of {fb.number}"
+    assert ev.audit_repr() == f"{fb.pk}: -"

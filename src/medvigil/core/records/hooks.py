@@ -16,7 +16,7 @@ Hooks that are not declared here (because a default would change behaviour elsew
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, TypedDict
 
 from django.db import models
@@ -51,6 +51,11 @@ class RecordHooks:
     #: (choices declared in another module, read only when shown). The history shows the
     #: items by their labels, as it shows a choice field's value.
     choice_lists: ClassVar[Mapping[str, Any]] = {}
+    #: Field name -> a function turning the field's value as the trail keeps it (JSON: a dict
+    #: of rules, a snapshot, a code without choices) into the text the history shows, in the
+    #: reader's language. Called only when shown, never for a masked value; a value it
+    #: cannot read falls back to the plain rendering.
+    history_values: ClassVar[Mapping[str, Callable[[Any], str]]] = {}
     #: Field names left out of what an electronic signature binds to (default content).
     signature_exclude: ClassVar[tuple[str, ...]] = ()
     #: False: records of this type are never destroyed, not even by the retention process
@@ -96,6 +101,7 @@ HOOKS: dict[str, Any] = {
         "audit_reason_required",
         "audit_view_perms",
         "choice_lists",
+        "history_values",
         "signature_exclude",
         "retention_destroyable",
         "record_timeline",

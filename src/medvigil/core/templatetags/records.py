@@ -26,6 +26,7 @@ record; they do not check it again (the htmx history view does).
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django import template
@@ -128,9 +129,14 @@ def _format(
     field: Any,
     related: dict[tuple[Any, str], str],
     item_labels: dict[str, str] | None = None,
+    readable: Any = None,
 ) -> str:
     if value is None or value == "":
         return "—"
+    if readable is not None:
+        # the model's own reading of the value (RecordHooks.history_values)
+        with contextlib.suppress(Exception):  # a value of an older shape: shown as stored
+            return str(readable(value)) or "—"
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if item_labels is not None and isinstance(value, list):
@@ -209,7 +215,8 @@ def _resolve_related(
                 out[(model, str(ct.pk))] = str(ct_model._meta.verbose_name if ct_model else ct)
             continue
         try:
-            objs = model._base_manager.in_bulk(list(ids)[:500])
+            related_qs = model._base_manager.select_related(*hook(model, "url_related"))
+            objs = related_qs.in_bulk(list(ids)[:500])
         except (ValueError, TypeError):
             continue
         for pk, obj in objs.items():
@@ -231,6 +238,7 @@ def history_rows(
         name: choice_labels(choices)
         for name, choices in (hook(model, "choice_lists") if model is not None else {}).items()
     }
+    readable = hook(model, "history_values") if model is not None else {}
     out = []
     for e in entries:
         changes = dict(e.changes or {})
@@ -249,13 +257,14 @@ def history_rows(
                 label = str(EVENT_LABELS.get(name, name.replace("_", " ")))
                 f = None
                 old, new = _event_value(name, old, users), _event_value(name, new, users)
+            shown = readable.get(name) if f is not None and name not in hidden else None
             if name in hidden:
                 old, new = hide(old), hide(new)
             rows.append(
                 {
                     "field": label,
-                    "old": _format(old, f, related, lists.get(name) if f else None),
-                    "new": _format(new, f, related, lists.get(name) if f else None),
+                    "old": _format(old, f, related, lists.get(name) if f else None, shown),
+                    "new": _format(new, f, related, lists.get(name) if f else None, shown),
                     "old_empty": old in (None, ""),
                 }
             )

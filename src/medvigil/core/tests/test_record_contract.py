@@ -81,7 +81,7 @@ def test_hook_field_lists_name_real_fields(model):
     for name in ("audit_exclude", "audit_masked", "signature_exclude"):
         missing = set(hook(model, name)) - fields
         assert not missing, f"{model.__name__}.{name}: {missing}"
-    for name in ("audit_view_perms", "choice_lists"):
+    for name in ("audit_view_perms", "choice_lists", "history_values"):
         missing = set(hook(model, name)) - fields
         assert not missing, f"{model.__name__}.{name}: {missing}"
 

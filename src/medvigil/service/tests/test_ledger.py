@@ -320,3 +320,17 @@ def test_figures_api(book: Any, reader: Any, engineer: Any, client: Client) -> N
     assert backwards.status_code == 422 and "end" in backwards.json()["error"]["fields"]
     assert client.get(url, {"start": "March"}).status_code == 422
     assert client.get(url, {"zone": "moon"}).status_code == 422
+
+
+def test_the_period_fields_of_the_ledger_are_indexed() -> None:
+    """The ledger and the KPI-2 costs take each kind of line by a period of its own date:
+    work orders by creation, loaners by issue (also the loaner list's order), accepted
+    quotes by the customer's answer."""
+    from medvigil.service.models import Loan, Quote, WorkOrder
+
+    for model, fields in (
+        (WorkOrder, ["created_at"]),
+        (Loan, ["issued_at"]),
+        (Quote, ["status", "answered_at"]),
+    ):
+        assert fields in [list(ix.fields) for ix in model._meta.indexes], model.__name__

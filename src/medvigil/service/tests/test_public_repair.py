@@ -74,3 +74,23 @@ def test_without_the_choice_no_service_request_and_errors_change_nothing(world: 
     assert r.status_code == 302
     sr = ServiceRequest.objects.get()
     assert sr.unit is None and sr.device_text == "XYZ-999" and sr.fault_level == "minor"
+
+
+@pytest.mark.req("SVC-1")
+def test_the_request_page_links_the_feedback_it_came_from(
+    world: Any, cs_user: Any, monkeypatch: Any
+) -> None:
+    """For those who may see the feedback (its access rule); the others see no link."""
+    c = Client()
+    r = post(c, form_data(c, repair="on", fault_level="down"))
+    assert r.status_code == 302, r.content.decode()[:2000]
+    fb = Feedback.objects.get()
+    sr = ServiceRequest.objects.get()
+    page = Client()
+    page.force_login(cs_user)
+    html = page.get(sr.get_absolute_url()).content.decode()
+    assert f'href="{fb.get_absolute_url()}" id="feedback-link">{fb.number}<' in html
+    monkeypatch.setattr(Feedback, "visible_to", classmethod(lambda cls, user, qs: qs.none()))
+    response = page.get(sr.get_absolute_url())
+    assert response.status_code == 200
+    assert 'id="feedback-link"' not in response.content.decode()

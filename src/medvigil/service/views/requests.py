@@ -198,6 +198,12 @@ def _detail_context(request: Any, obj: ServiceRequest, **extra: Any) -> dict[str
         "qualified": _qualified_engineers(obj) if may_dispatch else [],
         "quotes": list(scope_for_user(user, Quote).filter(request=obj).order_by("id")),
         "may_quote": user.has_perm("service.add_quote") and obj.status != "voided",
+        # SVC-1: the public feedback the request came from, linked for those who may see it
+        "feedback": scope_for_user(user, ServiceRequest.feedback.field.related_model)
+        .filter(pk=obj.feedback_id)
+        .first()
+        if obj.feedback_id
+        else None,
     }
     ctx.update(extra)
     return ctx

@@ -7,6 +7,7 @@ and closing with "is this a complaint?"."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -121,6 +122,11 @@ def _context(request: Any, wo: WorkOrder, **extra: Any) -> dict[str, Any]:
     return ctx
 
 
+def _v(request: Any) -> Any:
+    """The version the page was built on (optimistic concurrency)."""
+    return request.POST.get("version")
+
+
 def _refuse(request: Any, wo: WorkOrder, exc: Exception) -> Any:
     messages.error(
         request,
@@ -129,25 +135,47 @@ def _refuse(request: Any, wo: WorkOrder, exc: Exception) -> Any:
     return redirect(wo)
 
 
+def _act(
+    request: Any,
+    pk: int,
+    call: Callable[[WorkOrder], WorkOrder],
+    done: str | Callable[[WorkOrder], str] | None = None,
+    denied: str | None = None,
+) -> Any:
+    """One POST action on a work order, the engineer's (or a dispatcher's): `call` runs the
+    service with the posted values; bad input or a stale version comes back as the message and
+    nothing changes. `done` is the success message (or makes it from the saved work order);
+    `denied`, where given, answers a PermissionDenied the service raises."""
+    wo = _get(request, pk)
+    if not _may_fill(request.user, wo):
+        raise PermissionDenied
+    try:
+        wo = call(wo)
+    except (ValidationError, ConflictError) as exc:
+        return _refuse(request, wo, exc)
+    except PermissionDenied:
+        if denied is None:
+            raise
+        messages.error(request, denied)
+        return redirect(wo)
+    if done is not None:
+        messages.success(request, done(wo) if callable(done) else done)
+    return redirect(wo)
+
+
 @login_required
 @require_POST
 def workorder_step(request: Any, pk: int, step: str) -> Any:
     """accept, travel, arrive (time-stamped by the server)."""
-    wo = _get(request, pk)
-    if not _may_fill(request.user, wo):
-        raise PermissionDenied
     perform = {
         "accept": workorders.accept,
         "travel": workorders.start_travel,
         "arrive": workorders.arrive,
     }.get(step)
     if perform is None:
+        _get(request, pk)  # a work order the user may not see stays a 404
         raise PermissionDenied
-    try:
-        perform(wo, by=request.user, version=request.POST.get("version"))
-    except (ValidationError, ConflictError) as exc:
-        return _refuse(request, wo, exc)
-    return redirect(wo)
+    return _act(request, pk, lambda wo: perform(wo, by=request.user, version=_v(request)))
 
 
 @login_required
@@ -204,21 +232,18 @@ def workorder_save(request: Any, pk: int) -> Any:
 @require_POST
 def workorder_sign(request: Any, pk: int) -> Any:
     """The customer's drawn signature and printed name (SVC-4)."""
-    wo = _get(request, pk)
-    if not _may_fill(request.user, wo):
-        raise PermissionDenied
-    try:
-        workorders.sign_off(
+    return _act(
+        request,
+        pk,
+        lambda wo: workorders.sign_off(
             wo,
             by=request.user,
-            version=request.POST.get("version"),
+            version=_v(request),
             signer_name=request.POST.get("signer_name", ""),
             signature=request.POST.get("signature", ""),
-        )
-    except (ValidationError, ConflictError) as exc:
-        return _refuse(request, wo, exc)
-    messages.success(request, _("Signed off by the customer."))
-    return redirect(wo)
+        ),
+        _("Signed off by the customer."),
+    )
 
 
 @login_required
@@ -226,118 +251,103 @@ def workorder_sign(request: Any, pk: int) -> Any:
 def workorder_part_use(request: Any, pk: int) -> Any:
     """A part from the catalogue used on site: it leaves stock (the engineer's van or the
     chosen location) through the parts app (SVC-10); short stock is refused, nothing changes."""
-    wo = _get(request, pk)
-    if not _may_fill(request.user, wo):
-        raise PermissionDenied
-    try:
-        workorders.use_part(
+    return _act(
+        request,
+        pk,
+        lambda wo: workorders.use_part(
             wo,
             by=request.user,
-            version=request.POST.get("version"),
+            version=_v(request),
             part=request.POST.get("part"),
             quantity=request.POST.get("quantity"),
             location=request.POST.get("location") or None,
             request_key=request.POST.get("request_key") or None,
-        )
-    except (ValidationError, ConflictError) as exc:
-        return _refuse(request, wo, exc)
-    messages.success(request, _("Part recorded; it has left stock."))
-    return redirect(wo)
+        ),
+        _("Part recorded; it has left stock."),
+    )
 
 
 @login_required
 @require_POST
 def workorder_part_return(request: Any, pk: int) -> Any:
     """Take back a part line recorded by mistake: the parts go back where they came from."""
-    wo = _get(request, pk)
-    if not _may_fill(request.user, wo):
-        raise PermissionDenied
-    try:
-        workorders.return_part(
+    return _act(
+        request,
+        pk,
+        lambda wo: workorders.return_part(
             wo,
             by=request.user,
-            version=request.POST.get("version"),
+            version=_v(request),
             movement_id=request.POST.get("movement_id", ""),
-        )
-    except (ValidationError, ConflictError) as exc:
-        return _refuse(request, wo, exc)
-    messages.success(request, _("Part line removed; the parts are back in stock."))
-    return redirect(wo)
+        ),
+        _("Part line removed; the parts are back in stock."),
+    )
 
 
 @login_required
 @require_POST
 def workorder_code_send(request: Any, pk: int) -> Any:
     """E-mail a one-time sign-off code to the customer contact (SVC-4)."""
-    wo = _get(request, pk)
-    if not _may_fill(request.user, wo):
-        raise PermissionDenied
-    try:
-        wo = workorders.send_signoff_code(wo, by=request.user, version=request.POST.get("version"))
-    except (ValidationError, ConflictError) as exc:
-        return _refuse(request, wo, exc)
-    messages.success(
+    return _act(
         request,
-        _("A code was sent to %(address)s; it is valid for %(n)d minutes.")
-        % {
-            "address": wo.signoff_code_sent_to if request.user.has_perm(CONTACT_PERM) else "***",
-            "n": workorders.code_minutes(),
-        },
+        pk,
+        lambda wo: workorders.send_signoff_code(wo, by=request.user, version=_v(request)),
+        lambda wo: (
+            _("A code was sent to %(address)s; it is valid for %(n)d minutes.")
+            % {
+                "address": wo.signoff_code_sent_to
+                if request.user.has_perm(CONTACT_PERM)
+                else "***",
+                "n": workorders.code_minutes(),
+            }
+        ),
     )
-    return redirect(wo)
 
 
 @login_required
 @require_POST
 def workorder_code_confirm(request: Any, pk: int) -> Any:
     """The engineer enters the code the customer received: signed off by code (SVC-4)."""
-    wo = _get(request, pk)
-    if not _may_fill(request.user, wo):
-        raise PermissionDenied
-    try:
-        workorders.confirm_signoff_code(
+    return _act(
+        request,
+        pk,
+        lambda wo: workorders.confirm_signoff_code(
             wo,
             by=request.user,
-            version=request.POST.get("version"),
+            version=_v(request),
             signer_name=request.POST.get("signer_name", ""),
             code=request.POST.get("code", ""),
-        )
-    except (ValidationError, ConflictError) as exc:
-        return _refuse(request, wo, exc)
-    messages.success(request, _("Signed off by the customer's code."))
-    return redirect(wo)
+        ),
+        _("Signed off by the customer's code."),
+    )
+
+
+def _closed_message(wo: WorkOrder) -> str:
+    if wo.complaint_id:
+        return _("Closed; complaint %(number)s opened from this work order.") % {
+            "number": wo.complaint.number  # type: ignore[union-attr]
+        }
+    return _("Work order closed.")
 
 
 @login_required
 @require_POST
 def workorder_close(request: Any, pk: int) -> Any:
     """Close with the answer to "is this a complaint?"; yes opens the complaint (SVC-11)."""
-    wo = _get(request, pk)
-    if not _may_fill(request.user, wo):
-        raise PermissionDenied
     answer = {"yes": True, "no": False}.get(request.POST.get("is_complaint", ""))
-    try:
-        wo = workorders.close_work_order(
+    return _act(
+        request,
+        pk,
+        lambda wo: workorders.close_work_order(
             wo,
             by=request.user,
-            version=request.POST.get("version"),
+            version=_v(request),
             is_complaint=answer,
             note=request.POST.get("note", ""),
-        )
-    except (ValidationError, ConflictError) as exc:
-        return _refuse(request, wo, exc)
-    except PermissionDenied:
-        messages.error(request, _("You may not register complaints; ask customer service."))
-        return redirect(wo)
-    if wo.complaint_id:
-        messages.success(
-            request,
-            _("Closed; complaint %(number)s opened from this work order.")
-            % {"number": wo.complaint.number},  # type: ignore[union-attr]
-        )
-    else:
-        messages.success(request, _("Work order closed."))
-    return redirect(wo)
+        ),
+        _closed_message,
+        denied=_("You may not register complaints; ask customer service."),
+    )
 
 
 @login_required

@@ -98,6 +98,10 @@ def test_board_page_my_work_and_api(people, world, client_for):
     c = client_for(people.quality)
     html = c.get(reverse("vigilance:board")).content.decode()
     assert event.number in html and "cn.death" in html and 'id="rates"' in html
+    # the rate ("100 %") does not break at phone width
+    rates_table = html.split('id="rates"', 1)[1].split("</table>", 1)[0]
+    rows = rates_table.count("<tr>") - 1
+    assert rows > 0 and rates_table.count('<td class="text-nowrap">') == rows
     api = c.get("/api/v1/vigilance/board").json()
     assert api["rows"][0]["rule"] == "cn.death" and api["rows"][0]["state"] == "breached"
     from ..services.board import my_work

@@ -29,7 +29,8 @@ from typing import Any
 import pytest
 
 from medvigil.conftest import PASSWORD
-from medvigil.tests_browser.conftest import PHONE, Broken, login
+from medvigil.tests_browser.conftest import PHONE
+from medvigil.tests_browser.walk import PageWalk
 from medvigil.vigilance.tests.conftest import world  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -52,50 +53,18 @@ def signatures(obj: Any) -> list[str]:
     )
 
 
-class Walk:
+class Walk(PageWalk):
     """The pages of the person signed in: Chinese desktop (`page`, on which they act),
     English desktop (`en`) and Chinese phone (`phone`), each watched for broken requests."""
 
+    timeout = 60_000  # the shared machine is slow at times
+
     def __init__(self, new_page: Callable[..., Any], screenshots: Path, origin: str) -> None:
-        self.new_page = new_page
-        self.screenshots = screenshots
-        self.origin = origin
-        self.number = 0
-        self.broken: list[Broken] = []
+        super().__init__(new_page, screenshots, origin)
         self.feedback_pk: int | None = None
         self.event_pk: int | None = None
         # asserts, after a wrong password, that nothing was decided or signed
         self.refused_changes_nothing: Callable[[], None] | None = None
-
-    def _page(self, **kw: Any) -> Any:
-        page = self.new_page(**kw)
-        page.context.set_default_timeout(60_000)  # the shared machine is slow at times
-        self.broken.append(Broken(page, self.origin))
-        return page
-
-    def sign_in(self, username: str) -> None:
-        self.page = self._page(locale="zh-CN")
-        login(self.page, username, PASSWORD)
-        self.en = self._page(locale="en-US")
-        login(self.en, username, PASSWORD)
-        if self.en.locator("html").get_attribute("lang") != "en":
-            self.en.locator("button[name=language][value=en]").first.click()
-            self.en.wait_for_load_state("networkidle")
-        self.phone = self._page(locale="zh-CN", viewport=PHONE, is_mobile=True)
-        login(self.phone, username, PASSWORD)
-
-    @property
-    def url(self) -> str:
-        return str(self.page.url).split("#", 1)[0]
-
-    def go(self, url: str) -> None:
-        self.page.goto(url)
-        self.page.wait_for_load_state("networkidle")
-
-    def click(self, selector: str) -> None:
-        with self.page.expect_navigation():
-            self.page.locator(selector).first.click()
-        self.page.wait_for_load_state("networkidle")
 
     def feedback(self) -> Any:
         from medvigil.complaints.models import Feedback
@@ -106,9 +75,6 @@ class Walk:
         from medvigil.vigilance.models import AdverseEvent
 
         return AdverseEvent.objects.get(pk=self.event_pk)
-
-    def broken_requests(self) -> list[str]:
-        return [item for b in self.broken for item in b.take()]
 
     def _check(self, name: str) -> None:
         assert self.en.locator("html").get_attribute("lang") == "en"
