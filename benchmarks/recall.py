@@ -18,6 +18,9 @@ Printed (targets in brackets):
 * its execution page (``/recalls/<id>/execution/``, Django test client with a session, the
   whole middleware stack) with 10,000 affected units, first and a later page of units,
   p50/p95 over ``--samples`` requests [p95 < 200 ms].
+
+Figures are printed beside the machine calibration (benchmarks/_calibrate.py) and the load
+at the end: read them together.
 """
 
 from __future__ import annotations
@@ -94,6 +97,9 @@ def main() -> None:
     else:
         print("generating the trace bench data ...", flush=True)
         tb._generate()
+    import _calibrate  # type: ignore[import-not-found]
+
+    print(_calibrate.calibration(os.environ["DATABASE_URL"]), flush=True)
     quality, _gm = _people()
     rnd = random.Random(12)
     numbers = list(Lot.objects.order_by("id").values_list("lot_number", flat=True))
@@ -129,6 +135,7 @@ def main() -> None:
         tb._line(f"execution page, {big.unit_count:,} units (page 150)", later, TARGET_PAGE_P95_MS)
     )
     print("\n".join(lines))
+    print(f"load at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -10,8 +10,14 @@ through the access helper and the same services as the pages.
     POST  /capas/{id}/verification    verification of effectiveness
     POST  /capas/{id}/close           close with the closer's e-signature (password)
     GET   /nonconformities, /nonconformities/{id}; POST /nonconformities
-    POST  /nonconformities/{id}/disposition, /nonconformities/{id}/approval (e-signature)
+    POST  /nonconformities/{id}/segregation (where), /nonconformities/{id}/disposition,
+          /nonconformities/{id}/approval (e-signature)
     GET   /suppliers, /suppliers/{id}; GET /scars, /scars/{id}
+    POST  /scars                      request corrective action from a supplier (or from a
+                                      nonconformity naming its supplier)
+    POST  /scars/{id}/response        the supplier's response as received (versioned)
+    POST  /scars/{id}/verification    our verification: effective closes it, not effective
+                                      asks again with a new due date (versioned)
 """
 
 import datetime as dt
@@ -40,6 +46,7 @@ from medvigil.core.permissions import scope_for_user
 from .models import Capa, CapaAction, Nonconformity, Risk, Scar, SourceKind, Supplier
 from .services import capa as capa_svc
 from .services import nonconformity as nc_svc
+from .services import suppliers as supplier_svc
 
 router = Router(tags=["CAPA"])
 
@@ -325,6 +332,10 @@ class NonconformityIn(Schema):
     complaint_id: Id | None = None
 
 
+class SegregationIn(Versioned):
+    location: str = Field(..., min_length=1, max_length=200)
+
+
 class DispositionIn(Versioned):
     disposition: Literal["return_to_supplier", "rework", "concession", "scrap"]
     reason: str = Field(..., min_length=1, max_length=10000)
@@ -385,6 +396,21 @@ def create_nc(request: HttpRequest, payload: NonconformityIn) -> Any:
         complaint=_visible(user, Feedback, payload.complaint_id, "complaint_id"),
     )
     return Status(201, api_get_object(request, _nc_qs(), pk=nc.pk))
+
+
+@router.post(
+    "/nonconformities/{pk}/segregation",
+    response={200: NonconformityOut, **error_responses(403, 404, 409, 422)},
+    auth=auth_with_perm("capa.change_nonconformity"),
+)
+def segregation(request: HttpRequest, pk: Id, payload: SegregationIn) -> Any:
+    """The product still in the company's hands is segregated, and where (before its
+    disposition)."""
+    nc = api_get_object(request, Nonconformity, "change", pk=pk)
+    nc_svc.record_segregation(
+        nc, by=api_user(request), version=payload.version, location=payload.location
+    )
+    return api_get_object(request, _nc_qs(), pk=pk)
 
 
 @router.post(
@@ -472,6 +498,93 @@ def list_scars(request: HttpRequest) -> Any:
 
 @router.get("/scars/{pk}", response={200: ScarOut, **error_responses(403, 404)})
 def get_scar(request: HttpRequest, pk: Id) -> Any:
+    return api_get_object(request, Scar, pk=pk)
+
+
+class ScarIn(Schema):
+    supplier_id: Id | None = Field(
+        None, description="The supplier; taken from the nonconformity when one is named."
+    )
+    nonconformity_id: Id | None = None
+    capa_id: Id | None = None
+    title: str = Field("", max_length=200)
+    problem: str = Field("", max_length=10000)
+    due_date: dt.date
+
+
+class ResponseIn(Versioned):
+    response: str = Field(..., min_length=1, max_length=10000)
+    supplier_root_cause: str = Field("", max_length=10000)
+    responded_on: dt.date | None = None
+
+
+class ScarVerifyIn(Versioned):
+    effective: bool
+    verification: str = Field(..., min_length=1, max_length=10000)
+    new_due_date: dt.date | None = None
+
+
+@router.post(
+    "/scars",
+    response={201: ScarOut, **error_responses(403, 422)},
+    auth=auth_with_perm("capa.add_scar"),
+)
+def create_scar(request: HttpRequest, payload: ScarIn) -> Any:
+    """CAPA-3: a request to the supplier — from a nonconformity naming its supplier
+    (prefilled from it, as on its page) or directly."""
+    user = api_user(request)
+    nc = _visible(user, Nonconformity, payload.nonconformity_id, "nonconformity_id")
+    if nc is not None and payload.supplier_id is None and not payload.title:
+        scar = supplier_svc.scar_from_nonconformity(nc, by=user, due_date=payload.due_date)
+    else:
+        supplier = _visible(user, Supplier, payload.supplier_id, "supplier_id")
+        if supplier is None and nc is not None:
+            supplier = nc.supplier
+        scar = supplier_svc.request_scar(
+            by=user,
+            supplier=supplier,  # type: ignore[arg-type]
+            title=payload.title,
+            problem=payload.problem,
+            due_date=payload.due_date,
+            nonconformity=nc,
+            capa=_visible(user, Capa, payload.capa_id, "capa_id") or (nc.capa if nc else None),
+        )
+    return Status(201, api_get_object(request, Scar, pk=scar.pk))
+
+
+@router.post(
+    "/scars/{pk}/response",
+    response={200: ScarOut, **error_responses(403, 404, 409, 422)},
+    auth=auth_with_perm("capa.change_scar"),
+)
+def scar_response(request: HttpRequest, pk: Id, payload: ResponseIn) -> Any:
+    scar = api_get_object(request, Scar, "change", pk=pk)
+    supplier_svc.record_response(
+        scar,
+        by=api_user(request),
+        version=payload.version,
+        response=payload.response,
+        supplier_root_cause=payload.supplier_root_cause,
+        responded_on=payload.responded_on,
+    )
+    return api_get_object(request, Scar, pk=pk)
+
+
+@router.post(
+    "/scars/{pk}/verification",
+    response={200: ScarOut, **error_responses(403, 404, 409, 422)},
+    auth=auth_with_perm("capa.change_scar"),
+)
+def scar_verification(request: HttpRequest, pk: Id, payload: ScarVerifyIn) -> Any:
+    scar = api_get_object(request, Scar, "change", pk=pk)
+    supplier_svc.verify_scar(
+        scar,
+        by=api_user(request),
+        version=payload.version,
+        effective=payload.effective,
+        verification=payload.verification,
+        new_due_date=payload.new_due_date,
+    )
     return api_get_object(request, Scar, pk=pk)
 
 

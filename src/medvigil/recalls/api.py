@@ -383,6 +383,74 @@ def complete_execution(request: HttpRequest, pk: Id, payload: Versioned) -> Any:
     )
 
 
+class CloseIn(Versioned):
+    conclusion: str = Field(..., max_length=TEXT)
+
+
+class DocumentOut(Schema):
+    id: int
+    number: str
+    kind: str
+    status: str
+    issued_at: dt.datetime | None
+    issued_by_id: int | None
+    has_pdf: bool
+
+
+@router.post(
+    "/recalls/{pk}/eu-report",
+    response={200: RecallOut, **error_responses(403, 404, 409, 422)},
+    auth=auth_with_perm(CHANGE),
+)
+def record_eu_report(request: HttpRequest, pk: Id, payload: Versioned) -> Any:
+    """RCL-3: the EU FSCA reported to the competent authority (before any notice is recorded,
+    unless urgent)."""
+    recall = api_get_object(request, Recall, "change", pk=pk)
+    return _recall_out(
+        services.record_eu_report(recall, by=api_user(request), version=payload.version)
+    )
+
+
+@router.post(
+    "/recalls/{pk}/close",
+    response={200: RecallOut, **error_responses(403, 404, 409, 422)},
+    auth=auth_with_perm(CHANGE),
+)
+def close_recall(request: HttpRequest, pk: Id, payload: CloseIn) -> Any:
+    """RCL-5: closed with a conclusion once the final evaluation report is issued."""
+    recall = api_get_object(request, Recall, "change", pk=pk)
+    return _recall_out(
+        services.close_recall(
+            recall, by=api_user(request), version=payload.version, conclusion=payload.conclusion
+        )
+    )
+
+
+@router.get(
+    "/recalls/{pk}/documents", response={200: list[DocumentOut], **error_responses(403, 404)}
+)
+def list_documents(request: HttpRequest, pk: Id) -> Any:
+    """RCL-5: the recall's plan, notice and final evaluation report (drafts and issued; the
+    issued PDF is on the document's page)."""
+    from .models import RecallDocument
+
+    require_perm(request, VIEW)
+    recall = api_get_object(request, Recall, pk=pk)
+    docs = scope_for_user(api_user(request), RecallDocument).filter(recall=recall)
+    return [
+        {
+            "id": d.pk,
+            "number": d.number,
+            "kind": d.kind,
+            "status": d.status,
+            "issued_at": d.issued_at,
+            "issued_by_id": d.issued_by_id,
+            "has_pdf": d.document_id is not None,
+        }
+        for d in docs.order_by("id")
+    ]
+
+
 @router.get(
     "/recalls/{pk}/effectiveness", response={200: EffectivenessOut, **error_responses(403, 404)}
 )

@@ -63,9 +63,10 @@ EVENT_REPORT = DeadlineRule(
     1,
     CD,
     _("recall decision"),
+    # "立即" is counted as by the end of the next day; a company setting may make it the same
+    # day (0). The citation is the clause only: it is shown as is in both languages.
     f"{RECALL_CN} 第十六条: 作出召回决定的, 应当立即向所在地省级药品监督管理部门报告"
-    "(医疗器械召回事件报告表); '立即' is counted as by the end of the next day, a company "
-    "setting may make it the same day (0)",
+    "(医疗器械召回事件报告表)",
     _("Recall event report to the provincial regulator"),
     "RCL_CN_EVENT_REPORT_DAYS",
 )
@@ -100,9 +101,9 @@ PROGRESS = DeadlineRule(
     5,
     WD,
     _("recall decision, then each progress report"),
+    # the period is the recall plan's: here 5 working days (weekly); a setting may shorten it
     f"{RECALL_CN} 第二十条: 医疗器械生产企业在实施召回的过程中, 应当根据召回计划定期向所在地"
-    "省级药品监督管理部门提交召回计划实施情况报告; the period is the recall plan's (here 5 "
-    "working days, i.e. weekly; a company setting may shorten it)",
+    "省级药品监督管理部门提交召回计划实施情况报告",
     _("Recall progress report (implementation of the recall plan)"),
     "RCL_CN_PROGRESS_REPORT_WD",
 )

@@ -2,16 +2,16 @@
 every affected unit accounted for (RCL-1 … RCL-5, CAPA-1), each step done by the person whose
 role does it:
 
-1. quality opens the CAPA and starts a recall from it (prefilled, linked both ways), fills in
-   the level, the English texts and the scope (lot LA-001), resolves the scope through
-   traceability (4 units);
-2. quality drafts the field safety notice from the record;
+1. the quality manager opens the CAPA and starts a recall from it (prefilled, linked both
+   ways), fills in the level, the English texts and the scope (lot LA-001), resolves the
+   scope through traceability (4 units);
+2. the quality manager drafts the field safety notice from the record;
 3. the general manager decides the recall with an e-signature (the clocks start: notify,
    event report, plan, progress reports) and issues the notice with an e-signature;
 4. customer service records the notice sent to each consignee and their acknowledgements;
 5. logistics records the units returned and destroyed with their evidence: effectiveness
    25 % … 100 %, the recall's execution complete and its summary evaluation due;
-6. the CAPA page lists the recall.
+6. the CAPA page lists the recall, and the recall list shows it (phone width too).
 
 Every step is photographed in Chinese and English on a desktop and in Chinese at phone width
 (390×844), signature dialogs open: test-artifacts/screenshots/recall-walk-NN-<step>-
@@ -42,11 +42,10 @@ ACTION_EN = "Stop using the affected pumps and call us to replace the alarm modu
 
 
 # Form fields a person cannot name: no <label for>, no enclosing label, no aria-label, no
-# placeholder (a bare field in a table row or a one-line form). The recall page's documents
-# card (its "kind" select has no label) is left to the documents rework (helper kitdoc).
+# placeholder (a bare field in a table row or a one-line form).
 UNLABELLED = """() => [...document.querySelectorAll(
     'main input:not([type=hidden]):not([type=submit]), main select, main textarea')].filter(e => {
-  if (!e.checkVisibility() || e.closest('#documents')) return false;
+  if (!e.checkVisibility()) return false;
   if (e.labels && e.labels.length) return false;
   return !(e.getAttribute('aria-label') || e.getAttribute('placeholder'));
 }).map(e => e.name || e.id)"""
@@ -118,12 +117,13 @@ class Walk(PageWalk):
         self._check(name)
 
 
-# --- 1. quality: from the CAPA to a scoped recall ----------------------------------------------
+# --- 1. the quality manager: from the CAPA to a scoped recall -------------------------------
 
 
 def step_capa(walk: Walk) -> None:
-    """The CAPA page offers to start a recall or an advisory notice (RCL-1, CAPA-1)."""
-    walk.sign_in("qe")
+    """The CAPA page offers the quality manager to start a recall or an advisory notice (RCL-1,
+    CAPA-1)."""
+    walk.sign_in("qm")
     walk.go(f"/capa/capas/{walk.capa_pk}/")
     assert walk.page.locator("#start-recall").inner_text() == "发起召回"
     assert "未从此 CAPA 发起" in walk.text("#recalls")
@@ -154,7 +154,7 @@ def step_start_recall(walk: Walk) -> None:
     recall = Recall.objects.get()
     walk.recall_pk = recall.pk
     assert (recall.source_kind, recall.source_id, recall.level) == ("capa", str(capa.pk), 2)
-    assert recall.status == Recall.Status.DRAFT and recall.owner.username == "qe"
+    assert recall.status == Recall.Status.DRAFT and recall.owner.username == "qm"
     assert walk.url.endswith(f"/recalls/{recall.pk}/")
     source = walk.page.locator(f"a[href='/capa/capas/{capa.pk}/']")
     assert source.first.inner_text() == capa.number
@@ -305,13 +305,24 @@ def step_outcomes(walk: Walk) -> None:
 
 def step_capa_lists_recall(walk: Walk) -> None:
     """The CAPA page lists the recall started from it (both ways)."""
-    walk.sign_in("qe")
+    walk.sign_in("qm")
     walk.go(f"/capa/capas/{walk.capa_pk}/")
     recall = walk.recall()
     link = walk.page.locator(f"#recalls a[href='/recalls/{recall.pk}/']")
     assert link.inner_text() == recall.number
     assert "实施中" in walk.text("#recalls")
     walk.shot("capa-lists-recall")
+
+
+def step_recall_list(walk: Walk) -> None:
+    """The recall list names the recall with its level and state, in words (no codes)."""
+    walk.go("/recalls/")
+    recall = walk.recall()
+    row = walk.text("main")
+    assert recall.number in row and "二级" in row and "实施中" in row
+    walk.shot("recall-list")
+    english = walk.en.locator("main").inner_text()
+    assert "level 2" in english and "in progress" in english
 
 
 STEPS: list[Callable[[Walk], None]] = [
@@ -324,6 +335,7 @@ STEPS: list[Callable[[Walk], None]] = [
     step_notices,
     step_outcomes,
     step_capa_lists_recall,
+    step_recall_list,
 ]
 
 
@@ -341,6 +353,7 @@ def test_recall_walk(
     from medvigil.capa.services import capa as capa_svc
 
     settings.MEDIA_ROOT = str(tmp_path)
+    make_user("qm", "quality_manager", department="quality", display_name="陈静")
     make_user("gm", "general_manager", department="management", display_name="孙总")
     make_user("cs", "customer_service", department="customer-service", display_name="王芳")
     make_user("wh", "logistics", department="logistics", display_name="刘洋")

@@ -10,9 +10,17 @@ from typing import Any
 from medvigil.core.tests.record_kit import ApiWrite, RecordCase
 
 from .. import services
-from ..models import DocumentKind, Recall, RecallConsignee, RecallDocument, RecallUnit
+from ..models import (
+    DocumentKind,
+    Recall,
+    RecallClock,
+    RecallConsignee,
+    RecallDocument,
+    RecallUnit,
+)
 
 _n = itertools.count(1)
+KIT_PASSWORD = "x-Kit-pass-1"
 
 
 def make_recall(user: Any) -> Recall:
@@ -36,7 +44,7 @@ def _quality() -> Any:
 
     user = User.objects.filter(username="kit-recall-quality").first()
     if user is None:
-        user = User.objects.create_user(username="kit-recall-quality", password="x-Kit-pass-1")
+        user = User.objects.create_user(username="kit-recall-quality", password=KIT_PASSWORD)
         user.roles.set(Role.objects.filter(code="quality"))
     return User.objects.get(pk=user.pk)
 
@@ -65,6 +73,23 @@ def make_unit_row(user: Any) -> RecallUnit:
 
 def make_consignee_row(user: Any) -> RecallConsignee:
     return RecallConsignee.objects.get(recall=_scoped(user))
+
+
+def _signer() -> Any:
+    """The general manager who decides the kit's recalls (a password to sign with)."""
+    from medvigil.accounts.models import Role, User
+
+    user = User.objects.filter(username="kit-recall-gm").first()
+    if user is None:
+        user = User.objects.create_user(username="kit-recall-gm", password=KIT_PASSWORD)
+        user.roles.set(Role.objects.filter(code="general_manager"))
+    return User.objects.get(pk=user.pk)
+
+
+def make_clock(user: Any) -> RecallClock:
+    """A deadline of a decided recall (RCL-3): its recall event report clock."""
+    recall = services.decide_recall(_scoped(user), by=_signer(), password=KIT_PASSWORD)
+    return RecallClock.objects.get(recall=recall, deadline_rule="cn.recall_event_report")
 
 
 CASES = [
@@ -117,5 +142,14 @@ CASES = [
         other_role="technical",
         list_url="recalls:recall_list",
         reqs=("RCL-2", "RCL-4"),
+    ),
+    RecordCase(
+        id="recalls.recallclock",
+        model=RecallClock,
+        make=make_clock,
+        owner_role="quality",  # marks deadlines done
+        other_role="technical",
+        list_url="recalls:recall_list",
+        reqs=("RCL-3",),
     ),
 ]

@@ -46,3 +46,47 @@ def test_an_advisory_notice_is_issued_by_the_management_rep_and_tracked_like_a_r
     )
     eff = services.effectiveness(notice)
     assert (eff["acknowledged_percent"], eff["percent"]) == (Decimal("100.00"), Decimal("50.00"))
+
+
+def test_an_advisory_notice_on_the_pages_is_signed_by_the_management_representative(
+    world: Any, quality_user: Any, gm: Any, rep: Any, client_for: Any
+):
+    """RCL-6 on the pages: quality opens an advisory notice (no level asked), resolves its
+    scope; the general manager is offered no decision and is refused one; the management
+    representative signs it; the page says no statutory clock runs."""
+    from django.urls import reverse
+
+    from medvigil.conftest import PASSWORD
+
+    from ..models import Recall
+
+    q = client_for(quality_user)
+    new = reverse("recalls:recall_create") + "?kind=advisory"
+    form = q.get(new).content.decode()
+    assert "New advisory notice" in form
+    resp = q.post(
+        new,
+        {
+            "title": "清洁方法",
+            "reason": "酒精清洁剂损坏屏幕",
+            "source_kind": "direct",
+            "scope_lots": "LA-001",
+        },
+    )
+    assert resp.status_code == 302, resp.content.decode()[:2000]
+    notice = Recall.objects.get(title="清洁方法")
+    assert notice.kind == Kind.ADVISORY and notice.number.startswith("AN-")
+    assert notice.level is None
+    assert q.post(reverse("recalls:recall_resolve", args=[notice.pk])).status_code == 302
+    notice.refresh_from_db()
+    decide_url = reverse("recalls:recall_decide", args=[notice.pk])
+    signed = {"password": PASSWORD, "version": notice.version, "meaning": "approved"}
+    assert "recall-decide" not in client_for(gm).get(notice.get_absolute_url()).content.decode()
+    assert client_for(gm).post(decide_url, signed).status_code == 403
+    assert Recall.objects.get(pk=notice.pk).status == "draft"
+    assert "recall-decide" in client_for(rep).get(notice.get_absolute_url()).content.decode()
+    assert client_for(rep).post(decide_url, signed).status_code == 302
+    notice.refresh_from_db()
+    assert notice.status == "open" and notice.decided_by == rep
+    page = q.get(notice.get_absolute_url()).content.decode()
+    assert "An advisory notice starts no statutory clock." in page

@@ -212,3 +212,43 @@ def test_a_recall_is_voided_with_a_reason_never_deleted(
     assert c.post(url, {"version": recall.version, "reason": "重复登记"}).status_code == 302
     voided = Recall.objects.get(pk=recall.pk)
     assert (voided.status, voided.void_reason) == ("voided", "重复登记")
+
+
+@pytest.mark.req("RCL-3", "RCL-5")
+def test_the_api_records_the_eu_report_lists_documents_and_closes(
+    world: Any, quality_user: Any, gm: Any, cs: Any, client_for: Any, settings: Any, tmp_path: Any
+):
+    """The page steps without a signature (EU FSCA report, close) and the documents through
+    the API: the same services, the same refusals."""
+    from .conftest import decide, issue
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    q = client_for(quality_user)
+    recall = new_recall(quality_user, eu_fsca=True)
+    recall = decide(services.resolve_scope(recall, by=quality_user), gm)
+    notice = issue(recall, quality_user, gm)
+    recall.refresh_from_db()
+    url = f"/api/v1/recalls/{recall.pk}"
+    docs = q.get(f"{url}/documents").json()
+    assert [(d["number"], d["kind"], d["status"], d["has_pdf"]) for d in docs] == [
+        (notice.number, "notice", "issued", True)
+    ]
+    assert (
+        post_json(client_for(cs), f"{url}/eu-report", {"version": recall.version}).status_code
+        == 403
+    )
+    assert post_json(q, f"{url}/eu-report", {"version": recall.version - 1}).status_code == 409
+    resp = post_json(q, f"{url}/eu-report", {"version": recall.version})
+    assert resp.status_code == 200 and resp.json()["eu_reported_at"]
+    version = resp.json()["version"]
+    # no final evaluation report yet: refused, nothing changed
+    resp = post_json(q, f"{url}/close", {"version": version, "conclusion": "done"})
+    assert resp.status_code == 422 and "final evaluation report" in resp.content.decode()
+    assert post_json(q, f"{url}/close", {"version": version}).status_code in (400, 422)
+    issue(recall, quality_user, gm, kind="final")
+    resp = post_json(q, f"{url}/close", {"version": version, "conclusion": ""})
+    assert resp.status_code == 422 and Recall.objects.get(pk=recall.pk).status == "open"
+    resp = post_json(q, f"{url}/close", {"version": version, "conclusion": "全部处理完毕"})
+    assert resp.status_code == 200, resp.content
+    assert resp.json()["status"] == "closed"
+    assert len(q.get(f"{url}/documents").json()) == 2
