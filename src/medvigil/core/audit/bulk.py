@@ -3,8 +3,9 @@ PostgreSQL, executemany elsewhere) and audited queryset ``update`` / ``bulk_upda
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -19,6 +20,7 @@ from .recorder import (
     _ENTRY_FIELDS,
     _Creations,
     _ct,
+    creation_changes_json,
     _fields,
     _label,
     _new_entry,
@@ -30,7 +32,8 @@ from .values import diff, snapshot
 
 def record_bulk_create(objs: Sequence[models.Model]) -> None:
     """Entries and chain heads for freshly inserted rows, written with COPY on PostgreSQL
-    (executemany elsewhere)."""
+    (executemany elsewhere). On PostgreSQL each entry goes into the COPY as soon as it is
+    built, so that the server stores and indexes them while the next ones are hashed."""
     from ..models import AuditChain, AuditEntry
 
     objs = list(objs)
@@ -39,13 +42,16 @@ def record_bulk_create(objs: Sequence[models.Model]) -> None:
     if any(o.pk is None for o in objs):
         raise ValidationError("bulk_create on this database did not return primary keys.")
     creations = _Creations(type(objs[0]))
-    entry_rows = []
-    chain_rows = []
-    for o in objs:
-        entry_row, head_row = creations.rows(o, creations.values(o)[1])
-        entry_rows.append(entry_row)
-        chain_rows.append(head_row)
-    _bulk_insert(AuditEntry, _ENTRY_FIELDS, entry_rows)
+    chain_rows: list[tuple] = []
+
+    def entry_rows() -> Iterator[tuple]:
+        rows, keep_head = creations.rows_json, chain_rows.append
+        for o in objs:
+            entry_row, head_row = rows(o, creation_changes_json(o))
+            keep_head(head_row)
+            yield entry_row
+
+    _bulk_insert(AuditEntry, _ENTRY_FIELDS, entry_rows())
     _bulk_insert(AuditChain, _CHAIN_FIELDS, chain_rows)
 
 
@@ -110,36 +116,46 @@ def copy_insert(model: type[models.Model], objs: list[models.Model], using: str)
             for obj, (new_id,) in zip(need_ids, cursor.fetchall(), strict=True):
                 obj.pk = new_id
         plan = _copy_plan(model)
-        rows = [
-            [
-                getattr(o, att) if f is None else f.get_db_prep_save(f.pre_save(o, True), conn)
-                for att, f in plan
-            ]
-            for o in objs
-        ]
+        if len(plan) > 1 and all(f is None for _att, f in plan):  # values as they are: C getter
+            row_of: Callable[[models.Model], Sequence[Any]] = attrgetter(*(a for a, _f in plan))
+        else:
+
+            def row_of(o: models.Model) -> Sequence[Any]:
+                return [
+                    getattr(o, att) if f is None else f.get_db_prep_save(f.pre_save(o, True), conn)
+                    for att, f in plan
+                ]
+
         cols = ", ".join(qn(f.column) for f in fields)
+        # Rows streamed as they are made: the server stores them meanwhile.
         with (
             conn.wrap_database_errors,
             cursor.cursor.copy(f"COPY {qn(meta.db_table)} ({cols}) FROM STDIN") as copy,
         ):
-            for row in rows:
-                copy.write_row(row)
+            write = copy.write_row
+            for o in objs:
+                write(row_of(o))
     for o in objs:
         o._state.adding = False
         o._state.db = using
     return True
 
 
-def _bulk_insert(model: type[models.Model], names: tuple[str, ...], rows: list[tuple]) -> None:
+def _bulk_insert(model: type[models.Model], names: tuple[str, ...], rows: Iterable[tuple]) -> None:
+    """Insert `rows` (consumed as they are written: PostgreSQL streams them to the server)."""
     conn = connections[DEFAULT_DB_ALIAS]
     qn = conn.ops.quote_name
     cols = ", ".join(qn(f.column) for f in _fields(model, names))
     table = qn(model._meta.db_table)
     with conn.cursor() as cursor:
         if conn.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+            with (
+                conn.wrap_database_errors,
+                cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy,
+            ):
+                write = copy.write_row
                 for row in rows:
-                    copy.write_row(row)
+                    write(row)
         else:
             marks = ", ".join(["%s"] * len(names))
             cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
