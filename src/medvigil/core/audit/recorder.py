@@ -13,6 +13,7 @@ import hmac
 import json
 from collections.abc import Sequence
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from django.contrib.contenttypes.models import ContentType
@@ -360,13 +361,14 @@ _json_str = json.encoder.encode_basestring  # how both quote a string (ensure_as
 
 
 @lru_cache(maxsize=128)
-def _creation_plan(model: type[models.Model]) -> tuple[tuple[str, bool, str], ...]:
-    """(attname, masked, the JSON text of `"attname":[null,`) of the audited fields, in the
-    sorted key order of the canonical payload."""
-    return tuple(
-        (attname, masked, f"{_json_str(attname)}:[null,")
-        for attname, masked in sorted(snapshot_plan(model))
-    )
+def _creation_plan(model: type[models.Model]) -> tuple[Any, tuple[tuple[str, bool], ...]]:
+    """(a getter of the audited fields' values as a tuple, then per field: the JSON text of
+    `"attname":[null,` and whether the value is masked), in the sorted key order of the
+    canonical payload."""
+    plan = sorted(snapshot_plan(model))
+    names = [attname for attname, _masked in plan]
+    getter = attrgetter(*names) if len(names) > 1 else (lambda obj: (getattr(obj, names[0]),))
+    return getter, tuple((f"{_json_str(attname)}:[null,", masked) for attname, masked in plan)
 
 
 def creation_changes_json(obj: models.Model) -> str:
@@ -374,9 +376,9 @@ def creation_changes_json(obj: models.Model) -> str:
     [1]) (tested byte for byte) — written directly: no snapshot and changes dicts, and the
     common values (text, whole numbers, booleans, dates) serialised without the encoder
     (#13 item 7: one per imported row)."""
+    getter, plan = _creation_plan(type(obj))
     parts = []
-    for attname, masked, key in _creation_plan(type(obj)):
-        value = getattr(obj, attname)
+    for value, (key, masked) in zip(getter(obj), plan, strict=True):
         if masked:
             parts.append(f"{key}{_json_str(mask(value))}]")
             continue

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 
 from medvigil.accounts.models import Department
 from medvigil.core.audit import audit_context, recorder
-from medvigil.core.audit.bulk import COPY_MIN_ROWS
+from medvigil.core.audit.bulk import COPY_MIN_ROWS, instance_maker
 from medvigil.core.audit.verify import verify_trail
 from medvigil.core.models import AuditChain, AuditEntry
 
@@ -118,3 +118,18 @@ def test_the_direct_changes_json_masks_secrets_like_the_snapshot():
         expected = recorder._CANONICAL(recorder._Creations.values(user)[1])
         assert recorder.creation_changes_json(user) == expected
         assert "pbkdf2" not in expected
+
+
+def test_instance_maker_makes_what_the_constructor_makes():
+    from medvigil.trace.models import Unit
+
+    values = [f.get_default() for f in Unit._meta.concrete_fields]
+    values[[f.attname for f in Unit._meta.concrete_fields].index("serial")] = "SN-9"
+    made, built = instance_maker(Unit)(values), Unit(*values)
+    assert made.__dict__.keys() == built.__dict__.keys()
+    assert {k: v for k, v in made.__dict__.items() if k != "_state"} == {
+        k: v for k, v in built.__dict__.items() if k != "_state"
+    }
+    assert made._state.adding and made._state.db is None and made.pk is None
+    with pytest.raises(ValueError):
+        instance_maker(Unit)(values[:-1])
