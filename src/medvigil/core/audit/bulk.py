@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 from operator import attrgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
@@ -20,12 +20,12 @@ from .recorder import (
     _ENTRY_FIELDS,
     _Creations,
     _ct,
-    creation_changes_json,
     _fields,
     _label,
     _new_entry,
     _repr,
     _require_reason,
+    creation_changes_json,
 )
 from .values import diff, snapshot
 
@@ -55,7 +55,10 @@ def record_bulk_create(objs: Sequence[models.Model]) -> None:
     _bulk_insert(AuditChain, _CHAIN_FIELDS, chain_rows)
 
 
-def instance_maker(model: type[models.Model]) -> Callable[[Sequence[Any]], models.Model]:
+_M = TypeVar("_M", bound=models.Model)
+
+
+def instance_maker(model: type[_M]) -> Callable[[Sequence[Any]], _M]:
     """A maker of new, unsaved instances of `model` from the values of its concrete fields in
     order — what ``model(*values)`` makes, at a third of the cost for the many instances of
     a bulk create (#13 item 7: Model.__init__ sets each field through its descriptor and sends
@@ -73,7 +76,7 @@ def instance_maker(model: type[models.Model]) -> Callable[[Sequence[Any]], model
     names = tuple(f.attname for f in model._meta.concrete_fields)
     new = model.__new__
 
-    def make(values: Sequence[Any]) -> models.Model:
+    def make(values: Sequence[Any]) -> _M:
         obj = new(model)
         obj._state = ModelState()
         obj.__dict__.update(zip(names, values, strict=True))
@@ -191,7 +194,7 @@ def _sqlite_insert(model: type[models.Model], objs: list[models.Model], using: s
     table, pk = qn(meta.db_table), qn(meta.pk.column)
     with conn.cursor() as cursor:
         cursor.executemany(
-            f"INSERT INTO {table} ({cols}) VALUES ({marks})", (row_of(o) for o in objs)
+            f"INSERT INTO {table} ({cols}) VALUES ({marks})", [row_of(o) for o in objs]
         )
         cursor.execute("SELECT last_insert_rowid()")
         last = cursor.fetchone()[0]

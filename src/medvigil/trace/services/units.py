@@ -124,8 +124,9 @@ class UnitBuilder:
     lot, expiry from the product's shelf life, expiry not before production, UDI-DI copied
     from the product, UDI-PI composed (compose_udi_pi). No database query: one builder serves
     a whole batch (the import, the "Add units" page), so it is fast — instances made by
-    core.audit.bulk.instance_maker (what Unit(*values) makes) and the UDI-PI prefix composed once per
-    (production date, expiry, lot), checked against compose_udi_pi on the first unit of each.
+    core.audit.bulk.instance_maker (what Unit(*values) makes) and the UDI-PI prefix composed
+    once per (production date, expiry, lot), checked against compose_udi_pi on the first unit
+    of each.
     Raises ValidationError (fields: serial, lot, expiry_date)."""
 
     def __init__(self) -> None:
