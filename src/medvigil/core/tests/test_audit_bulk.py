@@ -1,13 +1,17 @@
 """PLAT-2 / PLAT-10: large bulk creations (the import path) are audited like single saves —
 on PostgreSQL through COPY with pre-allocated keys — and the trail still verifies."""
 
+import datetime as dt
+import uuid
+from decimal import Decimal
+
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 
 from medvigil.accounts.models import Department
-from medvigil.core.audit import audit_context
-from medvigil.core.audit.bulk import COPY_MIN_ROWS
+from medvigil.core.audit import audit_context, recorder
+from medvigil.core.audit.bulk import COPY_MIN_ROWS, instance_maker
 from medvigil.core.audit.verify import verify_trail
 from medvigil.core.models import AuditChain, AuditEntry
 
@@ -73,3 +77,59 @@ def test_bulk_update_writes_one_entry_per_changed_record(quality_user):
     assert updates.filter(object_id=str(a.pk)).count() == 1
     assert updates.get(object_id=str(b.pk)).changes == {"name_en": ["bu-b", "B2"]}
     assert verify_trail().ok
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"serial": "SN-1", "production_date": dt.date(2026, 1, 5), "lot_id": None},
+        {
+            "serial": 'quote " back \\ tab \t nl \n nul \x00 监护仪 \u2028 é',
+            "udi_di": True,
+            "udi_pi": False,
+            "version": 0,
+            "product_id": -7,
+            "status": 3.25,
+            "production_record": Decimal("1.50"),
+            "expiry_date": dt.datetime(2026, 1, 5, 8, 30, tzinfo=dt.UTC),
+            "holder_id": {"b": [1, "é", None], "a": {"z": 1.0, "y": True}},
+            "lot_id": uuid.UUID(int=7),
+        },
+        {"serial": "", "udi_di": "", "production_date": None, "expiry_date": None},
+    ],
+)
+def test_the_direct_changes_json_of_a_creation_is_the_canonical_one(values):
+    """bulk.record_bulk_create serialises a new record's changes without the encoder; the
+    payload hashed and stored must be what _CANONICAL(changes) gives, byte for byte."""
+    from medvigil.trace.models import Unit
+
+    unit = Unit(pk=12, serial="x")
+    for name, value in values.items():
+        setattr(unit, name, value)
+    expected = recorder._CANONICAL(recorder._Creations.values(unit)[1])
+    assert recorder.creation_changes_json(unit) == expected
+
+
+def test_the_direct_changes_json_masks_secrets_like_the_snapshot():
+    from medvigil.accounts.models import User
+
+    for password in ["pbkdf2_sha256$1$salt$hash", "", None]:
+        user = User(pk=3, username="ü", password=password)
+        expected = recorder._CANONICAL(recorder._Creations.values(user)[1])
+        assert recorder.creation_changes_json(user) == expected
+        assert "pbkdf2" not in expected
+
+
+def test_instance_maker_makes_what_the_constructor_makes():
+    from medvigil.trace.models import Unit
+
+    values = [f.get_default() for f in Unit._meta.concrete_fields]
+    values[[f.attname for f in Unit._meta.concrete_fields].index("serial")] = "SN-9"
+    made, built = instance_maker(Unit)(values), Unit(*values)
+    assert made.__dict__.keys() == built.__dict__.keys()
+    assert {k: v for k, v in made.__dict__.items() if k != "_state"} == {
+        k: v for k, v in built.__dict__.items() if k != "_state"
+    }
+    assert made._state.adding and made._state.db is None and made.pk is None
+    with pytest.raises(ValueError):
+        instance_maker(Unit)(values[:-1])

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy
 
+from medvigil.core.audit.bulk import instance_maker
 from medvigil.core.i18n import gettext_msg as _
 from medvigil.core.types import Actor
 
@@ -122,9 +123,10 @@ class UnitBuilder:
     required, the lot of the same product, dates and production record inherited from the
     lot, expiry from the product's shelf life, expiry not before production, UDI-DI copied
     from the product, UDI-PI composed (compose_udi_pi). No database query: one builder serves
-    a whole batch (the import, the "Add units" page), so it is fast — Django's positional
-    constructor (the one Model.from_db uses) and the UDI-PI prefix composed once per
-    (production date, expiry, lot), checked against compose_udi_pi on the first unit of each.
+    a whole batch (the import, the "Add units" page), so it is fast — instances made by
+    core.audit.bulk.instance_maker (what Unit(*values) makes) and the UDI-PI prefix composed
+    once per (production date, expiry, lot), checked against compose_udi_pi on the first unit
+    of each.
     Raises ValidationError (fields: serial, lot, expiry_date)."""
 
     def __init__(self) -> None:
@@ -132,6 +134,7 @@ class UnitBuilder:
         self.index = {f.attname: i for i, f in enumerate(fields)}
         self.template = [f.get_default() for f in fields]
         self.prefix: dict[Any, str | None] = {}
+        self.make = instance_maker(Unit)
 
     def __call__(
         self,
@@ -171,7 +174,7 @@ class UnitBuilder:
         values[ix["production_date"]] = production_date
         values[ix["expiry_date"]] = expiry_date
         values[ix["production_record"]] = production_record or ""
-        unit = Unit(*values)
+        unit = self.make(values)
         unit._state.fields_cache["product"] = product
         unit._state.fields_cache["lot"] = lot
         if udi_pi:
