@@ -9,6 +9,7 @@ months while inside the warranty, then every 6 months after its end."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from medvigil.core.audit import audit_context
+from medvigil.core.audit.batch import record_batch_create
 from medvigil.core.types import Actor
 from medvigil.trace.models import Installation, add_months
 
@@ -41,44 +43,113 @@ def intervals_for(product_code: str) -> Intervals:
         return Intervals()
 
 
+def _months_between(a: dt.date, b: dt.date) -> int:
+    return (b.year - a.year) * 12 + b.month - a.month
+
+
+def _first_k(start: dt.date, step: int, since: dt.date | None) -> int:
+    """A k from which start + k*step months is not after `since` yet, close to it: the
+    schedule of a unit installed years ago starts near `since` instead of at its start."""
+    if since is None or step <= 0:
+        return 1
+    return max(1, (_months_between(start, since) - 1) // step)
+
+
 def schedule(
-    start: dt.date, warranty_end: dt.date | None, until: dt.date, iv: Intervals
+    start: dt.date,
+    warranty_end: dt.date | None,
+    until: dt.date,
+    iv: Intervals,
+    since: dt.date | None = None,
 ) -> list[tuple[str, dt.date, bool]]:
-    """(kind, due day, inside the warranty) from `start` up to `until`."""
+    """(kind, due day, inside the warranty) from `start` up to `until` — only those on or
+    after `since` when it is given (the same days, computed from near `since`)."""
     out: list[tuple[str, dt.date, bool]] = []
     end = warranty_end or start
+    low = since or start
     # onsite visits: every iv.in_warranty months inside, then every iv.after months after
-    k, day = 1, start
-    while iv.in_warranty > 0:
-        day = add_months(start, k * iv.in_warranty)
-        if day > end or day > until:
-            break
-        out.append((MaintenanceVisit.Kind.VISIT, day, True))
-        k += 1
-    last = add_months(start, (k - 1) * iv.in_warranty) if k > 1 else start
-    base = max(last, end) if warranty_end else last
-    k = 1
-    while iv.after > 0:
-        day = add_months(base, k * iv.after)
-        if day > until:
-            break
-        out.append((MaintenanceVisit.Kind.VISIT, day, False))
-        k += 1
-    k = 1
-    while iv.call > 0:
-        day = add_months(start, k * iv.call)
-        if day > until:
-            break
-        out.append((MaintenanceVisit.Kind.CALL, day, day <= end))
-        k += 1
+    if iv.in_warranty > 0 and end >= low:
+        k = _first_k(start, iv.in_warranty, since)
+        while True:
+            day = add_months(start, k * iv.in_warranty)
+            if day > end or day > until:
+                break
+            if day >= low:
+                out.append((MaintenanceVisit.Kind.VISIT, day, True))
+            k += 1
+    # the last visit inside the warranty is on or before its end: the visits after it count
+    # from the end (or from the start, without a warranty or one ending before it)
+    base = max(start, end) if warranty_end else start
+    if iv.after > 0:
+        k = _first_k(base, iv.after, since)
+        while True:
+            day = add_months(base, k * iv.after)
+            if day > until:
+                break
+            if day >= low:
+                out.append((MaintenanceVisit.Kind.VISIT, day, False))
+            k += 1
+    if iv.call > 0:
+        k = _first_k(start, iv.call, since)
+        while True:
+            day = add_months(start, k * iv.call)
+            if day > until:
+                break
+            if day >= low:
+                out.append((MaintenanceVisit.Kind.CALL, day, day <= end))
+            k += 1
     return out
 
 
-CHUNK = 5000  # installations read and visits written per round
+CHUNK = 5000  # installations read (and their existing visits) per round
 
 
 def horizon_days() -> int:
     return int(getattr(settings, "SERVICE_MAINTENANCE_HORIZON_DAYS", 60))
+
+
+PLAN_FIELDS = ("unit_id", "kind", "due_on", "in_warranty")
+
+
+def _planned(today: dt.date, until: dt.date) -> Iterator[tuple[Any, ...]]:
+    """(unit, kind, due day, inside the warranty) of every visit and call-back due from
+    `today` to `until` that does not exist yet: installations read in rounds by unit, each
+    round with the visits its units already have in the period (bounded memory; a year of
+    200,000 units is ~3 M rows)."""
+    per_product: dict[str, Intervals] = {}
+    last = None
+    while True:
+        qs = Installation.objects.filter(current=True)
+        if last is not None:
+            qs = qs.filter(unit_id__gt=last)
+        rows = list(
+            qs.order_by("unit_id").values_list(
+                "unit_id",
+                "accepted_on",
+                "installed_on",
+                "warranty_end",
+                "unit__product__code",
+                "unit__product__warranty_months",
+            )[:CHUNK]
+        )
+        if not rows:
+            return
+        last = rows[-1][0]
+        existing = set(
+            MaintenanceVisit.objects.filter(
+                unit_id__gte=rows[0][0], unit_id__lte=last, due_on__gte=today, due_on__lte=until
+            ).values_list("unit_id", "kind", "due_on")
+        )
+        for unit_id, accepted_on, installed_on, warranty_end, code, months in rows:
+            start = accepted_on or installed_on
+            end = warranty_end or add_months(start, months)
+            iv = per_product.get(code) or per_product.setdefault(code, intervals_for(code))
+            for kind, day, inside in schedule(start, end, until, iv, since=today):
+                key = (unit_id, kind, day)
+                if key in existing:
+                    continue
+                existing.add(key)  # a unit with two current installations: planned once
+                yield (unit_id, kind, day, inside)
 
 
 def generate_visits(
@@ -86,48 +157,22 @@ def generate_visits(
 ) -> int:
     """Create the visits and call-backs due within the horizon (default 60 days ahead) for every
     current installation of the installed base; existing ones are kept (idempotent). Returns the
-    number created. Run daily by the periodic job (service/tasks.py)."""
+    number created. Run daily by the periodic job (service/tasks.py).
+
+    Planned visits are system-generated: each run that creates any is audited by ONE batch
+    record (core.audit.batch: who or what ran it, when, how many, a digest of the rows);
+    their later changes (assignment, completion) are audited per visit."""
     today = today or timezone.localdate()
     until = today + dt.timedelta(days=horizon_days() if days is None else days)
-    existing = set(
-        MaintenanceVisit.objects.filter(due_on__gte=today, due_on__lte=until).values_list(
-            "unit_id", "kind", "due_on"
-        )
-    )
-    rows = (
-        Installation.objects.filter(current=True)
-        .order_by()
-        .values_list(
-            "unit_id",
-            "accepted_on",
-            "installed_on",
-            "warranty_end",
-            "unit__product__code",
-            "unit__product__warranty_months",
-        )
-        .iterator(chunk_size=CHUNK)
-    )
-    created = 0
     with transaction.atomic(), audit_context(actor=by, source=None if by else "task:maintenance"):
-        new: list[MaintenanceVisit] = []
-        per_product: dict[str, Intervals] = {}
-        for unit_id, accepted_on, installed_on, warranty_end, code, months in rows:
-            start = accepted_on or installed_on
-            end = warranty_end or add_months(start, months)
-            iv = per_product.get(code) or per_product.setdefault(code, intervals_for(code))
-            for kind, day, inside in schedule(start, end, until, iv):
-                if day < today or (unit_id, kind, day) in existing:
-                    continue
-                new.append(
-                    MaintenanceVisit(unit_id=unit_id, kind=kind, due_on=day, in_warranty=inside)
-                )
-            if len(new) >= CHUNK:  # bounded memory: a year of 200,000 units is millions of rows
-                MaintenanceVisit.objects.bulk_create(new, batch_size=CHUNK)
-                created += len(new)
-                new = []
-        MaintenanceVisit.objects.bulk_create(new, batch_size=CHUNK)
-        created += len(new)
-    return created
+        batch = record_batch_create(
+            MaintenanceVisit,
+            PLAN_FIELDS,
+            _planned(today, until),
+            note="maintenance plan (SVC-8)",
+            period=(today, until),
+        )
+    return batch.count if batch is not None else 0
 
 
 def complete_visit(
