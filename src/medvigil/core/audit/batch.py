@@ -142,6 +142,31 @@ def _default(field: models.Field, now: dt.datetime) -> Any:
     raise ValueError(f"{field.model.__name__}.{field.name} has no default: give it")
 
 
+_BOOL_TEXT = {True: "t", False: "f"}
+_SPECIAL = ("\\", "\t", "\n", "\r")
+
+
+def _render_column(conv: Callable[[Any], str], values: Sequence[Any]) -> list[str] | Sequence[str]:
+    """`conv` over one column of a round, the common cases at C speed (the per-row cost of a
+    year of plans): keys and numbers by str, dates by isoformat, booleans by a lookup, text
+    as it is unless it holds a character COPY escapes; a column holding a None value (or
+    anything else) value by value."""
+    types = set(map(type, values))
+    if len(types) == 1:
+        (kind,) = types
+        if conv is _int and kind is int:
+            return list(map(str, values))
+        if conv is _date and kind is dt.date:
+            return list(map(dt.date.isoformat, values))
+        if conv is _bool and kind is bool:
+            return list(map(_BOOL_TEXT.__getitem__, values))
+        if conv is _text and kind is str:
+            joined = "".join(values)
+            if not any(c in joined for c in _SPECIAL):
+                return values
+    return [conv(v) for v in values]
+
+
 def render_row(convs: Sequence[Callable[[Any], str]], values: Sequence[Any]) -> str:
     return "\t".join([c(v) for c, v in zip(convs, values, strict=True)]) + "\n"
 
@@ -151,6 +176,15 @@ class _Keys:
     ranges: list[list[int]]
 
     def add(self, keys: Sequence[int]) -> None:
+        """`keys` ascending."""
+        if keys and keys[-1] - keys[0] == len(keys) - 1:  # one run (the usual case)
+            keys = [keys[0], keys[-1]] if len(keys) > 1 else [keys[0]]
+            if len(keys) == 2:
+                if self.ranges and self.ranges[-1][1] + 1 == keys[0]:
+                    self.ranges[-1][1] = keys[1]
+                else:
+                    self.ranges.append([keys[0], keys[1]])
+                return
         for k in keys:
             if self.ranges and self.ranges[-1][1] + 1 == k:
                 self.ranges[-1][1] = k
@@ -214,6 +248,7 @@ def record_batch_create(
         while block:
             count += write(model, fields, columns, convs, constants, block, digest, keys, conn)
             block = list(islice(it, chunk))
+        _check_references(model, fields, keys.ranges, conn)
         values = {"count": count, "key_ranges": keys.ranges, "digest": digest.hexdigest()}
         models.QuerySet(model=AuditBatch).filter(pk=batch.pk).update(**values)
         for k, v in values.items():
@@ -226,6 +261,35 @@ def record_batch_create(
             object_repr=f"{batch} {ct.app_label}.{ct.model} ×{count}"[:200],
         )
     return batch
+
+
+def _check_references(
+    model: type[models.Model], fields: tuple[str, ...], ranges: list[list[int]], conn: Any
+) -> None:
+    """A reference without a database constraint (``db_constraint=False``: a check per row
+    would be a trigger per generated row, millions a year) is checked here, once, set-wise:
+    one anti-join per such field over the rows just written."""
+    from django.core.exceptions import ValidationError
+
+    meta = model._meta
+    qn = conn.ops.quote_name
+    for f in meta.concrete_fields:
+        if not f.many_to_one or f.attname not in fields or f.db_constraint:
+            continue
+        target = f.related_model._meta  # type: ignore[union-attr]
+        col, pk = qn(f.column), qn(meta.pk.column)
+        tcol = qn(f.target_field.column)  # type: ignore[attr-defined]
+        where = " OR ".join([f"t.{pk} BETWEEN %s AND %s"] * len(ranges))
+        sql = (
+            f"SELECT t.{col} FROM {qn(meta.db_table)} t WHERE ({where}) AND t.{col} IS NOT NULL "
+            f"AND NOT EXISTS (SELECT 1 FROM {qn(target.db_table)} r WHERE r.{tcol} = t.{col}) "
+            "LIMIT 1"
+        )
+        with conn.cursor() as cursor:
+            cursor.execute(sql, [k for r in ranges for k in r])
+            missing = cursor.fetchone()
+        if missing is not None:
+            raise ValidationError(f"{meta.label}.{f.name}: no {target.label} {missing[0]}")
 
 
 def batch_changes(batch: Any) -> dict[str, list[Any]]:
@@ -265,17 +329,15 @@ def _copy_round(
         )
         ids = [r[0] for r in cursor.fetchall()]
         ids.sort()
-        lines = [
-            f"{pk}\t" + "\t".join([c(v) for c, v in zip(given, row, strict=True)]) + tail
-            for pk, row in zip(ids, block, strict=True)
-        ]
-        data = "".join(lines)
+        cols = [list(map(str, ids))]
+        cols += [_render_column(c, v) for c, v in zip(given, zip(*block, strict=True), strict=True)]
+        data = tail.join(map("\t".join, zip(*cols, strict=True))) + tail
         digest.update(data.encode())
         by_att = {f.attname: f for f in meta.concrete_fields}
-        cols = ", ".join(qn(by_att[c].column) for c in columns)
+        names = ", ".join(qn(by_att[c].column) for c in columns)
         with (
             conn.wrap_database_errors,
-            cursor.cursor.copy(f"COPY {qn(meta.db_table)} ({cols}) FROM STDIN") as copy,
+            cursor.cursor.copy(f"COPY {qn(meta.db_table)} ({names}) FROM STDIN") as copy,
         ):
             copy.write(data)
     keys.add(ids)
@@ -296,7 +358,8 @@ def _insert_round(
     """Elsewhere: Django's bulk insert (keys returned), the digest over the same lines."""
     names = columns[1:]
     objs = [model(**dict(zip(names, (*row, *constants), strict=True))) for row in block]
-    models.QuerySet(model=model).bulk_create(objs)
+    plain: Any = models.QuerySet(model=model)
+    plain.bulk_create(objs)
     if any(o.pk is None for o in objs):
         raise TypeError("this database does not return the keys of a bulk insert")
     objs.sort(key=lambda o: o.pk)

@@ -43,16 +43,35 @@ def intervals_for(product_code: str) -> Intervals:
         return Intervals()
 
 
-def _months_between(a: dt.date, b: dt.date) -> int:
-    return (b.year - a.year) * 12 + b.month - a.month
+_VISIT, _CALL = MaintenanceVisit.Kind.VISIT.value, MaintenanceVisit.Kind.CALL.value  # plain str
+_DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
-def _first_k(start: dt.date, step: int, since: dt.date | None) -> int:
-    """A k from which start + k*step months is not after `since` yet, close to it: the
-    schedule of a unit installed years ago starts near `since` instead of at its start."""
-    if since is None or step <= 0:
-        return 1
-    return max(1, (_months_between(start, since) - 1) // step)
+def _series(
+    base: dt.date, step: int, low: dt.date, high: dt.date, since: dt.date | None
+) -> list[dt.date]:
+    """base + k*step months (k = 1, 2, …; clamped to the month's last day, as add_months)
+    from `low` to `high` inclusive — computed from near `since`, not from k = 1: the plan of
+    a unit installed years ago costs what a new unit's costs."""
+    if step <= 0 or high < low:
+        return []
+    origin = base.year * 12 + base.month - 1
+    k = 1
+    if since is not None:
+        k = max(1, (since.year * 12 + since.month - 1 - origin - 1) // step)
+    out = []
+    day0 = base.day
+    while True:
+        year, month0 = divmod(origin + k * step, 12)
+        last = _DAYS_IN_MONTH[month0]
+        if month0 == 1 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
+            last = 29
+        day = dt.date(year, month0 + 1, day0 if day0 <= last else last)
+        if day > high:
+            return out
+        if day >= low:
+            out.append(day)
+        k += 1
 
 
 def schedule(
@@ -64,40 +83,16 @@ def schedule(
 ) -> list[tuple[str, dt.date, bool]]:
     """(kind, due day, inside the warranty) from `start` up to `until` — only those on or
     after `since` when it is given (the same days, computed from near `since`)."""
-    out: list[tuple[str, dt.date, bool]] = []
     end = warranty_end or start
     low = since or start
-    # onsite visits: every iv.in_warranty months inside, then every iv.after months after
-    if iv.in_warranty > 0 and end >= low:
-        k = _first_k(start, iv.in_warranty, since)
-        while True:
-            day = add_months(start, k * iv.in_warranty)
-            if day > end or day > until:
-                break
-            if day >= low:
-                out.append((MaintenanceVisit.Kind.VISIT, day, True))
-            k += 1
-    # the last visit inside the warranty is on or before its end: the visits after it count
-    # from the end (or from the start, without a warranty or one ending before it)
+    visit, call = _VISIT, _CALL
+    # onsite visits: every iv.in_warranty months inside, then every iv.after months after;
+    # the last inside is on or before the warranty's end, so those after count from the end
+    # (from the start without a warranty, or with one ending before the start)
+    out = [(visit, d, True) for d in _series(start, iv.in_warranty, low, min(end, until), since)]
     base = max(start, end) if warranty_end else start
-    if iv.after > 0:
-        k = _first_k(base, iv.after, since)
-        while True:
-            day = add_months(base, k * iv.after)
-            if day > until:
-                break
-            if day >= low:
-                out.append((MaintenanceVisit.Kind.VISIT, day, False))
-            k += 1
-    if iv.call > 0:
-        k = _first_k(start, iv.call, since)
-        while True:
-            day = add_months(start, k * iv.call)
-            if day > until:
-                break
-            if day >= low:
-                out.append((MaintenanceVisit.Kind.CALL, day, day <= end))
-            k += 1
+    out += [(visit, d, False) for d in _series(base, iv.after, low, until, since)]
+    out += [(call, d, d <= end) for d in _series(start, iv.call, low, until, since)]
     return out
 
 
@@ -140,15 +135,18 @@ def _planned(today: dt.date, until: dt.date) -> Iterator[tuple[Any, ...]]:
                 unit_id__gte=rows[0][0], unit_id__lte=last, due_on__gte=today, due_on__lte=until
             ).values_list("unit_id", "kind", "due_on")
         )
+        previous, previous_plan = None, []
         for unit_id, accepted_on, installed_on, warranty_end, code, months in rows:
             start = accepted_on or installed_on
             end = warranty_end or add_months(start, months)
             iv = per_product.get(code) or per_product.setdefault(code, intervals_for(code))
-            for kind, day, inside in schedule(start, end, until, iv, since=today):
-                key = (unit_id, kind, day)
-                if key in existing:
-                    continue
-                existing.add(key)  # a unit with two current installations: planned once
+            plan = schedule(start, end, until, iv, since=today)
+            if unit_id == previous:  # a unit with two current installations: planned once
+                existing.update((unit_id, p[0], p[1]) for p in previous_plan)
+            if existing:
+                plan = [p for p in plan if (unit_id, p[0], p[1]) not in existing]
+            previous, previous_plan = unit_id, plan
+            for kind, day, inside in plan:
                 yield (unit_id, kind, day, inside)
 
 
