@@ -650,6 +650,9 @@ class MaintenanceVisit(BatchAuditedMixin, AuditedModel):
         blank=True,
         related_name="+",
         db_index=False,  # svc_visit_assigned: only assigned visits are indexed
+        # no database constraint (as AuditEntry.actor): its deferred check was queued for
+        # every generated (unassigned) visit; users are deactivated, never deleted (PROTECT)
+        db_constraint=False,
         verbose_name=_("assigned to"),
     )
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
