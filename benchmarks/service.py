@@ -20,8 +20,9 @@ Then it measures, in-process:
 
 * plans: ``services.maintenance.generate_visits(days=--days)`` over the installed base — the
   periodic job's own function: visits and call-backs created with their audit (one audit
-  batch per run, core.audit.batch) and the commit [target: a year in under 60 s]. Run once per fresh database (the plans then exist: a second
-  run creates nothing); ``--plans-only`` / ``--board-only`` pick one part;
+  batch per run, core.audit.batch) and the commit [target: a year in under 60 s]. Run once
+  per fresh database (the plans then exist: a second run creates nothing);
+  ``--plans-only`` / ``--board-only`` pick one part;
 * board: GET /service/dispatch/ as a service manager, ``--samples`` times after 3 warm-ups
   (Django's test client, signed-in session, whole request/response cycle) — p50 and p95
   [target: p95 < 150 ms]; and, beside it, the ledger page of this month
