@@ -19,9 +19,10 @@ if the bench data is not there yet, generates it by the raw path of benchmarks/c
 Then it measures, in-process:
 
 * plans: ``services.maintenance.generate_visits(days=--days)`` over the installed base — the
-  periodic job's own function: visits and call-backs created, audit entries included
-  [target: a year in under 60 s]. Run once per fresh database (the plans then exist: a second
-  run creates nothing); ``--plans-only`` / ``--board-only`` pick one part;
+  periodic job's own function: visits and call-backs created with their audit (one audit
+  batch per run, core.audit.batch) and the commit [target: a year in under 60 s]. Run once
+  per fresh database (the plans then exist: a second run creates nothing);
+  ``--plans-only`` / ``--board-only`` pick one part;
 * board: GET /service/dispatch/ as a service manager, ``--samples`` times after 3 warm-ups
   (Django's test client, signed-in session, whole request/response cycle) — p50 and p95
   [target: p95 < 150 ms]; and, beside it, the ledger page of this month
@@ -294,7 +295,7 @@ def _plans(days: int, manager: Any) -> str:
     ok = "met" if seconds < TARGET_PLANS_S else "MISSED"
     return (
         f"plans: {days} days for {units:,} installed units: {n:,} visits and call-backs in "
-        f"{seconds:.1f} s ({n / seconds:,.0f} rows/s, audit entries included)  "
+        f"{seconds:.1f} s ({n / seconds:,.0f} rows/s, audit batch and commit included)  "
         f"[target < {TARGET_PLANS_S:.0f} s: {ok}]"
     )
 

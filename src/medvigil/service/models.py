@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from medvigil.core.models import AuditedModel
+from medvigil.core.models import AuditedModel, BatchAuditedMixin
 from medvigil.core.records.contract import (
     CreatedByMixin,
     OwnedMixin,
@@ -639,7 +639,7 @@ class Loan(StatusMixin, RegulatedRecord):
 # --- SVC-8 maintenance plans and call-backs ----------------------------------------------------
 
 
-class MaintenanceVisit(AuditedModel):
+class MaintenanceVisit(BatchAuditedMixin, AuditedModel):
     """SVC-8: one planned preventive-maintenance visit (onsite) or phone call-back of an
     installed unit, generated ahead by the periodic job (services.maintenance) and tracked to
     completion (seed 003 四 6: 保修期内每3个月上门回访, 保修期满后每6个月, 每月电话回访)."""
@@ -657,6 +657,11 @@ class MaintenanceVisit(AuditedModel):
         "trace.Unit",
         on_delete=models.PROTECT,
         related_name="maintenance_visits",
+        db_index=False,  # svc_visit_uniq leads with it: one index less per generated row
+        # no database constraint: its check was a deferred trigger per generated row (a year
+        # of plans: ~3 M, 50 s at commit); the plan job's batch checks the references
+        # set-wise (core.audit.batch), units are never deleted under their visits (PROTECT)
+        db_constraint=False,
         verbose_name=_("unit"),
     )
     kind = models.CharField(_("type"), max_length=6, choices=Kind)
@@ -669,6 +674,10 @@ class MaintenanceVisit(AuditedModel):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # svc_visit_assigned: only assigned visits are indexed
+        # no database constraint (as AuditEntry.actor): its deferred check was queued for
+        # every generated (unassigned) visit; users are deactivated, never deleted (PROTECT)
+        db_constraint=False,
         verbose_name=_("assigned to"),
     )
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
@@ -681,13 +690,21 @@ class MaintenanceVisit(AuditedModel):
         constraints = [
             models.UniqueConstraint(fields=["unit", "kind", "due_on"], name="svc_visit_uniq")
         ]
+        # generated visits are unassigned: a partial index costs them nothing (a year of
+        # plans is ~3 M rows)
+        indexes = [
+            models.Index(
+                fields=["assigned_to"],
+                condition=Q(assigned_to__isnull=False),
+                name="svc_visit_assigned",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.due_on}"
 
     def audit_repr(self) -> str:
-        # untranslated and cheap: the plan job writes one audit entry per generated visit
-        # (hundreds of thousands a year; get_kind_display's lazy translation was a fifth of it)
+        # untranslated and cheap: written with every audited change of a visit
         return f"{self.kind} {self.due_on} unit {self.unit_id}"
 
     def get_absolute_url(self) -> str:

@@ -99,9 +99,10 @@ def verify_trail() -> VerifyResult:
                 len(seen),
                 f"all entries of chain {labels.get(k[0], '?')}:{k[1]} were removed",
             )
+    from .batch import verify_batches
     from .seal import latest_seal, seal_problems
 
-    problems = seal_problems()
+    problems = seal_problems() + verify_batches()
     if problems:
         return VerifyResult(False, count, len(seen), "; ".join(problems))
     latest = latest_seal()

@@ -3,12 +3,14 @@
 from ..attachments.models import Attachment
 from ..audit.models import (
     ANY_VERSION,
+    AuditBatch,
     AuditChain,
     AuditedModel,
     AuditedQuerySet,
     AuditEntry,
     AuditSeal,
     AuditSealedHead,
+    BatchAuditedMixin,
     ConflictError,
 )
 from ..calendar.models import CalendarYear, MarketCalendar
@@ -21,12 +23,14 @@ from ..signatures.models import Signature
 __all__ = [
     "ANY_VERSION",
     "Attachment",
+    "AuditBatch",
     "AuditChain",
     "AuditEntry",
     "AuditSeal",
     "AuditSealedHead",
     "AuditedModel",
     "AuditedQuerySet",
+    "BatchAuditedMixin",
     "CalendarYear",
     "ConflictError",
     "DeadlineAlert",

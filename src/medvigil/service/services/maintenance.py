@@ -9,6 +9,7 @@ months while inside the warranty, then every 6 months after its end."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from medvigil.core.audit import audit_context
+from medvigil.core.audit.batch import record_batch_create
 from medvigil.core.types import Actor
 from medvigil.trace.models import Installation, add_months
 
@@ -41,44 +43,111 @@ def intervals_for(product_code: str) -> Intervals:
         return Intervals()
 
 
+_VISIT, _CALL = MaintenanceVisit.Kind.VISIT.value, MaintenanceVisit.Kind.CALL.value  # plain str
+_DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _series(
+    base: dt.date, step: int, low: dt.date, high: dt.date, since: dt.date | None
+) -> list[dt.date]:
+    """base + k*step months (k = 1, 2, …; clamped to the month's last day, as add_months)
+    from `low` to `high` inclusive — computed from near `since`, not from k = 1: the plan of
+    a unit installed years ago costs what a new unit's costs."""
+    if step <= 0 or high < low:
+        return []
+    origin = base.year * 12 + base.month - 1
+    k = 1
+    if since is not None:
+        k = max(1, (since.year * 12 + since.month - 1 - origin - 1) // step)
+    out = []
+    day0 = base.day
+    while True:
+        year, month0 = divmod(origin + k * step, 12)
+        last = _DAYS_IN_MONTH[month0]
+        if month0 == 1 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
+            last = 29
+        day = dt.date(year, month0 + 1, day0 if day0 <= last else last)
+        if day > high:
+            return out
+        if day >= low:
+            out.append(day)
+        k += 1
+
+
 def schedule(
-    start: dt.date, warranty_end: dt.date | None, until: dt.date, iv: Intervals
+    start: dt.date,
+    warranty_end: dt.date | None,
+    until: dt.date,
+    iv: Intervals,
+    since: dt.date | None = None,
 ) -> list[tuple[str, dt.date, bool]]:
-    """(kind, due day, inside the warranty) from `start` up to `until`."""
-    out: list[tuple[str, dt.date, bool]] = []
+    """(kind, due day, inside the warranty) from `start` up to `until` — only those on or
+    after `since` when it is given (the same days, computed from near `since`)."""
     end = warranty_end or start
-    # onsite visits: every iv.in_warranty months inside, then every iv.after months after
-    k, day = 1, start
-    while iv.in_warranty > 0:
-        day = add_months(start, k * iv.in_warranty)
-        if day > end or day > until:
-            break
-        out.append((MaintenanceVisit.Kind.VISIT, day, True))
-        k += 1
-    last = add_months(start, (k - 1) * iv.in_warranty) if k > 1 else start
-    base = max(last, end) if warranty_end else last
-    k = 1
-    while iv.after > 0:
-        day = add_months(base, k * iv.after)
-        if day > until:
-            break
-        out.append((MaintenanceVisit.Kind.VISIT, day, False))
-        k += 1
-    k = 1
-    while iv.call > 0:
-        day = add_months(start, k * iv.call)
-        if day > until:
-            break
-        out.append((MaintenanceVisit.Kind.CALL, day, day <= end))
-        k += 1
+    low = since or start
+    visit, call = _VISIT, _CALL
+    # onsite visits: every iv.in_warranty months inside, then every iv.after months after;
+    # the last inside is on or before the warranty's end, so those after count from the end
+    # (from the start without a warranty, or with one ending before the start)
+    out = [(visit, d, True) for d in _series(start, iv.in_warranty, low, min(end, until), since)]
+    base = max(start, end) if warranty_end else start
+    out += [(visit, d, False) for d in _series(base, iv.after, low, until, since)]
+    out += [(call, d, d <= end) for d in _series(start, iv.call, low, until, since)]
     return out
 
 
-CHUNK = 5000  # installations read and visits written per round
+CHUNK = 5000  # installations read (and their existing visits) per round
 
 
 def horizon_days() -> int:
     return int(getattr(settings, "SERVICE_MAINTENANCE_HORIZON_DAYS", 60))
+
+
+PLAN_FIELDS = ("unit_id", "kind", "due_on", "in_warranty")
+
+
+def _planned(today: dt.date, until: dt.date) -> Iterator[tuple[Any, ...]]:
+    """(unit, kind, due day, inside the warranty) of every visit and call-back due from
+    `today` to `until` that does not exist yet: installations read in rounds by unit, each
+    round with the visits its units already have in the period (bounded memory; a year of
+    200,000 units is ~3 M rows)."""
+    per_product: dict[str, Intervals] = {}
+    last = None
+    while True:
+        qs = Installation.objects.filter(current=True)
+        if last is not None:
+            qs = qs.filter(unit_id__gt=last)
+        rows = list(
+            qs.order_by("unit_id").values_list(
+                "unit_id",
+                "accepted_on",
+                "installed_on",
+                "warranty_end",
+                "unit__product__code",
+                "unit__product__warranty_months",
+            )[:CHUNK]
+        )
+        if not rows:
+            return
+        last = rows[-1][0]
+        existing = set(
+            MaintenanceVisit.objects.filter(
+                unit_id__gte=rows[0][0], unit_id__lte=last, due_on__gte=today, due_on__lte=until
+            ).values_list("unit_id", "kind", "due_on")
+        )
+        previous, previous_plan = None, []
+        for unit_id, accepted_on, installed_on, warranty_end, code, months in rows:
+            start = accepted_on or installed_on
+            end = warranty_end or add_months(start, months)
+            iv = per_product.get(code) or per_product.setdefault(code, intervals_for(code))
+            plan = schedule(start, end, until, iv, since=today)
+            if unit_id == previous:  # a unit with two current installations: planned once
+                existing.update((unit_id, p[0], p[1]) for p in previous_plan)
+            if existing:
+                plan = [p for p in plan if (unit_id, p[0], p[1]) not in existing]
+            previous, previous_plan = unit_id, plan
+            for kind, day, inside in plan:
+                yield (unit_id, kind, day, inside)
 
 
 def generate_visits(
@@ -86,48 +155,22 @@ def generate_visits(
 ) -> int:
     """Create the visits and call-backs due within the horizon (default 60 days ahead) for every
     current installation of the installed base; existing ones are kept (idempotent). Returns the
-    number created. Run daily by the periodic job (service/tasks.py)."""
+    number created. Run daily by the periodic job (service/tasks.py).
+
+    Planned visits are system-generated: each run that creates any is audited by ONE batch
+    record (core.audit.batch: who or what ran it, when, how many, a digest of the rows);
+    their later changes (assignment, completion) are audited per visit."""
     today = today or timezone.localdate()
     until = today + dt.timedelta(days=horizon_days() if days is None else days)
-    existing = set(
-        MaintenanceVisit.objects.filter(due_on__gte=today, due_on__lte=until).values_list(
-            "unit_id", "kind", "due_on"
-        )
-    )
-    rows = (
-        Installation.objects.filter(current=True)
-        .order_by()
-        .values_list(
-            "unit_id",
-            "accepted_on",
-            "installed_on",
-            "warranty_end",
-            "unit__product__code",
-            "unit__product__warranty_months",
-        )
-        .iterator(chunk_size=CHUNK)
-    )
-    created = 0
     with transaction.atomic(), audit_context(actor=by, source=None if by else "task:maintenance"):
-        new: list[MaintenanceVisit] = []
-        per_product: dict[str, Intervals] = {}
-        for unit_id, accepted_on, installed_on, warranty_end, code, months in rows:
-            start = accepted_on or installed_on
-            end = warranty_end or add_months(start, months)
-            iv = per_product.get(code) or per_product.setdefault(code, intervals_for(code))
-            for kind, day, inside in schedule(start, end, until, iv):
-                if day < today or (unit_id, kind, day) in existing:
-                    continue
-                new.append(
-                    MaintenanceVisit(unit_id=unit_id, kind=kind, due_on=day, in_warranty=inside)
-                )
-            if len(new) >= CHUNK:  # bounded memory: a year of 200,000 units is millions of rows
-                MaintenanceVisit.objects.bulk_create(new, batch_size=CHUNK)
-                created += len(new)
-                new = []
-        MaintenanceVisit.objects.bulk_create(new, batch_size=CHUNK)
-        created += len(new)
-    return created
+        batch = record_batch_create(
+            MaintenanceVisit,
+            PLAN_FIELDS,
+            _planned(today, until),
+            note="maintenance plan (SVC-8)",
+            period=(today, until),
+        )
+    return batch.count if batch is not None else 0
 
 
 def complete_visit(
