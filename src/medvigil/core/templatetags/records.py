@@ -306,7 +306,7 @@ def history_context(
         "request": request,
         "panel_id": f"history-{content_type.app_label}-{content_type.model}-{object_id}",
         "page": page_obj,
-        "count": paginator.count + (1 if created is not None else 0),
+        "count": page_obj.paginator.count + (1 if created is not None else 0),
         "items": items,
         "fragment_url": url,
         "time_zone": settings.TIME_ZONE,
