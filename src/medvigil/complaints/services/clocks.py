@@ -40,7 +40,7 @@ from medvigil.core.calendar.clock import (
     add_calendar,
     business_time_between,
 )
-from medvigil.core.calendar.deadlines import Deadline
+from medvigil.core.calendar.deadlines import Deadline, escalation_moment, settled_keys
 from medvigil.core.calendar.rules import DeadlineRule, Unit, end_of_day, get_rule
 from medvigil.core.calendar.working import YearNotLoaded, get_calendar
 from medvigil.core.i18n import gettext_msg
@@ -567,7 +567,9 @@ def deadline_source(now: dt.datetime) -> Iterable[Deadline]:
     """The running FBK-4 clocks inside the alert horizon (the stored due times, indexed):
     "due soon" to the owner before the breach, "overdue" at it and escalation to the managers
     on call (core.deadlines). Clocks due later than DEADLINE_DUE_SOON_HOURS from now raise no
-    alert yet and are not read; paused clocks are not due."""
+    alert yet and are not read; paused clocks are not due; a clock past its escalation whose
+    overdue and escalation alerts were both sent has nothing left to send and is left out
+    (deadlines.settled_keys, one query per 500 records)."""
     horizon = now + dt.timedelta(hours=float(getattr(settings, "DEADLINE_DUE_SOON_HOURS", 24)))
     managers: list[Any] | None = None
     qs = (
@@ -576,21 +578,37 @@ def deadline_source(now: dt.datetime) -> Iterable[Deadline]:
         .only("pk", "number", "received_at", "status", "clock_dues", "owner")
         .order_by("pk")
     )
+    batch: list[tuple[Feedback, str, dt.datetime, str]] = []
     for f in qs.iterator(chunk_size=500):
         for code, due in stored_dues(f).items():
-            if due > horizon or code not in CLOCK_TITLES:
-                continue
-            if managers is None:
-                managers = on_call_managers()
-            yield Deadline(
-                key=f"complaints:{f.pk}:{code}:{due:%Y%m%d%H%M}",
-                title=format_title(CLOCK_TITLES[code], f),
-                url=f.get_absolute_url(),
-                due_at=due,
-                users=[f.owner] if f.owner_id else [],
-                escalate_to=managers,
-                started_at=f.received_at,
-            )
+            if due <= horizon and code in CLOCK_TITLES:
+                batch.append((f, code, due, f"complaints:{f.pk}:{code}:{due:%Y%m%d%H%M}"))
+        if len(batch) < 500:
+            continue
+        if managers is None:
+            managers = on_call_managers()
+        yield from _deadlines(batch, now, managers)
+        batch = []
+    if batch:
+        yield from _deadlines(batch, now, managers or on_call_managers())
+
+
+def _deadlines(
+    batch: list[tuple[Feedback, str, dt.datetime, str]], now: dt.datetime, managers: list[Any]
+) -> Iterable[Deadline]:
+    settled = settled_keys(k for _f, _c, due, k in batch if now >= escalation_moment(due))
+    for f, code, due, key in batch:
+        if key in settled:
+            continue
+        yield Deadline(
+            key=key,
+            title=format_title(CLOCK_TITLES[code], f),
+            url=pk_url("complaints:feedback_detail", f.pk),
+            due_at=due,
+            users=[f.owner] if f.owner_id else [],
+            escalate_to=managers,
+            started_at=f.received_at,
+        )
 
 
 def format_title(title: Any, f: Feedback) -> Any:
