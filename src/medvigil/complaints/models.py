@@ -206,6 +206,16 @@ class CategoryRoute(AuditedModel):
 
 # --- the feedback record ---------------------------------------------------------------------
 
+# The states in which a record's clocks run (Feedback.OPEN_STATUSES).
+OPEN_STATUSES: tuple[str, ...] = (
+    "received",
+    "routed",
+    "evaluation",
+    "investigation",
+    "resolution",
+    "replied",
+)
+
 
 class Feedback(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
     """One piece of customer feedback from any channel (FBK-1); a complaint when `kind` says so.
@@ -221,14 +231,7 @@ class Feedback(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
         CLOSED = "closed", _("closed")
         VOIDED = "voided", _("voided")
 
-    OPEN_STATUSES: ClassVar[tuple[str, ...]] = (
-        "received",
-        "routed",
-        "evaluation",
-        "investigation",
-        "resolution",
-        "replied",
-    )
+    OPEN_STATUSES: ClassVar[tuple[str, ...]] = OPEN_STATUSES
     numbering_type = "complaint_feedback"
     numbering_prefix = "FB"
     # received → closed: inquiries, suggestions and praise answered in one step (FBK-2);
@@ -472,8 +475,13 @@ class Feedback(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
                 include=["id", "kind", "status", "department", "product", "category", "severity"],
                 name="cmp_fb_analysis",
             ),
-            # "My work": the owner's open complaints
-            models.Index(fields=["owner", "status"], name="cmp_fb_owner_status"),
+            # "My work": the owner's open records, next due first (services.clocks.my_work reads
+            # its 50 rows in this order: no sort of all of them)
+            models.Index(
+                fields=["owner", "next_due_at", "received_at", "id"],
+                condition=models.Q(status__in=OPEN_STATUSES),
+                name="cmp_fb_owner_open_due",
+            ),
         ]
 
     def __str__(self) -> str:

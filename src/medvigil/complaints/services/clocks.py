@@ -40,12 +40,13 @@ from medvigil.core.calendar.clock import (
     add_calendar,
     business_time_between,
 )
-from medvigil.core.calendar.deadlines import Deadline
+from medvigil.core.calendar.deadlines import Deadline, escalation_moment, settled_keys
 from medvigil.core.calendar.rules import DeadlineRule, Unit, end_of_day, get_rule
 from medvigil.core.calendar.working import YearNotLoaded, get_calendar
 from medvigil.core.i18n import gettext_msg
 from medvigil.core.notifications.services import notify_each
 from medvigil.core.permissions import require, scope_for_user
+from medvigil.core.records.render import pk_url
 from medvigil.core.registry import WorkItem
 
 from ..models import ClockPause, Feedback, ProblemNotice
@@ -480,12 +481,29 @@ def routes_intake(user: Any) -> bool:
     return getattr(dept, "code", None) == INTAKE_DEPARTMENT
 
 
+# What "My work" reads of a feedback record and of a problem notice's (the rest of the wide
+# rows is not read: fewer columns to compile, send and build).
+WORK_FIELDS = (
+    "id",
+    "number",
+    "title",
+    "kind",
+    "channel",
+    "status",
+    "owner_id",
+    "received_at",
+    "next_due_at",
+    "clock_dues",
+)
+
+
 def my_work(user: Any) -> list[WorkItem]:
     """The user's open feedback, the clock due first (the stored due times: no business-time
     arithmetic for the list), and the problem notices waiting for their department's
     acknowledgement. For who routes intake (routes_intake), the same query also brings the
     received records nobody owns yet (public form, mailbox: FBK-1), to route (FBK-4: within
-    30 minutes); routing makes the router their owner."""
+    30 minutes); routing makes the router their owner. The owner's open records are read in
+    the order of the partial index cmp_fb_owner_open_due (no sort of all of them)."""
     items: list[WorkItem] = []
     if not user.has_perm("complaints.view_feedback"):
         return items
@@ -493,41 +511,53 @@ def my_work(user: Any) -> list[WorkItem]:
     mine = Q(owner=user, status__in=Feedback.OPEN_STATUSES)
     if routes_intake(user):
         mine |= Q(owner__isnull=True, status=Feedback.Status.RECEIVED)
-    qs = (
+    rows = list(
         scope_for_user(user, Feedback)
         .filter(mine)
+        .only(*WORK_FIELDS)
         .order_by(F("next_due_at").asc(nulls_last=True), "received_at", "pk")[:50]
     )
-    for f in qs:
-        nxt = next_due_stored(f, now=now)
+    # an open record without a stored due time (paused, or a calendar year not loaded): its
+    # clocks are computed, from the whole record (one query for all of them)
+    unstored = [f.pk for f in rows if not f.clock_dues]
+    full = Feedback.objects.in_bulk(unstored) if unstored else {}
+    complaint, channels = _("complaint"), dict(Feedback._meta.get_field("channel").flatchoices)
+    kinds = dict(Feedback._meta.get_field("kind").flatchoices)
+    statuses = dict(Feedback._meta.get_field("status").flatchoices)
+    for f in rows:
+        nxt = next_due_stored(full.get(f.pk, f), now=now)
         unowned = f.owner_id is None
         items.append(
             WorkItem(
-                title=str(f),
-                url=f.get_absolute_url(),
+                title=f"{f.number} {f.title}",
+                url=pk_url("complaints:feedback_detail", f.pk),
                 kind=(
-                    _("received by %(channel)s, to route") % {"channel": f.get_channel_display()}
+                    _("received by %(channel)s, to route")
+                    % {"channel": channels.get(f.channel, f.channel)}
                     if unowned
-                    else _("complaint")
+                    else complaint
                     if f.is_complaint
-                    else f.get_kind_display()
+                    else str(kinds.get(f.kind, f.kind))
                 ),
                 due=nxt.due_at if nxt else None,
-                detail=str(nxt.title) if nxt else f.get_status_display(),
+                detail=str(nxt.title) if nxt else str(statuses.get(f.status, f.status)),
             )
         )
     dept = getattr(user, "department_id", None)
     if dept and user.has_perm("complaints.change_problemnotice"):
-        notices = ProblemNotice.objects.filter(
-            department_id=dept, status=ProblemNotice.Status.SENT
-        ).select_related("feedback")[:50]
+        notices = (
+            ProblemNotice.objects.filter(department_id=dept, status=ProblemNotice.Status.SENT)
+            .select_related("feedback")
+            .only("id", "number", "feedback_id", "feedback__number", "feedback__title")[:50]
+        )
+        kind, detail = _("customer problem notice"), _("Acknowledge")
         for n in notices:
             items.append(
                 WorkItem(
                     title=f"{n.number} · {n.feedback.number} {n.feedback.title}",
-                    url=n.get_absolute_url(),
-                    kind=_("customer problem notice"),
-                    detail=_("Acknowledge"),
+                    url=pk_url("complaints:feedback_detail", n.feedback_id) + "#notices",
+                    kind=kind,
+                    detail=detail,
                 )
             )
     return items
@@ -537,7 +567,9 @@ def deadline_source(now: dt.datetime) -> Iterable[Deadline]:
     """The running FBK-4 clocks inside the alert horizon (the stored due times, indexed):
     "due soon" to the owner before the breach, "overdue" at it and escalation to the managers
     on call (core.deadlines). Clocks due later than DEADLINE_DUE_SOON_HOURS from now raise no
-    alert yet and are not read; paused clocks are not due."""
+    alert yet and are not read; paused clocks are not due; a clock past its escalation whose
+    overdue and escalation alerts were both sent has nothing left to send and is left out
+    (deadlines.settled_keys, one query per 500 records)."""
     horizon = now + dt.timedelta(hours=float(getattr(settings, "DEADLINE_DUE_SOON_HOURS", 24)))
     managers: list[Any] | None = None
     qs = (
@@ -546,21 +578,37 @@ def deadline_source(now: dt.datetime) -> Iterable[Deadline]:
         .only("pk", "number", "received_at", "status", "clock_dues", "owner")
         .order_by("pk")
     )
+    batch: list[tuple[Feedback, str, dt.datetime, str]] = []
     for f in qs.iterator(chunk_size=500):
         for code, due in stored_dues(f).items():
-            if due > horizon or code not in CLOCK_TITLES:
-                continue
-            if managers is None:
-                managers = on_call_managers()
-            yield Deadline(
-                key=f"complaints:{f.pk}:{code}:{due:%Y%m%d%H%M}",
-                title=format_title(CLOCK_TITLES[code], f),
-                url=f.get_absolute_url(),
-                due_at=due,
-                users=[f.owner] if f.owner_id else [],
-                escalate_to=managers,
-                started_at=f.received_at,
-            )
+            if due <= horizon and code in CLOCK_TITLES:
+                batch.append((f, code, due, f"complaints:{f.pk}:{code}:{due:%Y%m%d%H%M}"))
+        if len(batch) < 500:
+            continue
+        if managers is None:
+            managers = on_call_managers()
+        yield from _deadlines(batch, now, managers)
+        batch = []
+    if batch:
+        yield from _deadlines(batch, now, managers or on_call_managers())
+
+
+def _deadlines(
+    batch: list[tuple[Feedback, str, dt.datetime, str]], now: dt.datetime, managers: list[Any]
+) -> Iterable[Deadline]:
+    settled = settled_keys(k for _f, _c, due, k in batch if now >= escalation_moment(due))
+    for f, code, due, key in batch:
+        if key in settled:
+            continue
+        yield Deadline(
+            key=key,
+            title=format_title(CLOCK_TITLES[code], f),
+            url=pk_url("complaints:feedback_detail", f.pk),
+            due_at=due,
+            users=[f.owner] if f.owner_id else [],
+            escalate_to=managers,
+            started_at=f.received_at,
+        )
 
 
 def format_title(title: Any, f: Feedback) -> Any:

@@ -271,6 +271,30 @@ def test_the_deadline_source_reads_only_clocks_inside_the_alert_horizon(cs_user:
     assert later == {"route", "quality", "response"}
 
 
+def test_the_deadline_source_leaves_out_clocks_whose_escalation_was_sent(
+    cs_user: Any, mgmt_rep: Any
+) -> None:
+    fb = register(cs_user, at(2026, 3, 9, 10, 0))
+    late = at(2026, 3, 9, 18, 0)  # route and quality overdue (and escalated: no delay)
+    before = {d.key for d in clocks.deadline_source(late)}
+    route = {k for k in before if k.split(":")[2] in ("route", "quality")}
+    assert len(route) == 2
+    with time_machine.travel(late, tick=False):
+        sent = check_deadlines(now=late)
+    assert sent.sent["overdue"] >= 2 and sent.sent["escalated"] >= 2
+    after = {d.key for d in clocks.deadline_source(late)}
+    assert after == before - route  # nothing left to send for them: not built again
+    with time_machine.travel(late, tick=False):
+        again = check_deadlines(now=late)
+    assert again.total_sent == 0
+    # an overdue alert nobody received (no owner) is not settled: offered again
+    type(fb).objects.filter(pk=fb.pk).update(owner=None)
+    from medvigil.core.models import DeadlineAlert
+
+    DeadlineAlert.objects.filter(key__in=route, level="overdue").delete()
+    assert route <= {d.key for d in clocks.deadline_source(late)}
+
+
 def test_a_rule_setting_change_is_taken_by_the_refresh_command(cs_user: Any, settings: Any) -> None:
     from io import StringIO
 

@@ -209,6 +209,30 @@ def _already_alerted(keys: list[str]) -> set[tuple[str, str]]:
     return done
 
 
+def escalation_moment(due_at: dt.datetime) -> dt.datetime:
+    """When a deadline of the default escalation delay (DEADLINE_ESCALATE_AFTER_HOURS) has
+    reached every alert level it will ever reach (overdue and escalated)."""
+    return due_at + dt.timedelta(hours=getattr(settings, "DEADLINE_ESCALATE_AFTER_HOURS", 0))
+
+
+def settled_keys(keys: Iterable[str]) -> set[str]:
+    """Of `keys`, those whose "overdue" and "escalated" alerts were both sent: nothing is left
+    to send for them, ever (a key's due time is part of it, so a new due time is a new key).
+    A source may leave out such a deadline once past its escalation moment, instead of
+    building it for check_deadlines to skip (an overdue alert nobody received — no owner —
+    is not sent, so that deadline is offered again). One query per 500 keys."""
+    from ..models import DeadlineAlert
+
+    keys = list(keys)
+    levels: dict[str, set[str]] = {}
+    for i in range(0, len(keys), 500):
+        for key, level in DeadlineAlert.objects.filter(
+            key__in=keys[i : i + 500], level__in=(OVERDUE, ESCALATED)
+        ).values_list("key", "level"):
+            levels.setdefault(key, set()).add(level)
+    return {key for key, sent in levels.items() if len(sent) == 2}
+
+
 def check_deadlines(now: dt.datetime | None = None) -> CheckResult:
     """Ask every registered source for its open deadlines and send the alerts now due."""
     now = now or timezone.now()

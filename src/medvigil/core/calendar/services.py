@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -243,11 +243,10 @@ def missing_next_year(today: dt.date | None = None) -> list[tuple[MarketCalendar
     if today.month < 11:
         return []
     nxt = today.year + 1
-    loaded: dict[int, set[int]] = {}
-    for calendar_id, year in CalendarYear.objects.values_list("calendar_id", "year"):
-        loaded.setdefault(calendar_id, set()).add(year)
+    years = CalendarYear.objects.filter(calendar=OuterRef("pk"))
     return [
         (cal, nxt)
-        for cal in MarketCalendar.objects.all()
-        if loaded.get(cal.pk) and nxt not in loaded[cal.pk]
+        for cal in MarketCalendar.objects.filter(Exists(years)).exclude(
+            Exists(years.filter(year=nxt))
+        )
     ]

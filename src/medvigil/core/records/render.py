@@ -65,20 +65,26 @@ def link(url: str, text: Any) -> str:
 @dataclass(frozen=True)
 class Cell:
     """A table cell: ``html(obj)`` is its content as markup (build it with :func:`esc` and
-    :func:`link`); `css` the ``class`` of its ``<td>``."""
+    :func:`link`); `css` the ``class`` of its ``<td>``, or a function of the object giving it
+    (a state's colour: "" for none)."""
 
     html: Callable[[Any], str]
-    css: str = ""
+    css: str | Callable[[Any], str] = ""
+
+
+def _td(css: str) -> str:
+    return f'<td class="{html.escape(css)}">' if css else "<td>"
 
 
 def table_rows(objs: Iterable[Any], cells: Sequence[Cell]) -> SafeString:
     """The ``<tr>`` of each object, one ``<td>`` per cell, as one safe string."""
-    opens = [f'<td class="{html.escape(c.css)}">' if c.css else "<td>" for c in cells]
+    opens = [c.css if callable(c.css) else _td(c.css) for c in cells]
     fns = [c.html for c in cells]
     parts = []
     for obj in objs:
         parts.append("<tr>")
         for open_td, fn in zip(opens, fns, strict=True):
-            parts.append(f"{open_td}{fn(obj)}</td>")
+            start = _td(open_td(obj)) if callable(open_td) else open_td
+            parts.append(f"{start}{fn(obj)}</td>")
         parts.append("</tr>")
     return mark_safe("".join(parts))  # noqa: S308 - every cell escapes its values (esc, link)

@@ -69,6 +69,14 @@ def test_table_rows_escape_every_cell() -> None:
     assert "<script>" not in Template("{{ rows }}").render(Context({"rows": html}))
 
 
+def test_table_rows_cell_class_per_object() -> None:
+    html = table_rows(
+        [{"late": True}, {"late": False}],
+        [Cell(lambda o: esc(o["late"]), css=lambda o: "due-overdue" if o["late"] else "")],
+    )
+    assert html == '<tr><td class="due-overdue">True</td></tr><tr><td>False</td></tr>'
+
+
 @override_settings(LANGUAGE_CODE="en")
 def test_table_rows_of_nothing() -> None:
     assert table_rows([], [Cell(esc)]) == ""
