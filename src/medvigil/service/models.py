@@ -282,6 +282,12 @@ class ServiceRequest(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord)
         )
 
 
+def _archive_text(value: Any) -> str:
+    from .services.workorders import archive_text
+
+    return archive_text(value)
+
+
 class WorkOrder(VoidableMixin, RegulatedRecord):
     """SVC-4/SVC-9: what the engineer did on one visit, filled in on a phone as it happens.
     Closed, it is the unit's service-archive entry (seed 001 五 1 售后服务档案; 21 CFR
@@ -304,6 +310,13 @@ class WorkOrder(VoidableMixin, RegulatedRecord):
     OPEN_STATUSES: ClassVar[tuple[str, ...]] = ("assigned", "accepted", "travelling", "on_site")
     # SVC-4 sign-off by code: the trail keeps only a digest of the (already keyed) hash
     audit_masked: ClassVar[tuple[str, ...]] = ("signoff_code_hash",)
+    # PLAT-11: the frozen archive holds the customer's contact, and the code went to the
+    # customer's address: both contact data in the history too
+    audit_view_perms: ClassVar[dict[str, str]] = {
+        "archive": CONTACT_PERM,
+        "signoff_code_sent_to": CONTACT_PERM,
+    }
+    history_values: ClassVar[dict[str, Any]] = {"archive": lambda v: _archive_text(v)}
     # the fields an engineer fills in on site, saved one by one as typed (autosave)
     FIELD_WORK: ClassVar[tuple[str, ...]] = (
         "diagnosis",

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from medvigil.core.audit import audit_context
 from medvigil.core.permissions import require
@@ -510,6 +511,42 @@ def confirm_signoff_code(
     return obj
 
 
+# The service-archive entry's fields in order (seed 001 五 1 售后服务档案; 21 CFR 820.35(b)):
+# its page, the frozen `WorkOrder.archive` and the history read the labels from here.
+ARCHIVE_LABELS: dict[str, Any] = {
+    "product": gettext_lazy("product name"),
+    "model": gettext_lazy("model / specification"),
+    "production_date": gettext_lazy("production date"),
+    "serial": gettext_lazy("serial number"),
+    "udi": gettext_lazy("UDI"),
+    "sale_date": gettext_lazy("sale date"),
+    "seller": gettext_lazy("seller"),
+    "user": gettext_lazy("user (customer)"),
+    "contact": gettext_lazy("user contact"),
+    "engineer": gettext_lazy("service engineer"),
+    "service_date": gettext_lazy("service date"),
+    "content": gettext_lazy("service performed"),
+    "parts": gettext_lazy("parts used"),
+    "test_data": gettext_lazy("test data"),
+    "result": gettext_lazy("result"),
+    "training": gettext_lazy("operator training"),
+    "feedback": gettext_lazy("user feedback"),
+    "signed_by": gettext_lazy("signed by (customer)"),
+}
+# PLAT-11: the archive's customer contact is contact data
+ARCHIVE_CONTACT_KEYS = ("contact",)
+
+
+def archive_text(value: Any) -> str:
+    """The frozen archive entry ({key: text}) as the history shows it: one "label: text" per
+    field, in the archive's order."""
+    if not isinstance(value, dict):
+        return str(value)
+    known = [(str(ARCHIVE_LABELS[k]), value[k]) for k in ARCHIVE_LABELS if value.get(k)]
+    other = [(k, v) for k, v in value.items() if k not in ARCHIVE_LABELS and v]
+    return "; ".join(f"{label}: {text}" for label, text in known + other)
+
+
 def archive_entry(wo: WorkOrder) -> list[tuple[str, str, Any]]:
     """The service-archive entry (seed 001 五 1 售后服务档案; 21 CFR 820.35(b)): (key, label,
     value) rows read from the work order, its request and trace."""
@@ -540,30 +577,27 @@ def archive_entry(wo: WorkOrder) -> list[tuple[str, str, Any]]:
         f"{p.get('code', '')} {p.get('name', '')} × {p.get('quantity', '')}".strip()
         for p in wo.parts_used
     )
-    rows: list[tuple[str, str, Any]] = [
-        ("product", _("product name"), product.name if product else sr.device_text),
-        ("model", _("model / specification"), product.model_spec if product else ""),
-        ("production_date", _("production date"), d(unit.production_date) if unit else ""),
-        ("serial", _("serial number"), unit.serial if unit else ""),
-        ("udi", _("UDI"), (unit.udi_hri if unit else "") or sr.udi_text),
-        ("sale_date", _("sale date"), d(sale.sale_date) if sale else ""),
-        ("seller", _("seller"), str(sale.seller) if sale and sale.seller_id else _("our company")),
-        ("user", _("user (customer)"), str(sr.customer) if sr.customer_id else ""),
-        (
-            "contact",
-            _("user contact"),
-            " ".join(x for x in (sr.contact_name, sr.contact_phone) if x),
-        ),
-        ("engineer", _("service engineer"), wo.engineer.printed_name),
-        ("service_date", _("service date"), d(wo.arrived_at or wo.signed_at)),
-        ("content", _("service performed"), "\n".join(x for x in (wo.diagnosis, wo.actions) if x)),
-        ("parts", _("parts used"), parts),
-        ("test_data", _("test data"), "\n".join(x for x in (wo.verification, wo.test_data) if x)),
-        ("result", _("result"), wo.get_result_display()),
-        ("training", _("operator training"), wo.training_notes if wo.training_given else ""),
-        ("feedback", _("user feedback"), wo.customer_feedback),
-        ("signed_by", _("signed by (customer)"), f"{wo.signer_name} {d(wo.signed_at)}".strip()),
-    ]
+    values: dict[str, Any] = {
+        "product": product.name if product else sr.device_text,
+        "model": product.model_spec if product else "",
+        "production_date": d(unit.production_date) if unit else "",
+        "serial": unit.serial if unit else "",
+        "udi": (unit.udi_hri if unit else "") or sr.udi_text,
+        "sale_date": d(sale.sale_date) if sale else "",
+        "seller": str(sale.seller) if sale and sale.seller_id else _("our company"),
+        "user": str(sr.customer) if sr.customer_id else "",
+        "contact": " ".join(x for x in (sr.contact_name, sr.contact_phone) if x),
+        "engineer": wo.engineer.printed_name,
+        "service_date": d(wo.arrived_at or wo.signed_at),
+        "content": "\n".join(x for x in (wo.diagnosis, wo.actions) if x),
+        "parts": parts,
+        "test_data": "\n".join(x for x in (wo.verification, wo.test_data) if x),
+        "result": wo.get_result_display(),
+        "training": wo.training_notes if wo.training_given else "",
+        "feedback": wo.customer_feedback,
+        "signed_by": f"{wo.signer_name} {d(wo.signed_at)}".strip(),
+    }
+    rows = [(key, str(label), values[key]) for key, label in ARCHIVE_LABELS.items()]
     return rows
 
 

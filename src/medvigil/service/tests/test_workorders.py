@@ -218,3 +218,34 @@ def test_work_order_through_the_api(
     assert r.status_code == 200 and r.json()["status"] == "closed"
     assert post(action="close", is_complaint=False, note="again").status_code == 409
     assert c.get(f"/api/v1/service-work-orders/{wo.pk}").json()["closed_at"]
+
+
+@pytest.mark.req("SVC-9")
+@pytest.mark.req("PLAT-11")
+def test_the_archive_and_the_history_keep_the_customer_contact_to_those_allowed(
+    world: Any,
+    cs_user: Any,
+    manager: Any,
+    engineer: Any,
+    qualified: Any,
+    make_user: Any,
+    client_for: Any,
+) -> None:
+    wo = on_site(world, cs_user, manager, engineer)
+    wo = save_fields(wo, by=engineer, version=wo.version, values=DONE)
+    wo = sign_off(wo, by=engineer, version=wo.version, signer_name="李护士长", signature=_png())
+    wo = close_work_order(wo, by=engineer, version=wo.version, is_complaint=False, note="磨损")
+    assert "13800000001" in wo.archive["contact"]
+    quality = make_user("q-archive", "quality")  # reads work orders, not contact data
+    archive_url = reverse("service:workorder_archive", args=[wo.pk])
+    page = client_for(quality).get(archive_url).content.decode()
+    assert "13800000001" not in page and "***" in page and wo.archive["serial"] in page
+    page = client_for(cs_user).get(archive_url).content.decode()
+    assert "13800000001" in page
+    # the history of the work order: the archive masked for quality, readable for the others
+    detail = reverse("service:workorder_detail", args=[wo.pk])
+    page = client_for(quality).get(detail, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "13800000001" not in page
+    page = client_for(cs_user).get(detail, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "13800000001" in page and "serial number: " + wo.archive["serial"] in page
+    assert '"serial":' not in page  # not the stored JSON

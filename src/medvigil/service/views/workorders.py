@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from medvigil.core.audit.models import ConflictError
 from medvigil.core.permissions import get_object_for_user
 from medvigil.core.records.lists import Column, Filter, RecordList
+from medvigil.trace.privacy import mask
 
 from ..models import CONTACT_PERM, ServiceRequest, WorkOrder
 from ..services import warranty, workorders
@@ -355,6 +356,13 @@ def workorder_close(request: Any, pk: int) -> Any:
 def workorder_archive(request: Any, pk: int) -> Any:
     """The service-archive entry of a closed work order (seed 001; 21 CFR 820.35(b))."""
     wo = _get(request, pk)
-    return render(
-        request, "service/workorder_archive.html", {"obj": wo, "rows": workorders.archive_entry(wo)}
-    )
+    allowed = request.user.has_perm(CONTACT_PERM)  # PLAT-11: the contact row is contact data
+    rows = [
+        (
+            key,
+            label,
+            value if allowed or key not in workorders.ARCHIVE_CONTACT_KEYS else mask(value, False),
+        )
+        for key, label, value in workorders.archive_entry(wo)
+    ]
+    return render(request, "service/workorder_archive.html", {"obj": wo, "rows": rows})
