@@ -42,6 +42,11 @@ def _autosave(page: Any, edit: Any, changed: str = "") -> None:
         if changed:
             page.locator(changed).dispatch_event("change")
     assert answer.value.status == 200
+    # settled: no save in flight, and the phone's draft cleared by the successful save
+    page.wait_for_function(
+        "() => !document.querySelector('#wo-form.htmx-request')"
+        " && !localStorage.getItem(document.querySelector('#wo-form').dataset.draftKey)"
+    )
 
 
 def _status(wo: WorkOrder) -> str:
@@ -149,7 +154,11 @@ def test_service_request_from_intake_to_signed_close_on_a_phone(
     shots.take(page, "repaired")
 
     # 5. the customer signs on the canvas
-    page.reload()
+    draft = page.evaluate(f"() => localStorage.getItem('medvigil-wo-{wo.pk}')")
+    page.reload()  # mid-way: what was typed is still there after a reload
+    assert page.input_value("#id_diagnosis") == "Pressure sensor drift"
+    assert page.input_value("#id_actions") == "Replaced the sensor, calibrated"
+    assert page.input_value("#id_result") == "fixed", draft
     page.fill("#id_signer_name", "李护士长")
     draw_signature(page)
     shots.take(page, "signature")
