@@ -109,6 +109,19 @@ def login(page: Any, username: str, password: str) -> None:
     page.wait_for_load_state("networkidle")
 
 
+def draw_signature(page: Any, selector: str = "#signature-pad") -> None:
+    """Draw a zigzag on a signature canvas with the mouse, as a finger would."""
+    pad = page.locator(selector)
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + 20, box["y"] + 60)
+    page.mouse.down()
+    for i in range(1, 12):
+        page.mouse.move(box["x"] + 20 + i * 25, box["y"] + 60 + (15 if i % 2 else -15))
+    page.mouse.up()
+
+
 class Broken:
     """Same-origin requests of a page that failed or answered with an error status."""
 

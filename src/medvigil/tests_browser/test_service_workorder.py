@@ -16,7 +16,7 @@ from medvigil.service.services import accept, add_qualification, arrive, dispatc
 from medvigil.service.tests.conftest import new_request
 from medvigil.trace.tests.conftest import World, world  # noqa: F401  (fixture)
 
-from .conftest import PHONE, login
+from .conftest import PHONE, draw_signature, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -76,15 +76,7 @@ def test_work_order_on_a_phone_survives_a_reload_and_is_signed(
     # the customer signs on the canvas
     page.reload()
     page.fill("#id_signer_name", "李护士长")
-    pad = page.locator("#signature-pad")
-    pad.scroll_into_view_if_needed()
-    box = pad.bounding_box()
-    assert box is not None
-    page.mouse.move(box["x"] + 20, box["y"] + 60)
-    page.mouse.down()
-    for i in range(1, 12):
-        page.mouse.move(box["x"] + 20 + i * 25, box["y"] + 60 + (15 if i % 2 else -15))
-    page.mouse.up()
+    draw_signature(page)
     page.screenshot(path=str(screenshots / f"service-signature-{lang}.png"), full_page=True)
     page.click("#sign")
     page.wait_for_load_state("networkidle")
