@@ -89,6 +89,21 @@ class AuditChain(models.Model):
         raise PermissionDenied("Audit chains cannot be deleted.")
 
 
+class AppendOnly:
+    """Rows of the audit trail's own tables are written once: saving an existing row or
+    deleting one is refused (the database triggers refuse it too)."""
+
+    append_only_message = "This record is append-only."
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:  # type: ignore[attr-defined]
+            raise PermissionDenied(self.append_only_message)
+        super().save(*args, **kwargs)  # type: ignore[misc]
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionDenied(self.append_only_message)
+
+
 class AuditEntryQuerySet(models.QuerySet):
     def update(self, **kwargs: Any) -> int:
         raise PermissionDenied("Audit entries are append-only.")
@@ -100,7 +115,7 @@ class AuditEntryQuerySet(models.QuerySet):
         raise PermissionDenied("Audit entries are append-only.")
 
 
-class AuditEntry(models.Model):
+class AuditEntry(AppendOnly, models.Model):
     class Action(models.TextChoices):
         CREATE = "create", _("created")
         UPDATE = "update", _("changed")
@@ -162,13 +177,7 @@ class AuditEntry(models.Model):
             models.Index(fields=["request_id"], name="audit_request_id"),
         ]
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise PermissionDenied("Audit entries are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise PermissionDenied("Audit entries are append-only.")
+    append_only_message = "Audit entries are append-only."
 
     def __str__(self) -> str:
         return (
@@ -386,7 +395,7 @@ class AuditSealedHead(models.Model):
         ]
 
 
-class AuditSeal(models.Model):
+class AuditSeal(AppendOnly, models.Model):
     """A sealed checkpoint of the whole trail (PLAT-2): the number of chains and a keyed digest
     of every chain's head (AuditSealedHead) at that moment, MAC'd with the audit key and linked
     to the previous seal. Written by the periodic job and by `medvigil audit seal`; optionally
@@ -415,19 +424,13 @@ class AuditSeal(models.Model):
         verbose_name = _("audit seal")
         verbose_name_plural = _("audit seals")
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise PermissionDenied("Audit seals are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise PermissionDenied("Audit seals are append-only.")
+    append_only_message = "Audit seals are append-only."
 
     def __str__(self) -> str:
         return f"seal #{self.pk} {self.created_at:%Y-%m-%d %H:%M:%S}"
 
 
-class AuditBatch(models.Model):
+class AuditBatch(AppendOnly, models.Model):
     """One audit record for many system-generated records created together (a batch
     audit, PLAT-2): who or what generated them and when (the audit context), how many, the
     keys they got and a SHA-256 digest of their values in key order. It is written once, by
@@ -474,13 +477,7 @@ class AuditBatch(models.Model):
         verbose_name = _("audit batch")
         verbose_name_plural = _("audit batches")
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise PermissionDenied("Audit batches are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise PermissionDenied("Audit batches are append-only.")
+    append_only_message = "Audit batches are append-only."
 
     def __str__(self) -> str:
         return f"batch #{self.pk}"
