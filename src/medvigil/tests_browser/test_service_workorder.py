@@ -19,6 +19,7 @@ from medvigil.trace.tests.conftest import World, world  # noqa: F401  (fixture)
 from .conftest import PHONE, draw_signature, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+DRAFT_KEY = "document.querySelector('#wo-form').dataset.draftKey"
 
 
 def _arrived_work_order(make_user: Any, world: World) -> WorkOrder:  # noqa: F811
@@ -133,7 +134,7 @@ def test_a_change_typed_while_a_save_is_in_flight_survives_a_reload(
     page.wait_for_selector("#save-status [data-save-ok='1']")
     wo.refresh_from_db()
     assert wo.diagnosis == "Pressure sensor drift" and wo.actions == ""
-    draft = page.evaluate("() => localStorage.getItem(document.querySelector('#wo-form').dataset.draftKey)")
+    draft = page.evaluate(f"() => localStorage.getItem({DRAFT_KEY})")
     assert draft and "Replaced the sensor" in draft and "Pressure sensor drift" not in draft
 
     held[1].abort("internetdisconnected")  # the second save never reaches the server
@@ -142,6 +143,6 @@ def test_a_change_typed_while_a_save_is_in_flight_survives_a_reload(
     page.wait_for_selector("#save-status [data-save-ok='1']")
     assert page.input_value("#id_actions") == "Replaced the sensor"
     assert page.input_value("#id_diagnosis") == "Pressure sensor drift"
-    page.wait_for_function("() => !localStorage.getItem(document.querySelector('#wo-form').dataset.draftKey)")
+    page.wait_for_function(f"() => !localStorage.getItem({DRAFT_KEY})")
     wo.refresh_from_db()
     assert wo.diagnosis == "Pressure sensor drift" and wo.actions == "Replaced the sensor"
