@@ -14,6 +14,11 @@ so it is built once for each combination of these and kept in a bounded per-proc
 dictionary: the same entries, the same language, the same page give the same bytes. The
 registry's generation is part of the key, so an entry or menu registered later (tests,
 apps loaded late) makes a new bar. Nothing in it is the user's own data.
+
+A section's sub-navigation (``trace/_subnav.html``: a dozen ``{% url %}``, ``{% translate %}``
+and permission checks, a tenth of a list page's server time) is kept the same way by
+:func:`subnav`: its template reads only ``perms`` and ``section``, so its output depends on
+nothing but the user's permissions, the section, the language, the script prefix and URLconf.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ import html
 from functools import lru_cache
 from typing import Any
 
+from django.contrib.auth.context_processors import PermWrapper
+from django.template.loader import get_template
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
@@ -98,3 +105,35 @@ def main_bar(user: Any, current: str) -> SafeString:
             _bars.clear()
         _bars[key] = bar
     return bar
+
+
+_subnavs: dict[tuple[Any, ...], tuple[Any, SafeString]] = {}
+
+
+def subnav(template_name: str, section: Any, user: Any) -> SafeString:
+    """The output of `template_name` — a sub-navigation that reads only ``perms`` (the
+    user's permissions) and ``section`` — for `user`, rendered once per combination of
+    the user's permissions, section, language, script prefix and URLconf, and kept per process
+    (with the compiled template it came from: a template reloaded in development renders
+    anew)."""
+    template = get_template(template_name)
+    compiled = template.template  # the loader's cached Template (a new wrapper each call)
+    active = bool(user.is_active)
+    key = (
+        template_name,
+        section,
+        active,
+        bool(user.is_superuser) and active,
+        frozenset(user.get_all_permissions()) if active else frozenset(),
+        get_language(),
+        get_script_prefix(),
+        get_urlconf(),
+    )
+    kept = _subnavs.get(key)
+    if kept is not None and kept[0] is compiled:
+        return kept[1]
+    html_ = mark_safe(template.render({"perms": PermWrapper(user), "section": section}))  # noqa: S308 - the template's own autoescaped output
+    if len(_subnavs) >= _MAX_BARS:
+        _subnavs.clear()
+    _subnavs[key] = (compiled, html_)
+    return html_
