@@ -4,8 +4,8 @@ Every HTML page showed its main bar through ``{% for %}`` over the user's menus 
 ``{% url %}`` per entry: about 25 ``reverse()`` calls and two template loops per page, a
 fifth of a list page's server time. The bar's markup depends on nothing but
 
-* which entries the user may open (``registry.nav_for_all``: the user's cached
-  permissions, checked on every request as before),
+* which entries the user may open (``registry.nav_for_all``, itself worked out once per
+  set of permissions — :func:`permission_key`, read on every request — by :func:`nav_entries`),
 * the view shown (its entry and menu are marked active),
 * the active language (the labels) and the script prefix and URLconf (the links),
 * the registry itself (entries and menus registered at start-up),
@@ -86,10 +86,47 @@ def _build(entries: list[registry.NavEntry], current: str) -> SafeString:
     return mark_safe("\n".join(out))  # noqa: S308 - every value above is escaped
 
 
+_PERM_KEY = "_mv_perm_key"
+_entries: dict[tuple[Any, ...], list[registry.NavItem]] = {}
+
+
+def permission_key(user: Any) -> tuple[Any, ...]:
+    """What `user`'s permission checks depend on, as a dictionary key, read once per request
+    (kept on the request's user object, as the backends keep its permissions): active,
+    superuser, staff and the set of permissions. Two users with the same key get the same
+    ``has_perm`` answers (RoleBackend: an active user has the permissions its backend lists,
+    an active superuser all; an inactive user none)."""
+    key = getattr(user, _PERM_KEY, None)
+    if key is None:
+        active = bool(user.is_active)
+        key = (
+            active,
+            active and bool(user.is_superuser),
+            bool(getattr(user, "is_staff", False)),
+            frozenset(user.get_all_permissions()) if active else frozenset(),
+        )
+        setattr(user, _PERM_KEY, key)
+    return key
+
+
+def nav_entries(user: Any) -> list[registry.NavItem]:
+    """``registry.nav_for_all(user)`` (every entry the user may open), worked out once per
+    permission key and registry generation and kept per process: a main bar asked ~35
+    ``has_perm`` on every page."""
+    key = (registry.generation(), permission_key(user))
+    items = _entries.get(key)
+    if items is None:
+        items = registry.nav_for_all(user)
+        if len(_entries) >= _MAX_BARS:
+            _entries.clear()
+        _entries[key] = items
+    return items
+
+
 def main_bar(user: Any, current: str) -> SafeString:
     """The ``<li>``s of the main bar (``#main-menus``) for `user` on the page of view
     `current`: "My work", then each menu or link the user may open."""
-    items = registry.nav_for_all(user)
+    items = nav_entries(user)
     key = (
         registry.generation(),
         tuple(map(id, items)),
@@ -118,13 +155,10 @@ def subnav(template_name: str, section: Any, user: Any) -> SafeString:
     anew)."""
     template = get_template(template_name)
     compiled = template.template  # the loader's cached Template (a new wrapper each call)
-    active = bool(user.is_active)
     key = (
         template_name,
         section,
-        active,
-        bool(user.is_superuser) and active,
-        frozenset(user.get_all_permissions()) if active else frozenset(),
+        permission_key(user),
         get_language(),
         get_script_prefix(),
         get_urlconf(),
