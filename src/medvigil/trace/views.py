@@ -693,8 +693,8 @@ class UnitList(RecordList):
         "holder__name",
     )
 
-    def listed(self) -> Any:
-        return self.filtered().values_list(*self.ROW_VALUES)
+    def listed(self, qs: Any) -> Any:
+        return qs.values_list(*self.ROW_VALUES)
 
     def extra_context(self, page: Any) -> dict[str, Any]:
         return {"scan_error": self.scan_error, "rows": self.rows(page.object_list)}

@@ -229,3 +229,25 @@ def test_section_subnav_is_rendered_once_per_permissions_section_and_language(
         zh = shell.subnav("trace/_subnav_links.html", "units", qe)
     assert ">器械<" in zh and ">产品<" in zh and ">Units<" not in zh
     assert shell.subnav("trace/_subnav_links.html", "units", qe) == expected
+
+
+@pytest.mark.req("PLAT-1")
+def test_main_bar_entries_are_worked_out_once_per_permission_set(make_user, client_for):
+    """#13: the entries of the main bar are kept per set of permissions (core.shell
+    .nav_entries): two users with the same roles share them, another role gets its own, and
+    each is what the registry gives that user."""
+    from medvigil.core import registry, shell
+
+    qe = make_user("qe", "quality", department="quality")
+    qe2 = make_user("qe2", "quality", department="quality")
+    mgr = make_user("mgr", "service_manager", department="service")
+    shell._entries.clear()
+    for user in (qe, qe2):
+        assert client_for(user).get(reverse("home")).status_code == 200
+    assert len(shell._entries) == 1
+    assert client_for(mgr).get(reverse("home")).status_code == 200
+    assert len(shell._entries) == 2
+    for user in (qe, mgr):
+        fresh = type(user).objects.get(pk=user.pk)
+        assert shell.nav_entries(fresh) == registry.nav_for_all(fresh)
+    assert shell.permission_key(qe) != shell.permission_key(mgr)
