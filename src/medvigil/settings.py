@@ -224,6 +224,8 @@ AXES_VERBOSE = False
 # new expiry, cookie re-sent) by accounts.middleware.SessionIdleMiddleware at most every
 # SESSION_REFRESH_SECONDS, not on every request (#13: three statements a page).
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30) * 60
+# Django's database sessions, read with one statement written once (accounts/sessions.py).
+SESSION_ENGINE = "medvigil.accounts.sessions"
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_REFRESH_SECONDS = 60
 SESSION_COOKIE_HTTPONLY = True

@@ -354,3 +354,35 @@ def test_a_stale_session_cookie_creates_no_session(db):
     c.cookies[settings.SESSION_COOKIE_NAME] = "x" * 32
     assert c.get("/login/").status_code == 200
     assert not Session.objects.exists()
+
+
+def test_the_session_is_read_with_one_statement_and_an_unknown_or_expired_one_is_empty(
+    quality_user,
+):
+    """#13: the session store (accounts/sessions.py) reads the row with one SELECT written
+    once; what it loads is what Django's database store loads; a key naming no session, or an
+    expired one, loads nothing and is forgotten."""
+    from django.contrib.sessions.backends.db import SessionStore as DjangoStore
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from medvigil.accounts.sessions import SessionStore
+
+    assert settings.SESSION_ENGINE == "medvigil.accounts.sessions"
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        c = Client()
+        assert login(c, "qe", PASSWORD).status_code == 302
+        key = c.cookies[settings.SESSION_COOKIE_NAME].value
+        store = SessionStore(key)
+        with CaptureQueriesContext(connection) as cq:
+            data = store.load()
+        assert len(cq.captured_queries) == 1
+        assert cq.captured_queries[0]["sql"].lstrip().upper().startswith("SELECT")
+        assert data == DjangoStore(key).load() and data["_auth_user_id"] == str(quality_user.pk)
+        assert store.session_key == key
+        unknown = SessionStore("x" * 32)
+        assert unknown.load() == {} and unknown.session_key is None
+        clock.shift(dt.timedelta(seconds=settings.SESSION_COOKIE_AGE + 1))
+        expired = SessionStore(key)
+        assert expired.load() == {} and expired.session_key is None
+        assert DjangoStore(key).load() == {}

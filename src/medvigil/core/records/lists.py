@@ -184,6 +184,13 @@ class RecordList:
             qs = f.narrow(qs, self.values[f.name], self.user)
         return qs.order_by(*self.ordering())
 
+    def listed(self, qs: QuerySet) -> QuerySet:
+        """What the page's table reads of the filtered rows `qs`: `qs`, or (override) only
+        the values its rows show, e.g. ``qs.values_list(...)`` for rows built in Python
+        without a model instance per record. The rows are counted on `qs` and the export
+        reads :meth:`filtered`."""
+        return qs
+
     def extra_context(self, page: Any) -> dict[str, Any]:
         return {}
 
@@ -221,7 +228,14 @@ class RecordList:
         return out
 
     def context(self) -> dict[str, Any]:
-        page = paginate(self.request, self.filtered(), self.per_page, window=COUNT_WINDOW_PAGES)
+        rows = self.filtered()
+        page = paginate(
+            self.request,
+            self.listed(rows),
+            self.per_page,
+            window=COUNT_WINDOW_PAGES,
+            counted=rows,
+        )
         export_qs = querystring(self.request)
         return {
             "page": page,

@@ -8,6 +8,7 @@ same rows built here produce the same markup:
 
 * :func:`pk_url` — ``reverse(name, args=[pk])`` for a view that takes one integer key,
   from one ``reverse()`` per view name, script prefix and URLconf (then string joining);
+* :func:`pk_url_maker` — the same for every row of a table (prefix and URLconf read once);
 * :func:`esc` — ``conditional_escape`` without the lazy wrapper (same output: safe strings
   pass as they are, everything else through :func:`html.escape`);
 * :class:`Cell` and :func:`table_rows` — the ``<tr>`` of each record from the cells'
@@ -46,6 +47,20 @@ def pk_url(viewname: str, pk: Any) -> str:
     if key < 0:
         raise ValueError(f"{pk!r} is not a record key")
     return f"{head}{key}{tail}"
+
+
+def pk_url_maker(viewname: str) -> Callable[[Any], str]:
+    """``lambda pk: pk_url(viewname, pk)`` for the rows of one table: the script prefix and
+    URLconf are read once, not once per row."""
+    head, tail = _pk_url_parts(viewname, get_script_prefix(), get_urlconf())
+
+    def url(pk: Any) -> str:
+        key = int(pk)
+        if key < 0:
+            raise ValueError(f"{pk!r} is not a record key")
+        return f"{head}{key}{tail}"
+
+    return url
 
 
 def esc(value: Any) -> str:

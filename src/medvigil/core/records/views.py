@@ -34,33 +34,51 @@ class WindowPaginator(Paginator):
     """A paginator whose count stops `window` pages past the requested page: exact when the
     rows end before that (the usual case), else "more than" (`capped`), shown as "Page 3 of
     203+" with no link to the last page. Counting stays bounded however many rows match,
-    on any database (SELECT COUNT(*) over a LIMITed subquery, without its ordering)."""
+    on any database (SELECT COUNT(*) over a LIMITed subquery, without its ordering).
+    `counted`: the same rows as a queryset cheaper to count, when `object_list` reads values
+    across joins (a ``values_list`` of related fields: counting it would join them too)."""
 
-    def __init__(self, object_list: Any, per_page: int, *, around: int = 1, window: int) -> None:
+    def __init__(
+        self,
+        object_list: Any,
+        per_page: int,
+        *,
+        around: int = 1,
+        window: int,
+        counted: Any = None,
+    ) -> None:
         super().__init__(object_list, per_page)
         self.capped = False
         self._limit = (max(around, 1) + window) * per_page
+        self._counted = object_list if counted is None else counted
 
     @cached_property
     def count(self) -> int:
-        if not isinstance(self.object_list, models.QuerySet):
+        if not isinstance(self._counted, models.QuerySet):
             return super().count
-        n = self.object_list.order_by()[: self._limit + 1].count()
+        n = self._counted.order_by()[: self._limit + 1].count()
         self.capped = n > self._limit
         return min(n, self._limit)
 
 
 def paginate(
-    request: HttpRequest, qs: Any, per_page: int = PER_PAGE, *, window: int | None = None
+    request: HttpRequest,
+    qs: Any,
+    per_page: int = PER_PAGE,
+    *,
+    window: int | None = None,
+    counted: Any = None,
 ) -> Any:
     """The page of `qs` named by `?page=` (a bad or too large number gives the last page).
     With `window` (pages), the rows are counted only that far past the page asked for
-    (WindowPaginator)."""
+    (WindowPaginator; `counted`: the same rows as a queryset cheaper to count)."""
     number = request.GET.get("page")
     if window is None:
         return Paginator(qs, per_page).get_page(number)
     around = int_param(number) or 1
-    return WindowPaginator(qs, per_page, around=min(around, 10**9), window=window).get_page(number)
+    return WindowPaginator(
+        qs, per_page, around=min(around, 10**9), window=window, counted=counted
+    ).get_page(number)
 
 
 def querystring(request: HttpRequest, **drop: Any) -> str:

@@ -530,13 +530,14 @@ def select_options(options: Any, value: Any) -> Any:
     """The <option> elements of a filter's select, the one matching `value` selected. Built
     in Python: a list page's product filter has a hundred options, and the same loop in the
     template language cost a list page several milliseconds (#13)."""
-    from django.utils.html import escape
+    from html import escape  # django.utils.html.escape's output, without its lazy wrapper
+
     from django.utils.safestring import mark_safe
 
     return mark_safe(  # noqa: S308 - every value and label is escaped here
         "".join(
-            f'<option value="{escape(v)}"{" selected" if v == value else ""}>{escape(label)}'
-            "</option>"
+            f'<option value="{escape(str(v))}"{" selected" if v == value else ""}>'
+            f"{escape(str(label))}</option>"
             for v, label in options
         )
     )

@@ -187,3 +187,67 @@ def test_main_bar_is_built_once_per_entries_page_and_language(make_user, client_
         registry._nav.remove(item)
         registry._generation[0] += 1
     assert reverse("notifications") not in bar(c.get(reverse("home")).content.decode())["trace"]
+
+
+@pytest.mark.req("PLAT-6")
+def test_section_subnav_is_rendered_once_per_permissions_section_and_language(
+    make_user, client_for
+):
+    """#13: a section's sub-navigation ({% subnav %}, core.shell.subnav) is the output of its
+    template for the user's permissions, kept per process: the same markup as rendering the
+    template, only the links the user may open, the active section marked, in the user's
+    language."""
+    from django.contrib.auth.context_processors import PermWrapper
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from medvigil.core import shell
+
+    qe = make_user("qe", "quality", department="quality")
+    mgr = make_user("mgr", "service_manager", department="service")
+    shell._subnavs.clear()
+    html = client_for(qe).get(reverse("trace:unit_list")).content.decode()
+    assert len(shell._subnavs) == 1
+    expected = render_to_string(
+        "trace/_subnav_links.html", {"perms": PermWrapper(qe), "section": "units"}
+    )
+    assert expected in html
+    assert f'class="nav-link py-1 active" href="{reverse("trace:unit_list")}"' in expected
+    client_for(qe).get(reverse("trace:unit_list"))
+    assert len(shell._subnavs) == 1  # kept
+    lots = shell.subnav("trace/_subnav_links.html", "lots", qe)
+    assert f'class="nav-link py-1 active" href="{reverse("trace:lot_list")}"' in lots
+    assert len(shell._subnavs) == 2
+    # another user's permissions: only what they may open
+    theirs = shell.subnav("trace/_subnav_links.html", "units", mgr)
+    assert theirs == render_to_string(
+        "trace/_subnav_links.html", {"perms": PermWrapper(mgr), "section": "units"}
+    )
+    for perm, name in (("view_tracedrill", "drill_list"), ("view_product", "product_list")):
+        assert (reverse(f"trace:{name}") in theirs) == mgr.has_perm(f"trace.{perm}")
+    with translation.override("zh-hans"):
+        zh = shell.subnav("trace/_subnav_links.html", "units", qe)
+    assert ">器械<" in zh and ">产品<" in zh and ">Units<" not in zh
+    assert shell.subnav("trace/_subnav_links.html", "units", qe) == expected
+
+
+@pytest.mark.req("PLAT-1")
+def test_main_bar_entries_are_worked_out_once_per_permission_set(make_user, client_for):
+    """#13: the entries of the main bar are kept per set of permissions (core.shell
+    .nav_entries): two users with the same roles share them, another role gets its own, and
+    each is what the registry gives that user."""
+    from medvigil.core import registry, shell
+
+    qe = make_user("qe", "quality", department="quality")
+    qe2 = make_user("qe2", "quality", department="quality")
+    mgr = make_user("mgr", "service_manager", department="service")
+    shell._entries.clear()
+    for user in (qe, qe2):
+        assert client_for(user).get(reverse("home")).status_code == 200
+    assert len(shell._entries) == 1
+    assert client_for(mgr).get(reverse("home")).status_code == 200
+    assert len(shell._entries) == 2
+    for user in (qe, mgr):
+        fresh = type(user).objects.get(pk=user.pk)
+        assert shell.nav_entries(fresh) == registry.nav_for_all(fresh)
+    assert shell.permission_key(qe) != shell.permission_key(mgr)

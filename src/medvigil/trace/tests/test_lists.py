@@ -205,3 +205,28 @@ def test_sort_and_page_links_swap_the_table_and_stay_plain_links(
     detail = body(c.get(reverse("trace:lot_detail", args=[big.pk])))
     nav = detail.split('aria-label="Pages"')[1].split("</nav>")[0]
     assert 'href="?page=2"' in nav and "hx-get" not in nav
+
+
+@pytest.mark.req("TRC-3")
+def test_unit_rows_are_read_as_values_and_counted_without_joins(
+    world: Any, quality_user: Any, client_for: Any
+) -> None:
+    """#13: the unit list reads only the values its rows show (no model instance per unit)
+    and counts the filtered units without the joins of those values; the rows link each unit
+    and its lot and name the holder (or "us")."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    c = client_for(quality_user)
+    with CaptureQueriesContext(connection) as cq:
+        r = c.get(reverse("trace:unit_list"))
+    assert r.status_code == 200
+    counts = [
+        q["sql"] for q in cq.captured_queries if 'COUNT(*) FROM (SELECT "trace_unit"' in q["sql"]
+    ]
+    assert len(counts) == 1 and "JOIN" not in counts[0]
+    html = body(r)
+    a1 = world.a_units[0]
+    assert f'<a href="{a1.get_absolute_url()}">{a1.serial}</a>' in html
+    assert f'<a href="{a1.lot.get_absolute_url()}">{a1.lot.lot_number}</a>' in html
+    assert f"<td>{world.hospital.name}</td>" in html
