@@ -40,9 +40,10 @@ document.body.addEventListener("htmx:afterSwap", function (evt) {
 
 // Phones: list tables read as stacked cards. Every table directly in a card (the list
 // pages' shape) gets .table-stack and each cell the text of its column head as data-label;
-// app.css lays them out below the md breakpoint. A table can opt out with data-no-stack.
+// app.css lays them out below the md breakpoint. A table can opt out with data-no-stack, and
+// a table elsewhere (e.g. in a card's body) opt in with data-stack.
 function medvigilStackTables(root) {
-  root.querySelectorAll(".card > .table-responsive > table, .card > table").forEach(function (table) {
+  root.querySelectorAll(".card > .table-responsive > table, .card > table, table[data-stack]").forEach(function (table) {
     if (table.hasAttribute("data-no-stack") || !table.tHead) return;
     var heads = Array.prototype.map.call(table.tHead.rows[0].cells, function (th) {
       return th.innerText.trim();
