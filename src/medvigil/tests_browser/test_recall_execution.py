@@ -62,6 +62,11 @@ def test_recall_execution_reads_on_a_phone(
     form = row.locator("form").first
     box = form.locator("button").bounding_box()
     assert box is not None and box["x"] + box["width"] <= PHONE["width"]
+    # the buttons' labels stay on one line (no letter-per-line button beside a tall select)
+    heights = page.locator("main form button").evaluate_all(
+        "bs => bs.map(b => b.getBoundingClientRect().height)"
+    )
+    assert heights and max(heights) < 40, heights
     form.locator("select[name=channel]").select_option("phone")
     with page.expect_navigation():
         form.locator("button").click()
