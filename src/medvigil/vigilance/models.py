@@ -550,9 +550,7 @@ def content_sections(value: Any) -> list[tuple[str, list[tuple[str, str, str]]]]
                 rank = field.creation_counter if field else 1 << 30
                 rows.append((rank, key, str(name), _content_value(v, field, key, section)))
             rows.sort(key=lambda row: row[0])  # the models' order (the stored one is jsonb's)
-            out.append(
-                (str(_CONTENT_SECTIONS.get(section, section)), [row[1:] for row in rows])
-            )
+            out.append((str(_CONTENT_SECTIONS.get(section, section)), [row[1:] for row in rows]))
     return out
 
 

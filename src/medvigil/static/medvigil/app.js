@@ -116,8 +116,32 @@ function medvigilFoldFilters(root) {
   });
 }
 
+// A looked-up record prefills empty fields of its form: an element swapped in with
+// data-prefill-<field name>="value" (e.g. the unit card of the service intake: the site
+// address, contact) fills that field when it is empty or still holds an earlier prefill;
+// what the person typed stays.
+function medvigilPrefill(root) {
+  root.querySelectorAll("[data-prefill]").forEach(function (source) {
+    var form = source.closest("form");
+    if (!form) return;
+    Array.prototype.forEach.call(source.attributes, function (attr) {
+      if (attr.name.indexOf("data-prefill-") !== 0) return;
+      var field = form.elements.namedItem(attr.name.slice("data-prefill-".length));
+      if (!field || !("value" in field)) return;
+      if (field.value === "" || field.value === field.getAttribute("data-prefilled")) {
+        field.value = attr.value;
+        field.setAttribute("data-prefilled", attr.value);
+      }
+    });
+  });
+}
+
 medvigilStackTables(document);
 medvigilFoldFilters(document);
+medvigilPrefill(document);
+document.body.addEventListener("htmx:afterSwap", function (evt) {
+  medvigilPrefill(evt.detail.target);
+});
 // After htmx has settled (not merely swapped: settling puts back the new elements' own
 // attributes, which would drop the card layout's class from a table keeping its id).
 document.body.addEventListener("htmx:afterSettle", function () {
