@@ -153,3 +153,24 @@ class Broken:
 
 # Requests a navigation may abort without anything being broken.
 ABORTABLE = {"document", "xhr", "fetch", "eventsource", "ping"}
+
+
+# Each change row of the history panels: a value cell that wraps to more than two lines while
+# taking less than 60 % of its row's width is "cramped" (one word per line on a phone).
+HISTORY_CHECKS = """() => {
+  const doc = document.documentElement;
+  const cramped = [];
+  document.querySelectorAll('.history-changes tbody tr').forEach(tr => {
+    const row = tr.getBoundingClientRect().width;
+    tr.querySelectorAll('.history-old, .history-new').forEach(td => {
+      const r = td.getBoundingClientRect();
+      const line = parseFloat(getComputedStyle(td).lineHeight) || 20;
+      if (r.height > 2.5 * line && r.width < 0.6 * row) cramped.push(td.innerText.slice(0, 40));
+    });
+  });
+  const wide = [...document.querySelectorAll('.history-panel *')]
+      .filter(el => el.getBoundingClientRect().right > doc.clientWidth + 1)
+      .map(el => el.tagName + '.' + el.className);
+  return {cramped: cramped, wide: wide, overflow: doc.scrollWidth - doc.clientWidth,
+          rows: document.querySelectorAll('.history-changes tbody tr').length};
+}"""

@@ -10,7 +10,7 @@ import pytest
 
 from medvigil.conftest import PASSWORD
 
-from .conftest import login
+from .conftest import HISTORY_CHECKS, PHONE, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -106,3 +106,42 @@ def test_signature_dialog_in_chinese_and_english(new_page, destruction_request, 
     page.wait_for_timeout(400)
     assert dialog.locator("label", has_text="Your password").is_visible()
     page.screenshot(path=str(screenshots / "signature-en.png"))
+
+
+@pytest.mark.req("PLAT-2", "PLAT-6")
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+def test_history_panel_reads_on_a_phone(new_page, destruction_request, screenshots, locale):
+    """On a 390 px phone a long old or new value gets the panel's width: the field's name on
+    its own line, "old → new" below, nothing wider than the screen (a third of the width each
+    made a long value one word per line, and a closed work order 6,000 px tall)."""
+    from medvigil.core.audit import audit_context
+
+    rule = destruction_request["rule"]
+    with audit_context(actor=destruction_request["approver"], source="ui", reason="法规更新"):
+        rule.citation = (
+            "医疗器械经营质量管理规范 第四十条; Medical device distribution quality management "
+            "practice, article 40, records kept at least five years after the device's lifetime"
+        )
+        rule.save()
+    page = new_page(locale=locale, viewport=PHONE, is_mobile=True)
+    login(page, "lina", PASSWORD)
+    page.goto(f"/destruction/{destruction_request['request'].pk}/")
+    page.wait_for_load_state("networkidle")
+    found = page.evaluate(HISTORY_CHECKS)
+    assert found["rows"] >= 3
+    assert found["cramped"] == [] and found["wide"] == [] and found["overflow"] <= 0, found
+    # the field's name is above its values, not beside them
+    row = page.locator(".history-changes tbody tr", has_text="Medical device distribution")
+    name, new = row.locator("th").bounding_box(), row.locator(".history-new").bounding_box()
+    assert name is not None and new is not None and new["y"] >= name["y"] + name["height"] - 1
+    page.locator(".history-panel").nth(1).scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshots / f"phone-history-{locale[:2]}.png"), full_page=True)
+
+    # on a desktop the changes stay a table: field, old, new side by side
+    desk = new_page(locale=locale)
+    login(desk, "lina", PASSWORD)
+    desk.goto(f"/destruction/{destruction_request['request'].pk}/")
+    row = desk.locator(".history-changes tbody tr", has_text="Medical device distribution")
+    name, new = row.locator("th").bounding_box(), row.locator(".history-new").bounding_box()
+    assert name is not None and new is not None and abs(new["y"] - name["y"]) < 8
+    assert desk.evaluate(HISTORY_CHECKS)["wide"] == []

@@ -16,7 +16,7 @@ from medvigil.service.services import accept, add_qualification, arrive, dispatc
 from medvigil.service.tests.conftest import new_request
 from medvigil.trace.tests.conftest import World, world  # noqa: F401  (fixture)
 
-from .conftest import PHONE, draw_signature, login
+from .conftest import HISTORY_CHECKS, PHONE, draw_signature, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 DRAFT_KEY = "document.querySelector('#wo-form').dataset.draftKey"
@@ -106,6 +106,11 @@ def test_work_order_on_a_phone_survives_a_reload_and_is_signed(
     wo.refresh_from_db()
     assert wo.status == WorkOrder.Status.CLOSED and wo.is_complaint is False
     page.screenshot(path=str(screenshots / f"service-closed-{lang}.png"), full_page=True)
+    # the history reads on the phone: the archive entry's long value gets the panel's width
+    # (a third of it made the closed work order 6,000 px tall)
+    found = page.evaluate(HISTORY_CHECKS)
+    assert found["rows"] and found["cramped"] == [] and found["wide"] == [], found
+    assert found["overflow"] <= 0
 
 
 @pytest.mark.req("SVC-4")

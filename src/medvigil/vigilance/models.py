@@ -500,7 +500,9 @@ def _content_field(section: str, key: str) -> Any:
     return None
 
 
-def _content_value(value: Any, field: Any) -> str:
+def _content_value(value: Any, field: Any, key: str = "", section: str = "") -> str:
+    from django.utils import timezone
+    from django.utils.dateparse import parse_datetime
     from django.utils.translation import gettext
 
     if value is None or value == "" or value == []:
@@ -511,24 +513,53 @@ def _content_value(value: Any, field: Any) -> str:
         return ", ".join(f"{k} {v}" for k, v in value.items())
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
+    if key == "deadline_rule":  # rules by their names
+        from .rules import rule_title
+
+        return str(rule_title(str(value)))
+    if section == "decision" and key == "rule":
+        from .rules import reportability_rule
+
+        fired = reportability_rule(str(value))
+        return str(fired.label) if fired else str(value)
+    if isinstance(field, models.DateTimeField) and isinstance(value, str):
+        moment = parse_datetime(value)
+        if moment is not None:
+            return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
     choices = dict(getattr(field, "flatchoices", None) or ())
     return str(choices.get(value, value))
 
 
-def content_text(value: Any) -> str:
-    """A report's frozen content (reports.snapshot, trends.trend_snapshot) as the history shows
-    it: each section and value under its name in the reader's language, codes by their labels."""
+def content_sections(value: Any) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """A report's frozen content (reports.snapshot, trends.trend_snapshot) for reading: each
+    section (each item of a list section) under its name in the reader's language, with its
+    (key, name, value) rows: names of the fields, codes by their labels, moments in local time."""
     out = []
-    for section, values in value.items():
+    order = list(_CONTENT_SECTIONS)
+    sections = sorted(
+        (value or {}).items(),
+        key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order),
+    )
+    for section, values in sections:
         items = values if isinstance(values, list) else [values]
         for item in items:
-            pairs = []
+            rows = []
             for key, v in item.items():
                 field = _content_field(section, key)
                 name = _CONTENT_KEYS.get(key) or (field.verbose_name if field else key)
-                pairs.append(f"{name}: {_content_value(v, field)}")
-            out.append(f"{_CONTENT_SECTIONS.get(section, section)} — {'; '.join(pairs)}")
-    return " · ".join(out)
+                rank = field.creation_counter if field else 1 << 30
+                rows.append((rank, key, str(name), _content_value(v, field, key, section)))
+            rows.sort(key=lambda row: row[0])  # the models' order (the stored one is jsonb's)
+            out.append((str(_CONTENT_SECTIONS.get(section, section)), [row[1:] for row in rows]))
+    return out
+
+
+def content_text(value: Any) -> str:
+    """A report's frozen content as the history shows it (content_sections on one line)."""
+    return " · ".join(
+        f"{label} — {'; '.join(f'{name}: {text}' for _key, name, text in rows)}"
+        for label, rows in content_sections(value)
+    )
 
 
 class SubmittedReportMixin(models.Model):

@@ -53,6 +53,7 @@ from .models import (
     TrendReport,
     TrendSignal,
     VigilanceReport,
+    content_sections,
 )
 from .rules import reportability_rule, rule_title
 from .services import board as board_svc
@@ -544,7 +545,7 @@ def report_page(
     may_submit = user.has_perm(rep_svc.SUBMIT_PERM) and r.status == r.Status.DRAFT
     ctx = {
         "obj": r,
-        "content": content,
+        "content": content_sections(content),
         "rule_title": rule_title(r.deadline_rule) if r.deadline_rule else "",
         "may_change": user.has_perm(rep_svc.CHANGE_PERM) and r.status == r.Status.DRAFT,
         "submit": (dialog or submit_dialog(request, r)) if may_submit else None,
@@ -619,7 +620,8 @@ def _stamp(moment: dt.datetime | None) -> str:
 def board_rows_html(rows: list[board_svc.Row], now: dt.datetime) -> SafeString:
     """The board's rows (``<tr>`` each), built in Python (issue #10: 50 rows through the
     template language were half of the page's time): the clock's badge, the event, the market,
-    what is due with its rule, the due moment, the share of the clock used, the owner."""
+    what is due by its rule's name (the rule's code its tooltip), the due moment, the share of
+    the clock used, the owner."""
     decide = esc(_("Decide reportability"))
     parts = []
     for r in rows:
@@ -633,8 +635,8 @@ def board_rows_html(rows: list[board_svc.Row], now: dt.datetime) -> SafeString:
             f"    <td>{clock(state, r.remaining(now))}</td>\n"
             f"    <td>{link(e.get_absolute_url(), e.number)} {esc(e.title)}</td>\n"
             f"    <td>{esc(r.market)}</td>\n"
-            f'    <td><a href="{esc(r.url)}">{what}</a> '
-            f'<span class="text-body-secondary small">{esc(r.rule)}</span></td>\n'
+            f'    <td><a href="{esc(r.url)}" class="board-due" title="{esc(r.rule)}" '
+            f'data-rule="{esc(r.rule)}">{what}</a></td>\n'
             f"    <td>{_stamp(r.due_at)}</td><td>{percent(r.elapsed(now))}</td>"
             f"<td>{esc(owner) or '—'}</td></tr>\n  "
         )
@@ -643,8 +645,9 @@ def board_rows_html(rows: list[board_svc.Row], now: dt.datetime) -> SafeString:
 
 def periodic_rows_html(request: HttpRequest, now: dt.datetime, may_change: bool) -> SafeString:
     """The periodic reports due (``<tr>`` each), built in Python like the board's rows: the
-    remaining time, the product, the market (and EU class), what is due with its rule, the end
-    of the period, the due moment and, for who may change them, the "Reported" form."""
+    remaining time, the product, the market (and EU class), what is due (the rule's code its
+    tooltip), the end of the period, the due moment and, for who may change them, the
+    "Reported" form."""
     token = esc(get_token(request)) if may_change else ""
     reported = esc(_("Reported"))
     parts = []
@@ -673,8 +676,9 @@ def periodic_rows_html(request: HttpRequest, now: dt.datetime, may_change: bool)
         )
         parts.append(
             f'<tr id="periodic-{ob.pk}"><td>{badge}</td>\n'
-            f"    <td>{esc(ob.product)}</td><td>{market}</td><td>{esc(d.title)} "
-            f'<span class="text-body-secondary">{esc(d.rule)}</span></td>'
+            f"    <td>{esc(ob.product)}</td><td>{market}</td>"
+            f'<td><span class="periodic-due" title="{esc(d.rule)}" data-rule="{esc(d.rule)}">'
+            f"{esc(d.title)}</span></td>"
             f"<td>{d.period_end:%Y-%m-%d}</td><td>{_stamp(d.due_at)}</td>\n"
             f"    <td>{form}</td></tr>\n  "
         )

@@ -284,6 +284,19 @@ class DeadlineFields(models.Model):
         self.deadline_flag_year = year
 
     @property
+    def deadline_rule_title(self) -> str:
+        """The deadline rule's name in the reader's language (its code when the registry has
+        no such rule; "" without a rule): pages show this, the code as its tooltip."""
+        if not self.deadline_rule:
+            return ""
+        from .rules import get_rule
+
+        try:
+            return str(get_rule(self.deadline_rule).title)
+        except LookupError:
+            return self.deadline_rule
+
+    @property
     def deadline_problem(self) -> str:
         """A sentence for pages when the deadline could not be computed, else ""."""
         if self.deadline_flag == DeadlineFlag.YEAR_NOT_LOADED:

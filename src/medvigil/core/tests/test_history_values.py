@@ -61,7 +61,9 @@ def test_report_content_shows_sections_and_fields_by_name() -> None:
     new = rows["frozen content"][1]
     assert "report — " in new and "regulator's reference: —" in new
     assert "market: China" in new and "patient sex: female" in new
-    assert "rule that fired: cn.serious" in new and "why: injury" in new
+    # the rules by their names, not their codes (the fired rule, the deadline rule)
+    assert "rule that fired: Serious injury" in new and "why: injury" in new
+    assert "cn.serious" not in new
     assert "regulator_reference" not in new and '"' not in new
     trend = {"trend": {"period": "month", "observed": 4, "method": "Poisson"}}
     new = _rows(TrendReport, {"content": [None, trend]}, "en")["frozen content"][1]

@@ -40,9 +40,10 @@ document.body.addEventListener("htmx:afterSwap", function (evt) {
 
 // Phones: list tables read as stacked cards. Every table directly in a card (the list
 // pages' shape) gets .table-stack and each cell the text of its column head as data-label;
-// app.css lays them out below the md breakpoint. A table can opt out with data-no-stack.
+// app.css lays them out below the md breakpoint. A table can opt out with data-no-stack, and
+// a table elsewhere (e.g. in a card's body) opt in with data-stack.
 function medvigilStackTables(root) {
-  root.querySelectorAll(".card > .table-responsive > table, .card > table").forEach(function (table) {
+  root.querySelectorAll(".card > .table-responsive > table, .card > table, table[data-stack]").forEach(function (table) {
     if (table.hasAttribute("data-no-stack") || !table.tHead) return;
     var heads = Array.prototype.map.call(table.tHead.rows[0].cells, function (th) {
       return th.innerText.trim();
@@ -115,8 +116,32 @@ function medvigilFoldFilters(root) {
   });
 }
 
+// A looked-up record prefills empty fields of its form: an element swapped in with
+// data-prefill-<field name>="value" (e.g. the unit card of the service intake: the site
+// address, contact) fills that field when it is empty or still holds an earlier prefill;
+// what the person typed stays.
+function medvigilPrefill(root) {
+  root.querySelectorAll("[data-prefill]").forEach(function (source) {
+    var form = source.closest("form");
+    if (!form) return;
+    Array.prototype.forEach.call(source.attributes, function (attr) {
+      if (attr.name.indexOf("data-prefill-") !== 0) return;
+      var field = form.elements.namedItem(attr.name.slice("data-prefill-".length));
+      if (!field || !("value" in field)) return;
+      if (field.value === "" || field.value === field.getAttribute("data-prefilled")) {
+        field.value = attr.value;
+        field.setAttribute("data-prefilled", attr.value);
+      }
+    });
+  });
+}
+
 medvigilStackTables(document);
 medvigilFoldFilters(document);
+medvigilPrefill(document);
+document.body.addEventListener("htmx:afterSwap", function (evt) {
+  medvigilPrefill(evt.detail.target);
+});
 // After htmx has settled (not merely swapped: settling puts back the new elements' own
 // attributes, which would drop the card layout's class from a table keeping its id).
 document.body.addEventListener("htmx:afterSettle", function () {

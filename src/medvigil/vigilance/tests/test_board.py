@@ -97,7 +97,12 @@ def test_board_page_my_work_and_api(people, world, client_for):
     event = make_event(people.quality, unit=world.units[0], outcome="death")
     c = client_for(people.quality)
     html = c.get(reverse("vigilance:board")).content.decode()
-    assert event.number in html and "cn.death" in html and 'id="rates"' in html
+    assert event.number in html and 'id="rates"' in html
+    # what is due reads by the rule's name; its code is only the tooltip
+    assert 'title="cn.death"' in html and ">cn.death<" not in html
+    from medvigil.core.calendar.rules import get_rule
+
+    assert f"{get_rule('cn.death').title}</a>" in html
     # the rate ("100 %") does not break at phone width
     rates_table = html.split('id="rates"', 1)[1].split("</table>", 1)[0]
     rows = rates_table.count("<tr>") - 1
@@ -145,7 +150,8 @@ def test_periodic_reports_are_due_from_registration_date_and_class(people, world
             by=people.quality, product=world.pump, market="EU", registered_on=dt.date(2024, 1, 1)
         )
     html = client_for(people.quality).get(reverse("vigilance:board")).content.decode()
-    assert "eu.psur" in html and "cn.periodic_risk" in html
+    assert 'title="eu.psur"' in html and 'title="cn.periodic_risk"' in html
+    assert ">eu.psur<" not in html and ">cn.periodic_risk<" not in html
 
 
 def test_a_proposal_stores_its_clock_and_follows_the_awareness(people, world):

@@ -132,6 +132,16 @@ def test_report_pages_submit_with_a_signature(people, world, client_for):
     assert ok.status_code == 302
     report.refresh_from_db()
     assert report.is_submitted and report.content["report"]["narrative"] == "患者输注过量。"
+    # the frozen content reads by the fields' names, codes by their labels, not as raw keys
+    page = c.get(report.get_absolute_url()).content.decode()
+    content = page.split('id="content"', 1)[1].split("</div></div>", 1)[0]
+    assert 'data-key="narrative"' in content and ">Narrative</dt>" in content
+    assert ">Patient sex</dt>" in content and ">Rule that fired</dt>" in content
+    assert ">narrative<" not in content and ">deadline_rule<" not in content
+    assert f">{report.deadline_rule}<" not in content and ">cn.serious<" not in content
+    from medvigil.core.calendar.rules import get_rule
+
+    assert f">{get_rule(report.deadline_rule).title}</dd>" in content
     # the technical engineer reads the frozen report without the patient's data
     html = client_for(people.technical).get(report.get_absolute_url()).content.decode()
     assert "张三" not in html
