@@ -135,6 +135,27 @@ def _row_getter(model: type[models.Model], conn: Any, fields: Sequence[Any]) -> 
     return row_of
 
 
+# The sequence is looked up once per statement (an InitPlan): written as the argument of
+# nextval, pg_get_serial_sequence ran once per key, nine tenths of the statement's time
+# (#13 item 7: 20,000 keys in 118 ms, 13 ms with the look-up hoisted).
+_TAKE_KEYS_SQL = (
+    "SELECT nextval((SELECT pg_get_serial_sequence(%s, %s)::regclass)) "
+    "FROM generate_series(1, %s)"
+)
+
+
+def take_keys(conn: Any, model: type[models.Model], n: int) -> list[int]:
+    """`n` new primary keys of `model` from its table's sequence (PostgreSQL), ascending: one
+    statement whatever `n`. Keys taken are never given out again (a rolled-back
+    transaction leaves a gap, as any insert does)."""
+    meta = model._meta
+    with conn.cursor() as cursor:
+        cursor.execute(_TAKE_KEYS_SQL, [meta.db_table, meta.pk.column, n])
+        keys = [r[0] for r in cursor.fetchall()]
+    keys.sort()
+    return keys
+
+
 def copy_insert(model: type[models.Model], objs: list[models.Model], using: str) -> bool:
     """Insert many new rows of a regulated model the fast way (the import's hot path):
     PostgreSQL: primary keys taken from the table's sequence first (so that the audit entries
@@ -154,15 +175,11 @@ def copy_insert(model: type[models.Model], objs: list[models.Model], using: str)
     qn = conn.ops.quote_name
     fields = list(meta.concrete_fields)
     need_ids = [o for o in objs if o.pk is None]
+    if need_ids:
+        _drop_reserved_keys(model, using)
+        for obj, new_id in zip(need_ids, take_keys(conn, model, len(need_ids)), strict=True):
+            obj.pk = new_id
     with conn.cursor() as cursor:
-        if need_ids:
-            _drop_reserved_keys(model, using)
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [meta.db_table, meta.pk.column, len(need_ids)],
-            )
-            for obj, (new_id,) in zip(need_ids, cursor.fetchall(), strict=True):
-                obj.pk = new_id
         row_of = _row_getter(model, conn, fields)
         cols = ", ".join(qn(f.column) for f in fields)
         # Rows streamed as they are made: the server stores them meanwhile.
