@@ -29,9 +29,31 @@ from .recorder import (
 from .values import diff, snapshot
 
 
-def record_bulk_create(objs: Sequence[models.Model]) -> None:
+class CreationRows:
+    """The entries and chain heads of new records of one model, made ENTRY_ROUND records at a
+    time (_Creations.rows_many) as the records get their keys — on PostgreSQL during the
+    records' own COPY (copy_insert's `each_round`), so that the client hashes while the
+    server stores the rows sent before (#13 item 7). Written by record_bulk_create."""
+
+    def __init__(self, model: type[models.Model]) -> None:
+        self.creations = _Creations(model)
+        self.entries: list[tuple] = []
+        self.heads: list[tuple] = []
+
+    def add(self, objs: Sequence[models.Model]) -> None:
+        entries, heads = self.creations.rows_many(objs)
+        self.entries += entries
+        self.heads += heads
+
+    def are_of(self, objs: Sequence[models.Model]) -> bool:
+        """Whether these are the rows of `objs`, in their order."""
+        return [h[1] for h in self.heads] == [str(o.pk) for o in objs]
+
+
+def record_bulk_create(objs: Sequence[models.Model], made: CreationRows | None = None) -> None:
     """Entries and chain heads for freshly inserted rows, written with COPY on PostgreSQL
-    (executemany elsewhere), made ENTRY_ROUND records at a time (_Creations.rows_many). On
+    (executemany elsewhere): the rows `made` while the records were written if they are the
+    rows of `objs`, else made here ENTRY_ROUND records at a time (_Creations.rows_many) — on
     PostgreSQL each round goes into the COPY as soon as it is made, so that the server stores
     and indexes it while the next one is hashed."""
     from ..models import AuditChain, AuditEntry
@@ -41,12 +63,14 @@ def record_bulk_create(objs: Sequence[models.Model]) -> None:
         return
     if any(o.pk is None for o in objs):
         raise ValidationError("bulk_create on this database did not return primary keys.")
+    if made is not None and made.are_of(objs):
+        _bulk_insert(AuditEntry, _ENTRY_FIELDS, made.entries)
+        _bulk_insert(AuditChain, _CHAIN_FIELDS, made.heads)
+        return
     creations = _Creations(type(objs[0]))
     chain_rows: list[tuple] = []
 
     def entry_rows() -> Iterator[tuple]:
-        # in rounds, each written as soon as it is made: the server stores and indexes them
-        # while the next round is hashed
         for i in range(0, len(objs), ENTRY_ROUND):
             entries, heads = creations.rows_many(objs[i : i + ENTRY_ROUND])
             chain_rows.extend(heads)
@@ -56,7 +80,7 @@ def record_bulk_create(objs: Sequence[models.Model]) -> None:
     _bulk_insert(AuditChain, _CHAIN_FIELDS, chain_rows)
 
 
-ENTRY_ROUND = 1000  # records whose entries are made at once (record_bulk_create)
+ENTRY_ROUND = 1000  # records whose entries are made at once
 
 
 _M = TypeVar("_M", bound=models.Model)
@@ -159,11 +183,18 @@ def take_keys(conn: Any, model: type[models.Model], n: int) -> list[int]:
     return keys
 
 
-def copy_insert(model: type[models.Model], objs: list[models.Model], using: str) -> bool:
+def copy_insert(
+    model: type[models.Model],
+    objs: list[models.Model],
+    using: str,
+    each_round: Callable[[list[models.Model]], None] | None = None,
+) -> bool:
     """Insert many new rows of a regulated model the fast way (the import's hot path):
     PostgreSQL: primary keys taken from the table's sequence first (so that the audit entries
-    can point at them), then one COPY; SQLite: one executemany (see _sqlite_insert).
-    Returns False (nothing done) where this path does not apply."""
+    can point at them), then one COPY, rows streamed ENTRY_ROUND at a time with
+    `each_round(those records)` after each (the server stores a round while the caller works
+    on it: CreationRows.add); SQLite: one executemany (see _sqlite_insert). Returns False
+    (nothing done) where this path does not apply."""
     conn = connections[using]
     meta = model._meta
     if (
@@ -191,8 +222,12 @@ def copy_insert(model: type[models.Model], objs: list[models.Model], using: str)
             cursor.cursor.copy(f"COPY {qn(meta.db_table)} ({cols}) FROM STDIN") as copy,
         ):
             write = copy.write_row
-            for o in objs:
-                write(row_of(o))
+            for i in range(0, len(objs), ENTRY_ROUND):
+                part = objs[i : i + ENTRY_ROUND]
+                for row in map(row_of, part):
+                    write(row)
+                if each_round is not None:
+                    each_round(part)
     _saved(objs, using)
     return True
 
