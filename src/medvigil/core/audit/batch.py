@@ -314,6 +314,7 @@ def _copy_round(
 ) -> int:
     """PostgreSQL: keys from the table's sequence, then the rows by COPY in text format —
     the very bytes the digest is taken over."""
+    from .bulk import take_keys
     from .fastpath import _drop_reserved_keys
 
     meta = model._meta
@@ -321,14 +322,9 @@ def _copy_round(
     n = len(fields)
     given, tail_convs = convs[1 : n + 1], convs[n + 1 :]
     tail = "".join("\t" + c(v) for c, v in zip(tail_convs, constants, strict=True)) + "\n"
+    _drop_reserved_keys(model, DEFAULT_DB_ALIAS)
+    ids = take_keys(conn, model, len(block))
     with conn.cursor() as cursor:
-        _drop_reserved_keys(model, DEFAULT_DB_ALIAS)
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [meta.db_table, meta.pk.column, len(block)],
-        )
-        ids = [r[0] for r in cursor.fetchall()]
-        ids.sort()
         cols = [list(map(str, ids))]
         cols += [_render_column(c, v) for c, v in zip(given, zip(*block, strict=True), strict=True)]
         data = tail.join(map("\t".join, zip(*cols, strict=True))) + tail

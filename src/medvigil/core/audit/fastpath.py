@@ -51,12 +51,9 @@ def reserved_key(model: type[models.Model], using: str) -> int:
     with _key_lock:
         stock = _key_stock.get(slot)
         if not stock:
-            with connections[using].cursor() as cursor:
-                cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                    [meta.db_table, meta.pk.column, KEY_BLOCK],
-                )
-                stock = sorted((r[0] for r in cursor.fetchall()), reverse=True)
+            from .bulk import take_keys  # (bulk imports this module)
+
+            stock = take_keys(connections[using], model, KEY_BLOCK)[::-1]
             _key_stock[slot] = stock
         return stock.pop()
 

@@ -206,9 +206,12 @@ class AuditedQuerySet(models.QuerySet):
         # numbering lock); the rows never commit without their entries either way
         savepoint = kwargs.pop("savepoint", True)
         with transaction.atomic(using=self.db, savepoint=savepoint):
-            if not bulk.copy_insert(self.model, objs, self.db):
+            # on PostgreSQL the entries are made while the records' COPY is stored
+            made = bulk.CreationRows(self.model) if objs else None
+            each_round = made.add if made is not None else None
+            if not bulk.copy_insert(self.model, objs, self.db, each_round):
                 objs = super().bulk_create(objs, *args, **kwargs)
-            bulk.record_bulk_create(objs)
+            bulk.record_bulk_create(objs, made)
         return objs
 
     def bulk_update(self, objs: Any, fields: Any, *args: Any, **kwargs: Any) -> int:

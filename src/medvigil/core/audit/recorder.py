@@ -13,6 +13,7 @@ import hmac
 import json
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import repeat
 from operator import attrgetter
 from typing import Any, NamedTuple
 
@@ -398,6 +399,59 @@ def creation_changes_json(obj: models.Model) -> str:
     return "{" + ",".join(parts) + "}"
 
 
+_ALL_NONE = object()
+_JSON_BOOL = {True: "true", False: "false"}
+
+
+def _json_column(values: Sequence[Any]) -> tuple[Sequence[str], str] | Any:
+    """One field's values over many new records as JSON texts, the common columns at C
+    speed: (the texts, the quote written around each: dates are their bare isoformat);
+    _ALL_NONE when every value is None (the field is left out of every entry), None when some
+    are None and some not (the caller renders record by record)."""
+    kinds = set(map(type, values))
+    if type(None) in kinds:
+        return _ALL_NONE if len(kinds) == 1 else None
+    if len(kinds) == 1:
+        (kind,) = kinds
+        if issubclass(kind, str):  # text, and text choices (an enum member is a str)
+            return list(map(_json_str, values)), ""
+        if kind is int:
+            return list(map(int.__repr__, values)), ""
+        if kind is bool:
+            return list(map(_JSON_BOOL.__getitem__, values)), ""
+        if kind is dt.date:
+            return list(map(dt.date.isoformat, values)), '"'
+    return [_CANONICAL(jsonable(v)) for v in values], ""
+
+
+def creation_changes_jsons(objs: Sequence[models.Model]) -> list[str]:
+    """creation_changes_json of each of `objs` (new records of one model), rendered column by
+    column (#13 item 7: one per imported row): each field's values at once where they are of
+    one plain type, then each record's text by one join of its values and the constant text
+    between them. Falls back to the record by record rendering where a field is masked, or
+    None in some records and not in others."""
+    if not objs:
+        return []
+    getter, plan = _creation_plan(type(objs[0]))
+    if any(masked for _key, masked in plan):
+        return [creation_changes_json(o) for o in objs]
+    parts: list[Any] = []  # constant text, texts of a field, constant text, ...
+    before, after = "{", ""
+    for values, (key, _masked) in zip(zip(*map(getter, objs), strict=True), plan, strict=True):
+        rendered = _json_column(values)
+        if rendered is None:
+            return [creation_changes_json(o) for o in objs]
+        if rendered is _ALL_NONE:
+            continue
+        texts, quote = rendered
+        parts += [repeat(f"{after}{before}{key}{quote}"), texts]
+        before, after = ",", f"{quote}]"
+    if not parts:
+        return ["{}"] * len(objs)
+    parts.append(repeat(f"{after}}}"))
+    return list(map("".join, zip(*parts, strict=False)))  # (the constants repeat forever)
+
+
 class _Creations:
     """Audit rows for newly inserted records, built without model instances: the hot path of
     every create (`record_creation`) and of imports (`record_bulk_create`, PLAT-10 targets
@@ -452,6 +506,56 @@ class _Creations:
             digest,
         )
         return entry_row, (self.ct_id, oid, 1, digest, head.hexdigest())
+
+    def rows_many(self, objs: Sequence[models.Model]) -> tuple[list[tuple], list[tuple]]:
+        """rows_json() of each of `objs` (new records of one model, keys set), the changes
+        rendered by creation_changes_jsons — the same rows, at half the cost per record (#13
+        item 7: the import's audit rows)."""
+        t = self.t
+        # the pre-keyed HMAC's OpenSSL object, copied without the Python wrapper's cost
+        base = getattr(t.base_mac, "_hmac", None) or t.base_mac
+        head_part, mid_part, tail_part, label = t.head_part, t.mid_part, self.tail_part, t.label
+        ts, actor_id, actor_name, source, rid, reason = (
+            self.ts_db,
+            t.actor_id,
+            t.actor_name,
+            t.source,
+            t.rid,
+            t.reason,
+        )
+        ct_id = self.ct_id
+        entries: list[tuple] = []
+        heads: list[tuple] = []
+        add_entry, add_head = entries.append, heads.append
+        for obj, changes_json in zip(objs, creation_changes_jsons(objs), strict=True):
+            pk = obj.pk
+            oid = str(pk)
+            oid_json = f'"{oid}"' if pk.__class__ is int else _PLAIN(oid)
+            mac = base.copy()
+            mac.update(f"{head_part}{changes_json}{mid_part}{oid_json}{tail_part}".encode())
+            digest = mac.hexdigest()
+            head = base.copy()
+            head.update(f"{label}|{oid}|1|{digest}".encode())
+            add_entry(
+                (
+                    ts,
+                    actor_id,
+                    actor_name,
+                    source,
+                    rid,
+                    ct_id,
+                    oid,
+                    _repr(obj),
+                    "create",
+                    changes_json,
+                    reason,
+                    1,
+                    "",
+                    digest,
+                )
+            )
+            add_head((ct_id, oid, 1, digest, head.hexdigest()))
+        return entries, heads
 
 
 def record_creation(instance: models.Model) -> dict[str, Any]:

@@ -133,3 +133,31 @@ def test_instance_maker_makes_what_the_constructor_makes():
     assert made._state.adding and made._state.db is None and made.pk is None
     with pytest.raises(ValueError):
         instance_maker(Unit)(values[:-1])
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        # every value of a field of one plain type: rendered column by column
+        {"serial": ["a", 'q " \\ \t é'], "production_date": [dt.date(2026, 1, 5)] * 2},
+        {"version": [True, False], "status": [3.5, Decimal("1.50")], "lot_id": [None, None]},
+        # a field None in one record only, or of several types: record by record
+        {"expiry_date": [None, dt.date(2027, 1, 1)], "udi_pi": ["x", 7]},
+    ],
+)
+def test_the_column_rendering_of_many_creations_is_the_record_by_record_one(columns):
+    """creation_changes_jsons (the import's path) gives creation_changes_json of each record,
+    and rows_many the rows rows_json gives, byte for byte."""
+    from medvigil.trace.models import Unit, UnitStatus
+
+    units = [Unit(pk=40 + i, serial=f"s{i}", status=UnitStatus.IN_STOCK) for i in range(2)]
+    for name, values in columns.items():
+        for unit, value in zip(units, values, strict=True):
+            setattr(unit, name, value)
+    expected = [recorder.creation_changes_json(u) for u in units]
+    assert recorder.creation_changes_jsons(units) == expected
+    with audit_context(source="import", request_id="IMP-1", reason='原因 "x"'):
+        creations = recorder._Creations(Unit)
+        entries, heads = creations.rows_many(units)
+        one_by_one = [creations.rows_json(u, j) for u, j in zip(units, expected, strict=True)]
+    assert entries == [e for e, _h in one_by_one] and heads == [h for _e, h in one_by_one]

@@ -220,21 +220,23 @@ class UnitImporter(Importer):
         self.in_file: dict[int, int] = defaultdict(int)
 
     def validate_row(self, row: Row) -> Any:
-        product: Product = row.values["product"]
-        serial: str = row.values["serial"]
+        values = row.values
+        product: Product = values["product"]
+        serial: str = values["serial"]
         lot = self.lots.get(row.number)
-        if (product.pk, serial) in self.existing:
+        key = (product.pk, serial)
+        if key in self.existing:
             row.error("serial", services.serial_recorded_message(serial, product))
-        self.seen.check(row, (product.pk, serial), "serial")
-        if lot is not None and lot.pk in self.recorded:
-            self.in_file[lot.pk] += 1
-            problem = services.over_quantity(
-                lot, recorded=self.recorded[lot.pk][1], adding=self.in_file[lot.pk]
-            )
+        self.seen.check(row, key, "serial")
+        lot_pk = lot.pk if lot is not None else None
+        if lot_pk in self.recorded:
+            assert lot is not None
+            adding = self.in_file[lot_pk] = self.in_file[lot_pk] + 1
+            problem = services.over_quantity(lot, recorded=self.recorded[lot_pk][1], adding=adding)
             if problem:
                 row.error("lot_number", problem)
-        production_date = row.values.get("production_date")
-        expiry_date = row.values.get("expiry_date")
+        production_date = values.get("production_date")
+        expiry_date = values.get("expiry_date")
         udi = self.parsed.get(row.number)
         if udi is not None:
             for label_problem in label_problems(
@@ -257,7 +259,7 @@ class UnitImporter(Importer):
                 serial=serial,
                 production_date=production_date,
                 expiry_date=expiry_date,
-                production_record=row.values.get("production_record") or "",
+                production_record=values.get("production_record") or "",
             )
         except ValidationError as exc:
             _field_errors(row, exc, {"lot": "lot_number"})

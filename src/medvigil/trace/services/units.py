@@ -124,9 +124,10 @@ class UnitBuilder:
     lot, expiry from the product's shelf life, expiry not before production, UDI-DI copied
     from the product, UDI-PI composed (compose_udi_pi). No database query: one builder serves
     a whole batch (the import, the "Add units" page), so it is fast — instances made by
-    core.audit.bulk.instance_maker (what Unit(*values) makes) and the UDI-PI prefix composed
-    once per (production date, expiry, lot), checked against compose_udi_pi on the first unit
-    of each.
+    core.audit.bulk.instance_maker (what Unit(*values) makes), the rules that do not depend
+    on the serial applied once per (product, lot, dates, production record) and the UDI-PI
+    prefix composed once per (production date, expiry, lot), checked against compose_udi_pi
+    on the first unit of each.
     Raises ValidationError (fields: serial, lot, expiry_date)."""
 
     def __init__(self) -> None:
@@ -135,6 +136,42 @@ class UnitBuilder:
         self.template = [f.get_default() for f in fields]
         self.prefix: dict[Any, str | None] = {}
         self.make = instance_maker(Unit)
+        self.serial_at = self.index["serial"]
+        # What the units of one product, lot, dates and production record share: whether the
+        # lot is the product's, the dates and record inherited, whether the expiry precedes
+        # the production, and the values of a unit but its serial — worked out once (#13
+        # item 7: 20,000 units of one lot in an import).
+        self.shared: dict[tuple, tuple[bool, bool, list[Any], tuple]] = {}
+
+    def _shared(
+        self,
+        product: Product,
+        lot: Lot | None,
+        production_date: dt.date | None,
+        expiry_date: dt.date | None,
+        production_record: str,
+    ) -> tuple[bool, bool, list[Any], tuple]:
+        """(lot of another product, expiry before production, the unit's values but its
+        serial, the key of its UDI-PI prefix)."""
+        if lot is not None and lot.product_id != product.pk:
+            return True, False, [], ()
+        if lot is not None:
+            production_date = production_date or lot.production_date
+            expiry_date = expiry_date or lot.expiry_date
+            production_record = production_record or lot.production_record
+        if expiry_date is None and product.shelf_life_months:
+            expiry_date = product.expiry_for(production_date)
+        if production_date and expiry_date and expiry_date < production_date:
+            return False, True, [], ()
+        values = list(self.template)
+        ix = self.index
+        values[ix["product_id"]] = product.pk
+        values[ix["lot_id"]] = lot.pk if lot is not None else None
+        values[ix["udi_di"]] = product.gtin or ""
+        values[ix["production_date"]] = production_date
+        values[ix["expiry_date"]] = expiry_date
+        values[ix["production_record"]] = production_record or ""
+        return False, False, values, (production_date, expiry_date, values[ix["lot_id"]])
 
     def __call__(
         self,
@@ -148,44 +185,44 @@ class UnitBuilder:
         udi_pi: str = "",
     ) -> Unit:
         serial = (serial or "").strip()
+        key = (
+            product.pk,
+            lot.pk if lot is not None else None,
+            production_date,
+            expiry_date,
+            production_record,
+        )
+        shared = self.shared.get(key)
+        if shared is None:
+            shared = self.shared[key] = self._shared(
+                product, lot, production_date, expiry_date, production_record
+            )
+        other_product, expiry_first, template, prefix_key = shared
         errors: dict[str, list[str]] = {}
         if not serial:
             errors["serial"] = [_("The serial number is required.")]
-        if lot is not None and lot.product_id != product.pk:
+        if other_product:
+            assert lot is not None
             errors["lot"] = [_("Lot %(lot)s belongs to another product.") % {"lot": lot.lot_number}]
         if errors:
             raise ValidationError(errors)
-        if lot is not None:
-            production_date = production_date or lot.production_date
-            expiry_date = expiry_date or lot.expiry_date
-            production_record = production_record or lot.production_record
-        if expiry_date is None and product.shelf_life_months:
-            expiry_date = product.expiry_for(production_date)
-        if production_date and expiry_date and expiry_date < production_date:
+        if expiry_first:
             raise ValidationError(
                 {"expiry_date": [_("The expiry date is before the production date.")]}
             )
-        values = list(self.template)
-        ix = self.index
-        values[ix["product_id"]] = product.pk
-        values[ix["lot_id"]] = lot.pk if lot is not None else None
-        values[ix["serial"]] = serial
-        values[ix["udi_di"]] = product.gtin or ""
-        values[ix["production_date"]] = production_date
-        values[ix["expiry_date"]] = expiry_date
-        values[ix["production_record"]] = production_record or ""
+        values = list(template)
+        values[self.serial_at] = serial
         unit = self.make(values)
         unit._state.fields_cache["product"] = product
         unit._state.fields_cache["lot"] = lot
         if udi_pi:
             unit.udi_pi = udi_pi
             return unit
-        key = (production_date, expiry_date, lot.pk if lot is not None else None)
-        prefix = self.prefix.get(key, "")
+        prefix = self.prefix.get(prefix_key, "")
         if prefix == "":
             full = compose_udi_pi(unit)
             tail = f"(21){serial}"
-            self.prefix[key] = full[: -len(tail)] if full.endswith(tail) else None
+            self.prefix[prefix_key] = full[: -len(tail)] if full.endswith(tail) else None
             unit.udi_pi = full
         elif prefix is None:  # compose_udi_pi does not end with the serial: no shortcut
             unit.udi_pi = compose_udi_pi(unit)
