@@ -6,7 +6,7 @@ directly. The shell shows only what the user may use."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -199,6 +199,85 @@ class TimelineEvent:
 # provider(subject, user) -> the events of `subject` (today: a trace unit) the user may see
 TimelineProvider = Callable[[Any, Any], Iterable[TimelineEvent]]
 _timeline: list[TimelineProvider] = []
+# provider -> the number of its probe column (timeline_probe_<n>); never reused in a process
+_probe_numbers: dict[TimelineProvider, int] = {}
+
+
+@dataclass(frozen=True)
+class TimelineSource:
+    """Where a provider's rows for a subject live: `table`.`column` equals the subject's own
+    `subject_column` (its key, or e.g. its lot). Rows there are a superset of what the
+    provider may show; none there, the provider shows nothing and is not called."""
+
+    table: str
+    column: str
+    subject_column: str = "id"
+
+
+def rows_of(model: Any, field_name: str, subject_column: str = "id") -> TimelineSource:
+    """The source "rows of `model` whose `field_name` points at the subject's
+    `subject_column`", e.g. ``rows_of(Feedback, "unit")``, ``rows_of(NC.lots.through, "lot",
+    "lot_id")``."""
+    return TimelineSource(
+        model._meta.db_table, model._meta.get_field(field_name).column, subject_column
+    )
+
+
+def timeline_sources(
+    *sources: TimelineSource,
+) -> Callable[[TimelineProvider], TimelineProvider]:
+    """Declare where a provider's rows live (#13): a subject read through
+    ``with_timeline_probe`` then knows, from its own query, which providers have no rows for
+    it, and ``timeline_for`` skips their queries. A provider without sources is always
+    called."""
+
+    def mark(fn: TimelineProvider) -> TimelineProvider:
+        fn.timeline_sources = sources  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+def _probe_attr(fn: TimelineProvider) -> str:
+    return f"timeline_probe_{_probe_numbers.setdefault(fn, len(_probe_numbers))}"
+
+
+def with_row_probes(qs: Any, **probes: Sequence[TimelineSource]) -> Any:
+    """`qs` annotated, for each name, with whether rows exist in any of its sources for each
+    record — EXISTS subqueries in the same query, each an index probe, the SQL written here
+    (no ORM compilation per request)."""
+    from django.db import connections
+    from django.db.models import BooleanField
+    from django.db.models.expressions import RawSQL
+
+    if not probes:
+        return qs
+    quote = connections[qs.db].ops.quote_name
+    subject = quote(qs.model._meta.db_table)
+    annotations = {}
+    for name, sources in probes.items():
+        sql = " OR ".join(
+            f"EXISTS (SELECT 1 FROM {quote(s.table)} WHERE {quote(s.table)}.{quote(s.column)}"
+            f" = {subject}.{quote(s.subject_column)})"
+            for s in sources
+        )
+        annotations[name] = RawSQL(sql, (), output_field=BooleanField())
+    return qs.annotate(**annotations)
+
+
+def with_timeline_probe(qs: Any) -> Any:
+    """`qs` (of timeline subjects) with one EXISTS per provider that declares its sources,
+    in the same query: no extra round trip, and none of the providers' own queries for a
+    subject that has no rows of theirs (most units have no complaint, adverse event,
+    service request, nonconformity or recall)."""
+    return with_row_probes(
+        qs,
+        **{
+            _probe_attr(fn): fn.timeline_sources  # type: ignore[attr-defined]
+            for fn in list(_timeline)
+            if getattr(fn, "timeline_sources", ())
+        },
+    )
 
 
 def register_timeline_provider(fn: TimelineProvider) -> TimelineProvider:
@@ -213,7 +292,13 @@ def unregister_timeline_provider(fn: TimelineProvider) -> None:
 
 
 def timeline_for(subject: Any, user: Any) -> list[TimelineEvent]:
+    """The events every provider gives for `subject` and `user`, oldest first. A provider
+    whose probe (``with_timeline_probe``) found no rows for the subject is not called."""
     events: list[TimelineEvent] = []
     for provider in list(_timeline):
+        if provider in _probe_numbers:
+            has_rows = getattr(subject, _probe_attr(provider), None)
+            if has_rows is not None and not has_rows:
+                continue
         events.extend(provider(subject, user))
     return sorted(events, key=lambda e: e.sort_key)
