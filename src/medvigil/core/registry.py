@@ -6,12 +6,15 @@ directly. The shell shows only what the user may use."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
+
+from .records.probes import RowSource, with_row_probes
+from .records.probes import rows_of as rows_of  # for the timeline providers
 
 
 @dataclass(frozen=True)
@@ -203,24 +206,9 @@ _timeline: list[TimelineProvider] = []
 _probe_numbers: dict[TimelineProvider, int] = {}
 
 
-@dataclass(frozen=True)
-class TimelineSource:
-    """Where a provider's rows for a subject live: `table`.`column` equals the subject's own
-    `subject_column` (its key, or e.g. its lot). Rows there are a superset of what the
-    provider may show; none there, the provider shows nothing and is not called."""
-
-    table: str
-    column: str
-    subject_column: str = "id"
-
-
-def rows_of(model: Any, field_name: str, subject_column: str = "id") -> TimelineSource:
-    """The source "rows of `model` whose `field_name` points at the subject's
-    `subject_column`", e.g. ``rows_of(Feedback, "unit")``, ``rows_of(NC.lots.through, "lot",
-    "lot_id")``."""
-    return TimelineSource(
-        model._meta.db_table, model._meta.get_field(field_name).column, subject_column
-    )
+# Where a provider's rows for a subject live (core.records.probes): rows there are a superset
+# of what the provider may show; none there, the provider shows nothing and is not called.
+TimelineSource = RowSource
 
 
 def timeline_sources(
@@ -240,29 +228,6 @@ def timeline_sources(
 
 def _probe_attr(fn: TimelineProvider) -> str:
     return f"timeline_probe_{_probe_numbers.setdefault(fn, len(_probe_numbers))}"
-
-
-def with_row_probes(qs: Any, **probes: Sequence[TimelineSource]) -> Any:
-    """`qs` annotated, for each name, with whether rows exist in any of its sources for each
-    record — EXISTS subqueries in the same query, each an index probe, the SQL written here
-    (no ORM compilation per request)."""
-    from django.db import connections
-    from django.db.models import BooleanField
-    from django.db.models.expressions import RawSQL
-
-    if not probes:
-        return qs
-    quote = connections[qs.db].ops.quote_name
-    subject = quote(qs.model._meta.db_table)
-    annotations = {}
-    for name, sources in probes.items():
-        sql = " OR ".join(
-            f"EXISTS (SELECT 1 FROM {quote(s.table)} WHERE {quote(s.table)}.{quote(s.column)}"
-            f" = {subject}.{quote(s.subject_column)})"
-            for s in sources
-        )
-        annotations[name] = RawSQL(sql, (), output_field=BooleanField())
-    return qs.annotate(**annotations)
 
 
 def with_timeline_probe(qs: Any) -> Any:

@@ -19,7 +19,8 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from medvigil.core.registry import rows_of, with_row_probes, with_timeline_probe
+from medvigil.core.records.probes import rows_of, with_panel_probes, with_row_probes
+from medvigil.core.registry import with_timeline_probe
 
 from .models import (
     Customer,
@@ -380,11 +381,14 @@ BACKWARD_PROBES = {
 }
 
 
-def backward_queryset(*, timeline: bool = False) -> QuerySet[Unit]:
+def backward_queryset(*, timeline: bool = False, panels: bool = False) -> QuerySet[Unit]:
     """Units as backward_trace(unit, loaded=True) takes them: with BACKWARD_RELATED and the
-    probes; `timeline`: with the timeline providers' probes too (core.registry)."""
+    probes; `timeline`: with the timeline providers' probes too (core.registry); `panels`:
+    with those of the record page's signature and attachment panels."""
     qs = with_row_probes(Unit.objects.select_related(*BACKWARD_RELATED), **BACKWARD_PROBES)
-    return with_timeline_probe(qs) if timeline else qs
+    if timeline:
+        qs = with_timeline_probe(qs)
+    return with_panel_probes(qs) if panels else qs
 
 
 def backward_trace(unit: Unit, *, loaded: bool = False) -> BackwardTrace:

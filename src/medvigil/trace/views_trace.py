@@ -53,7 +53,9 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The unit's whole life on one screen (backward trace + timeline of every app)."""
     # the unit with its lot and product, and whether it has rows of each kind the page and
     # its timeline read (one query; the empty kinds are not queried, #13)
-    unit = get_object_for_user(request.user, backward_queryset(timeline=True), "view", pk=pk)
+    unit = get_object_for_user(
+        request.user, backward_queryset(timeline=True, panels=True), "view", pk=pk
+    )
     trace = backward_trace(unit, loaded=True)
     unit.backward_trace = trace  # the timeline panel reads the same rows (trace.timeline)
     allowed = can_view_contacts(request.user)
