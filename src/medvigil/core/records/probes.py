@@ -67,7 +67,9 @@ def with_row_probes(qs: Any, **probes: Sequence[RowSource]) -> Any:
                 )
                 params.append(s.content_type_id)
             parts.append(f"EXISTS (SELECT 1 FROM {table} WHERE {where})")
-        annotations[name] = RawSQL(" OR ".join(parts), tuple(params), output_field=BooleanField())
+        # names from the models' metadata, quoted; the one value (a content type) a parameter
+        sql = " OR ".join(parts)
+        annotations[name] = RawSQL(sql, tuple(params), output_field=BooleanField())  # noqa: S611
     return qs.annotate(**annotations)
 
 
