@@ -10,11 +10,15 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from medvigil.core.permissions import can, scope_for_user
-from medvigil.core.registry import TimelineEvent
+from medvigil.core.registry import TimelineEvent, rows_of, timeline_sources
 
 from .models import Nonconformity
 
 
+@timeline_sources(
+    rows_of(Nonconformity.units.through, "unit"),
+    rows_of(Nonconformity.lots.through, "lot", "lot_id"),
+)
 def nonconformity_events(unit: Any, user: Any) -> Iterable[TimelineEvent]:
     if not can(user, Nonconformity, "view"):
         return

@@ -13,6 +13,9 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from .records.probes import RowSource, with_row_probes
+from .records.probes import rows_of as rows_of  # for the timeline providers
+
 
 @dataclass(frozen=True)
 class NavItem:
@@ -199,6 +202,47 @@ class TimelineEvent:
 # provider(subject, user) -> the events of `subject` (today: a trace unit) the user may see
 TimelineProvider = Callable[[Any, Any], Iterable[TimelineEvent]]
 _timeline: list[TimelineProvider] = []
+# provider -> the number of its probe column (timeline_probe_<n>); never reused in a process
+_probe_numbers: dict[TimelineProvider, int] = {}
+
+
+# Where a provider's rows for a subject live (core.records.probes): rows there are a superset
+# of what the provider may show; none there, the provider shows nothing and is not called.
+TimelineSource = RowSource
+
+
+def timeline_sources(
+    *sources: TimelineSource,
+) -> Callable[[TimelineProvider], TimelineProvider]:
+    """Declare where a provider's rows live (#13): a subject read through
+    ``with_timeline_probe`` then knows, from its own query, which providers have no rows for
+    it, and ``timeline_for`` skips their queries. A provider without sources is always
+    called."""
+
+    def mark(fn: TimelineProvider) -> TimelineProvider:
+        fn.timeline_sources = sources  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+def _probe_attr(fn: TimelineProvider) -> str:
+    return f"timeline_probe_{_probe_numbers.setdefault(fn, len(_probe_numbers))}"
+
+
+def with_timeline_probe(qs: Any) -> Any:
+    """`qs` (of timeline subjects) with one EXISTS per provider that declares its sources,
+    in the same query: no extra round trip, and none of the providers' own queries for a
+    subject that has no rows of theirs (most units have no complaint, adverse event,
+    service request, nonconformity or recall)."""
+    return with_row_probes(
+        qs,
+        **{
+            _probe_attr(fn): fn.timeline_sources  # type: ignore[attr-defined]
+            for fn in list(_timeline)
+            if getattr(fn, "timeline_sources", ())
+        },
+    )
 
 
 def register_timeline_provider(fn: TimelineProvider) -> TimelineProvider:
@@ -213,7 +257,13 @@ def unregister_timeline_provider(fn: TimelineProvider) -> None:
 
 
 def timeline_for(subject: Any, user: Any) -> list[TimelineEvent]:
+    """The events every provider gives for `subject` and `user`, oldest first. A provider
+    whose probe (``with_timeline_probe``) found no rows for the subject is not called."""
     events: list[TimelineEvent] = []
     for provider in list(_timeline):
+        if provider in _probe_numbers:
+            has_rows = getattr(subject, _probe_attr(provider), None)
+            if has_rows is not None and not has_rows:
+                continue
         events.extend(provider(subject, user))
     return sorted(events, key=lambda e: e.sort_key)

@@ -9,11 +9,13 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from medvigil.core.permissions import can, scope_for_user
-from medvigil.core.registry import TimelineEvent
+from medvigil.core.registry import TimelineEvent, rows_of, timeline_sources
 
 from .models import ServiceRequest, WorkOrder
 
 
+# work orders show only under a request of the unit: no request, nothing to show
+@timeline_sources(rows_of(ServiceRequest, "unit"))
 def service_events(unit: Any, user: Any) -> Iterable[TimelineEvent]:
     requests: list[ServiceRequest] = []
     if can(user, ServiceRequest, "view"):

@@ -19,6 +19,9 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from medvigil.core.records.probes import rows_of, with_panel_probes, with_row_probes
+from medvigil.core.registry import with_timeline_probe
+
 from .models import (
     Customer,
     CustomerKind,
@@ -368,23 +371,50 @@ class BackwardTrace:
 
 
 BACKWARD_RELATED = ("product", "lot__product", "holder")
+# Whether the unit has sale lines, installations, returns: read with the unit itself (one
+# EXISTS each, core.registry.with_row_probes), so that backward_trace skips the query of what
+# the unit has none of (#13: a unit in stock has no sale, most have no return).
+BACKWARD_PROBES = {
+    "probe_sale_lines": (rows_of(SaleLine, "unit"),),
+    "probe_installations": (rows_of(Installation, "unit"),),
+    "probe_returns": (rows_of(ReturnRecord, "unit"),),
+}
+
+
+def backward_queryset(*, timeline: bool = False, panels: bool = False) -> QuerySet[Unit]:
+    """Units as backward_trace(unit, loaded=True) takes them: with BACKWARD_RELATED and the
+    probes; `timeline`: with the timeline providers' probes too (core.registry); `panels`:
+    with those of the record page's signature and attachment panels."""
+    qs = with_row_probes(Unit.objects.select_related(*BACKWARD_RELATED), **BACKWARD_PROBES)
+    if timeline:
+        qs = with_timeline_probe(qs)
+    return with_panel_probes(qs) if panels else qs
 
 
 def backward_trace(unit: Unit, *, loaded: bool = False) -> BackwardTrace:
-    """From a unit to its lot, production record and sales chain (4 queries; 3 when the
-    caller `loaded` the unit with BACKWARD_RELATED)."""
+    """From a unit to its lot, production record and sales chain (4 queries at most; 3 when
+    the caller `loaded` the unit with backward_queryset or BACKWARD_RELATED, fewer when the
+    probes of backward_queryset say the unit has no sale, installation or return)."""
     if not loaded:
-        unit = Unit.objects.select_related(*BACKWARD_RELATED).get(pk=unit.pk)
-    lines = list(
-        SaleLine.objects.filter(unit=unit)
-        .select_related("sale__seller", "seller", "buyer")
-        .order_by("sale__sale_date", "id")
+        unit = backward_queryset().get(pk=unit.pk)
+    lines = (
+        list(
+            SaleLine.objects.filter(unit=unit)
+            .select_related("sale__seller", "seller", "buyer")
+            .order_by("sale__sale_date", "id")
+        )
+        if getattr(unit, "probe_sale_lines", True)
+        else []
     )
-    installations = list(
-        Installation.objects.filter(unit=unit).select_related("customer", "installed_by")
+    installations = (
+        list(Installation.objects.filter(unit=unit).select_related("customer", "installed_by"))
+        if getattr(unit, "probe_installations", True)
+        else []
     )
-    returns = list(
-        ReturnRecord.objects.filter(unit=unit).select_related("returned_by", "returned_to")
+    returns = (
+        list(ReturnRecord.objects.filter(unit=unit).select_related("returned_by", "returned_to"))
+        if getattr(unit, "probe_returns", True)
+        else []
     )
     return BackwardTrace(
         unit=unit, lot=unit.lot, lines=lines, installations=installations, returns=returns

@@ -41,7 +41,7 @@ from .exports import (
 from .forms import AcceptForm, ConclusionForm, DrillForm, TraceForm
 from .models import DrillStatus, Installation, ReturnRecord, TraceDrill, Unit, UnitStatus
 from .privacy import can_view_contacts, mask
-from .queries import BACKWARD_RELATED, backward_trace, forward_trace
+from .queries import backward_queryset, backward_trace, forward_trace
 from .udi import UdiError, find_unit_or_lot
 
 UI_LIMIT = 20_000  # units per trace on a page (exports take up to the query default)
@@ -51,8 +51,10 @@ UI_LIMIT = 20_000  # units per trace on a page (exports take up to the query def
 @require_GET
 def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The unit's whole life on one screen (backward trace + timeline of every app)."""
+    # the unit with its lot and product, and whether it has rows of each kind the page and
+    # its timeline read (one query; the empty kinds are not queried, #13)
     unit = get_object_for_user(
-        request.user, Unit.objects.select_related(*BACKWARD_RELATED), "view", pk=pk
+        request.user, backward_queryset(timeline=True, panels=True), "view", pk=pk
     )
     trace = backward_trace(unit, loaded=True)
     unit.backward_trace = trace  # the timeline panel reads the same rows (trace.timeline)
@@ -91,11 +93,8 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def unit_export(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.has_perm(EXPORT_PERM):
         raise PermissionDenied
-    unit = get_object_for_user(
-        request.user, Unit.objects.select_related(*BACKWARD_RELATED), "view", pk=pk
-    )
+    unit = get_object_for_user(request.user, backward_queryset(), "view", pk=pk)
     trace = backward_trace(unit, loaded=True)
-    unit.backward_trace = trace  # the timeline panel reads the same rows (trace.timeline)
     fmt = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
     return export_response(
         fmt,

@@ -8,11 +8,12 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from medvigil.core.permissions import can, scope_for_user
-from medvigil.core.registry import TimelineEvent
+from medvigil.core.registry import TimelineEvent, rows_of, timeline_sources
 
 from .models import AdverseEvent
 
 
+@timeline_sources(rows_of(AdverseEvent, "unit"))
 def event_entries(unit: Any, user: Any) -> Iterable[TimelineEvent]:
     if not can(user, AdverseEvent, "view"):
         return

@@ -221,3 +221,16 @@ def test_a_nonconformity_opens_its_capa_once(people: People, world: World, clien
     with pytest.raises(ValidationError):
         svc.open_capa(nc, by=people.quality)
     assert client_for(people.mr).post(reverse("capa:nc_capa", args=[nc.pk])).status_code == 403
+
+
+@pytest.mark.req("CAPA-2", "TRC-7")
+def test_the_unit_page_timeline_shows_a_nonconformity_naming_the_unit_or_its_lot(
+    people: People, world: World, client_for: Any
+) -> None:
+    """The unit page skips the nonconformity query for a unit that no nonconformity names,
+    by itself or by its lot (#13): a unit of a named lot still shows it."""
+    nc = incoming(people.quality, world)  # lot A, units A1 and A2
+    c = client_for(people.quality)
+    for unit in world.a_units[0], world.a_units[2]:  # named; of the named lot only
+        assert nc.number in c.get(unit.get_absolute_url()).content.decode(), unit.serial
+    assert nc.number not in c.get(world.b_units[0].get_absolute_url()).content.decode()

@@ -32,7 +32,8 @@ def panel_context(
     user = request.user
     ct = ContentType.objects.get_for_model(record, for_concrete_model=True)
     args = [ct.app_label, ct.model, str(record.pk)]
-    items = list(attachments_for(record))
+    # a record read with core.records.probes.with_panel_probes says whether it has any (#13)
+    items = list(attachments_for(record)) if getattr(record, "probe_attachments", True) else []
     for att in items:
         att.user_can_void = can_void(user, att)  # type: ignore[attr-defined]
     if form is None:

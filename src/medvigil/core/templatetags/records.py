@@ -356,11 +356,14 @@ def history_panel(context: Any, obj: Any, object_id: Any = None) -> dict[str, An
 def signatures_context(obj: Any) -> dict[str, Any]:
     from ..signatures.services import STATE_LABELS, content_hash, signatures_for, signed_content
 
-    current = content_hash(signed_content(obj))
+    # a record read with core.records.probes.with_panel_probes says whether it has any (#13)
+    signatures = list(signatures_for(obj)) if getattr(obj, "probe_signatures", True) else []
     items = []
-    for sig in signatures_for(obj):
-        state = "matches" if sig.content_hash == current else "changed"
-        items.append({"sig": sig, "state": state, "state_label": STATE_LABELS[state]})
+    if signatures:  # the record's content hashed only when there are signatures to compare
+        current = content_hash(signed_content(obj))
+        for sig in signatures:
+            state = "matches" if sig.content_hash == current else "changed"
+            items.append({"sig": sig, "state": state, "state_label": STATE_LABELS[state]})
     return {"items": items, "time_zone": settings.TIME_ZONE}
 
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from medvigil.core.calendar.deadlines import Deadline
 from medvigil.core.permissions import can, scope_for_user
-from medvigil.core.registry import TimelineEvent, WorkItem
+from medvigil.core.registry import TimelineEvent, WorkItem, rows_of, timeline_sources
 
 from ..models import Recall, RecallClock, RecallUnit
 
@@ -80,6 +80,7 @@ def deadline_source(now: dt.datetime) -> Iterable[Deadline]:
         )
 
 
+@timeline_sources(rows_of(RecallUnit, "unit"))
 def unit_events(unit: Any, user: Any) -> Iterable[TimelineEvent]:
     if not can(user, Recall, "view"):
         return

@@ -41,7 +41,7 @@ from .. import services
 from ..exports import EXPORT_PERM, forward_header, forward_rows
 from ..models import Customer, CustomerKind, Lot, Product, RiskClass, Sale, Unit
 from ..privacy import can_view_contacts
-from ..queries import ForwardTrace, backward_trace, forward_trace
+from ..queries import ForwardTrace, backward_queryset, backward_trace, forward_trace
 from ..timeline import unit_timeline
 from ..udi import UdiError, find_unit, looks_like_udi, parse_udi
 from .builders import _customer, _forward, _hop, _installation, _sale, _unit
@@ -102,8 +102,11 @@ def unit_lookup(request: HttpRequest, code: str) -> Any:
 )
 def unit_detail(request: HttpRequest, unit_id: Id) -> Any:
     user = api_user(request)
-    unit = api_get_object(request, Unit, "view", pk=unit_id)
-    trace = backward_trace(unit)
+    # the unit with its lot and product and whether it has rows of each kind read below (one
+    # query; the empty kinds are not queried, #13)
+    unit = api_get_object(request, backward_queryset(timeline=True), "view", pk=unit_id)
+    trace = backward_trace(unit, loaded=True)
+    unit.backward_trace = trace  # the timeline reads the same rows (trace.timeline)
     allowed = can_view_contacts(user)
     return {
         **_unit(trace.unit),
