@@ -708,7 +708,7 @@ def _trend_report_out(r: TrendReport) -> dict[str, Any]:
     }
 
 
-@router.get("/trends", response={200: list[TrendRowOut], **error_responses(403)})
+@router.get("/trends", response={200: list[TrendRowOut], **error_responses(403, 404)})
 def trends(request: HttpRequest, filters: Query[TrendQuery]) -> Any:
     """The trend figures (MDR Art. 88): every product with a baseline × its last `periods`
     periods — observed vs expected, the one-sided Poisson p-value, the signal flag."""
