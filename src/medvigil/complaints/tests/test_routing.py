@@ -169,19 +169,18 @@ def test_notice_through_the_api(cs_user: Any, make_user: Any, client_for: Any) -
     assert r.json()["status"] == "acknowledged"
 
 
-# Queries of registering a serious complaint routed with three problem notices, after the
-# request's own (session, user): the product, the route with its notified departments and
-# their users (one query: routing._route_directory), the managers on call; then the transaction: the complaint's number
-# (one UPDATE … RETURNING that reads the numbering scheme too), the complaint with its audit
-# entry, the notices' numbers (one increment for the three, same statement shape), the
-# notices with their audit entries, every notification in one INSERT (a serious complaint's:
-# its on-call alert is written with the record; other complaints' notifications are written
-# after the commit). Was 102 (each notice numbered, validated, saved and notified on its
-# own, the complaint saved three times), then 22 (the scheme read apart for each number, a
-# savepoint around each audited save and bulk create), then 16 (the route, its notified
-# departments and their users read in three queries). SQLite counts each audit INSERT
-# apart and the test's own savepoint; on PostgreSQL the complaint and its entry are one
-# statement.
+# Queries of registering a serious complaint routed with three problem notices, after the request's
+# own (session, user): the product, the route with its notified departments and their users (one
+# query: routing._route_directory), the managers on call; then the transaction: the complaint's
+# number (one UPDATE … RETURNING that reads the numbering scheme too), the complaint with its audit
+# entry, the notices' numbers (one increment for the three, same statement shape), the notices with
+# their audit entries, every notification in one INSERT (a serious complaint's: its on-call alert is
+# written with the record; other complaints' notifications are written after the commit). Was 102
+# (each notice numbered, validated, saved and notified on its own, the complaint saved three times),
+# then 22 (the scheme read apart for each number, a savepoint around each audited save and bulk
+# create), then 16 (the route, its notified departments and their users read in three queries).
+# SQLite counts each audit INSERT apart and the test's own savepoint; on PostgreSQL the complaint
+# and its entry are one statement.
 INTAKE_QUERY_BUDGET = 14
 
 
