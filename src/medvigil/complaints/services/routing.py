@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -105,21 +105,20 @@ def _columns(model: type[Any], alias: str) -> tuple[list[str], str, Any]:
         if fns:
             converters.append((i, col, fns))
 
-    def convert(values: list[Any]) -> list[Any]:
+    def convert(values: list[Any], conn: Any) -> list[Any]:
         for i, col, fns in converters:
             for fn in fns:
-                values[i] = fn(values[i], col, connection)
+                values[i] = fn(values[i], col, conn)
         return values
 
     cols = ", ".join(f"{alias}.{qn(f.column)}" for f in fields)
     return [f.attname for f in fields], cols, convert
 
 
-def _route_directory(category: str) -> list[tuple[Department, bool, list[Any]]] | None:
-    """The category's route in ONE query: its owning department first, then the notified
-    ones (in Department order), each with its active users (by key) — what the route with
-    its department, its notify list and _department_users took three queries for. None when
-    the category has no route."""
+@lru_cache(maxsize=4)
+def _directory_query(vendor: str) -> tuple[str, tuple[Any, ...], tuple[Any, ...]]:
+    """_route_directory's SQL and, for the department and the user, (attnames, converter)
+    — built once per database vendor."""
     qn = connection.ops.quote_name
     route_t = qn(CategoryRoute._meta.db_table)
     through = CategoryRoute.notify.through._meta
@@ -139,6 +138,17 @@ def _route_directory(category: str) -> list[tuple[Department, bool, list[Any]]] 
         f"AND u.{qn('is_active')} = %s "
         f"ORDER BY t.pos, d.{qn('code')}, d.{qn('id')}, u.{qn('id')}"
     )
+    return sql, (dept_names, dept_convert), (user_names, user_convert)
+
+
+def _route_directory(category: str) -> list[tuple[Department, bool, list[Any]]] | None:
+    """The category's route in ONE query: its owning department first, then the notified
+    ones (in Department order), each with its active users (by key) — what the route with
+    its department, its notify list and _department_users took three queries for. None when
+    the category has no route."""
+    sql, (dept_names, dept_convert), (user_names, user_convert) = _directory_query(
+        connection.vendor
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, [category, category, True])
         rows = cursor.fetchall()
@@ -146,13 +156,14 @@ def _route_directory(category: str) -> list[tuple[Department, bool, list[Any]]] 
         return None
     out: list[tuple[Department, bool, list[Any]]] = []
     n_dept_cols = len(dept_names)
+    db = connection.alias
     for pos, *values in rows:
         dept_values, user_values = values[:n_dept_cols], values[n_dept_cols:]
         if not out or out[-1][0].pk != dept_values[0] or out[-1][1] != (pos == 0):
-            dept = Department.from_db(connection.alias, dept_names, dept_convert(dept_values))
+            dept = Department.from_db(db, dept_names, dept_convert(dept_values, connection))
             out.append((dept, pos == 0, []))
         if user_values[0] is not None:
-            user = User.from_db(connection.alias, user_names, user_convert(user_values))
+            user = User.from_db(db, user_names, user_convert(user_values, connection))
             out[-1][2].append(user)
     return out
 
