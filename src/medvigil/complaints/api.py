@@ -390,7 +390,10 @@ def create_feedback(request: HttpRequest, payload: FeedbackIn) -> Any:
     # the record in hand (its department and owner are objects already); a record created
     # just now has no pauses: its clocks are read without a query for them, and its notices
     # are those registering it created (with their departments)
-    fb._prefetched_objects_cache = {"pauses": ClockPause.objects.none()}
+    no_pauses = ClockPause.objects.none()
+    no_pauses._result_cache = []  # as a prefetch leaves it: read without compiling a query
+    no_pauses._prefetch_done = True  # type: ignore[attr-defined]
+    fb._prefetched_objects_cache = {"pauses": no_pauses}
     notices = getattr(fb, "_new_notices", None)
     return Status(201, _out(fb, user, detail=True, notices=notices if notices else []))
 

@@ -326,6 +326,7 @@ class Feedback(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
         blank=True,
         related_name="feedback",
         verbose_name=_("product"),
+        db_index=False,  # cmp_fb_product_status_recv leads with it
     )
     lot = models.ForeignKey(
         "trace.Lot",
@@ -383,9 +384,8 @@ class Feedback(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
         _("severity proposed"), max_length=10, choices=Severity, blank=True
     )
     severity_reasons = models.JSONField(_("severity rules applied"), default=list, blank=True)
-    severity = models.CharField(
-        _("severity"), max_length=10, choices=Severity, blank=True, db_index=True
-    )
+    # not indexed alone: the list filtered by severity reads cmp_fb_analysis (severity included)
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity, blank=True)
     severity_override_reason = models.TextField(_("reason for overriding severity"), blank=True)
 
     # routing (FBK-3)
@@ -396,10 +396,10 @@ class Feedback(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
         blank=True,
         related_name="+",
         verbose_name=_("owning department"),
+        db_index=False,  # cmp_fb_dept_status leads with it
     )
-    status = models.CharField(
-        _("status"), max_length=16, choices=Status, default=Status.RECEIVED, db_index=True
-    )
+    # indexed by cmp_fb_status_recv (status first) and the composites that end in it
+    status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.RECEIVED)
 
     # the clock (FBK-4): each milestone's time; the targets are deadline rules
     routed_at = models.DateTimeField(_("routed at"), null=True, blank=True)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -82,22 +82,6 @@ def ensure_routes() -> None:
             route.notify.set([depts[c] for c in r.notify if c in depts])
 
 
-def route_for(category: str) -> CategoryRoute | None:
-    def find() -> CategoryRoute | None:
-        return (
-            CategoryRoute.objects.select_related("department")
-            .prefetch_related("notify")
-            .filter(category=category)
-            .first()
-        )
-
-    route = find()
-    if route is None:  # the defaults are created on migrate; a category added since
-        ensure_routes()
-        route = find()
-    return route
-
-
 @dataclass(frozen=True)
 class RoutePlan:
     """Where a complaint goes (FBK-3/8): the owning department and every department that gets
@@ -108,20 +92,104 @@ class RoutePlan:
     users: dict[int, list[Any]]
 
 
+def _columns(model: type[Any], alias: str) -> tuple[list[str], str, Any]:
+    """The attnames of `model`'s concrete fields, their columns as `alias`.column, … and a
+    function that turns the selected values into field values (the database's converters,
+    as the ORM applies them: SQLite's booleans and dates, for one)."""
+    qn = connection.ops.quote_name
+    fields = model._meta.concrete_fields
+    converters = []
+    for i, f in enumerate(fields):
+        col = f.get_col(model._meta.db_table)
+        fns = connection.ops.get_db_converters(col) + f.get_db_converters(connection)
+        if fns:
+            converters.append((i, col, fns))
+
+    def convert(values: list[Any], conn: Any) -> list[Any]:
+        for i, col, fns in converters:
+            for fn in fns:
+                values[i] = fn(values[i], col, conn)
+        return values
+
+    cols = ", ".join(f"{alias}.{qn(f.column)}" for f in fields)
+    return [f.attname for f in fields], cols, convert
+
+
+@lru_cache(maxsize=4)
+def _directory_query(vendor: str) -> tuple[str, tuple[Any, ...], tuple[Any, ...]]:
+    """_route_directory's SQL and, for the department and the user, (attnames, converter)
+    — built once per database vendor."""
+    qn = connection.ops.quote_name
+    route_t = qn(CategoryRoute._meta.db_table)
+    through = CategoryRoute.notify.through._meta
+    notify_t = qn(through.db_table)
+    n_route = qn(through.get_field("categoryroute").column)
+    n_dept = qn(through.get_field("department").column)
+    dept_names, dept_cols, dept_convert = _columns(Department, "d")
+    user_names, user_cols, user_convert = _columns(User, "u")
+    sql = (
+        f"SELECT t.pos, {dept_cols}, {user_cols} FROM ("
+        f"SELECT r.{qn('department_id')} AS dept_id, 0 AS pos FROM {route_t} r "
+        f"WHERE r.{qn('category')} = %s "
+        f"UNION ALL SELECT n.{n_dept}, 1 FROM {notify_t} n "
+        f"JOIN {route_t} r ON r.{qn('id')} = n.{n_route} WHERE r.{qn('category')} = %s"
+        f") t JOIN {qn(Department._meta.db_table)} d ON d.{qn('id')} = t.dept_id "
+        f"LEFT JOIN {qn(User._meta.db_table)} u ON u.{qn('department_id')} = d.{qn('id')} "
+        f"AND u.{qn('is_active')} = %s "
+        f"ORDER BY t.pos, d.{qn('code')}, d.{qn('id')}, u.{qn('id')}"
+    )
+    return sql, (dept_names, dept_convert), (user_names, user_convert)
+
+
+def _route_directory(category: str) -> list[tuple[Department, bool, list[Any]]] | None:
+    """The category's route in ONE query: its owning department first, then the notified
+    ones (in Department order), each with its active users (by key) — what the route with
+    its department, its notify list and _department_users took three queries for. None when
+    the category has no route."""
+    sql, (dept_names, dept_convert), (user_names, user_convert) = _directory_query(
+        connection.vendor
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [category, category, True])
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    out: list[tuple[Department, bool, list[Any]]] = []
+    n_dept_cols = len(dept_names)
+    db = connection.alias
+    for pos, *values in rows:
+        dept_values, user_values = values[:n_dept_cols], values[n_dept_cols:]
+        if not out or out[-1][0].pk != dept_values[0] or out[-1][1] != (pos == 0):
+            dept = Department.from_db(db, dept_names, dept_convert(dept_values, connection))
+            out.append((dept, pos == 0, []))
+        if user_values[0] is not None:
+            user = User.from_db(db, user_names, user_convert(user_values, connection))
+            out[-1][2].append(user)
+    return out
+
+
 def plan_route(feedback: Feedback, *, department: Department | None = None) -> RoutePlan:
     """The owning department (the given one, else the category's route) and the notified
-    ones. Raises ValidationError when no department is set up for the category."""
-    route = route_for(feedback.category) if feedback.category else None
-    dept = department or (route.department if route else None)
+    ones, with their users: one query (_route_directory). Raises ValidationError when no
+    department is set up for the category."""
+    directory = _route_directory(feedback.category) if feedback.category else None
+    if directory is None and feedback.category:
+        ensure_routes()  # the defaults are created on migrate; a category added since
+        directory = _route_directory(feedback.category)
+    directory = directory or []
+    dept = department or next((d for d, owning, _u in directory if owning), None)
     if dept is None:
         raise ValidationError(
             {"department": _("No department is set up for this category; choose one.")}
         )
+    users = {d.pk: u for d, _owning, u in directory}
+    if dept.pk not in users:  # a department given by hand that the route does not name
+        users.update(_department_users([dept]))
     targets: list[Department] = []
-    for d in [dept, *(route.notify.all() if route else [])]:
+    for d in [dept, *(d for d, owning, _u in directory if not owning)]:
         if d.pk not in {t.pk for t in targets}:
             targets.append(d)
-    return RoutePlan(dept, tuple(targets), _department_users(targets))
+    return RoutePlan(dept, tuple(targets), {t.pk: users[t.pk] for t in targets})
 
 
 def apply_route(obj: Feedback, plan: RoutePlan, now: Any) -> None:

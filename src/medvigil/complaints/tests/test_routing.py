@@ -169,19 +169,19 @@ def test_notice_through_the_api(cs_user: Any, make_user: Any, client_for: Any) -
     assert r.json()["status"] == "acknowledged"
 
 
-# Queries of registering a serious complaint routed with three problem notices, after the
-# request's own (session, user): the product, the route and its notified departments, the
-# departments' users, the managers on call; then the transaction: the complaint's number
-# (one UPDATE … RETURNING that reads the numbering scheme too), the complaint with its audit
-# entry, the notices' numbers (one increment for the three, same statement shape), the
-# notices with their audit entries, every notification in one INSERT (a serious complaint's:
-# its on-call alert is written with the record; other complaints' notifications are written
-# after the commit). Was 102 (each notice numbered, validated, saved and notified on its
-# own, the complaint saved three times), then 22 (the scheme read apart for each number, a
-# savepoint around each audited save and bulk create). SQLite counts each audit INSERT
-# apart and the test's own savepoint; on PostgreSQL the complaint and its entry are one
-# statement.
-INTAKE_QUERY_BUDGET = 16
+# Queries of registering a serious complaint routed with three problem notices, after the request's
+# own (session, user): the product, the route with its notified departments and their users (one
+# query: routing._route_directory), the managers on call; then the transaction: the complaint's
+# number (one UPDATE … RETURNING that reads the numbering scheme too), the complaint with its audit
+# entry, the notices' numbers (one increment for the three, same statement shape), the notices with
+# their audit entries, every notification in one INSERT (a serious complaint's: its on-call alert is
+# written with the record; other complaints' notifications are written after the commit). Was 102
+# (each notice numbered, validated, saved and notified on its own, the complaint saved three times),
+# then 22 (the scheme read apart for each number, a savepoint around each audited save and bulk
+# create), then 16 (the route, its notified departments and their users read in three queries).
+# SQLite counts each audit INSERT apart and the test's own savepoint; on PostgreSQL the complaint
+# and its entry are one statement.
+INTAKE_QUERY_BUDGET = 14
 
 
 @pytest.mark.req("FBK-1", "FBK-3", "FBK-4", "FBK-8")
@@ -241,3 +241,44 @@ def test_a_routine_complaints_notice_messages_are_written_after_the_commit(
     for callback in callbacks:
         callback()
     assert Notification.objects.filter(user=quality_user, url=fb.get_absolute_url()).count() == 1
+
+
+@pytest.mark.req("FBK-3", "FBK-8")
+def test_the_route_plan_reads_route_departments_and_active_users_in_one_query(
+    world: Any, cs_user: Any, quality_user: Any, make_user: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from medvigil.accounts.models import Department
+
+    tech = make_user("tech", "technical", department="technical")
+    gone = make_user("tech-gone", "technical", department="technical")
+    gone.is_active = False
+    gone.save()
+    routing.ensure_routes()
+    route = CategoryRoute.objects.get(category="product_quality")
+    expected = [route.department, *route.notify.all()]  # the owner, then by code
+    assert len(expected) == 3
+    fb = Feedback(kind="complaint", category="product_quality")
+    with CaptureQueriesContext(connection) as ctx:
+        plan = routing.plan_route(fb)
+    assert len(ctx.captured_queries) == 1
+    assert plan.department == route.department
+    assert [d.code for d in plan.targets] == [d.code for d in expected]
+    technical = Department.objects.get(code="technical")
+    assert [u.pk for u in plan.users[technical.pk]] == [tech.pk]  # the inactive one left out
+    assert all(u.is_active is True for us in plan.users.values() for u in us)
+    assert quality_user.pk in [u.pk for u in plan.users[route.department.pk]]
+    assert all(isinstance(d, Department) and d.pk for d in plan.targets)
+    # a department chosen by hand owns it; the route's notified departments still get notices
+    sales = Department.objects.get(code="sales")
+    seller = make_user("sales-1", "sales", department="sales")
+    plan = routing.plan_route(fb, department=sales)
+    assert plan.department == sales and plan.targets[0] == sales
+    assert [u.pk for u in plan.users[sales.pk]] == [seller.pk]
+    assert {d.code for d in plan.targets[1:]} == {d.code for d in expected[1:]}
+    # no category and no department: the error names the field
+    with pytest.raises(ValidationError) as e:
+        routing.plan_route(Feedback(kind="complaint", category=""))
+    assert "department" in e.value.message_dict
