@@ -19,7 +19,6 @@ DEMO_CODE = "DEMO-SUP-01"
 def load_demo() -> None:
     if Supplier.objects.filter(code=DEMO_CODE).exists():
         return
-    from medvigil.accounts.demo import DEMO_PASSWORD
     from medvigil.accounts.models import User
     from medvigil.complaints.models import Evaluation, Feedback, Handoff
     from medvigil.core.audit import audit_context

@@ -32,6 +32,7 @@ from typing import Any
 from django import template
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import models
 from django.urls import reverse
@@ -182,11 +183,41 @@ def _loaded_relations(obj: Any) -> dict[tuple[Any, str], Any]:
     return out
 
 
+def hidden_record(model: type[models.Model] | None) -> str:
+    """What a history shows instead of the name of a record the reader may not view: its type
+    only, never its name, number or anything it holds."""
+    if model is None:
+        return _("a record you may not view")
+    return _("%(type)s you may not view") % {"type": model._meta.verbose_name}
+
+
+def _reader_scope(model: type[models.Model], user: Any) -> Any:
+    """Which records of `model` a history may name to `user`: True (all of them: no reader
+    given, or a type every page names), False (none: no view permission), or the queryset of
+    those the user may view — core.permissions.scope_for_user, the rule of the list pages and
+    get_object_for_user (the permission, then the model's visible_to). A visible_to that
+    narrows nothing returns the queryset it was given: then all, without a query."""
+    from ..permissions import can, scope_for_user
+
+    if user is None or model is ContentType or hook(model, "history_name_public"):
+        return True
+    if not can(user, model, "view"):
+        return False
+    base = model._base_manager.all()
+    scoped = scope_for_user(user, base)
+    return True if scoped is base else scoped
+
+
 def _resolve_related(
-    entries: list[Any], fields: dict[str, Any], known: dict[tuple[Any, str], Any] | None = None
+    entries: list[Any],
+    fields: dict[str, Any],
+    known: dict[tuple[Any, str], Any] | None = None,
+    user: Any = None,
 ) -> dict[tuple[Any, str], str]:
     """One query per related model on the page: FK ids shown as the related record's name
-    (those in `known`, already loaded, without a query)."""
+    (those in `known`, already loaded, without a query) — to a `user` who may view that record;
+    the others read hidden_record() (one more query where the user sees only some records of
+    the type and the page had loaded some of them)."""
     known = known or {}
     wanted: dict[Any, set[str]] = {}
     for e in entries:
@@ -201,6 +232,27 @@ def _resolve_related(
     out: dict[tuple[Any, str], str] = {}
     for model, ids in wanted.items():
         concrete = model._meta.concrete_model
+        if model is ContentType:
+            for ct in ContentType.objects.filter(pk__in=[i for i in ids if i.isdigit()]):
+                ct_model = ct.model_class()
+                out[(model, str(ct.pk))] = str(ct_model._meta.verbose_name if ct_model else ct)
+            continue
+        scope = _reader_scope(model, user)
+        if scope is False:
+            out.update({(model, pk): hidden_record(model) for pk in ids})
+            continue
+        source = model._base_manager.all() if scope is True else scope
+        if scope is not True and any((concrete, pk) in known for pk in ids):
+            try:
+                visible = {
+                    str(pk)
+                    for pk in scope.filter(pk__in=list(ids)[:500]).values_list("pk", flat=True)
+                }
+            except (ValueError, TypeError, ValidationError):
+                visible = set()
+            out.update({(model, pk): hidden_record(model) for pk in ids - visible})
+            ids &= visible
+            source = model._base_manager.all()  # the rest: visible, read as they are
         for pk in [i for i in ids if (concrete, i) in known]:
             ids.discard(pk)
             try:
@@ -209,21 +261,88 @@ def _resolve_related(
                 out[(model, pk)] = f"#{pk}"
         if not ids:
             continue
-        if model is ContentType:
-            for ct in ContentType.objects.filter(pk__in=[i for i in ids if i.isdigit()]):
-                ct_model = ct.model_class()
-                out[(model, str(ct.pk))] = str(ct_model._meta.verbose_name if ct_model else ct)
-            continue
         try:
-            related_qs = model._base_manager.select_related(*hook(model, "url_related"))
+            related_qs = source.select_related(*hook(model, "url_related"))
             objs = related_qs.in_bulk(list(ids)[:500])
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, ValidationError):
             continue
         for pk, obj in objs.items():
             try:
                 out[(model, str(pk))] = str(obj)
             except Exception:  # a broken __str__ must not break the page
                 out[(model, str(pk))] = f"#{pk}"
+        if scope is not True:  # not found through the user's scope: not theirs to see
+            for pk in ids - {str(pk) for pk in objs}:
+                out[(model, pk)] = hidden_record(model)
+    return out
+
+
+def _side(pair: Any, index: int) -> Any:
+    return ((pair + [None, None])[:2] if isinstance(pair, list) else [None, pair])[index]
+
+
+def _hidden_references(
+    entries: list[Any], model: type[models.Model] | None, user: Any, obj: Any
+) -> dict[tuple[int, str, int], str]:
+    """The text fields naming another record (RecordHooks.record_references) whose record the
+    reader may not view, per (entry id, field, side 0 old / 1 new): the text to show instead.
+    A generic link's record is the one its type and id fields name in the same entry, else
+    the record's current one; a text with no record named is shown as it is (free text)."""
+    from django.apps import apps as django_apps
+
+    refs = hook(model, "record_references") if model is not None else {}
+    if not refs or user is None:
+        return {}
+    wanted: dict[tuple[Any, str], set[str]] = {}
+    targets: dict[tuple[int, str, int], tuple[Any, str, str]] = {}
+    for e in entries:
+        changes = e.changes or {}
+        for name, (where, key) in refs.items():
+            if name not in changes:
+                continue
+            for side in (0, 1):
+                text = _side(changes[name], side)
+                if text in (None, ""):
+                    continue
+                target: type[models.Model] | None
+                if "." in where:  # a model label and the field the text is
+                    target, field, value = django_apps.get_model(where), key, str(text)
+                else:  # a generic link: its content-type and id fields
+                    ct_id = _side(changes[where], side) if where in changes else None
+                    pk = _side(changes[key], side) if key in changes else None
+                    if where not in changes and obj is not None:
+                        ct_id = getattr(obj, f"{where}_id", None)
+                    if key not in changes and obj is not None:
+                        pk = getattr(obj, key, None)
+                    if ct_id in (None, "") or pk in (None, ""):
+                        continue  # no record named: a free reference
+                    try:
+                        target = ContentType.objects.get_for_id(int(ct_id)).model_class()
+                    except (ContentType.DoesNotExist, ValueError, TypeError):
+                        target = None
+                    field, value = "pk", str(pk)
+                targets[(e.pk, name, side)] = (target, field, value)
+                if target is not None:
+                    wanted.setdefault((target, field), set()).add(value)
+    visible: dict[tuple[Any, str], set[str] | bool] = {}
+    for (target, field), values in wanted.items():
+        scope = _reader_scope(target, user)
+        if isinstance(scope, bool):
+            visible[(target, field)] = scope
+            continue
+        try:
+            found = scope.filter(**{f"{field}__in": list(values)[:500]}).values_list(
+                field, flat=True
+            )
+            visible[(target, field)] = {str(v) for v in found}
+        except (ValueError, TypeError, ValidationError):
+            visible[(target, field)] = set()
+    out: dict[tuple[int, str, int], str] = {}
+    for where_key, (target, field, value) in targets.items():
+        seen = visible.get((target, field), False) if target is not None else False
+        if seen is True or (isinstance(seen, set) and value in seen):
+            continue
+        out[where_key] = hidden_record(target)
     return out
 
 
@@ -231,7 +350,10 @@ def history_rows(
     entries: list[Any], model: type[models.Model] | None, user: Any = None, obj: Any = None
 ) -> list[dict[str, Any]]:
     fields = _fields_by_name(model)
-    related = _resolve_related(entries, fields, _loaded_relations(obj) if obj is not None else None)
+    related = _resolve_related(
+        entries, fields, _loaded_relations(obj) if obj is not None else None, user
+    )
+    hidden_refs = _hidden_references(entries, model, user, obj)
     users = _users_named(entries)
     hidden = hidden_fields(model, user)
     lists = {
@@ -260,13 +382,13 @@ def history_rows(
             shown = readable.get(name) if f is not None and name not in hidden else None
             if name in hidden:
                 old, new = hide(old), hide(new)
+            texts = [
+                hidden_refs.get((e.pk, name, side))
+                or _format(value, f, related, lists.get(name) if f else None, shown)
+                for side, value in ((0, old), (1, new))
+            ]
             rows.append(
-                {
-                    "field": label,
-                    "old": _format(old, f, related, lists.get(name) if f else None, shown),
-                    "new": _format(new, f, related, lists.get(name) if f else None, shown),
-                    "old_empty": old in (None, ""),
-                }
+                {"field": label, "old": texts[0], "new": texts[1], "old_empty": old in (None, "")}
             )
         out.append({"entry": e, "summary": summary, "rows": rows, "source": source_label(e.source)})
     return out
