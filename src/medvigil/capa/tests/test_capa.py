@@ -357,3 +357,12 @@ def test_the_history_names_the_linked_complaint_and_capa_only_to_who_may_view_th
     text = history(ev, finance)
     assert capa.number not in text and "capa you may not view" in text.lower()
     assert capa.number in history(ev, people.quality)
+    # the audit search's rows, its CSV export and the audit API (change_rows) alike
+    from medvigil.core.audit.search import change_rows
+
+    ct = ContentType.objects.get_for_model(type(ev))
+    entries = AuditEntry.objects.filter(content_type=ct, object_id=str(ev.pk))
+    values = [str(r[k]) for e in entries for r in change_rows(e, finance) for k in ("old", "new")]
+    assert capa.number not in values and any("you may not view" in v for v in values)
+    values = [str(r["new"]) for e in entries for r in change_rows(e, people.quality)]
+    assert capa.number in values

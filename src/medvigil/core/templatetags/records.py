@@ -39,6 +39,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ..audit.related import hidden_record, hidden_references, reader_scope
 from ..audit.search import EVENT_LABELS, hidden_fields, hide, ordered_changes, source_label
 from ..records.hooks import hook
 
@@ -183,31 +184,6 @@ def _loaded_relations(obj: Any) -> dict[tuple[Any, str], Any]:
     return out
 
 
-def hidden_record(model: type[models.Model] | None) -> str:
-    """What a history shows instead of the name of a record the reader may not view: its type
-    only, never its name, number or anything it holds."""
-    if model is None:
-        return _("a record you may not view")
-    return _("%(type)s you may not view") % {"type": model._meta.verbose_name}
-
-
-def _reader_scope(model: type[models.Model], user: Any) -> Any:
-    """Which records of `model` a history may name to `user`: True (all of them: no reader
-    given, or a type every page names), False (none: no view permission), or the queryset of
-    those the user may view — core.permissions.scope_for_user, the rule of the list pages and
-    get_object_for_user (the permission, then the model's visible_to). A visible_to that
-    narrows nothing returns the queryset it was given: then all, without a query."""
-    from ..permissions import can, scope_for_user
-
-    if user is None or model is ContentType or hook(model, "history_name_public"):
-        return True
-    if not can(user, model, "view"):
-        return False
-    base = model._base_manager.all()
-    scoped = scope_for_user(user, base)
-    return True if scoped is base else scoped
-
-
 def _resolve_related(
     entries: list[Any],
     fields: dict[str, Any],
@@ -237,7 +213,7 @@ def _resolve_related(
                 ct_model = ct.model_class()
                 out[(model, str(ct.pk))] = str(ct_model._meta.verbose_name if ct_model else ct)
             continue
-        scope = _reader_scope(model, user)
+        scope = reader_scope(model, user)
         if scope is False:
             out.update({(model, pk): hidden_record(model) for pk in ids})
             continue
@@ -277,75 +253,6 @@ def _resolve_related(
     return out
 
 
-def _side(pair: Any, index: int) -> Any:
-    return ((pair + [None, None])[:2] if isinstance(pair, list) else [None, pair])[index]
-
-
-def _hidden_references(
-    entries: list[Any], model: type[models.Model] | None, user: Any, obj: Any
-) -> dict[tuple[int, str, int], str]:
-    """The text fields naming another record (RecordHooks.record_references) whose record the
-    reader may not view, per (entry id, field, side 0 old / 1 new): the text to show instead.
-    A generic link's record is the one its type and id fields name in the same entry, else
-    the record's current one; a text with no record named is shown as it is (free text)."""
-    from django.apps import apps as django_apps
-
-    refs = hook(model, "record_references") if model is not None else {}
-    if not refs or user is None:
-        return {}
-    wanted: dict[tuple[Any, str], set[str]] = {}
-    targets: dict[tuple[int, str, int], tuple[Any, str, str]] = {}
-    for e in entries:
-        changes = e.changes or {}
-        for name, (where, key) in refs.items():
-            if name not in changes:
-                continue
-            for side in (0, 1):
-                text = _side(changes[name], side)
-                if text in (None, ""):
-                    continue
-                target: type[models.Model] | None
-                if "." in where:  # a model label and the field the text is
-                    target, field, value = django_apps.get_model(where), key, str(text)
-                else:  # a generic link: its content-type and id fields
-                    ct_id = _side(changes[where], side) if where in changes else None
-                    pk = _side(changes[key], side) if key in changes else None
-                    if where not in changes and obj is not None:
-                        ct_id = getattr(obj, f"{where}_id", None)
-                    if key not in changes and obj is not None:
-                        pk = getattr(obj, key, None)
-                    if ct_id in (None, "") or pk in (None, ""):
-                        continue  # no record named: a free reference
-                    try:
-                        target = ContentType.objects.get_for_id(int(ct_id)).model_class()
-                    except (ContentType.DoesNotExist, ValueError, TypeError):
-                        target = None
-                    field, value = "pk", str(pk)
-                targets[(e.pk, name, side)] = (target, field, value)
-                if target is not None:
-                    wanted.setdefault((target, field), set()).add(value)
-    visible: dict[tuple[Any, str], set[str] | bool] = {}
-    for (target, field), values in wanted.items():
-        scope = _reader_scope(target, user)
-        if isinstance(scope, bool):
-            visible[(target, field)] = scope
-            continue
-        try:
-            found = scope.filter(**{f"{field}__in": list(values)[:500]}).values_list(
-                field, flat=True
-            )
-            visible[(target, field)] = {str(v) for v in found}
-        except (ValueError, TypeError, ValidationError):
-            visible[(target, field)] = set()
-    out: dict[tuple[int, str, int], str] = {}
-    for where_key, (target, field, value) in targets.items():
-        seen = visible.get((target, field), False) if target is not None else False
-        if seen is True or (isinstance(seen, set) and value in seen):
-            continue
-        out[where_key] = hidden_record(target)
-    return out
-
-
 def history_rows(
     entries: list[Any], model: type[models.Model] | None, user: Any = None, obj: Any = None
 ) -> list[dict[str, Any]]:
@@ -353,7 +260,7 @@ def history_rows(
     related = _resolve_related(
         entries, fields, _loaded_relations(obj) if obj is not None else None, user
     )
-    hidden_refs = _hidden_references(entries, model, user, obj)
+    hidden_refs = hidden_references(entries, model, user, obj)
     users = _users_named(entries)
     hidden = hidden_fields(model, user)
     lists = {
