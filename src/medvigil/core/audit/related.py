@@ -51,7 +51,8 @@ def hidden_references(
     entries: list[Any], model: type[models.Model] | None, user: Any, obj: Any
 ) -> dict[tuple[int, str, int], str]:
     """The text fields naming another record (RecordHooks.record_references) whose record the
-    reader may not view, per (entry id, field, side 0 old / 1 new): the text to show instead.
+    reader may not view, per (id() of the entry, field, side 0 old / 1 new): the text shown
+    instead.
     A generic link's record is the one its type and id fields name in the same entry, else
     the one `obj` (or the entry's record as it is now) links; a text with no record named is
     shown as it is (free text)."""
@@ -101,7 +102,7 @@ def hidden_references(
                     except (ContentType.DoesNotExist, ValueError, TypeError):
                         target = None
                     field, value = "pk", str(pk)
-                targets[(e.pk, name, side)] = (target, field, value)
+                targets[(id(e), name, side)] = (target, field, value)
                 if target is not None:
                     wanted.setdefault((target, field), set()).add(value)
     visible: dict[tuple[Any, str], set[str] | bool] = {}

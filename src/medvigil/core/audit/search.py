@@ -269,8 +269,8 @@ def change_rows(entry: Any, user: Any) -> list[dict[str, Any]]:
             old, new = None, pair
         if field in hidden:
             old, new = hide(old), hide(new)
-        old = references.get((entry.pk, field, 0), old)
-        new = references.get((entry.pk, field, 1), new)
+        old = references.get((id(entry), field, 0), old)
+        new = references.get((id(entry), field, 1), new)
         rows.append(
             {
                 "field": field,

@@ -208,12 +208,7 @@ def _resolve_related(
     out: dict[tuple[Any, str], str] = {}
     for model, ids in wanted.items():
         concrete = model._meta.concrete_model
-        if model is ContentType:
-            for ct in ContentType.objects.filter(pk__in=[i for i in ids if i.isdigit()]):
-                ct_model = ct.model_class()
-                out[(model, str(ct.pk))] = str(ct_model._meta.verbose_name if ct_model else ct)
-            continue
-        scope = reader_scope(model, user)
+        scope = reader_scope(model, user)  # a record type (ContentType): named to all
         if scope is False:
             out.update({(model, pk): hidden_record(model) for pk in ids})
             continue
@@ -236,6 +231,11 @@ def _resolve_related(
             except Exception:  # a broken __str__ must not break the page
                 out[(model, pk)] = f"#{pk}"
         if not ids:
+            continue
+        if model is ContentType:
+            for ct in ContentType.objects.filter(pk__in=[i for i in ids if i.isdigit()]):
+                ct_model = ct.model_class()
+                out[(model, str(ct.pk))] = str(ct_model._meta.verbose_name if ct_model else ct)
             continue
         try:
             related_qs = source.select_related(*hook(model, "url_related"))
@@ -290,7 +290,7 @@ def history_rows(
             if name in hidden:
                 old, new = hide(old), hide(new)
             texts = [
-                hidden_refs.get((e.pk, name, side))
+                hidden_refs.get((id(e), name, side))
                 or _format(value, f, related, lists.get(name) if f else None, shown)
                 for side, value in ((0, old), (1, new))
             ]
