@@ -48,7 +48,11 @@ def _side(pair: Any, index: int) -> Any:
 
 
 def hidden_references(
-    entries: list[Any], model: type[models.Model] | None, user: Any, obj: Any
+    entries: list[Any],
+    model: type[models.Model] | None,
+    user: Any,
+    obj: Any,
+    look_up: bool = True,
 ) -> dict[tuple[int, str, int], str]:
     """The text fields naming another record (RecordHooks.record_references) whose record the
     reader may not view, per (id() of the entry, field, side 0 old / 1 new): the text shown
@@ -89,6 +93,11 @@ def hidden_references(
                 else:  # a generic link: its content-type and id fields
                     ct_id = _side(changes[where], side) if where in changes else None
                     pk = _side(changes[key], side) if key in changes else None
+                    if (where not in changes or key not in changes) and obj is None and not look_up:
+                        # one entry at a time (the CSV export, the API): no query per entry;
+                        # a link the entry does not carry is not shown
+                        targets[(id(e), name, side)] = (None, "pk", "")
+                        continue
                     if where not in changes or key not in changes:
                         record = obj if obj is not None else current(e.object_id)
                         if where not in changes:

@@ -260,7 +260,7 @@ def change_rows(entry: Any, user: Any) -> list[dict[str, Any]]:
     model = entry.content_type.model_class()
     hidden = hidden_fields(model, user)
     # a copied reference to a record the user may not view: its type alone (as the history)
-    references = hidden_references([entry], model, user, None)
+    references = hidden_references([entry], model, user, None, look_up=False)
     rows = []
     for field, pair in ordered_changes(entry.changes, model):
         if isinstance(pair, list | tuple) and len(pair) == 2:
