@@ -18,6 +18,9 @@ from medvigil.core.models import AuditedModel, AuditedQuerySet
 
 
 class Department(AuditedModel):
+    # named in other records' history to every reader, as every page names departments
+    history_name_public = True
+
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name_zh = models.CharField(_("name (Chinese)"), max_length=100)
     name_en = models.CharField(_("name (English)"), max_length=100)
@@ -68,6 +71,9 @@ class AuditedUserManager(UserManager.from_queryset(AuditedQuerySet)):  # type: i
 
 
 class User(AuditedModel, AbstractUser):
+    # named in other records' history to every reader, as the history names its actors
+    history_name_public = True
+
     display_name = models.CharField(
         _("printed name"), max_length=150, blank=True, help_text=_("Name printed on signatures.")
     )

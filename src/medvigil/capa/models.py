@@ -63,6 +63,9 @@ class Risk(models.TextChoices):
 class SourceLinkMixin(models.Model):
     """An optional generic link to the record a problem came from (any app's record)."""
 
+    # the copied number names the source: shown in the history only to who may view it
+    record_references = {"source_reference": ("source_type", "source_id")}
+
     source_type = models.ForeignKey(
         ContentType,
         on_delete=models.PROTECT,
@@ -472,6 +475,8 @@ class Nonconformity(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
         verbose_name=_("related record type"),
     )
     related_id = models.CharField(_("related record id"), max_length=64, blank=True)
+    # the copied number names the linked record: shown in the history only to who may view it
+    record_references = {"related_reference": ("related_type", "related_id")}
     related_reference = models.CharField(_("related reference"), max_length=100, blank=True)
     capa = models.ForeignKey(
         Capa,

@@ -865,6 +865,12 @@ class Evaluation(AuditedModel):
         _("CAPA hand-off"), max_length=8, choices=Handoff, blank=True, default=""
     )
     capa_reference = models.CharField(_("CAPA reference"), max_length=60, blank=True)
+    # the numbers of the records that took the hand-offs: shown in the history only to who
+    # may view those records
+    record_references = {
+        "capa_reference": ("capa.Capa", "number"),
+        "adverse_event_reference": ("vigilance.AdverseEvent", "number"),
+    }
     no_capa_justification = models.TextField(_("justification for no CAPA"), blank=True)
     investigate = models.BooleanField(_("to be investigated"), default=True)
     not_investigated_justification = models.TextField(

@@ -109,6 +109,8 @@ class Recall(OwnedMixin, CreatedByMixin, VoidableMixin, RegulatedRecord):
         _("started from"), max_length=20, choices=SourceKind, default=SourceKind.DIRECT
     )
     source_reference = models.CharField(_("source reference"), max_length=100, blank=True)
+    # the reference names the linked source: shown in the history only to who may view it
+    record_references = {"source_reference": ("source_type", "source_id")}
     source_type = models.ForeignKey(
         ContentType,
         on_delete=models.PROTECT,

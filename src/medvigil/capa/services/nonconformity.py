@@ -194,18 +194,31 @@ def _check_approvable(nc: Nonconformity, by: Any) -> None:
 
 
 def approve_concession(
-    nc: Nonconformity, *, by: Any, password: str, comment: str, request: Any = None
+    nc: Nonconformity,
+    *,
+    by: Any,
+    password: str = "",
+    comment: str,
+    request: Any = None,
+    check: Any = None,
 ) -> Nonconformity:
     """CAPA-2: the approver signs the concession (meaning "approved"; the comment states the
-    conditions or the basis that quality and safety are assured). Perm: capa.approve_concession."""
+    conditions or the basis that quality and safety are assured). Perm: capa.approve_concession.
+    `check`: a signer check the caller made (signatures.loader_check: the demo, which runs
+    inside one transaction where the password check cannot); else the password is checked."""
     from medvigil.core.signatures.services import apply_signature, check_signer
 
     require(by, APPROVE_PERM)
     comment = clean_text(comment, "comment", required=True)
     _check_approvable(nc, by)
-    check = check_signer(
-        nc, user=by, password=password or "", request=request, meaning=Signature.Meaning.APPROVED
-    )
+    if check is None:
+        check = check_signer(
+            nc,
+            user=by,
+            password=password or "",
+            request=request,
+            meaning=Signature.Meaning.APPROVED,
+        )
     with transaction.atomic(), audit_context(actor=by, reason=comment):
         obj = lock(Nonconformity, nc.pk)
         _check_approvable(obj, by)

@@ -318,3 +318,51 @@ def test_the_quality_manager_role_has_quality_rights_plus_the_closure() -> None:
         assert matches(perm, manager) == matches(perm, engineer) == True, perm  # noqa: E712
     assert not matches("capa.approve_concession", manager)
     assert not matches("recalls.approve_recall", manager)
+
+
+@pytest.mark.req("PLAT-1", "PLAT-2")
+def test_the_history_names_the_linked_complaint_and_capa_only_to_who_may_view_them(
+    people: People, make_user: Any
+) -> None:
+    """Copied references name other records (RecordHooks.record_references): the CAPA's
+    source reference (the complaint's number) and the evaluation's CAPA reference (the CAPA's
+    number) show in their histories only to a reader who may view that record; a reader of
+    the CAPA without complaints, and one of complaints without CAPAs (finance), read the
+    record's type alone."""
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.models import ContentType
+
+    from medvigil.accounts.models import Role
+    from medvigil.core.templatetags.records import history_rows
+
+    fb = routed_complaint(people.quality)
+    ev = evaluated(fb, people)
+    capa = svc.open_capa_from_complaint(ev, by=people.quality)
+    ev = fresh(ev)
+    role = Role.objects.create(code="capa-only", name_zh="只读", name_en="CAPA reader")
+    role.permissions.add(Permission.objects.get(codename="view_capa"))
+    capa_reader = make_user("hist-capa-reader", "capa-only")
+    finance = make_user("hist-finance", "finance")
+    assert finance.has_perm("complaints.view_evaluation") and not finance.has_perm("capa.view_capa")
+
+    def history(record: Any, user: Any) -> str:
+        ct = ContentType.objects.get_for_model(type(record))
+        entries = list(AuditEntry.objects.filter(content_type=ct, object_id=str(record.pk)))
+        rows = history_rows(entries, type(record), user=user, obj=record)
+        return "\n".join(f"{r['old']} {r['new']}" for i in rows for r in i["rows"])
+
+    text = history(capa, capa_reader)
+    assert fb.number not in text and "feedback you may not view" in text
+    assert fb.number in history(capa, people.quality)
+    text = history(ev, finance)
+    assert capa.number not in text and "capa you may not view" in text.lower()
+    assert capa.number in history(ev, people.quality)
+    # the audit search's rows, its CSV export and the audit API (change_rows) alike
+    from medvigil.core.audit.search import change_rows
+
+    ct = ContentType.objects.get_for_model(type(ev))
+    entries = AuditEntry.objects.filter(content_type=ct, object_id=str(ev.pk))
+    values = [str(r[k]) for e in entries for r in change_rows(e, finance) for k in ("old", "new")]
+    assert capa.number not in values and any("you may not view" in v for v in values)
+    values = [str(r["new"]) for e in entries for r in change_rows(e, people.quality)]
+    assert capa.number in values

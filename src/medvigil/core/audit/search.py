@@ -255,8 +255,12 @@ def ordered_changes(changes: Any, model: type[models.Model] | None) -> list[tupl
 def change_rows(entry: Any, user: Any) -> list[dict[str, Any]]:
     """The entry's changes as [{field, label, old, new}], in recorded order, with the values
     `user` may not see masked."""
+    from .related import hidden_references
+
     model = entry.content_type.model_class()
     hidden = hidden_fields(model, user)
+    # a copied reference to a record the user may not view: its type alone (as the history)
+    references = hidden_references([entry], model, user, None, look_up=False)
     rows = []
     for field, pair in ordered_changes(entry.changes, model):
         if isinstance(pair, list | tuple) and len(pair) == 2:
@@ -265,6 +269,8 @@ def change_rows(entry: Any, user: Any) -> list[dict[str, Any]]:
             old, new = None, pair
         if field in hidden:
             old, new = hide(old), hide(new)
+        old = references.get((id(entry), field, 0), old)
+        new = references.get((id(entry), field, 1), new)
         rows.append(
             {
                 "field": field,

@@ -68,6 +68,16 @@ class RecordHooks:
     #: records' pages are linked at once (the audit trail), so a page of links costs one
     #: query per record type.
     url_related: ClassVar[tuple[str, ...]] = ()
+    #: True: another record's history names a record of this type to every reader (people
+    #: and departments, whom every page names). False: only to readers who may view it
+    #: (core.permissions.scope_for_user); the others read "<type> you may not view".
+    history_name_public: ClassVar[bool] = False
+    #: Text fields that name another record (a generic link's copied number, a hand-off's
+    #: reference) -> where that record is: the content-type field and the id field of the
+    #: link (``("source_type", "source_id")``), or a model label and the field the text is
+    #: (``("capa.Capa", "number")``). The history shows the text only to readers who may
+    #: view that record, like a foreign key's value.
+    record_references: ClassVar[Mapping[str, tuple[str, str]]] = {}
 
     def audit_repr(self) -> str:
         """The record's name in the audit trail. Keep it language-neutral and free of
@@ -106,6 +116,8 @@ HOOKS: dict[str, Any] = {
         "retention_destroyable",
         "record_timeline",
         "url_related",
+        "history_name_public",
+        "record_references",
         "audit_repr",
         "signature_content",
         "retention_dates",

@@ -32,12 +32,14 @@ from typing import Any
 from django import template
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ..audit.related import hidden_record, hidden_references, reader_scope
 from ..audit.search import EVENT_LABELS, hidden_fields, hide, ordered_changes, source_label
 from ..records.hooks import hook
 
@@ -183,10 +185,15 @@ def _loaded_relations(obj: Any) -> dict[tuple[Any, str], Any]:
 
 
 def _resolve_related(
-    entries: list[Any], fields: dict[str, Any], known: dict[tuple[Any, str], Any] | None = None
+    entries: list[Any],
+    fields: dict[str, Any],
+    known: dict[tuple[Any, str], Any] | None = None,
+    user: Any = None,
 ) -> dict[tuple[Any, str], str]:
     """One query per related model on the page: FK ids shown as the related record's name
-    (those in `known`, already loaded, without a query)."""
+    (those in `known`, already loaded, without a query) — to a `user` who may view that record;
+    the others read hidden_record() (one more query where the user sees only some records of
+    the type and the page had loaded some of them)."""
     known = known or {}
     wanted: dict[Any, set[str]] = {}
     for e in entries:
@@ -201,6 +208,22 @@ def _resolve_related(
     out: dict[tuple[Any, str], str] = {}
     for model, ids in wanted.items():
         concrete = model._meta.concrete_model
+        scope = reader_scope(model, user)  # a record type (ContentType): named to all
+        if scope is False:
+            out.update({(model, pk): hidden_record(model) for pk in ids})
+            continue
+        source = model._base_manager.all() if scope is True else scope
+        if scope is not True and any((concrete, pk) in known for pk in ids):
+            try:
+                visible = {
+                    str(pk)
+                    for pk in scope.filter(pk__in=list(ids)[:500]).values_list("pk", flat=True)
+                }
+            except (ValueError, TypeError, ValidationError):
+                visible = set()
+            out.update({(model, pk): hidden_record(model) for pk in ids - visible})
+            ids &= visible
+            source = model._base_manager.all()  # the rest: visible, read as they are
         for pk in [i for i in ids if (concrete, i) in known]:
             ids.discard(pk)
             try:
@@ -215,15 +238,18 @@ def _resolve_related(
                 out[(model, str(ct.pk))] = str(ct_model._meta.verbose_name if ct_model else ct)
             continue
         try:
-            related_qs = model._base_manager.select_related(*hook(model, "url_related"))
+            related_qs = source.select_related(*hook(model, "url_related"))
             objs = related_qs.in_bulk(list(ids)[:500])
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, ValidationError):
             continue
         for pk, obj in objs.items():
             try:
                 out[(model, str(pk))] = str(obj)
             except Exception:  # a broken __str__ must not break the page
                 out[(model, str(pk))] = f"#{pk}"
+        if scope is not True:  # not found through the user's scope: not theirs to see
+            for pk in ids - {str(pk) for pk in objs}:
+                out[(model, pk)] = hidden_record(model)
     return out
 
 
@@ -231,7 +257,10 @@ def history_rows(
     entries: list[Any], model: type[models.Model] | None, user: Any = None, obj: Any = None
 ) -> list[dict[str, Any]]:
     fields = _fields_by_name(model)
-    related = _resolve_related(entries, fields, _loaded_relations(obj) if obj is not None else None)
+    related = _resolve_related(
+        entries, fields, _loaded_relations(obj) if obj is not None else None, user
+    )
+    hidden_refs = hidden_references(entries, model, user, obj)
     users = _users_named(entries)
     hidden = hidden_fields(model, user)
     lists = {
@@ -260,13 +289,13 @@ def history_rows(
             shown = readable.get(name) if f is not None and name not in hidden else None
             if name in hidden:
                 old, new = hide(old), hide(new)
+            texts = [
+                hidden_refs.get((id(e), name, side))
+                or _format(value, f, related, lists.get(name) if f else None, shown)
+                for side, value in ((0, old), (1, new))
+            ]
             rows.append(
-                {
-                    "field": label,
-                    "old": _format(old, f, related, lists.get(name) if f else None, shown),
-                    "new": _format(new, f, related, lists.get(name) if f else None, shown),
-                    "old_empty": old in (None, ""),
-                }
+                {"field": label, "old": texts[0], "new": texts[1], "old_empty": old in (None, "")}
             )
         out.append({"entry": e, "summary": summary, "rows": rows, "source": source_label(e.source)})
     return out

@@ -251,6 +251,87 @@ def test_a_stale_or_missing_version_on_the_api_is_a_409(case, people, client_for
     assert fresh(obj).version == obj.version
 
 
+# --- PLAT-1 in the history: a related record is named only to who may view it ---------------
+
+
+def _named_in_history(obj: Any) -> list[Any]:
+    """The records the history of `obj` names through its relation fields (not people,
+    departments or record types, which every reader may read: history_name_public). A
+    record's own copy of a name (a consignee's name, a report's title) is its own data."""
+    from medvigil.core.records.hooks import hook
+
+    fields = {}
+    for f in type(obj)._meta.get_fields():
+        if getattr(f, "concrete", False) and f.is_relation and f.related_model is not None:
+            fields[f.name] = fields[f.attname] = f
+    found: dict[tuple[Any, str], Any] = {}
+    ct = ContentType.objects.get_for_model(type(obj))
+    for e in AuditEntry.objects.filter(content_type=ct, object_id=str(obj.pk)):
+        for name, pair in (e.changes or {}).items():
+            f = fields.get(name)
+            if f is None or f.related_model is ContentType:
+                continue
+            if hook(f.related_model, "history_name_public"):
+                continue
+            for v in pair if isinstance(pair, list) else [pair]:
+                for item in v if isinstance(v, list) else [v]:
+                    if item in (None, ""):
+                        continue
+                    rec = f.related_model._base_manager.filter(pk=item).first()
+                    if rec is not None:
+                        found[(f.related_model, str(item))] = rec
+    return list(found.values())
+
+
+@pytest.mark.parametrize("case", cases("PLAT-1", "PLAT-2"))
+def test_the_history_names_a_related_record_only_to_who_may_view_it(case, people, make_user):
+    """The history of a record (panel, htmx fragment, audit search, complaint file: one
+    renderer) names a record it links to — a complaint, a work order, a customer — only to a
+    reader who may view that record (core.permissions.scope_for_user: the permission and the
+    model's own rule, e.g. sales staff's own customers); the others read its type alone. A
+    reader holding nothing but this record type's view permission sees none of them."""
+    from django.contrib.auth.models import Permission
+
+    from medvigil.accounts.models import Role
+    from medvigil.core.permissions import perm_name, scope_for_user
+    from medvigil.core.templatetags.records import hidden_record, history_rows
+
+    users = people(case)
+    obj = case.make(users["owner"])
+    app_label, codename = perm_name(case.model, "view").split(".")
+    role = Role.objects.create(code="kit-reader", name_zh="只读", name_en="Kit reader")
+    role.permissions.add(
+        Permission.objects.get(content_type__app_label=app_label, codename=codename)
+    )
+    users["reader"] = make_user("kit-reader", "kit-reader")
+    ct = ContentType.objects.get_for_model(case.model)
+    entries = list(
+        AuditEntry.objects.filter(content_type=ct, object_id=str(obj.pk)).order_by("-seq")
+    )
+    named = _named_in_history(obj)
+    relation_labels = {
+        str(f.verbose_name)
+        for f in case.model._meta.get_fields()
+        if getattr(f, "concrete", False) and f.is_relation
+    }
+    for who, user in users.items():
+        rows = history_rows(entries, case.model, user=user, obj=fresh(obj))
+        text = "\n".join(
+            f"{r['old']}\n{r['new']}"
+            for item in rows
+            for r in item["rows"]
+            if r["field"] in relation_labels
+        )
+        for rec in named:
+            model = type(rec)._meta.concrete_model
+            name = str(rec)
+            if scope_for_user(user, model).filter(pk=rec.pk).exists():
+                assert name in text, f"{who} does not see {model.__name__} {name!r}"
+            else:
+                assert name not in text, f"{who} may not view {model.__name__} {name!r}"
+                assert hidden_record(model) in text, who
+
+
 # --- query counts of the list pages ---------------------------------------------------------
 
 

@@ -119,3 +119,34 @@ def test_destruction_button_only_for_users_who_may_ask(demo: Any, make_user: Any
     html = client.get(Product.objects.order_by("pk").first().get_absolute_url()).content.decode()
     assert "history-panel" in html
     assert "destruction-button" not in html
+
+
+@pytest.mark.req("PLAT-1", "PLAT-2")
+def test_the_history_names_a_linked_record_only_within_the_readers_own_rule(
+    make_user, client_for, settings
+):
+    """A reader who may view inspection reports and inspections, but only their own
+    inspections (the model's visible_to), reads the history of another's report — the panel's
+    htmx fragment and the audit search — with the inspection as "inspection you may not
+    view": never its number or title. Its owner reads them."""
+    from django.utils import translation
+
+    from medvigil.core.tests.exampleapp import services as ex
+
+    settings.LANGUAGE_CODE = "en"
+    owner = make_user("insp-owner", "customer_service")
+    reader = make_user("insp-reader", "customer_service")
+    quality = make_user("insp-quality", "quality")
+    inspection = ex.create_inspection(by=owner, title="Ward 7 secret site")
+    report = ex.draft_report(inspection, by=quality, text="report text")
+    fragment = reverse("record_history", args=["exampleapp", "inspectionreport", report.pk])
+    trail = (
+        reverse("audit_trail") + f"?record_type=exampleapp.inspectionreport&object_id={report.pk}"
+    )
+    with translation.override("en"):
+        for url in (fragment, trail):
+            body = client_for(reader).get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+            assert "inspection you may not view" in body, url
+            assert inspection.number not in body and "Ward 7" not in body, url
+            body = client_for(owner).get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+            assert f"{inspection.number} Ward 7 secret site" in body, url

@@ -249,3 +249,33 @@ def test_the_archive_and_the_history_keep_the_customer_contact_to_those_allowed(
     page = client_for(cs_user).get(detail, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "13800000001" in page and "serial number: " + wo.archive["serial"] in page
     assert '"serial":' not in page  # not the stored JSON
+
+
+@pytest.mark.req("SVC-11", "PLAT-1")
+def test_the_complaint_a_work_order_opened_is_named_only_to_who_may_view_it(
+    world: Any, cs_user: Any, manager: Any, engineer: Any, qualified: Any, client_for: Any
+) -> None:
+    """The request page, the work order page (its sign-off card and its history) link and
+    name the complaint a closed work order opened only for a user who may view that complaint
+    (core.permissions.scope_for_user); the service manager, who reads every service request
+    and work order but no complaint, sees neither its number nor its link."""
+    wo = on_site(world, cs_user, manager, engineer)
+    wo = save_fields(wo, by=engineer, version=wo.version, values=DONE)
+    wo = sign_off(wo, by=engineer, version=wo.version, signer_name="李护士长", signature=_png())
+    wo = close_work_order(wo, by=engineer, version=wo.version, is_complaint=True, note="漂移")
+    fb = wo.complaint
+    assert fb is not None
+    assert manager.has_perm("service.view_workorder")
+    assert not manager.has_perm("complaints.view_feedback")
+    pages = [
+        reverse("service:request_detail", args=[wo.request_id]),
+        reverse("service:workorder_detail", args=[wo.pk]),
+    ]
+    for url in pages:
+        page = client_for(manager).get(url, HTTP_ACCEPT_LANGUAGE="en")
+        assert page.status_code == 200
+        body = page.content.decode()
+        assert fb.number not in body and fb.get_absolute_url() not in body, url
+        page = client_for(cs_user).get(url, HTTP_ACCEPT_LANGUAGE="en")
+        body = page.content.decode()
+        assert fb.number in body and f'href="{fb.get_absolute_url()}"' in body, url

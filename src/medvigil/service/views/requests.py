@@ -24,6 +24,7 @@ from .. import rules
 from ..forms import DispatchForm, RequestEditForm, RequestForm
 from ..models import CONTACT_PERM, FaultLevel, Quote, ServiceRequest, WorkOrder, Zone
 from ..services import clocks, dispatching, requests, warranty
+from .workorders import visible_complaints
 
 MASK = "***"
 ADD_PERM = "service.add_servicerequest"
@@ -180,6 +181,10 @@ def _detail_context(request: Any, obj: ServiceRequest, **extra: Any) -> dict[str
         .select_related("engineer")
         .order_by("id")
     )
+    # SVC-11: a work order's complaint is linked only for those who may view it
+    complaints = visible_complaints(user, work_orders)
+    for wo in work_orders:
+        wo.visible_complaint = complaints.get(wo.complaint_id or 0)  # type: ignore[attr-defined]
     may_dispatch = user.has_perm(DISPATCH_PERM) and obj.status in (
         ServiceRequest.Status.NEW,
         ServiceRequest.Status.DISPATCHED,

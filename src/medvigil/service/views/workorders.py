@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from medvigil.core.audit.models import ConflictError
-from medvigil.core.permissions import get_object_for_user
+from medvigil.core.permissions import get_object_for_user, scope_for_user
 from medvigil.core.records.lists import Column, Filter, RecordList
 from medvigil.trace.privacy import mask
 
@@ -79,6 +79,18 @@ def _get(request: Any, pk: int) -> WorkOrder:
     return get_object_for_user(request.user, qs, pk=pk)
 
 
+def visible_complaints(user: Any, work_orders: list[WorkOrder]) -> dict[int, Any]:
+    """The complaints opened from these work orders (SVC-11) that `user` may view, by id:
+    through core.permissions.scope_for_user, so the complaint's view permission and its own
+    rule (sales staff and dealers: their own customers only) decide, as on the complaint
+    pages. A page links (and names) only these. One query; none without a complaint."""
+    ids = {wo.complaint_id for wo in work_orders if wo.complaint_id}
+    if not ids:
+        return {}
+    model = WorkOrder.complaint.field.related_model
+    return {c.pk: c for c in scope_for_user(user, model).filter(pk__in=ids)}
+
+
 def _may_fill(user: Any, wo: WorkOrder) -> bool:
     return user.has_perm(CHANGE_PERM) and (
         wo.engineer_id == user.pk or user.has_perm("service.dispatch_servicerequest")
@@ -98,6 +110,8 @@ def _context(request: Any, wo: WorkOrder, **extra: Any) -> dict[str, Any]:
     ctx = {
         "obj": wo,
         "sr": sr,
+        # SVC-11: the complaint this work order opened, only if the user may view it
+        "complaint": visible_complaints(request.user, [wo]).get(wo.complaint_id or 0),
         "contact": contact,
         "may_fill": _may_fill(request.user, wo) and wo.is_open,
         "may_act": _may_fill(request.user, wo),
@@ -323,12 +337,18 @@ def workorder_code_confirm(request: Any, pk: int) -> Any:
     )
 
 
-def _closed_message(wo: WorkOrder) -> str:
-    if wo.complaint_id:
+def _closed_message(user: Any) -> Callable[[WorkOrder], str]:
+    def message(wo: WorkOrder) -> str:
+        if not wo.complaint_id:
+            return _("Work order closed.")
+        complaint = visible_complaints(user, [wo]).get(wo.complaint_id)
+        if complaint is None:
+            return _("Closed; a complaint was opened from this work order.")
         return _("Closed; complaint %(number)s opened from this work order.") % {
-            "number": wo.complaint.number  # type: ignore[union-attr]
+            "number": complaint.number
         }
-    return _("Work order closed.")
+
+    return message
 
 
 @login_required
@@ -346,7 +366,7 @@ def workorder_close(request: Any, pk: int) -> Any:
             is_complaint=answer,
             note=request.POST.get("note", ""),
         ),
-        _closed_message,
+        _closed_message(request.user),
         denied=_("You may not register complaints; ask customer service."),
     )
 
