@@ -53,8 +53,10 @@ VIEW_ALL = ["*.view_*", "*.export_*"]
 
 #: a role that an app's grants (or the platform's) do not name gets its base role's grants
 #: there: the quality manager has a quality engineer's rights wherever an app says nothing
-#: more (the CAPA app grants the closure to the manager only)
-ROLE_BASES: dict[str, str] = {"quality_manager": "quality"}
+#: more (the CAPA app grants the closure to the manager only); the service manager, who heads
+#: the engineers (seed 003 售后服务部), has an engineer's rights outside the service app: the
+#: installed base (units, customers, installations), attachments, parts
+ROLE_BASES: dict[str, str] = {"quality_manager": "quality", "service_manager": "service_engineer"}
 
 # The platform's own grants (core, accounts). Each domain app grants its permissions in its
 # AppConfig (core.records.domain.DomainApp.role_permissions); they are merged in role_patterns.

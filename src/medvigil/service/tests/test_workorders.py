@@ -253,29 +253,59 @@ def test_the_archive_and_the_history_keep_the_customer_contact_to_those_allowed(
 
 @pytest.mark.req("SVC-11", "PLAT-1")
 def test_the_complaint_a_work_order_opened_is_named_only_to_who_may_view_it(
-    world: Any, cs_user: Any, manager: Any, engineer: Any, qualified: Any, client_for: Any
+    world: Any,
+    cs_user: Any,
+    manager: Any,
+    engineer: Any,
+    qualified: Any,
+    client_for: Any,
+    make_user: Any,
 ) -> None:
     """The request page, the work order page (its sign-off card and its history) link and
     name the complaint a closed work order opened only for a user who may view that complaint
-    (core.permissions.scope_for_user); the service manager, who reads every service request
-    and work order but no complaint, sees neither its number nor its link."""
+    (core.permissions.scope_for_user); a reader of every service request and work order who
+    may read no complaint sees neither its number nor its link."""
+    from django.contrib.auth.models import Permission
+
+    from medvigil.accounts.models import Role
+
     wo = on_site(world, cs_user, manager, engineer)
     wo = save_fields(wo, by=engineer, version=wo.version, values=DONE)
     wo = sign_off(wo, by=engineer, version=wo.version, signer_name="李护士长", signature=_png())
     wo = close_work_order(wo, by=engineer, version=wo.version, is_complaint=True, note="漂移")
     fb = wo.complaint
     assert fb is not None
-    assert manager.has_perm("service.view_workorder")
-    assert not manager.has_perm("complaints.view_feedback")
+    role = Role.objects.create(code="service-reader", name_zh="售后只读", name_en="Service reader")
+    role.permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="service",
+            codename__in=["view_servicerequest", "view_workorder", "view_all_servicerequest"],
+        )
+    )
+    reader = make_user("service-reader", "service-reader")
+    assert reader.has_perm("service.view_workorder")
+    assert not reader.has_perm("complaints.view_feedback")
     pages = [
         reverse("service:request_detail", args=[wo.request_id]),
         reverse("service:workorder_detail", args=[wo.pk]),
     ]
     for url in pages:
-        page = client_for(manager).get(url, HTTP_ACCEPT_LANGUAGE="en")
+        page = client_for(reader).get(url, HTTP_ACCEPT_LANGUAGE="en")
         assert page.status_code == 200
         body = page.content.decode()
         assert fb.number not in body and fb.get_absolute_url() not in body, url
         page = client_for(cs_user).get(url, HTTP_ACCEPT_LANGUAGE="en")
         body = page.content.decode()
         assert fb.number in body and f'href="{fb.get_absolute_url()}"' in body, url
+
+
+@pytest.mark.req("SVC-3")
+def test_the_service_manager_reads_the_installed_base_as_the_engineers_do(
+    world: Any, manager: Any, engineer: Any, client_for: Any
+) -> None:
+    """accounts.defaults.ROLE_BASES: outside the service app the service manager has an
+    engineer's rights — the units, customers and installations the requests are about."""
+    for perm in ("trace.view_unit", "trace.view_customer", "trace.view_installation"):
+        assert engineer.has_perm(perm) and manager.has_perm(perm), perm
+    page = client_for(manager).get(world.a_units[0].get_absolute_url())
+    assert page.status_code == 200
