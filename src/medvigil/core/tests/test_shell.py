@@ -106,6 +106,24 @@ def bar(html: str) -> dict[str, list[str]]:
     return menus
 
 
+def service_only(make_user):
+    """A user whose one role grants the service app's request, dispatch and work-order
+    permissions and nothing else (the service manager also has an engineer's rights in the
+    other apps: accounts.defaults.ROLE_BASES)."""
+    from django.contrib.auth.models import Permission
+
+    from medvigil.accounts.models import Role
+
+    role = Role.objects.create(code="dispatcher", name_zh="派工", name_en="Dispatcher")
+    role.permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="service",
+            codename__in=["view_servicerequest", "dispatch_servicerequest", "view_workorder"],
+        )
+    )
+    return make_user("mgr", "dispatcher", department="service")
+
+
 @pytest.mark.req("PLAT-1", "PLAT-6")
 def test_main_bar_groups_entries_by_area_and_shows_only_permitted_menus(make_user, client_for):
     qe = make_user("qe", "quality", department="quality")
@@ -117,8 +135,8 @@ def test_main_bar_groups_entries_by_area_and_shows_only_permitted_menus(make_use
     assert reverse("parts:part_list") in menus["service"]
     assert {reverse("capa:capa_list"), reverse("recalls:recall_list")} <= set(menus["quality"])
     assert reverse("audit_trail") in menus["admin"]
-    # a service manager: the service menu only, with the dispatch board
-    mgr = make_user("mgr", "service_manager", department="service")
+    # a dispatcher: the service menu only, with the dispatch board
+    mgr = service_only(make_user)
     menus = bar(client_for(mgr).get(reverse("home")).content.decode())
     assert "service" in menus and reverse("service:dispatch_board") in menus["service"]
     assert list(menus) == ["service"]  # no menu whose entries their roles do not allow
@@ -159,7 +177,7 @@ def test_main_bar_is_built_once_per_entries_page_and_language(make_user, client_
     from medvigil.core import registry, shell
 
     qe = make_user("qe", "quality", department="quality")
-    mgr = make_user("mgr", "service_manager", department="service")
+    mgr = service_only(make_user)
     shell._bars.clear()
     c = client_for(qe)
     first = c.get(reverse("trace:unit_list")).content.decode()
