@@ -18,14 +18,9 @@ from .models import DocumentKind, Kind, Recall, RecallConsignee, RecallUnit, Sou
 
 def _check(record: Any, user: Any) -> Any:
     from medvigil.core.models import Signature
-    from medvigil.core.signatures.services import SignerCheck, _record_key
+    from medvigil.core.signatures.services import loader_check
 
-    return SignerCheck(
-        user=user,
-        meaning=Signature.Meaning.APPROVED,
-        record_key=_record_key(record),
-        checked_at=timezone.now(),
-    )
+    return loader_check(record, user=user, meaning=Signature.Meaning.APPROVED)
 
 
 def load_demo() -> None:
